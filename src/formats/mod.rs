@@ -1,0 +1,133 @@
+//! Bytes to model: every format leakscope reads, chosen by content.
+//!
+//! Each parser fills a [`StackTable`] of its own and returns it with the
+//! input it describes; [`crate::model::Session::add`] then moves both into
+//! the session. Parsers never panic on input: what they cannot read is
+//! either a [`FormatError`] or, when part of the input is still usable, a
+//! counted warning on the loaded input.
+
+pub mod detect;
+pub mod error;
+pub mod limits;
+pub(crate) mod text;
+
+use std::fs::File;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+pub use error::FormatError;
+pub use limits::Limits;
+
+use crate::model::{Format, Input, StackTable, Warnings};
+use crate::progress::Progress;
+
+/// An input parsed into a table of its own.
+#[derive(Debug)]
+pub struct Loaded {
+    pub table: StackTable,
+    pub input: Input,
+}
+
+/// Knobs for loading.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    pub limits: Limits,
+}
+
+/// An input that could not be loaded, naming it.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Format { path: PathBuf, source: FormatError },
+}
+
+impl LoadError {
+    pub fn path(&self) -> &Path {
+        match self {
+            LoadError::Io { path, .. } | LoadError::Format { path, .. } => path,
+        }
+    }
+}
+
+/// Reads and parses one file.
+pub fn load_file(
+    path: &Path,
+    options: &LoadOptions,
+    progress: &Progress,
+) -> Result<Loaded, LoadError> {
+    let io_err = |source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = File::open(path).map_err(io_err)?;
+    let size = file.metadata().map_err(io_err)?.len();
+    let limit = options.limits.max_input_bytes;
+    if size > limit {
+        return Err(LoadError::Format {
+            path: path.to_owned(),
+            source: FormatError::TooLarge { size, limit },
+        });
+    }
+    let mut data = Vec::with_capacity(size as usize);
+    // `take` guards against a file that grows while it is read.
+    file.take(limit + 1)
+        .read_to_end(&mut data)
+        .map_err(io_err)?;
+    if data.len() as u64 > limit {
+        return Err(LoadError::Format {
+            path: path.to_owned(),
+            source: FormatError::TooLarge {
+                size: data.len() as u64,
+                limit,
+            },
+        });
+    }
+    load_bytes(&path.display().to_string(), &data, options, progress).map_err(|source| {
+        LoadError::Format {
+            path: path.to_owned(),
+            source,
+        }
+    })
+}
+
+/// Parses bytes from anywhere (file, network, embedded demo); `name` labels the input.
+pub fn load_bytes(
+    name: &str,
+    data: &[u8],
+    options: &LoadOptions,
+    progress: &Progress,
+) -> Result<Loaded, FormatError> {
+    let limits = &options.limits;
+    let mut warnings = Warnings::default();
+    let inflated = detect::maybe_gunzip(data, limits, &mut warnings)?;
+    let format = detect::detect(&inflated)?;
+    let source = crate::model::Source {
+        path: name.to_owned(),
+        format,
+        profile_type: None,
+        bytes: data.len() as u64,
+    };
+    let mut loaded: Loaded = match format {
+        _ => {
+            let _ = (source, progress, limits);
+            return Err(FormatError::UnsupportedVersion {
+                format: format.name(),
+                version: "not yet readable".into(),
+            });
+        }
+    };
+    if !warnings.is_empty() {
+        match &mut loaded.input {
+            Input::Snapshot(s) => {
+                warnings.extend(std::mem::take(&mut s.warnings));
+                s.warnings = warnings;
+            }
+        }
+    }
+    Ok(loaded)
+}

@@ -1,0 +1,232 @@
+//! Pieces shared by the text parsers: lines, frames, locations, labels.
+
+/// Lines of a buffer with their byte offsets; `\r\n` and `\n` both end a line.
+pub(crate) struct Lines<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Lines<'a> {
+    pub(crate) fn new(text: &'a str) -> Lines<'a> {
+        Lines { text, pos: 0 }
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    /// (byte offset of the line, line without its terminator)
+    type Item = (usize, &'a str);
+
+    fn next(&mut self) -> Option<(usize, &'a str)> {
+        if self.pos >= self.text.len() {
+            return None;
+        }
+        let start = self.pos;
+        let rest = &self.text.as_bytes()[start..];
+        let (line_end, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (start + i, start + i + 1),
+            None => (self.text.len(), self.text.len()),
+        };
+        self.pos = next;
+        let mut line = self.text.get(start..line_end)?;
+        if let Some(l) = line.strip_suffix('\r') {
+            line = l;
+        }
+        Some((start, line))
+    }
+}
+
+/// Text from bytes, replacing invalid UTF-8 only when there is some.
+pub(crate) fn to_text(data: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
+    match std::str::from_utf8(data) {
+        Ok(s) => (std::borrow::Cow::Borrowed(s), false),
+        Err(_) => (String::from_utf8_lossy(data), true),
+    }
+}
+
+/// 1-based line number of a byte offset, for messages.
+pub(crate) fn line_number(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    memchr::memchr_iter(b'\n', &text.as_bytes()[..end]).count() + 1
+}
+
+/// Splits a traceback function line into the function name, dropping the
+/// argument list: `main.f({0x1, 0x2}, 0x3?)` → `main.f`, `pkg.(*T[...]).M(...)`
+/// → `pkg.(*T[...]).M`. A line with no argument list is all name.
+pub(crate) fn function_of_call(line: &str) -> &str {
+    let line = line.trim_end();
+    let bytes = line.as_bytes();
+    if bytes.last() != Some(&b')') {
+        return line;
+    }
+    let mut depth = 0i32;
+    for (i, &b) in bytes.iter().enumerate().rev() {
+        match b {
+            b')' => depth += 1,
+            b'(' => {
+                depth -= 1;
+                if depth == 0 {
+                    // `main.(*T).f()` has name parens too, but the argument
+                    // list is the last balanced group, which we reached first.
+                    return &line[..i];
+                }
+            }
+            _ => {}
+        }
+    }
+    line
+}
+
+/// The runtime prints `runtime.gopanic` as `panic`; use the real name so
+/// stacks match the protobuf profile of the same moment.
+pub(crate) fn canonical_function(name: &str) -> &str {
+    if name == "panic" {
+        "runtime.gopanic"
+    } else {
+        name
+    }
+}
+
+/// `\tpath/file.go:123 +0x1d` → (`path/file.go`, 123). Handles Windows drive
+/// colons and the `pc=0x…` suffix of cgo frames.
+pub(crate) fn parse_location(line: &str) -> Option<(&str, u32)> {
+    let loc = line.trim();
+    let loc = match loc.find(" +0x") {
+        Some(i) => &loc[..i],
+        None => loc,
+    };
+    let loc = match loc.find(" pc=") {
+        Some(i) => &loc[..i],
+        None => loc,
+    };
+    let (file, line_no) = loc.rsplit_once(':')?;
+    let line_no: u32 = line_no.trim().parse().ok()?;
+    if file.is_empty() {
+        return None;
+    }
+    Some((file, line_no))
+}
+
+/// Parses a label set as Go prints it: `{"endpoint":"search", "k":"v"}`
+/// (debug=1), `{endpoint: "search"}` or `{endpoint=search}`. Values may be
+/// Go-quoted with escapes. Returns pairs in input order.
+pub(crate) fn parse_labels(text: &str) -> Option<Vec<(String, String)>> {
+    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
+    let mut out = Vec::new();
+    let mut rest = inner.trim_start();
+    while !rest.is_empty() {
+        let (key, after) = take_token(rest)?;
+        let after = after.trim_start();
+        let after = after
+            .strip_prefix(':')
+            .or_else(|| after.strip_prefix('='))?
+            .trim_start();
+        let (value, after) = take_token(after)?;
+        out.push((key, value));
+        rest = after.trim_start();
+        rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
+    }
+    Some(out)
+}
+
+/// One quoted or bare token, and the rest.
+fn take_token(s: &str) -> Option<(String, &str)> {
+    if let Some(body) = s.strip_prefix('"') {
+        let mut out = String::new();
+        let mut chars = body.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => return Some((out, &body[i + 1..])),
+                '\\' => {
+                    let (_, e) = chars.next()?;
+                    match e {
+                        'n' => out.push('\n'),
+                        't' => out.push('\t'),
+                        'r' => out.push('\r'),
+                        'x' => {
+                            let hex: String = chars.by_ref().take(2).map(|(_, c)| c).collect();
+                            out.push(char::from(u8::from_str_radix(&hex, 16).ok()?));
+                        }
+                        'u' | 'U' => {
+                            let n = if e == 'u' { 4 } else { 8 };
+                            let hex: String = chars.by_ref().take(n).map(|(_, c)| c).collect();
+                            out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                        }
+                        other => out.push(other),
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        None
+    } else {
+        let end = s
+            .find(|c: char| c == ',' || c == ':' || c == '=' || c == '}')
+            .unwrap_or(s.len());
+        let tok = s[..end].trim();
+        if tok.is_empty() {
+            return None;
+        }
+        Some((tok.to_owned(), &s[end..]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names_lose_their_arguments() {
+        assert_eq!(function_of_call("main.main()"), "main.main");
+        assert_eq!(
+            function_of_call("main.jobWorker({0x80cc48, 0xc0000972f0}, 0x0, 0xc0000801c0)"),
+            "main.jobWorker"
+        );
+        assert_eq!(
+            function_of_call("main.(*priceCache).store(...)"),
+            "main.(*priceCache).store"
+        );
+        assert_eq!(
+            function_of_call("example.com/x/pool.(*Pool[...]).Get(0xc000010000?, {0x1, ...})"),
+            "example.com/x/pool.(*Pool[...]).Get"
+        );
+        assert_eq!(function_of_call("main.withRetry[...](...)"), "main.withRetry[...]");
+        assert_eq!(function_of_call("no.args"), "no.args");
+    }
+
+    #[test]
+    fn locations() {
+        assert_eq!(
+            parse_location("\texample.com/leakyd/main.go:215 +0x17c"),
+            Some(("example.com/leakyd/main.go", 215))
+        );
+        assert_eq!(
+            parse_location("\tC:/Go/src/runtime/proc.go:398"),
+            Some(("C:/Go/src/runtime/proc.go", 398))
+        );
+        assert_eq!(parse_location("\tgarbage"), None);
+    }
+
+    #[test]
+    fn labels_in_every_spelling() {
+        let want = vec![
+            ("endpoint".to_owned(), "search".to_owned()),
+            ("k".to_owned(), "a \"b\"".to_owned()),
+        ];
+        assert_eq!(
+            parse_labels(r#"{"endpoint":"search", "k":"a \"b\""}"#),
+            Some(want.clone())
+        );
+        assert_eq!(
+            parse_labels(r#"{endpoint: "search", k: "a \"b\""}"#),
+            Some(want)
+        );
+        assert_eq!(parse_labels("{}"), Some(vec![]));
+        assert_eq!(parse_labels("{\"unterminated}"), None);
+    }
+
+    #[test]
+    fn lines_handle_crlf_and_missing_final_newline() {
+        let v: Vec<_> = Lines::new("a\r\nb\n\nc").collect();
+        assert_eq!(v, vec![(0, "a"), (3, "b"), (5, ""), (6, "c")]);
+    }
+}

@@ -1,0 +1,19 @@
+//! Immutable data every input is loaded into: interned strings and frames,
+//! stacks as a shared prefix tree, goroutines, snapshots and sessions.
+
+pub mod goroutine;
+pub mod intern;
+pub mod session;
+pub mod snapshot;
+pub mod stack;
+pub mod warning;
+
+pub use goroutine::{Ancestor, Goroutine, StateKind};
+pub use intern::{Interner, StrId};
+pub use session::{Input, Session};
+pub use snapshot::{
+    Format, Mapping, PanicInfo, ProfileType, Sample, SampleProfile, Snapshot, SnapshotData, Source,
+    ValueType,
+};
+pub use stack::{Frame, FrameId, LabelSetId, LabelValue, Labels, Remap, StackId, StackTable};
+pub use warning::{Warning, Warnings};

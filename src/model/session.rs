@@ -1,0 +1,60 @@
+//! A session: every input opened together, over one shared stack table.
+
+use super::snapshot::{Format, Snapshot, Source};
+use super::stack::StackTable;
+use super::warning::Warnings;
+
+/// One loaded file.
+#[derive(Clone, Debug)]
+pub enum Input {
+    Snapshot(Snapshot),
+}
+
+impl Input {
+    pub fn source(&self) -> &Source {
+        match self {
+            Input::Snapshot(s) => &s.source,
+        }
+    }
+
+    pub fn warnings(&self) -> &Warnings {
+        match self {
+            Input::Snapshot(s) => &s.warnings,
+        }
+    }
+
+    pub fn as_snapshot(&self) -> Option<&Snapshot> {
+        match self {
+            Input::Snapshot(s) => Some(s),
+        }
+    }
+
+    pub fn format(&self) -> Format {
+        self.source().format
+    }
+}
+
+/// Inputs in the order they were given, and the table their ids point into.
+#[derive(Clone, Debug, Default)]
+pub struct Session {
+    pub stacks: StackTable,
+    pub inputs: Vec<Input>,
+}
+
+impl Session {
+    /// Adds an input whose ids point into `table`, rewriting them into the session's table.
+    pub fn add(&mut self, table: &StackTable, input: Input) {
+        let map = self.stacks.absorb(table);
+        let input = match input {
+            Input::Snapshot(mut s) => {
+                s.remap(&map);
+                Input::Snapshot(s)
+            }
+        };
+        self.inputs.push(input);
+    }
+
+    pub fn snapshots(&self) -> impl Iterator<Item = &Snapshot> {
+        self.inputs.iter().filter_map(Input::as_snapshot)
+    }
+}

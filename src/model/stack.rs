@@ -1,0 +1,416 @@
+//! Frames and stacks shared by every input of a session.
+//!
+//! Stacks are stored as a prefix tree rooted at the outermost frame (the
+//! goroutine's entry), one node per (parent, frame) pair. Two goroutines with
+//! the same frames therefore get the same [`StackId`] whichever file they came
+//! from, grouping becomes an integer comparison, and the flame graph is a walk
+//! over the same tree. Walking parent links from a node yields the frames
+//! innermost first, the order in which Go prints them.
+
+use rustc_hash::FxHashMap;
+
+use super::intern::{Interner, StrId};
+
+/// Index of a distinct (function, file, line) in a [`StackTable`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FrameId(u32);
+
+impl FrameId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A node of the stack prefix tree; names the whole stack from that node to the root.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StackId(u32);
+
+impl StackId {
+    /// The stack with no frames (a goroutine caught before it ran, a thread with no stack).
+    pub const EMPTY: StackId = StackId(0);
+
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    pub fn is_empty(self) -> bool {
+        self == StackId::EMPTY
+    }
+}
+
+/// Index of a distinct label set; [`LabelSetId::NONE`] is the empty set.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct LabelSetId(u32);
+
+impl LabelSetId {
+    pub const NONE: LabelSetId = LabelSetId(0);
+
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One source location. Identity ignores PCs, offsets and arguments on purpose:
+/// they differ between dialects and processes while the code position does not.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Frame {
+    pub function: StrId,
+    pub file: StrId,
+    pub line: u32,
+}
+
+/// A pprof label value: Go's labels are strings, profiles may also carry numbers.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LabelValue {
+    Str(StrId),
+    Num { value: i64, unit: StrId },
+}
+
+/// A label set, sorted by key so equal sets compare equal.
+pub type Labels = Box<[(StrId, LabelValue)]>;
+
+#[derive(Copy, Clone, Debug)]
+struct Node {
+    parent: StackId,
+    frame: FrameId,
+    depth: u32,
+}
+
+/// Strings, frames, stacks and label sets of one session (or of one file while it loads).
+#[derive(Clone, Debug)]
+pub struct StackTable {
+    strings: Interner,
+    frames: Vec<Frame>,
+    frame_index: FxHashMap<Frame, FrameId>,
+    nodes: Vec<Node>,
+    node_index: FxHashMap<(StackId, FrameId), StackId>,
+    label_sets: Vec<Labels>,
+    label_index: FxHashMap<Labels, LabelSetId>,
+}
+
+impl Default for StackTable {
+    fn default() -> Self {
+        let root = Node {
+            parent: StackId::EMPTY,
+            frame: FrameId(u32::MAX),
+            depth: 0,
+        };
+        let mut label_index = FxHashMap::default();
+        label_index.insert(Labels::default(), LabelSetId::NONE);
+        StackTable {
+            strings: Interner::default(),
+            frames: Vec::new(),
+            frame_index: FxHashMap::default(),
+            nodes: vec![root],
+            node_index: FxHashMap::default(),
+            label_sets: vec![Labels::default()],
+            label_index,
+        }
+    }
+}
+
+/// How ids of one table map into another after [`StackTable::absorb`].
+#[derive(Clone, Debug, Default)]
+pub struct Remap {
+    strings: Vec<StrId>,
+    stacks: Vec<StackId>,
+    label_sets: Vec<LabelSetId>,
+}
+
+impl Remap {
+    pub fn str(&self, id: StrId) -> StrId {
+        self.strings.get(id.index()).copied().unwrap_or(StrId::EMPTY)
+    }
+    pub fn stack(&self, id: StackId) -> StackId {
+        self.stacks.get(id.index()).copied().unwrap_or(StackId::EMPTY)
+    }
+    pub fn labels(&self, id: LabelSetId) -> LabelSetId {
+        self.label_sets
+            .get(id.index())
+            .copied()
+            .unwrap_or(LabelSetId::NONE)
+    }
+}
+
+impl StackTable {
+    pub fn intern_str(&mut self, s: &str) -> StrId {
+        self.strings.intern(s)
+    }
+
+    pub fn find_str(&self, s: &str) -> Option<StrId> {
+        self.strings.find(s)
+    }
+
+    pub fn str(&self, id: StrId) -> &str {
+        self.strings.get(id)
+    }
+
+    pub fn strings(&self) -> &Interner {
+        &self.strings
+    }
+
+    pub fn intern_frame(&mut self, function: &str, file: &str, line: u32) -> FrameId {
+        let frame = Frame {
+            function: self.strings.intern(function),
+            file: self.strings.intern(file),
+            line,
+        };
+        self.intern_frame_ids(frame)
+    }
+
+    pub fn intern_frame_ids(&mut self, frame: Frame) -> FrameId {
+        if let Some(&id) = self.frame_index.get(&frame) {
+            return id;
+        }
+        let id = FrameId(self.frames.len() as u32);
+        self.frames.push(frame);
+        self.frame_index.insert(frame, id);
+        id
+    }
+
+    pub fn frame(&self, id: FrameId) -> Frame {
+        self.frames.get(id.index()).copied().unwrap_or(Frame {
+            function: StrId::EMPTY,
+            file: StrId::EMPTY,
+            line: 0,
+        })
+    }
+
+    pub fn function(&self, id: FrameId) -> &str {
+        self.str(self.frame(id).function)
+    }
+
+    pub fn frame_count(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// The stack `parent` with `frame` called from its innermost frame.
+    pub fn child(&mut self, parent: StackId, frame: FrameId) -> StackId {
+        if let Some(&id) = self.node_index.get(&(parent, frame)) {
+            return id;
+        }
+        let depth = self.depth(parent) + 1;
+        let id = StackId(self.nodes.len() as u32);
+        self.nodes.push(Node {
+            parent,
+            frame,
+            depth,
+        });
+        self.node_index.insert((parent, frame), id);
+        id
+    }
+
+    /// Interns a stack given innermost frame first, as Go prints it.
+    pub fn intern_inner_first(&mut self, frames: &[FrameId]) -> StackId {
+        frames
+            .iter()
+            .rev()
+            .fold(StackId::EMPTY, |parent, &f| self.child(parent, f))
+    }
+
+    /// Interns a stack given outermost frame first, as folded stacks list it.
+    pub fn intern_outer_first(&mut self, frames: impl IntoIterator<Item = FrameId>) -> StackId {
+        frames
+            .into_iter()
+            .fold(StackId::EMPTY, |parent, f| self.child(parent, f))
+    }
+
+    pub fn parent(&self, id: StackId) -> StackId {
+        self.nodes.get(id.index()).map_or(StackId::EMPTY, |n| n.parent)
+    }
+
+    /// The innermost frame of a non-empty stack.
+    pub fn leaf(&self, id: StackId) -> Option<FrameId> {
+        if id.is_empty() {
+            return None;
+        }
+        self.nodes.get(id.index()).map(|n| n.frame)
+    }
+
+    /// Number of frames in the stack.
+    pub fn depth(&self, id: StackId) -> u32 {
+        self.nodes.get(id.index()).map_or(0, |n| n.depth)
+    }
+
+    /// Number of stack nodes, the empty stack included.
+    pub fn stack_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Frames innermost first.
+    pub fn frames(&self, id: StackId) -> StackFrames<'_> {
+        StackFrames { table: self, at: id }
+    }
+
+    /// Frames outermost first (root to leaf), the order of folded stacks and flame graphs.
+    pub fn frames_outer_first(&self, id: StackId) -> Vec<FrameId> {
+        let mut v: Vec<FrameId> = self.frames(id).collect();
+        v.reverse();
+        v
+    }
+
+    pub fn intern_labels(&mut self, mut labels: Vec<(StrId, LabelValue)>) -> LabelSetId {
+        if labels.is_empty() {
+            return LabelSetId::NONE;
+        }
+        labels.sort_unstable();
+        let labels: Labels = labels.into_boxed_slice();
+        if let Some(&id) = self.label_index.get(&labels) {
+            return id;
+        }
+        let id = LabelSetId(self.label_sets.len() as u32);
+        self.label_sets.push(labels.clone());
+        self.label_index.insert(labels, id);
+        id
+    }
+
+    pub fn labels(&self, id: LabelSetId) -> &[(StrId, LabelValue)] {
+        self.label_sets.get(id.index()).map_or(&[], |l| l)
+    }
+
+    /// Renders a label set as `k=v, k=v` for people.
+    pub fn labels_to_string(&self, id: LabelSetId) -> String {
+        let mut out = String::new();
+        for (i, (k, v)) in self.labels(id).iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(self.str(*k));
+            out.push('=');
+            match v {
+                LabelValue::Str(s) => out.push_str(self.str(*s)),
+                LabelValue::Num { value, unit } => {
+                    out.push_str(&value.to_string());
+                    out.push_str(self.str(*unit));
+                }
+            }
+        }
+        out
+    }
+
+    /// Copies everything of `other` into this table and says where each id went.
+    ///
+    /// Parsers fill a table of their own (several in parallel for one big
+    /// file); the session absorbs them afterwards, so loading never contends
+    /// on a shared table.
+    pub fn absorb(&mut self, other: &StackTable) -> Remap {
+        let strings: Vec<StrId> = other
+            .strings
+            .iter()
+            .map(|(_, s)| self.strings.intern(s))
+            .collect();
+        let map_str = |id: StrId| strings.get(id.index()).copied().unwrap_or(StrId::EMPTY);
+        let frames: Vec<FrameId> = other
+            .frames
+            .iter()
+            .map(|f| {
+                self.intern_frame_ids(Frame {
+                    function: map_str(f.function),
+                    file: map_str(f.file),
+                    line: f.line,
+                })
+            })
+            .collect();
+        // Parents always precede children in `nodes`, so one forward pass suffices.
+        let mut stacks = Vec::with_capacity(other.nodes.len());
+        stacks.push(StackId::EMPTY);
+        for node in other.nodes.iter().skip(1) {
+            let parent = stacks
+                .get(node.parent.index())
+                .copied()
+                .unwrap_or(StackId::EMPTY);
+            let frame = frames.get(node.frame.index()).copied();
+            let id = match frame {
+                Some(f) => self.child(parent, f),
+                None => parent,
+            };
+            stacks.push(id);
+        }
+        let label_sets: Vec<LabelSetId> = other
+            .label_sets
+            .iter()
+            .map(|set| {
+                let mapped = set
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = match *v {
+                            LabelValue::Str(s) => LabelValue::Str(map_str(s)),
+                            LabelValue::Num { value, unit } => LabelValue::Num {
+                                value,
+                                unit: map_str(unit),
+                            },
+                        };
+                        (map_str(*k), v)
+                    })
+                    .collect();
+                self.intern_labels(mapped)
+            })
+            .collect();
+        Remap {
+            strings,
+            stacks,
+            label_sets,
+        }
+    }
+}
+
+/// Iterator over a stack's frames, innermost first.
+pub struct StackFrames<'a> {
+    table: &'a StackTable,
+    at: StackId,
+}
+
+impl Iterator for StackFrames<'_> {
+    type Item = FrameId;
+
+    fn next(&mut self) -> Option<FrameId> {
+        let node = self.table.nodes.get(self.at.index())?;
+        if self.at.is_empty() {
+            return None;
+        }
+        self.at = node.parent;
+        Some(node.frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_stacks_share_an_id_and_prefixes_share_nodes() {
+        let mut t = StackTable::default();
+        let park = t.intern_frame("runtime.gopark", "runtime/proc.go", 424);
+        let f = t.intern_frame("main.f", "main.go", 10);
+        let main = t.intern_frame("main.main", "main.go", 3);
+        let a = t.intern_inner_first(&[park, f, main]);
+        let b = t.intern_inner_first(&[park, f, main]);
+        let c = t.intern_inner_first(&[f, main]);
+        assert_eq!(a, b);
+        assert_eq!(t.parent(a), c);
+        assert_eq!(t.depth(a), 3);
+        assert_eq!(t.frames(a).collect::<Vec<_>>(), vec![park, f, main]);
+        assert_eq!(t.frames_outer_first(a), vec![main, f, park]);
+        assert_eq!(t.leaf(a), Some(park));
+        assert_eq!(t.leaf(StackId::EMPTY), None);
+    }
+
+    #[test]
+    fn absorb_maps_every_id() {
+        let mut a = StackTable::default();
+        let fa = a.intern_frame("main.a", "a.go", 1);
+        let sa = a.intern_inner_first(&[fa]);
+        let mut b = StackTable::default();
+        let fb = b.intern_frame("main.b", "b.go", 2);
+        let fa2 = b.intern_frame("main.a", "a.go", 1);
+        let sb = b.intern_inner_first(&[fb, fa2]);
+        let k = b.intern_str("endpoint");
+        let v = b.intern_str("search");
+        let lb = b.intern_labels(vec![(k, LabelValue::Str(v))]);
+        let remap = a.absorb(&b);
+        let sb2 = remap.stack(sb);
+        assert_eq!(a.parent(sb2), sa);
+        assert_eq!(a.function(a.leaf(sb2).unwrap()), "main.b");
+        assert_eq!(a.labels_to_string(remap.labels(lb)), "endpoint=search");
+    }
+}
