@@ -29,6 +29,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod analysis;
+pub mod cli;
 pub mod formats;
 pub mod model;
 pub mod progress;

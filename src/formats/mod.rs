@@ -6,8 +6,11 @@
 //! either a [`FormatError`] or, when part of the input is still usable, a
 //! counted warning on the loaded input.
 
+pub mod debug1;
 pub mod detect;
+pub mod dump;
 pub mod error;
+pub mod folded;
 pub mod limits;
 pub(crate) mod text;
 
@@ -112,9 +115,11 @@ pub fn load_bytes(
         profile_type: None,
         bytes: data.len() as u64,
     };
-    let mut loaded: Loaded = match format {
-        _ => {
-            let _ = (source, progress, limits);
+    let mut loaded = match format {
+        Format::GoroutineDump => dump::parse(&inflated, source, limits, progress)?,
+        Format::GoroutineDebug1 => debug1::parse(&inflated, source, limits, progress)?,
+        Format::Folded => folded::parse(&inflated, source, limits, progress)?,
+        Format::Pprof | Format::Trace => {
             return Err(FormatError::UnsupportedVersion {
                 format: format.name(),
                 version: "not yet readable".into(),

@@ -159,9 +159,7 @@ fn take_token(s: &str) -> Option<(String, &str)> {
         }
         None
     } else {
-        let end = s
-            .find(|c: char| c == ',' || c == ':' || c == '=' || c == '}')
-            .unwrap_or(s.len());
+        let end = s.find([',', ':', '=', '}']).unwrap_or(s.len());
         let tok = s[..end].trim();
         if tok.is_empty() {
             return None;
@@ -189,7 +187,10 @@ mod tests {
             function_of_call("example.com/x/pool.(*Pool[...]).Get(0xc000010000?, {0x1, ...})"),
             "example.com/x/pool.(*Pool[...]).Get"
         );
-        assert_eq!(function_of_call("main.withRetry[...](...)"), "main.withRetry[...]");
+        assert_eq!(
+            function_of_call("main.withRetry[...](...)"),
+            "main.withRetry[...]"
+        );
         assert_eq!(function_of_call("no.args"), "no.args");
     }
 

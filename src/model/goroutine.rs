@@ -58,6 +58,8 @@ pub struct Goroutine {
     /// `, N minutes` of the header: how long it has been blocked, rounded down.
     pub wait_minutes: Option<u32>,
     pub locked_to_thread: bool,
+    /// The runtime itself found it leaked (Go 1.26+ prints `(leaked)` after the state).
+    pub leaked: bool,
     pub labels: LabelSetId,
     /// Frames innermost first, as printed (runtime frames where the dialect shows them).
     pub stack: StackId,
@@ -80,6 +82,7 @@ impl Goroutine {
             kind: StateKind::Unknown,
             wait_minutes: None,
             locked_to_thread: false,
+            leaked: false,
             labels: LabelSetId::NONE,
             stack,
             frames_elided: false,
@@ -107,8 +110,14 @@ mod tests {
     #[test]
     fn classify_states() {
         assert_eq!(StateKind::classify("running"), StateKind::Running);
-        assert_eq!(StateKind::classify("chan receive (nil chan)"), StateKind::Waiting);
-        assert_eq!(StateKind::classify("sync.RWMutex.RLock"), StateKind::Waiting);
+        assert_eq!(
+            StateKind::classify("chan receive (nil chan)"),
+            StateKind::Waiting
+        );
+        assert_eq!(
+            StateKind::classify("sync.RWMutex.RLock"),
+            StateKind::Waiting
+        );
         assert_eq!(StateKind::classify("syscall"), StateKind::Syscall);
         assert_eq!(StateKind::classify(""), StateKind::Unknown);
     }

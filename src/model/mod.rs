@@ -6,6 +6,7 @@ pub mod intern;
 pub mod session;
 pub mod snapshot;
 pub mod stack;
+pub mod time;
 pub mod warning;
 
 pub use goroutine::{Ancestor, Goroutine, StateKind};

@@ -1,0 +1,169 @@
+//! What kind of code a frame belongs to, and where a goroutine's leak site is.
+//!
+//! Go function names carry their import path (`net/http.(*conn).serve`,
+//! `example.com/svc/db.(*Pool).get`), so the standard library is told apart
+//! by its first path element having no dot. Third-party modules are told
+//! apart from the application by their file paths, which carry a module
+//! version (`github.com/lib/pq@v1.10.9/conn.go` with `-trimpath`, or
+//! `…/pkg/mod/…@v…/` without) or sit in a `vendor/` directory.
+
+use crate::model::{FrameId, StackId, StackTable};
+
+/// Kinds of code, from least to most interesting for a leak hunt.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FrameClass {
+    /// The runtime itself (`runtime.gopark`, `runtime.selectgo`).
+    Runtime,
+    /// The runtime's entry points in other packages that only park the
+    /// goroutine (`sync.runtime_SemacquireMutex`, `internal/poll.runtime_pollWait`).
+    WaitWrapper,
+    /// The standard library.
+    Stdlib,
+    /// Modules the application depends on.
+    ThirdParty,
+    /// The application's own code.
+    App,
+}
+
+/// The import path of a function's package: `net/http.(*conn).serve` → `net/http`.
+pub fn package_path(function: &str) -> &str {
+    // Generic type arguments and receivers may hold dots and slashes of
+    // their own; the package ends at the first dot after the last slash
+    // that comes before them (dots in the last path element are escaped
+    // as `%2e` by the linker).
+    let head_end = function.find(['[', '(']).unwrap_or(function.len());
+    let head = &function[..head_end];
+    let last_slash = head.rfind('/').map_or(0, |i| i + 1);
+    match function[last_slash..].find('.') {
+        Some(dot) => &function[..last_slash + dot],
+        None => function,
+    }
+}
+
+/// True for runtime internals, which never are the interesting frame.
+pub fn is_runtime(function: &str) -> bool {
+    function.starts_with("runtime.")
+        || function.starts_with("internal/runtime/")
+        || function.starts_with("runtime/internal/")
+}
+
+fn is_wait_wrapper(function: &str) -> bool {
+    let pkg = package_path(function);
+    (pkg == "sync" || pkg == "internal/poll" || pkg == "internal/sync")
+        && function[pkg.len()..].starts_with(".runtime_")
+}
+
+/// True where the function's package is part of the Go distribution.
+pub fn is_stdlib_package(pkg: &str) -> bool {
+    if pkg == "main" || pkg.is_empty() {
+        return false;
+    }
+    let first = pkg.split('/').next().unwrap_or(pkg);
+    !first.contains('.')
+}
+
+fn is_third_party_file(file: &str) -> bool {
+    file.contains("@v") || file.contains("/pkg/mod/") || file.contains("/vendor/")
+}
+
+/// Classifies one frame.
+pub fn classify(table: &StackTable, frame: FrameId) -> FrameClass {
+    let f = table.frame(frame);
+    let function = table.str(f.function);
+    if is_runtime(function) {
+        return FrameClass::Runtime;
+    }
+    if is_wait_wrapper(function) {
+        return FrameClass::WaitWrapper;
+    }
+    let pkg = package_path(function);
+    if is_stdlib_package(pkg) {
+        return FrameClass::Stdlib;
+    }
+    if is_third_party_file(table.str(f.file)) {
+        FrameClass::ThirdParty
+    } else {
+        FrameClass::App
+    }
+}
+
+/// The frame to name a goroutine group by: the innermost frame of the
+/// application's own code; failing that the innermost third-party frame;
+/// failing that (a goroutine running only standard-library code, such as an
+/// HTTP connection's read loop) the innermost frame outside the runtime and
+/// its wait wrappers; failing that the innermost frame.
+pub fn leak_site(table: &StackTable, stack: StackId) -> Option<FrameId> {
+    let mut best: Option<(FrameClass, FrameId)> = None;
+    for frame in table.frames(stack) {
+        let class = classify(table, frame);
+        if class == FrameClass::App {
+            return Some(frame);
+        }
+        // Frames come innermost first: keep the first of the best class.
+        if best.is_none_or(|(c, _)| class > c) {
+            best = Some((class, frame));
+        }
+    }
+    best.map(|(_, f)| f)
+}
+
+/// The goroutine's entry function: its outermost frame that is not runtime
+/// plumbing (`runtime.goexit`, `runtime.main`).
+pub fn entry_function(table: &StackTable, stack: StackId) -> Option<FrameId> {
+    let mut entry = None;
+    let mut outermost = None;
+    for frame in table.frames(stack) {
+        outermost = Some(frame);
+        if !is_runtime(table.function(frame)) {
+            entry = Some(frame);
+        }
+    }
+    entry.or(outermost)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packages() {
+        assert_eq!(package_path("net/http.(*conn).serve"), "net/http");
+        assert_eq!(package_path("main.main"), "main");
+        assert_eq!(
+            package_path("example.com/leakyd/internal/db.(*Pool[...]).Get"),
+            "example.com/leakyd/internal/db"
+        );
+        assert_eq!(
+            package_path("gopkg.in/yaml%2ev3.(*parser).parse"),
+            "gopkg.in/yaml%2ev3"
+        );
+        assert_eq!(package_path("sync.(*Mutex).Lock"), "sync");
+        assert!(is_stdlib_package("net/http"));
+        assert!(is_stdlib_package("vendor/golang.org/x/net/http2/hpack"));
+        assert!(!is_stdlib_package("golang.org/x/sync/errgroup"));
+        assert!(!is_stdlib_package("main"));
+    }
+
+    #[test]
+    fn leak_site_prefers_app_then_third_party_then_stdlib() {
+        let mut t = StackTable::default();
+        let park = t.intern_frame("runtime.gopark", "runtime/proc.go", 1);
+        let sema = t.intern_frame("sync.runtime_SemacquireMutex", "runtime/sema.go", 2);
+        let lock = t.intern_frame("sync.(*Mutex).Lock", "sync/mutex.go", 3);
+        let lib = t.intern_frame(
+            "github.com/x/pool.(*P).Get",
+            "github.com/x/pool@v1.2.0/p.go",
+            4,
+        );
+        let app = t.intern_frame("main.reserve", "example.com/svc/main.go", 5);
+        let s = t.intern_inner_first(&[park, sema, lock, lib, app]);
+        assert_eq!(leak_site(&t, s), Some(app));
+        let s = t.intern_inner_first(&[park, sema, lock, lib]);
+        assert_eq!(leak_site(&t, s), Some(lib));
+        let s = t.intern_inner_first(&[park, sema, lock]);
+        assert_eq!(leak_site(&t, s), Some(lock));
+        let s = t.intern_inner_first(&[park]);
+        assert_eq!(leak_site(&t, s), Some(park));
+        assert_eq!(leak_site(&t, StackId::EMPTY), None);
+    }
+}

@@ -1,0 +1,164 @@
+//! How a group's goroutine count moves across snapshots.
+//!
+//! Leaks add goroutines at the rate their code path runs, so their counts
+//! climb steadily; worker pools and connection handlers wobble around a
+//! level. Two robust statistics separate the two without assuming a
+//! distribution: the Theil–Sen slope (median of all pairwise slopes, so one
+//! odd snapshot cannot fake a trend) and Kendall's tau (the share of
+//! snapshot pairs that go up minus those that go down).
+
+use serde::Serialize;
+
+/// Growth statistics of one count series.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Growth {
+    /// Theil–Sen slope in goroutines per snapshot interval (intervals
+    /// weighted by capture time where known).
+    pub slope: f64,
+    /// Kendall's tau in -1..=1: 1 when every later snapshot has more.
+    pub tau: f64,
+    /// Last count minus first.
+    pub delta: i64,
+    /// Consecutive snapshot pairs where the count went up.
+    pub increases: usize,
+    pub growing: bool,
+    /// `slope × tau` for growing groups, else 0: roughly "goroutines leaked
+    /// per interval", discounted when the trend is not consistent.
+    pub score: f64,
+}
+
+/// Minimum Kendall tau for a trend to count as growth.
+const MIN_TAU: f64 = 0.5;
+
+/// Growth of `counts` at positions `x` (snapshot times in any unit; equal
+/// spacing when `None`).
+///
+/// A group is growing when its last count is above its first, its slope and
+/// tau are positive (tau at least 0.5), and the rise is more than a single
+/// goroutine appearing once: it rose in at least two intervals, or by at
+/// least two goroutines. That last rule keeps the capturing request's own
+/// goroutines, which flicker between stacks from one capture to the next,
+/// from being reported as leaks.
+pub fn growth(counts: &[u64], x: Option<&[f64]>) -> Growth {
+    let n = counts.len();
+    let xs: Vec<f64> = match x {
+        Some(x) if x.len() == n && spread(x) > 0.0 => {
+            // Rescale to 0..n-1 so slopes read "per interval".
+            let (lo, hi) = (x[0], x[n - 1]);
+            x.iter()
+                .map(|v| (v - lo) / (hi - lo) * (n as f64 - 1.0))
+                .collect()
+        }
+        _ => (0..n).map(|i| i as f64).collect(),
+    };
+    let ys: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
+    let mut slopes = Vec::with_capacity(n * n.saturating_sub(1) / 2);
+    let mut concordance = 0i64;
+    let mut pairs = 0i64;
+    for i in 0..n {
+        for j in i + 1..n {
+            let dx = xs[j] - xs[i];
+            if dx > 0.0 {
+                slopes.push((ys[j] - ys[i]) / dx);
+            }
+            pairs += 1;
+            concordance += match ys[j].partial_cmp(&ys[i]) {
+                Some(std::cmp::Ordering::Greater) => 1,
+                Some(std::cmp::Ordering::Less) => -1,
+                _ => 0,
+            };
+        }
+    }
+    let slope = median(&mut slopes).unwrap_or(0.0);
+    let tau = if pairs > 0 {
+        concordance as f64 / pairs as f64
+    } else {
+        0.0
+    };
+    let delta = match (counts.first(), counts.last()) {
+        (Some(&a), Some(&b)) => b as i64 - a as i64,
+        _ => 0,
+    };
+    let increases = counts.windows(2).filter(|w| w[1] > w[0]).count();
+    let growing =
+        n >= 2 && delta > 0 && slope > 0.0 && tau >= MIN_TAU && (increases >= 2 || delta >= 2);
+    Growth {
+        slope,
+        tau,
+        delta,
+        increases,
+        growing,
+        score: if growing { slope * tau } else { 0.0 },
+    }
+}
+
+fn spread(x: &[f64]) -> f64 {
+    match (x.first(), x.last()) {
+        (Some(a), Some(b)) => b - a,
+        _ => 0.0,
+    }
+}
+
+/// Median, sorting in place; `None` for no values.
+pub fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steady_leak_grows() {
+        let g = growth(&[10, 20, 30, 40], None);
+        assert!(g.growing);
+        assert_eq!(g.slope, 10.0);
+        assert_eq!(g.tau, 1.0);
+        assert_eq!(g.score, 10.0);
+        let g = growth(&[1, 2, 3, 4], None);
+        assert!(g.growing, "a leak of one per interval is a leak");
+    }
+
+    #[test]
+    fn steady_and_shrinking_groups_never_grow() {
+        for counts in [
+            &[4u64, 4, 4, 4][..],
+            &[1000, 1003, 998, 1001],
+            &[40, 30, 20, 10],
+            &[4, 5, 4, 5],
+            &[0, 0, 1, 1],
+            &[1, 1, 0, 0],
+            &[7],
+            &[],
+        ] {
+            let g = growth(counts, None);
+            assert!(!g.growing, "{counts:?} → {g:?}");
+            assert_eq!(g.score, 0.0);
+        }
+    }
+
+    #[test]
+    fn one_bad_snapshot_does_not_hide_a_leak() {
+        let g = growth(&[10, 20, 30, 29, 40], None);
+        assert!(g.growing);
+        assert!(g.slope >= 7.0, "{g:?}");
+    }
+
+    #[test]
+    fn capture_times_weight_the_slope() {
+        // 10 more goroutines per minute, snapshots at 0, 1 and 3 minutes.
+        let g = growth(&[0, 10, 30], Some(&[0.0, 60.0, 180.0]));
+        assert!(g.growing);
+        // Per interval of the rescaled axis (3 minutes over 2 intervals).
+        assert!((g.slope - 15.0).abs() < 1e-9, "{g:?}");
+    }
+}

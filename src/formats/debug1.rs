@@ -1,0 +1,237 @@
+//! The `?debug=1` dialect of count profiles (`goroutine`, `threadcreate`,
+//! custom `pprof.NewProfile` profiles): stacks aggregated with counts.
+//!
+//! ```text
+//! goroutine profile: total 45
+//! 10 @ 0x4704ce 0x405dad 0x405a17 0x6e09fd 0x478321
+//! # labels: {"endpoint":"search"}
+//! #    0x6e09fc    main.querySearchBackend+0x17c    example.com/leakyd/main.go:215
+//!
+//! ```
+//!
+//! The runtime leaves out the runtime frames at the top of each stack
+//! (`runtime.gopark`, `runtime.chansend`) and `runtime.goexit`, so frames
+//! here are a subset of what `debug=2` and the protobuf profile show; the
+//! analysis compares on what all dialects have. Columns are aligned by a
+//! tabwriter, so fields are separated by one or more tabs. A record whose
+//! PCs all belong to hidden frames prints no frame at all: it is kept with
+//! an empty stack.
+
+use super::error::FormatError;
+use super::limits::Limits;
+use super::text::{self, Lines};
+use super::{Loaded, detect};
+use crate::model::{
+    FrameId, Goroutine, Input, LabelValue, ProfileType, Sample, SampleProfile, Snapshot,
+    SnapshotData, Source, StackTable, ValueType, Warnings,
+};
+use crate::progress::Progress;
+
+struct Record {
+    count: u64,
+    frames: Vec<FrameId>,
+    labels: crate::model::LabelSetId,
+}
+
+/// Parses a `debug=1` count profile; `data` is already inflated.
+pub fn parse(
+    data: &[u8],
+    mut source: Source,
+    limits: &Limits,
+    progress: &Progress,
+) -> Result<Loaded, FormatError> {
+    let (text, lossy) = text::to_text(data);
+    let text: &str = &text;
+    let mut table = StackTable::default();
+    let mut warnings = Warnings::default();
+    if lossy {
+        warnings.add("invalid-utf8", || {
+            "the profile is not valid UTF-8; invalid bytes were replaced".to_owned()
+        });
+    }
+    let mut profile_name: Option<String> = None;
+    let mut stated_total = None;
+    let mut records: Vec<Record> = Vec::new();
+    let mut current: Option<Record> = None;
+    let mut total: u64 = 0;
+    let warn = |w: &mut Warnings, kind: &'static str, offset: usize, what: &str| {
+        w.add(kind, || {
+            format!("{what} (first at line {})", text::line_number(text, offset))
+        });
+    };
+
+    for (n, (offset, line)) in Lines::new(text).enumerate() {
+        if n % 65_536 == 0 {
+            progress.set_pos(offset, text.len());
+            if progress.is_cancelled() {
+                return Err(FormatError::Cancelled);
+            }
+        }
+        if line.len() > limits.max_line_bytes {
+            warn(
+                &mut warnings,
+                "long-line",
+                offset,
+                "skipped over-long lines",
+            );
+            continue;
+        }
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            records.extend(current.take());
+            continue;
+        }
+        if detect::is_count_profile_header(trimmed) && profile_name.is_none() {
+            if let Some((name, n)) = trimmed.split_once(" profile: total ") {
+                profile_name = Some(name.to_owned());
+                stated_total = n.trim().parse().ok();
+            }
+            continue;
+        }
+        if let Some(rest) = trimmed.strip_prefix("# labels:") {
+            match (text::parse_labels(rest), &mut current) {
+                (Some(pairs), Some(rec)) => {
+                    let pairs = pairs
+                        .into_iter()
+                        .map(|(k, v)| (table.intern_str(&k), LabelValue::Str(table.intern_str(&v))))
+                        .collect();
+                    rec.labels = table.intern_labels(pairs);
+                }
+                _ => warn(
+                    &mut warnings,
+                    "bad-labels",
+                    offset,
+                    "unreadable label lines",
+                ),
+            }
+            continue;
+        }
+        if let Some(rest) = trimmed.strip_prefix('#') {
+            let Some(rec) = &mut current else {
+                warn(
+                    &mut warnings,
+                    "stray-line",
+                    offset,
+                    "frame lines outside a record",
+                );
+                continue;
+            };
+            let mut fields = rest.split('\t').map(str::trim).filter(|f| !f.is_empty());
+            let pc = fields.next().unwrap_or("");
+            let func = fields.next();
+            let loc = fields.next();
+            let frame = match func {
+                Some(func) => {
+                    let func = match func.rfind("+0x") {
+                        Some(i) => &func[..i],
+                        None => func,
+                    };
+                    match loc.and_then(text::parse_location) {
+                        Some((file, line)) => table.intern_frame(func, file, line),
+                        None => table.intern_frame(func, "", 0),
+                    }
+                }
+                // An address the runtime could not symbolize.
+                None => table.intern_frame(pc, "", 0),
+            };
+            if rec.frames.len() < limits.max_stack_depth {
+                rec.frames.push(frame);
+            } else {
+                let max = limits.max_stack_depth;
+                warnings.add("deep-stack", || {
+                    format!("kept the innermost {max} frames of stacks deeper than that")
+                });
+            }
+            continue;
+        }
+        if let Some((count, _pcs)) = trimmed.split_once(" @")
+            && let Ok(count) = count.trim().parse::<u64>()
+        {
+            records.extend(current.take());
+            if records.len() as u64 >= limits.max_goroutines {
+                let max = limits.max_goroutines;
+                warnings.add("record-limit", || {
+                    format!("stopped after {max} records, the limit")
+                });
+                break;
+            }
+            total = total.saturating_add(count);
+            current = Some(Record {
+                count,
+                frames: Vec::new(),
+                labels: crate::model::LabelSetId::NONE,
+            });
+            continue;
+        }
+        warn(
+            &mut warnings,
+            "ignored-line",
+            offset,
+            "ignored unreadable lines",
+        );
+    }
+    records.extend(current.take());
+    if records.is_empty() {
+        return Err(FormatError::NothingFound {
+            format: "debug=1 profile",
+            what: "stack record",
+            detail: String::new(),
+        });
+    }
+    if let Some(stated) = stated_total
+        && stated != total
+    {
+        warnings.add("total-mismatch", || {
+            format!("the header says total {stated} but the records add up to {total}; the file may be cut short")
+        });
+    }
+    let name = profile_name.unwrap_or_else(|| "goroutine".to_owned());
+    let profile_type = match name.as_str() {
+        "goroutine" => ProfileType::Goroutine,
+        "goroutineleak" => ProfileType::GoroutineLeak,
+        "threadcreate" => ProfileType::Threadcreate,
+        other => ProfileType::Other(other.to_owned()),
+    };
+    let data = if profile_type.is_goroutines() {
+        SnapshotData::Goroutines(
+            records
+                .iter()
+                .map(|r| {
+                    let mut g = Goroutine::new(table.intern_inner_first(&r.frames));
+                    g.count = r.count;
+                    g.labels = r.labels;
+                    g
+                })
+                .collect(),
+        )
+    } else {
+        let kind = table.intern_str(&name);
+        let unit = table.intern_str("count");
+        SnapshotData::Samples(SampleProfile {
+            sample_types: vec![ValueType { kind, unit }],
+            samples: records
+                .iter()
+                .map(|r| Sample {
+                    stack: table.intern_inner_first(&r.frames),
+                    values: vec![i64::try_from(r.count).unwrap_or(i64::MAX)],
+                    labels: r.labels,
+                })
+                .collect(),
+            ..SampleProfile::default()
+        })
+    };
+    source.profile_type = Some(profile_type);
+    progress.set(1.0);
+    Ok(Loaded {
+        table,
+        input: Input::Snapshot(Snapshot {
+            source,
+            captured_at_ns: None,
+            duration_ns: None,
+            data,
+            stated_total,
+            panic: None,
+            warnings,
+        }),
+    })
+}
