@@ -31,6 +31,8 @@ struct Record {
     count: u64,
     frames: Vec<FrameId>,
     labels: crate::model::LabelSetId,
+    /// Frames past the depth limit were dropped.
+    capped: bool,
 }
 
 /// Parses a `debug=1` count profile; `data` is already inflated.
@@ -136,7 +138,8 @@ pub fn parse(
             };
             if rec.frames.len() < limits.max_stack_depth {
                 rec.frames.push(frame);
-            } else {
+            } else if !rec.capped {
+                rec.capped = true;
                 let max = limits.max_stack_depth;
                 warnings.add("deep-stack", || {
                     format!("kept the innermost {max} frames of stacks deeper than that")
@@ -160,6 +163,7 @@ pub fn parse(
                 count,
                 frames: Vec::new(),
                 labels: crate::model::LabelSetId::NONE,
+                capped: false,
             });
             continue;
         }
@@ -200,6 +204,7 @@ pub fn parse(
                     let mut g = Goroutine::new(table.intern_inner_first(&r.frames));
                     g.count = r.count;
                     g.labels = r.labels;
+                    g.frames_elided = r.capped;
                     g
                 })
                 .collect(),

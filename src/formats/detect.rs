@@ -65,6 +65,33 @@ pub fn maybe_gunzip<'a>(
     Ok(Cow::Owned(out))
 }
 
+/// The format of a file from its first bytes (gzip or not), so that a large
+/// file that is none of ours is refused before it is read whole.
+pub fn sniff_head(head: &[u8]) -> Result<Format, FormatError> {
+    if !is_gzip(head) {
+        return detect(head);
+    }
+    let mut decoder = flate2::read::MultiGzDecoder::new(head);
+    let mut out = vec![0u8; 64 * 1024];
+    let mut filled = 0;
+    // The head ends mid-stream, so a read error after some output is expected.
+    while filled < out.len() {
+        match decoder.read(&mut out[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if filled == 0 => {
+                return Err(FormatError::Gzip {
+                    offset: 0,
+                    message: e.to_string(),
+                });
+            }
+            Err(_) => break,
+        }
+    }
+    detect(&out[..filled])
+}
+
 /// The format of already-inflated bytes, or why it is none of ours.
 pub fn detect(data: &[u8]) -> Result<Format, FormatError> {
     if data.is_empty() {

@@ -282,6 +282,8 @@ struct ChunkParser<'a, 'p> {
     creator_frame: Option<FrameId>,
     /// Set when the last goroutine was cut off by a limit.
     stopped: bool,
+    /// The current goroutine's stack reached the depth limit (warned once per goroutine).
+    depth_capped: bool,
 }
 
 impl<'a, 'p> ChunkParser<'a, 'p> {
@@ -311,6 +313,7 @@ impl<'a, 'p> ChunkParser<'a, 'p> {
             ancestor: None,
             creator_frame: None,
             stopped: false,
+            depth_capped: false,
         }
     }
 
@@ -482,6 +485,7 @@ impl<'a, 'p> ChunkParser<'a, 'p> {
             }
         }
         self.current = Some(g);
+        self.depth_capped = false;
         self.frames.clear();
         self.ancestor = None;
         self.creator_frame = None;
@@ -595,6 +599,10 @@ impl<'a, 'p> ChunkParser<'a, 'p> {
             frames.push(frame);
             return;
         }
+        if self.depth_capped {
+            return;
+        }
+        self.depth_capped = true;
         if let Some(g) = &mut self.current {
             g.frames_elided = true;
         }

@@ -57,6 +57,9 @@ impl LoadError {
     }
 }
 
+/// Bytes read before the whole file, to refuse what is not ours cheaply.
+const SNIFF_BYTES: u64 = 1 << 20;
+
 /// Reads and parses one file.
 pub fn load_file(
     path: &Path,
@@ -78,9 +81,16 @@ pub fn load_file(
     }
     let mut data = Vec::with_capacity(size as usize);
     // `take` guards against a file that grows while it is read.
-    file.take(limit + 1)
+    let mut reader = file.take(limit + 1);
+    (&mut reader)
+        .take(SNIFF_BYTES)
         .read_to_end(&mut data)
         .map_err(io_err)?;
+    detect::sniff_head(&data).map_err(|source| LoadError::Format {
+        path: path.to_owned(),
+        source,
+    })?;
+    reader.read_to_end(&mut data).map_err(io_err)?;
     if data.len() as u64 > limit {
         return Err(LoadError::Format {
             path: path.to_owned(),

@@ -1,0 +1,277 @@
+//! Hostile and damaged inputs: each gives a clear error or a partial load
+//! with counted warnings, never a panic, a hang or unbounded memory.
+
+mod common;
+
+use std::io::Write as _;
+
+use common::*;
+use leakscope::formats::{self, FormatError, Limits, LoadError, LoadOptions};
+use leakscope::model::Format;
+use leakscope::progress::Progress;
+
+const TEXT_FIXTURES: [&str; 4] = [
+    "goroutine-t3.debug2.txt",
+    "goroutine-t3.debug1.txt",
+    "stackdump-runtime-stack.txt",
+    "panic-gotraceback-all.txt",
+];
+
+fn goroutines(l: &formats::Loaded) -> u64 {
+    snapshot(l).goroutine_count().unwrap_or(0)
+}
+
+#[test]
+fn empty_input_is_a_clear_error() {
+    let err = load_bytes("empty", b"").unwrap_err();
+    assert!(matches!(err, FormatError::Empty), "{err}");
+    assert_eq!(err.to_string(), "the input is empty");
+    let err = load_bytes("blank", b"\n\n   \n").unwrap_err();
+    assert!(err.to_string().contains("not a format"), "{err}");
+}
+
+#[test]
+fn truncated_text_loads_a_prefix_and_never_panics() {
+    for name in TEXT_FIXTURES {
+        let data = read(name);
+        let full = goroutines(&load_bytes(name, &data).unwrap());
+        let mut rng = Rng(0x5eed ^ data.len() as u64);
+        let mut cuts: Vec<usize> = (0..200).map(|_| rng.below(data.len())).collect();
+        cuts.extend((0..data.len()).step_by(997));
+        for cut in cuts {
+            match load_bytes(name, &data[..cut]) {
+                Ok(l) => assert!(goroutines(&l) <= full, "{name} cut at {cut}"),
+                Err(e) => assert!(!e.to_string().is_empty()),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_cut_stack_is_reported() {
+    let data = read("goroutine-t0.debug2.txt");
+    let text = String::from_utf8(data).unwrap();
+    // Cut right after a function line, before its location.
+    let cut = text.find("main.jobWorker(").unwrap()
+        + "main.jobWorker({0x80cc48, 0xc0000972f0}, 0x0, 0xc0000801c0, 0xc0000843e0)\n".len();
+    let l = load_bytes("cut", &text.as_bytes()[..cut]).unwrap();
+    let s = snapshot(&l);
+    assert_eq!(s.warnings.count("frame-without-location"), 1);
+    let last = s.goroutines().last().unwrap();
+    assert_eq!(
+        l.table.function(l.table.leaf(last.stack).unwrap()),
+        "main.jobWorker"
+    );
+}
+
+#[test]
+fn flipped_bytes_never_panic() {
+    for name in TEXT_FIXTURES {
+        let data = read(name);
+        let mut rng = Rng(0xf11b ^ data.len() as u64);
+        for _ in 0..200 {
+            let mut d = data.clone();
+            for _ in 0..1 + rng.below(8) {
+                let i = rng.below(d.len());
+                d[i] = rng.next() as u8;
+            }
+            if let Ok(l) = load_bytes(name, &d) {
+                let _ = goroutines(&l);
+            }
+        }
+    }
+}
+
+#[test]
+fn binary_garbage_is_refused_with_a_hint() {
+    let mut rng = Rng(42);
+    for len in [1usize, 7, 100, 4096, 100_000] {
+        let data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        // Whatever the bytes sniff as, loading ends in Ok or Err.
+        if let Err(e) = load_bytes("garbage", &data) {
+            assert!(!e.to_string().is_empty());
+        }
+    }
+    let err = load_bytes("html", b"<html><body>Login required</body></html>\n").unwrap_err();
+    assert!(err.to_string().contains("HTML"), "{err}");
+    let err = load_bytes("bin", &[0xff, 0xfe, 0x00, 0x01, 0x02]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("binary data starting with ff fe 00"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_2gb_file_that_is_not_a_capture_is_refused_without_reading_it() {
+    let dir = std::env::temp_dir().join(format!("leakscope-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("big.bin");
+    let f = std::fs::File::create(&path).unwrap();
+    // Sparse: 2 GiB of zeros that take no disk space.
+    f.set_len(2 << 30).unwrap();
+    drop(f);
+    let t = std::time::Instant::now();
+    let err = formats::load_file(&path, &LoadOptions::default(), &Progress::none()).unwrap_err();
+    assert!(err.to_string().contains("big.bin"), "{err}");
+    assert!(err.to_string().contains("binary data"), "{err}");
+    // Only the head was read: refusing takes no time at all.
+    assert!(t.elapsed().as_secs() < 5);
+    // And over the size limit, the size alone refuses it.
+    let small = LoadOptions {
+        limits: Limits {
+            max_input_bytes: 1 << 30,
+            ..Limits::default()
+        },
+    };
+    let err = formats::load_file(&path, &small, &Progress::none()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LoadError::Format {
+                source: FormatError::TooLarge { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn a_gzip_bomb_stops_at_the_inflate_cap() {
+    // 64 MiB of text that compresses ~1000:1 behind a valid dump header.
+    let mut raw = b"goroutine 1 [running]:\nmain.main()\n\tmain.go:1 +0x1\n\n".to_vec();
+    raw.resize(64 << 20, b'a');
+    let bomb = gzip(&raw);
+    assert!(bomb.len() < 1 << 20, "{}", bomb.len());
+    let options = LoadOptions {
+        limits: Limits {
+            max_inflated_bytes: 8 << 20,
+            ..Limits::default()
+        },
+    };
+    let err = formats::load_bytes("bomb.gz", &bomb, &options, &Progress::none()).unwrap_err();
+    assert!(matches!(err, FormatError::InflatedTooLarge { limit } if limit == 8 << 20));
+    assert!(err.to_string().contains("gzip bomb"), "{err}");
+}
+
+#[test]
+fn gzip_and_truncated_gzip() {
+    let data = read("goroutine-t2.debug2.txt");
+    let gz = gzip(&data);
+    let l = load_bytes("t2.gz", &gz).unwrap();
+    assert_eq!(goroutines(&l), 107);
+    // A stream cut in half loads what inflated and says so.
+    let l = load_bytes("t2-cut.gz", &gz[..gz.len() / 2]).unwrap();
+    let s = snapshot(&l);
+    assert!(goroutines(&l) > 0 && goroutines(&l) < 107);
+    assert_eq!(s.warnings.count("gzip-truncated"), 1, "{:?}", s.warnings);
+    // A corrupt header is an error naming gzip.
+    let mut bad = gz.clone();
+    bad[3] = 0xff; // reserved flag bits
+    assert!(load_bytes("bad.gz", &bad).is_err());
+}
+
+#[test]
+fn ten_thousand_frame_stacks_are_capped_with_a_warning() {
+    let mut d = String::from("goroutine 1 [running]:\n");
+    for i in 0..10_000 {
+        d.push_str(&format!(
+            "main.recurse{}(...)\n\t/src/app/main.go:{}\n",
+            i % 7,
+            i + 1
+        ));
+    }
+    d.push_str("created by main.main in goroutine 1\n\t/src/app/main.go:3 +0x1\n");
+    let l = load_bytes("deep", d.as_bytes()).unwrap();
+    let s = snapshot(&l);
+    let g = &s.goroutines()[0];
+    assert_eq!(
+        l.table.depth(g.stack),
+        Limits::default().max_stack_depth as u32
+    );
+    assert!(g.frames_elided);
+    assert_eq!(s.warnings.count("deep-stack"), 1);
+    // The innermost frames are the ones kept.
+    let leaf = l.table.frame(l.table.leaf(g.stack).unwrap());
+    assert_eq!(leaf.line, 1);
+    // debug=1 with a deep record too.
+    let mut d1 = String::from("goroutine profile: total 1\n1 @ 0x1\n");
+    for i in 0..10_000 {
+        d1.push_str(&format!("#\t0x{i:x}\tmain.f{i}+0x1\t/src/main.go:{i}\n"));
+    }
+    let l = load_bytes("deep1", d1.as_bytes()).unwrap();
+    assert_eq!(snapshot(&l).warnings.count("deep-stack"), 1);
+}
+
+#[test]
+fn a_dump_pasted_from_a_log_loads_like_the_original() {
+    let data = String::from_utf8(read("goroutine-t1.debug2.txt")).unwrap();
+    let mut logged = String::new();
+    for (i, line) in data.lines().enumerate() {
+        // Timestamps change width-stable; the pid column changes width.
+        let pid = if i % 3 == 0 { "7" } else { "12345" };
+        logged.push_str(&format!(
+            "2026-11-26T22:40:{:02}.{:06}Z leakyd[{pid}]: {line}\n",
+            i % 60,
+            i * 7 % 1_000_000
+        ));
+    }
+    let l = load_bytes("logged", logged.as_bytes()).unwrap();
+    let s = snapshot(&l);
+    assert_eq!(goroutines(&l), 76);
+    assert_eq!(s.warnings.count("log-prefix"), 1);
+    let clean = load_bytes("clean", data.as_bytes()).unwrap();
+    let stacks = |l: &formats::Loaded| -> Vec<Vec<(String, u32)>> {
+        snapshot(l)
+            .goroutines()
+            .iter()
+            .map(|g| {
+                l.table
+                    .frames(g.stack)
+                    .map(|f| (l.table.function(f).to_owned(), l.table.frame(f).line))
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(stacks(&l), stacks(&clean));
+}
+
+#[test]
+fn windows_line_endings_change_nothing() {
+    for name in TEXT_FIXTURES {
+        let data = String::from_utf8(read(name)).unwrap();
+        let crlf = data.replace('\n', "\r\n");
+        let a = load_bytes(name, data.as_bytes()).unwrap();
+        let b = load_bytes(name, crlf.as_bytes()).unwrap();
+        assert_eq!(goroutines(&a), goroutines(&b), "{name}");
+        assert_eq!(snapshot(&a).warnings, snapshot(&b).warnings, "{name}");
+        let fa: Vec<String> = a
+            .table
+            .strings()
+            .iter()
+            .map(|(_, s)| s.to_owned())
+            .collect();
+        let fb: Vec<String> = b
+            .table
+            .strings()
+            .iter()
+            .map(|(_, s)| s.to_owned())
+            .collect();
+        assert_eq!(fa, fb, "{name}: no stray \\r in names");
+    }
+}
+
+#[test]
+fn detection_never_uses_the_file_name() {
+    let data = read("goroutine-t0.debug1.txt");
+    let l = load_bytes("profile.pb.gz", &data).unwrap();
+    assert_eq!(snapshot(&l).source.format, Format::GoroutineDebug1);
+}

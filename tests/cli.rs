@@ -1,0 +1,156 @@
+//! The `leakscope` binary end to end: arguments, exit codes, the text a
+//! person reads and the JSON scripts rely on.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::*;
+use serde_json::Value;
+
+fn leakscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args(args)
+        .output()
+        .expect("run leakscope")
+}
+
+fn fixture_args(names: &[&str]) -> Vec<String> {
+    names
+        .iter()
+        .map(|n| fixture(n).display().to_string())
+        .collect()
+}
+
+fn inspect_json(names: &[&str]) -> Value {
+    let files = fixture_args(names);
+    let mut args = vec!["inspect", "--json"];
+    args.extend(files.iter().map(String::as_str));
+    let out = leakscope(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+#[test]
+fn inspect_json_has_the_documented_shape() {
+    let v = inspect_json(&DEBUG2);
+    let inputs = v["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 4);
+    for (i, total) in inputs.iter().zip([45, 76, 107, 138]) {
+        assert_eq!(i["format"], "goroutine-dump");
+        assert_eq!(i["goroutines"], total);
+        assert!(i["path"].as_str().unwrap().ends_with(".debug2.txt"));
+        assert!(i["warnings"].as_array().unwrap().is_empty());
+        assert!(i["profile_type"].is_null());
+    }
+    let suspects = v["suspects"].as_array().unwrap();
+    let first = &suspects[0];
+    assert_eq!(first["function"], "main.querySearchBackend");
+    assert_eq!(first["wait_reason"], "chan send");
+    assert_eq!(first["created_by"], "main.(*app).handleSearch.func1");
+    assert_eq!(first["counts"], serde_json::json!([10, 20, 30, 40]));
+    assert_eq!(first["growing"], true);
+    assert!(first["score"].as_f64().unwrap() > 9.0);
+    let growing = suspects.iter().filter(|s| s["growing"] == true).count();
+    assert_eq!(growing, LEAKS.len());
+    // Ranked: growing first, by score.
+    let scores: Vec<f64> = suspects
+        .iter()
+        .take(growing)
+        .map(|s| s["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    assert!(suspects[growing..].iter().all(|s| s["growing"] == false));
+}
+
+#[test]
+fn inspect_json_for_debug1_names_labels_and_profile_type() {
+    let v = inspect_json(&DEBUG1);
+    assert_eq!(v["inputs"][0]["format"], "goroutine-debug1");
+    assert_eq!(v["inputs"][0]["profile_type"], "goroutine");
+    let search = v["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["function"] == "main.querySearchBackend")
+        .unwrap();
+    assert_eq!(search["labels"][0]["labels"]["endpoint"], "search");
+    assert_eq!(v["series"]["split_by_labels"], true);
+}
+
+#[test]
+fn inspect_json_reports_the_panic() {
+    let v = inspect_json(&["panic-gotraceback-all.txt"]);
+    let input = &v["inputs"][0];
+    assert_eq!(input["goroutines"], 44);
+    assert_eq!(input["panic"]["goroutine"], 16);
+    assert_eq!(
+        input["panic"]["message"],
+        "panic: assignment to entry in nil map"
+    );
+    assert_eq!(input["warnings"][0]["kind"], "ignored-line");
+    assert_eq!(input["warnings"][0]["count"], 1);
+    // One snapshot: counts have one element, nothing is "growing".
+    assert!(
+        v["suspects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["growing"] == false && s["counts"].as_array().unwrap().len() == 1)
+    );
+}
+
+#[test]
+fn inspect_text_is_for_people() {
+    let files = fixture_args(&DEBUG2);
+    let mut args = vec!["inspect"];
+    args.extend(files.iter().map(String::as_str));
+    let out = leakscope(&args);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("LEAK SUSPECTS: 9 growing stack groups (+93 goroutines from t0 to t3)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("main.querySearchBackend  [10 → 20 → 30 → 40]  GROWING +10.0/interval"),
+        "{text}"
+    );
+    assert!(text.contains("waiting: chan send"));
+    assert!(text.contains("created by main.(*app).handleSearch.func1"));
+}
+
+#[test]
+fn unreadable_input_exits_2_with_one_line_naming_it() {
+    let dir = std::env::temp_dir().join(format!("leakscope-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("login.html");
+    std::fs::write(&bad, "<!DOCTYPE html><html>Sign in</html>\n").unwrap();
+    let good = fixture("goroutine-t0.debug2.txt");
+    let out = leakscope(&["inspect", good.to_str().unwrap(), bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("login.html") && err.contains("HTML"), "{err}");
+
+    let missing = dir.join("nope.pb.gz");
+    let out = leakscope(&["inspect", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("nope.pb.gz"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn label_mode_can_merge() {
+    let files = fixture_args(&DEBUG1);
+    let mut args = vec!["inspect", "--json", "--labels", "merge"];
+    args.extend(files.iter().map(String::as_str));
+    let out = leakscope(&args);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["series"]["split_by_labels"], false);
+}

@@ -1,0 +1,105 @@
+//! Helpers shared by the integration tests: fixture paths and loading.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use leakscope::analysis::{self, Analysis, AnalysisOptions};
+use leakscope::formats::{self, LoadOptions, Loaded};
+use leakscope::model::{Session, Snapshot};
+use leakscope::progress::Progress;
+
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub fn read(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+pub fn load(name: &str) -> Loaded {
+    formats::load_file(&fixture(name), &LoadOptions::default(), &Progress::none())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn load_bytes(name: &str, data: &[u8]) -> Result<Loaded, formats::FormatError> {
+    formats::load_bytes(name, data, &LoadOptions::default(), &Progress::none())
+}
+
+pub fn session(names: &[&str]) -> Session {
+    let mut s = Session::default();
+    for n in names {
+        let l = load(n);
+        s.add(&l.table, l.input);
+    }
+    s
+}
+
+pub fn analyze(names: &[&str]) -> (Session, Analysis) {
+    let s = session(names);
+    let a = analysis::analyze(&s, &AnalysisOptions::default());
+    (s, a)
+}
+
+pub fn snapshot(l: &Loaded) -> &Snapshot {
+    l.input.as_snapshot().expect("a snapshot")
+}
+
+/// The leaking stacks of MANIFEST.md: (leak site as leakscope names it,
+/// wait reason as debug=2 prints it, goroutines added per leak phase).
+/// The server side of the proxy connections runs only standard-library
+/// code, so its leak site is the innermost frame outside the runtime and
+/// its wait wrappers.
+pub const LEAKS: &[(&str, &str, u64)] = &[
+    ("main.querySearchBackend", "chan send", 10),
+    ("main.consumeEvents", "chan receive", 5),
+    ("main.pollUpstream", "select", 3),
+    ("main.(*inventoryStore).reserve", "sync.Mutex.Lock", 4),
+    ("main.flushBatch", "semacquire", 2),
+    ("main.heartbeatLoop", "sleep", 1),
+    ("net/http.(*persistConn).readLoop", "select", 2),
+    ("net/http.(*persistConn).writeLoop", "select", 2),
+    ("internal/poll.(*pollDesc).wait", "IO wait", 2),
+];
+
+/// Steady stacks of MANIFEST.md by leak site, with their count.
+pub const STEADY: &[(&str, u64)] = &[
+    ("main.jobWorker", 4),
+    ("main.jobProducer", 1),
+    ("main.metricsReporter", 1),
+    ("main.cacheJanitor", 1),
+    ("main.clockSampler", 1),
+    ("main.main", 1),
+    ("main.serve", 1),
+    ("os/signal.signal_recv", 1),
+    ("main.(*inventoryStore).rebuildIndex", 1),
+];
+
+pub const DEBUG1: [&str; 4] = [
+    "goroutine-t0.debug1.txt",
+    "goroutine-t1.debug1.txt",
+    "goroutine-t2.debug1.txt",
+    "goroutine-t3.debug1.txt",
+];
+pub const DEBUG2: [&str; 4] = [
+    "goroutine-t0.debug2.txt",
+    "goroutine-t1.debug2.txt",
+    "goroutine-t2.debug2.txt",
+    "goroutine-t3.debug2.txt",
+];
+
+/// A small deterministic generator for corrupting inputs (xorshift64*).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
