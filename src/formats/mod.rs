@@ -9,6 +9,7 @@
 pub mod detect;
 pub mod error;
 pub mod limits;
+pub mod pprof;
 pub(crate) mod text;
 
 use std::fs::File;
@@ -113,6 +114,7 @@ pub fn load_bytes(
         bytes: data.len() as u64,
     };
     let mut loaded: Loaded = match format {
+        Format::Pprof => pprof::parse(&inflated, source, limits, progress)?,
         _ => {
             let _ = (source, progress, limits);
             return Err(FormatError::UnsupportedVersion {
