@@ -511,6 +511,12 @@ enum IdIndex {
 impl IdIndex {
     const NONE: u32 = u32::MAX;
 
+    /// Positions past `u32` (only with limits raised far beyond real
+    /// profiles) become unreachable instead of aliasing another element.
+    fn position(pos: usize) -> u32 {
+        u32::try_from(pos).unwrap_or(Self::NONE)
+    }
+
     fn build(
         ids: impl ExactSizeIterator<Item = u64> + Clone,
         warnings: &mut Warnings,
@@ -528,7 +534,7 @@ impl IdIndex {
             let mut v = vec![Self::NONE; max as usize + 1];
             for (pos, id) in ids.enumerate() {
                 match v.get_mut(id as usize) {
-                    Some(slot) if *slot == Self::NONE => *slot = pos as u32,
+                    Some(slot) if *slot == Self::NONE => *slot = Self::position(pos),
                     _ => duplicate(id),
                 }
             }
@@ -539,7 +545,7 @@ impl IdIndex {
             for (pos, id) in ids.enumerate() {
                 match m.entry(id) {
                     Entry::Vacant(e) => {
-                        e.insert(pos as u32);
+                        e.insert(Self::position(pos));
                     }
                     Entry::Occupied(_) => duplicate(id),
                 }
