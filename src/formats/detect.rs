@@ -134,19 +134,10 @@ fn looks_like_text(data: &[u8]) -> bool {
     }
 }
 
-/// A protobuf `Profile` starts with a field key of a known field (1..=14)
-/// and a wire type that field uses.
+/// A protobuf `Profile`: its first fields are known `Profile` fields with
+/// the wire types the schema gives them (a profile cut short still counts).
 fn looks_like_protobuf(data: &[u8]) -> bool {
-    let Some(&key) = data.first() else {
-        return false;
-    };
-    let field = key >> 3;
-    let wire = key & 7;
-    match field {
-        1..=6 | 13 => wire == 2,
-        7..=12 | 14 => wire == 0 || wire == 2,
-        _ => false,
-    }
+    super::pprof::looks_like_profile(data)
 }
 
 fn detect_text(data: &[u8]) -> Option<Format> {

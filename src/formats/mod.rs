@@ -12,6 +12,7 @@ pub mod dump;
 pub mod error;
 pub mod folded;
 pub mod limits;
+pub mod pprof;
 pub(crate) mod text;
 
 use std::fs::File;
@@ -129,7 +130,8 @@ pub fn load_bytes(
         Format::GoroutineDump => dump::parse(&inflated, source, limits, progress)?,
         Format::GoroutineDebug1 => debug1::parse(&inflated, source, limits, progress)?,
         Format::Folded => folded::parse(&inflated, source, limits, progress)?,
-        Format::Pprof | Format::Trace => {
+        Format::Pprof => pprof::parse(&inflated, source, limits, progress)?,
+        Format::Trace => {
             return Err(FormatError::UnsupportedVersion {
                 format: format.name(),
                 version: "not yet readable".into(),
