@@ -21,6 +21,8 @@ pub struct Growth {
     pub delta: i64,
     /// Consecutive snapshot pairs where the count went up.
     pub increases: usize,
+    /// The slope in goroutines per minute, where capture times are known.
+    pub per_minute: Option<f64>,
     pub growing: bool,
     /// `slope × tau` for growing groups, else 0: roughly "goroutines leaked
     /// per interval", discounted when the trend is not consistent.
@@ -30,8 +32,8 @@ pub struct Growth {
 /// Minimum Kendall tau for a trend to count as growth.
 const MIN_TAU: f64 = 0.5;
 
-/// Growth of `counts` at positions `x` (snapshot times in any unit; equal
-/// spacing when `None`).
+/// Growth of `counts` at capture times `x` in seconds (equal spacing when
+/// `None`).
 ///
 /// A group is growing when its last count is above its first, its slope and
 /// tau are positive (tau at least 0.5), and the rise is more than a single
@@ -41,6 +43,7 @@ const MIN_TAU: f64 = 0.5;
 /// from being reported as leaks.
 pub fn growth(counts: &[u64], x: Option<&[f64]>) -> Growth {
     let n = counts.len();
+    let seconds = x.filter(|x| x.len() == n && spread(x) > 0.0).map(spread);
     let xs: Vec<f64> = match x {
         Some(x) if x.len() == n && spread(x) > 0.0 => {
             // Rescale to 0..n-1 so slopes read "per interval".
@@ -87,6 +90,7 @@ pub fn growth(counts: &[u64], x: Option<&[f64]>) -> Growth {
         tau,
         delta,
         increases,
+        per_minute: seconds.map(|s| slope * (n as f64 - 1.0) / (s / 60.0)),
         growing,
         score: if growing { slope * tau } else { 0.0 },
     }
@@ -160,5 +164,6 @@ mod tests {
         assert!(g.growing);
         // Per interval of the rescaled axis (3 minutes over 2 intervals).
         assert!((g.slope - 15.0).abs() < 1e-9, "{g:?}");
+        assert!((g.per_minute.unwrap() - 10.0).abs() < 1e-9, "{g:?}");
     }
 }

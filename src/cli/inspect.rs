@@ -141,6 +141,8 @@ pub struct SuspectJson {
     pub slope: f64,
     /// Kendall's tau of the counts.
     pub tau: f64,
+    /// The slope in goroutines per minute, where capture times are known.
+    pub per_minute: Option<f64>,
     pub entry_function: Option<String>,
     pub wait_minutes: Option<analysis::WaitAges>,
     /// Label sets of the group's goroutines with counts.
@@ -244,6 +246,7 @@ fn suspect_json(session: &Session, analysis: &Analysis, s: &Suspect) -> SuspectJ
         score: round3(s.score),
         slope: round3(s.growth.slope),
         tau: round3(s.growth.tau),
+        per_minute: s.growth.per_minute.map(round3),
         entry_function: s.entry.map(|f| t.function(f).to_owned()),
         wait_minutes: s.wait_ages,
         labels,
@@ -395,7 +398,10 @@ pub fn render_text(r: &Report, all: bool) -> String {
         let counts: Vec<String> = s.counts.iter().map(u64::to_string).collect();
         let trend = if snaps.len() >= 2 {
             if s.growing {
-                format!("GROWING {:+.1}/interval", s.slope)
+                match s.per_minute {
+                    Some(m) => format!("GROWING {m:+.1}/min"),
+                    None => format!("GROWING {:+.1}/interval", s.slope),
+                }
             } else {
                 "steady".to_owned()
             }

@@ -82,6 +82,12 @@ pub const DEBUG1: [&str; 4] = [
     "goroutine-t2.debug1.txt",
     "goroutine-t3.debug1.txt",
 ];
+pub const PROTO: [&str; 4] = [
+    "goroutine-t0.pb.gz",
+    "goroutine-t1.pb.gz",
+    "goroutine-t2.pb.gz",
+    "goroutine-t3.pb.gz",
+];
 pub const DEBUG2: [&str; 4] = [
     "goroutine-t0.debug2.txt",
     "goroutine-t1.debug2.txt",
