@@ -33,4 +33,5 @@ pub mod analysis;
 pub mod cli;
 pub mod formats;
 pub mod model;
+pub mod palette;
 pub mod progress;

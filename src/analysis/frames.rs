@@ -47,6 +47,19 @@ pub fn is_runtime(function: &str) -> bool {
         || function.starts_with("runtime/internal/")
 }
 
+/// Compiler-generated wrappers of `go` and `defer` statements with
+/// arguments (`main.setup.gowrap2`, `pkg.f.deferwrap1`): tracebacks show
+/// them only at `GOTRACEBACK=system` or above, profiles never.
+pub fn is_compiler_wrapper(function: &str) -> bool {
+    let Some((_, last)) = function.rsplit_once('.') else {
+        return false;
+    };
+    ["gowrap", "deferwrap"].iter().any(|w| {
+        last.strip_prefix(w)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
 fn is_wait_wrapper(function: &str) -> bool {
     let pkg = package_path(function);
     (pkg == "sync" || pkg == "internal/poll" || pkg == "internal/sync")
@@ -142,6 +155,10 @@ mod tests {
         assert!(is_stdlib_package("vendor/golang.org/x/net/http2/hpack"));
         assert!(!is_stdlib_package("golang.org/x/sync/errgroup"));
         assert!(!is_stdlib_package("main"));
+        assert!(is_compiler_wrapper("main.setup.gowrap2"));
+        assert!(is_compiler_wrapper("example.com/x.(*T).run.deferwrap1"));
+        assert!(!is_compiler_wrapper("main.gowrap"));
+        assert!(!is_compiler_wrapper("main.setup.func1"));
     }
 
     #[test]

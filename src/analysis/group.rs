@@ -1,13 +1,14 @@
 //! Goroutines grouped by what they are doing, across snapshots and dialects.
 //!
 //! A group is identified by its *canonical stack*: the frames with runtime
-//! internals removed, so the protobuf profile (which keeps `runtime.gopark`
+//! internals and compiler-generated `go`/`defer` wrappers removed, so the protobuf profile (which keeps `runtime.gopark`
 //! and friends), `debug=1` (which hides the runtime frames on top) and
 //! `debug=2` (which hides them everywhere) of one moment give the same
 //! groups. Arguments, PCs and offsets are not part of frames at all, so they
-//! never split a group. Stacks deeper than the runtime prints in full (it
-//! elides all but 50 + 50 frames past 100, and profiles stop at 128 PCs)
-//! are compared on their innermost 50 frames, which every dialect keeps.
+//! never split a group. Stacks deeper than the runtime prints in full
+//! (tracebacks keep 50 + 50 frames past 100, `debug=2` the first 100,
+//! profiles 128 PCs) are compared on their innermost 50 frames, which every
+//! dialect keeps.
 
 use std::collections::BTreeMap;
 
@@ -21,8 +22,10 @@ use crate::model::{
 
 /// Frames kept when a stack is too deep for every dialect to print it whole.
 const DEEP_STACK_KEEP: usize = 50;
-/// Depth past which the runtime elides frames in tracebacks.
-const TRACEBACK_FULL_DEPTH: usize = 100;
+/// Frames the runtime prints at most per goroutine: panic tracebacks elide
+/// the middle of deeper stacks (50 + 50), `runtime.Stack` and `debug=2`
+/// stop after 100 without saying so.
+const TRACEBACK_MAX_FRAMES: usize = 100;
 
 /// How pprof labels take part in grouping.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -135,12 +138,16 @@ impl Canonicalizer {
             let mut kept: Vec<FrameId> = all
                 .iter()
                 .copied()
-                .filter(|&f| !super::frames::is_runtime(table.function(f)))
+                .filter(|&f| {
+                    let function = table.function(f);
+                    !super::frames::is_runtime(function)
+                        && !super::frames::is_compiler_wrapper(function)
+                })
                 .collect();
             if kept.is_empty() {
                 kept = all;
             }
-            if elided || kept.len() > TRACEBACK_FULL_DEPTH {
+            if elided || kept.len() >= TRACEBACK_MAX_FRAMES {
                 kept.truncate(DEEP_STACK_KEEP);
             }
             kept.into_boxed_slice()

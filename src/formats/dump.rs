@@ -419,7 +419,8 @@ impl<'a, 'p> ChunkParser<'a, 'p> {
             "unexpected fault address",
         ]
         .iter()
-        .any(|p| line.starts_with(p));
+        .any(|p| line.starts_with(p))
+            || is_signal_line(line);
         if starts_crash && self.panic.is_none() && self.goroutines.is_empty() {
             self.panic = Some(PanicInfo {
                 message: line.to_owned(),
@@ -652,6 +653,13 @@ impl<'a, 'p> ChunkParser<'a, 'p> {
             self.mode = Mode::Outside;
         }
     }
+}
+
+/// `SIGQUIT: quit`, `SIGSEGV: segmentation violation`: a dump on a signal.
+fn is_signal_line(line: &str) -> bool {
+    line.split_once(": ").is_some_and(|(name, _)| {
+        name.len() > 3 && name.starts_with("SIG") && name.bytes().all(|b| b.is_ascii_uppercase())
+    })
 }
 
 /// `rax    0x0`, `r14    0xc000006380`, `rflags 0x10246`, `lr      0x0`.
