@@ -1,0 +1,350 @@
+//! The flame graph as data: a tree of frames weighted by goroutines,
+//! samples, bytes or delay, laid out in `0..1`, shared by the app and the
+//! SVG export so both show the same boxes.
+//!
+//! Boxes merge by function name under the same parent, as flame graphs do
+//! (two call sites of one function in one caller are one box); children are
+//! ordered by name, so the layout is deterministic and two snapshots line up
+//! side by side. Nodes are stored in depth-first order, so a subtree is a
+//! contiguous range and drawing or searching it is a slice walk.
+
+use rustc_hash::FxHashMap;
+
+use crate::model::{Snapshot, SnapshotData, StackId, StackTable, StrId};
+
+/// Index of a node in [`FlameTree::nodes`]; 0 is the root (all stacks).
+pub type NodeId = usize;
+
+/// One box of the flame graph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlameNode {
+    /// Function of the box; `StrId::EMPTY` for the root.
+    pub function: StrId,
+    pub parent: NodeId,
+    /// 0 for the root, 1 for outermost frames.
+    pub depth: u32,
+    /// Weight of every stack through this box.
+    pub total: u64,
+    /// Weight of stacks that end here.
+    pub self_weight: u64,
+    /// The same measures in the baseline of a differential tree (0 otherwise).
+    pub base_total: u64,
+    /// Left edge in `0..1` of the root's width.
+    pub x: f64,
+    /// Nodes in this subtree, itself included: it spans `id..id + size`.
+    pub size: u32,
+}
+
+impl FlameNode {
+    /// Width in `0..1` of the root's width.
+    pub fn width(&self, root_total: u64) -> f64 {
+        if root_total == 0 {
+            0.0
+        } else {
+            self.total as f64 / root_total as f64
+        }
+    }
+}
+
+/// A laid-out flame graph.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlameTree {
+    pub nodes: Vec<FlameNode>,
+    /// The tree compares a baseline (`base_total`) with a newer set (`total`).
+    pub differential: bool,
+    /// Deepest node depth.
+    pub max_depth: u32,
+}
+
+/// Weight of one stack in a baseline and a current set.
+#[derive(Copy, Clone, Debug, Default)]
+struct Weights {
+    base: u64,
+    now: u64,
+}
+
+impl FlameTree {
+    /// A tree of stacks with their weights (repeated stacks add up).
+    pub fn build(
+        table: &StackTable,
+        stacks: impl IntoIterator<Item = (StackId, u64)>,
+    ) -> FlameTree {
+        let mut by_stack: FxHashMap<StackId, Weights> = FxHashMap::default();
+        for (s, w) in stacks {
+            by_stack.entry(s).or_default().now += w;
+        }
+        Self::from_weights(table, by_stack, false)
+    }
+
+    /// A differential tree: widths are `now`, and every node also carries
+    /// its baseline weight, so growth can be coloured.
+    pub fn build_diff(
+        table: &StackTable,
+        base: impl IntoIterator<Item = (StackId, u64)>,
+        now: impl IntoIterator<Item = (StackId, u64)>,
+    ) -> FlameTree {
+        let mut by_stack: FxHashMap<StackId, Weights> = FxHashMap::default();
+        for (s, w) in base {
+            by_stack.entry(s).or_default().base += w;
+        }
+        for (s, w) in now {
+            by_stack.entry(s).or_default().now += w;
+        }
+        Self::from_weights(table, by_stack, true)
+    }
+
+    /// The weighted stacks of a snapshot: goroutine counts, or one value
+    /// column of a sampled profile (negative values count as 0).
+    pub fn snapshot_weights(snapshot: &Snapshot, value_index: usize) -> Vec<(StackId, u64)> {
+        match &snapshot.data {
+            SnapshotData::Goroutines(gs) => gs.iter().map(|g| (g.stack, g.count)).collect(),
+            SnapshotData::Samples(p) => p
+                .samples
+                .iter()
+                .map(|s| {
+                    let v = s.values.get(value_index).copied().unwrap_or(0);
+                    (s.stack, u64::try_from(v).unwrap_or(0))
+                })
+                .collect(),
+        }
+    }
+
+    fn from_weights(
+        table: &StackTable,
+        by_stack: FxHashMap<StackId, Weights>,
+        differential: bool,
+    ) -> FlameTree {
+        // Build an unordered trie keyed by (parent, function).
+        struct Raw {
+            function: StrId,
+            depth: u32,
+            w: Weights,
+            own: Weights,
+            children: Vec<usize>,
+        }
+        let mut raw = vec![Raw {
+            function: StrId::EMPTY,
+            depth: 0,
+            w: Weights::default(),
+            own: Weights::default(),
+            children: Vec::new(),
+        }];
+        let mut index: FxHashMap<(usize, StrId), usize> = FxHashMap::default();
+        let mut stacks: Vec<(StackId, Weights)> = by_stack
+            .into_iter()
+            .filter(|(_, w)| w.base > 0 || w.now > 0)
+            .collect();
+        stacks.sort_unstable_by_key(|(s, _)| *s);
+        for (stack, w) in stacks {
+            let mut at = 0usize;
+            raw[0].w.base += w.base;
+            raw[0].w.now += w.now;
+            for frame in table.frames_outer_first(stack) {
+                let function = table.frame(frame).function;
+                let next = match index.get(&(at, function)) {
+                    Some(&n) => n,
+                    None => {
+                        let n = raw.len();
+                        let depth = raw[at].depth + 1;
+                        raw.push(Raw {
+                            function,
+                            depth,
+                            w: Weights::default(),
+                            own: Weights::default(),
+                            children: Vec::new(),
+                        });
+                        raw[at].children.push(n);
+                        index.insert((at, function), n);
+                        n
+                    }
+                };
+                raw[next].w.base += w.base;
+                raw[next].w.now += w.now;
+                at = next;
+            }
+            raw[at].own.base += w.base;
+            raw[at].own.now += w.now;
+        }
+        // Children by name, then depth-first into the final order.
+        let names: Vec<&str> = raw.iter().map(|r| table.str(r.function)).collect();
+        for r in &mut raw {
+            r.children.sort_by(|&a, &b| names[a].cmp(names[b]));
+        }
+        let root_total = raw[0].w.now.max(1);
+        let mut nodes: Vec<FlameNode> = Vec::with_capacity(raw.len());
+        let mut max_depth = 0;
+        // (raw id, new parent id, x)
+        let mut todo: Vec<(usize, usize, f64)> = vec![(0, 0, 0.0)];
+        while let Some((r, parent, x)) = todo.pop() {
+            let id = nodes.len();
+            let node = &raw[r];
+            max_depth = max_depth.max(node.depth);
+            nodes.push(FlameNode {
+                function: node.function,
+                parent,
+                depth: node.depth,
+                total: node.w.now,
+                self_weight: node.own.now,
+                base_total: node.w.base,
+                x,
+                size: 1,
+            });
+            // Push children in reverse so the first is laid out first.
+            let mut cx = x;
+            let mut placed: Vec<(usize, f64)> = Vec::with_capacity(node.children.len());
+            for &c in &node.children {
+                placed.push((c, cx));
+                cx += raw[c].w.now as f64 / root_total as f64;
+            }
+            for (c, cx) in placed.into_iter().rev() {
+                todo.push((c, id, cx));
+            }
+        }
+        // Subtree sizes: children follow their parent, so accumulate backwards.
+        for i in (1..nodes.len()).rev() {
+            let p = nodes[i].parent;
+            nodes[p].size += nodes[i].size;
+        }
+        FlameTree {
+            nodes,
+            differential,
+            max_depth,
+        }
+    }
+
+    pub fn root_total(&self) -> u64 {
+        self.nodes.first().map_or(0, |n| n.total)
+    }
+
+    /// Direct children of a node, in layout order.
+    pub fn children(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        let end = self.nodes.get(id).map_or(id, |n| id + n.size as usize);
+        let mut at = id + 1;
+        std::iter::from_fn(move || {
+            if at >= end {
+                return None;
+            }
+            let c = at;
+            at += self.nodes[c].size as usize;
+            Some(c)
+        })
+    }
+
+    /// The node and its ancestors up to the root, innermost first.
+    pub fn ancestry(&self, id: NodeId) -> Vec<NodeId> {
+        let mut out = vec![id];
+        let mut at = id;
+        while at != 0 && at < self.nodes.len() {
+            at = self.nodes[at].parent;
+            out.push(at);
+        }
+        out
+    }
+
+    /// Every root-to-node path with weight ending there, as folded stacks
+    /// (`a;b;c N`), outermost frame first. A differential tree gives
+    /// `a;b;c BEFORE AFTER`, the format inferno's differential mode reads.
+    pub fn folded(&self, table: &StackTable) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut path: Vec<&str> = Vec::new();
+        self.folded_walk(table, 0, &mut path, &mut out);
+        out
+    }
+
+    fn folded_walk<'t>(
+        &self,
+        table: &'t StackTable,
+        id: NodeId,
+        path: &mut Vec<&'t str>,
+        out: &mut Vec<String>,
+    ) {
+        let n = &self.nodes[id];
+        if id != 0 {
+            path.push(table.str(n.function));
+        }
+        let child_base: u64 = self.children(id).map(|c| self.nodes[c].base_total).sum();
+        let own_base = n.base_total.saturating_sub(child_base);
+        if id != 0 && (n.self_weight > 0 || (self.differential && own_base > 0)) {
+            let stack = path.join(";");
+            if self.differential {
+                out.push(format!("{stack} {own_base} {}", n.self_weight));
+            } else {
+                out.push(format!("{stack} {}", n.self_weight));
+            }
+        }
+        let children: Vec<NodeId> = self.children(id).collect();
+        for c in children {
+            self.folded_walk(table, c, path, out);
+        }
+        if id != 0 {
+            path.pop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> (StackTable, StackId, StackId, StackId) {
+        let mut t = StackTable::default();
+        let main = t.intern_frame("main.main", "m.go", 1);
+        let a = t.intern_frame("main.a", "m.go", 2);
+        let a2 = t.intern_frame("main.a", "m.go", 9);
+        let b = t.intern_frame("main.b", "m.go", 3);
+        let s1 = t.intern_inner_first(&[a, main]);
+        let s2 = t.intern_inner_first(&[b, a2, main]);
+        let s3 = t.intern_inner_first(&[b, main]);
+        (t, s1, s2, s3)
+    }
+
+    #[test]
+    fn merges_by_function_and_lays_out_by_name() {
+        let (t, s1, s2, s3) = table();
+        let f = FlameTree::build(&t, [(s1, 3), (s2, 1), (s3, 4), (s1, 2)]);
+        assert_eq!(f.root_total(), 10);
+        let name = |i: NodeId| t.str(f.nodes[i].function);
+        let main: Vec<NodeId> = f.children(0).collect();
+        assert_eq!(main.len(), 1);
+        assert_eq!(f.nodes[main[0]].total, 10);
+        let kids: Vec<NodeId> = f.children(main[0]).collect();
+        assert_eq!(
+            kids.iter().map(|&k| name(k)).collect::<Vec<_>>(),
+            ["main.a", "main.b"]
+        );
+        // main.a merges both call sites (lines 2 and 9): 5 + 1.
+        assert_eq!(f.nodes[kids[0]].total, 6);
+        assert_eq!(f.nodes[kids[0]].self_weight, 5);
+        assert!((f.nodes[kids[1]].x - 0.6).abs() < 1e-12);
+        assert_eq!(f.max_depth, 3);
+        assert_eq!(f.nodes[0].size as usize, f.nodes.len());
+        let mut folded = f.folded(&t);
+        folded.sort();
+        assert_eq!(
+            folded,
+            [
+                "main.main;main.a 5",
+                "main.main;main.a;main.b 1",
+                "main.main;main.b 4"
+            ]
+        );
+    }
+
+    #[test]
+    fn differential_trees_carry_the_baseline() {
+        let (t, s1, s2, s3) = table();
+        let f = FlameTree::build_diff(&t, [(s1, 2), (s3, 4)], [(s1, 5), (s2, 1)]);
+        assert!(f.differential);
+        assert_eq!((f.nodes[0].base_total, f.nodes[0].total), (6, 6));
+        let mut folded = f.folded(&t);
+        folded.sort();
+        assert_eq!(
+            folded,
+            [
+                "main.main;main.a 2 5",
+                "main.main;main.a;main.b 0 1",
+                "main.main;main.b 4 0"
+            ]
+        );
+    }
+}
