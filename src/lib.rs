@@ -32,6 +32,10 @@
 pub mod analysis;
 pub mod cli;
 pub mod formats;
+pub mod jobs;
 pub mod model;
 pub mod palette;
 pub mod progress;
+#[cfg(feature = "gui")]
+pub mod ui;
+pub mod workspace;

@@ -10,7 +10,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::model::{Snapshot, SnapshotData, StackId, StackTable, StrId};
+use crate::model::{FrameId, Snapshot, SnapshotData, StackId, StackTable, StrId};
 
 /// Index of a node in [`FlameTree::nodes`]; 0 is the root (all stacks).
 pub type NodeId = usize;
@@ -20,6 +20,8 @@ pub type NodeId = usize;
 pub struct FlameNode {
     /// Function of the box; `StrId::EMPTY` for the root.
     pub function: StrId,
+    /// The first frame merged into the box, for its file and line.
+    pub frame: Option<FrameId>,
     pub parent: NodeId,
     /// 0 for the root, 1 for outermost frames.
     pub depth: u32,
@@ -117,6 +119,7 @@ impl FlameTree {
         // Build an unordered trie keyed by (parent, function).
         struct Raw {
             function: StrId,
+            frame: Option<FrameId>,
             depth: u32,
             w: Weights,
             own: Weights,
@@ -124,6 +127,7 @@ impl FlameTree {
         }
         let mut raw = vec![Raw {
             function: StrId::EMPTY,
+            frame: None,
             depth: 0,
             w: Weights::default(),
             own: Weights::default(),
@@ -148,6 +152,7 @@ impl FlameTree {
                         let depth = raw[at].depth + 1;
                         raw.push(Raw {
                             function,
+                            frame: Some(frame),
                             depth,
                             w: Weights::default(),
                             own: Weights::default(),
@@ -181,6 +186,7 @@ impl FlameTree {
             max_depth = max_depth.max(node.depth);
             nodes.push(FlameNode {
                 function: node.function,
+                frame: node.frame,
                 parent,
                 depth: node.depth,
                 total: node.w.now,
@@ -228,6 +234,27 @@ impl FlameTree {
             at += self.nodes[c].size as usize;
             Some(c)
         })
+    }
+
+    /// The boxes a stack passes through, outermost first (the root excluded);
+    /// shorter than the stack where the tree does not hold it.
+    pub fn path_of(&self, table: &StackTable, stack: StackId) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for frame in table.frames_outer_first(stack) {
+            let function = table.frame(frame).function;
+            match self
+                .children(at)
+                .find(|&c| self.nodes[c].function == function)
+            {
+                Some(c) => {
+                    out.push(c);
+                    at = c;
+                }
+                None => break,
+            }
+        }
+        out
     }
 
     /// The node and its ancestors up to the root, innermost first.

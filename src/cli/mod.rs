@@ -23,8 +23,29 @@ use crate::progress::Progress;
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Files to open in the app.
+    /// Files to open in the app (none: the embedded demo session).
     files: Vec<PathBuf>,
+    /// Save a PNG of the window once everything is loaded, then exit.
+    #[arg(long, value_name = "OUT.png")]
+    screenshot: Option<PathBuf>,
+    /// Window size for the app or the screenshot, `WIDTHxHEIGHT`.
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    size: Option<[f32; 2]>,
+    /// Select the first leak suspect whose function matches this regex once loaded.
+    #[arg(long, value_name = "REGEX")]
+    select: Option<String>,
+}
+
+fn parse_size(s: &str) -> Result<[f32; 2], String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| "expected WIDTHxHEIGHT, e.g. 1440x900".to_owned())?;
+    let w: f32 = w.trim().parse().map_err(|_| format!("bad width {w:?}"))?;
+    let h: f32 = h.trim().parse().map_err(|_| format!("bad height {h:?}"))?;
+    if !(200.0..=10_000.0).contains(&w) || !(200.0..=10_000.0).contains(&h) {
+        return Err("size must be between 200 and 10000 pixels".into());
+    }
+    Ok([w, h])
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,14 +93,31 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
-        None => {
-            use clap::CommandFactory as _;
-            let mut cmd = Cli::command();
-            cmd.print_help().ok();
-            println!();
-            ExitCode::SUCCESS
-        }
+        None => run_app(cli),
     }
+}
+
+#[cfg(feature = "gui")]
+fn run_app(cli: Cli) -> ExitCode {
+    let options = crate::ui::RunOptions {
+        files: cli.files,
+        screenshot: cli.screenshot,
+        size: cli.size,
+        select: cli.select,
+    };
+    match crate::ui::run(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+#[cfg(not(feature = "gui"))]
+fn run_app(cli: Cli) -> ExitCode {
+    let _ = (cli.files, cli.screenshot, cli.size, cli.select);
+    eprintln!(
+        "leakscope: built without the desktop app (feature `gui`); use a subcommand such as `inspect`"
+    );
+    ExitCode::from(2)
 }
 
 /// Prints one line naming the input and the reason, and gives exit code 2.

@@ -1,0 +1,961 @@
+//! The app: menus, panels and the two main views around one selection.
+//!
+//! Loading and analysis run in a background [`Job`]; this code only draws
+//! and applies the actions views return after drawing, so views never reach
+//! into each other and one selection highlights everywhere at once.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError};
+
+use egui::{Color32, Key, KeyboardShortcut, Modifiers, Ui};
+
+use crate::analysis::flame::{FlameTree, NodeId};
+use crate::analysis::{AnalysisOptions, LabelMode};
+use crate::jobs::{Job, Wake};
+use crate::model::{Snapshot, SnapshotData};
+use crate::ui::flame::{FlameData, FlameEvent, FlameView, flame_ui};
+use crate::ui::panels;
+use crate::ui::state::{Action, Selection, ViewState};
+use crate::ui::timeline::{TimelineData, TimelineView, timeline_ui};
+use crate::workspace::{self, InputSpec, Workspace};
+
+/// How serious a notice is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+/// A message shown in the app (never only in a terminal).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub level: Level,
+    pub text: String,
+}
+
+/// Which input the flame graph shows, which value, and what it is compared with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct FlameChoice {
+    input: Option<usize>,
+    value: usize,
+    compare: Option<usize>,
+}
+
+struct FlameCache {
+    key: (usize, FlameChoice),
+    tree: FlameTree,
+    highlight_for: Option<usize>,
+    highlight: Vec<bool>,
+}
+
+/// A screenshot to save once everything is loaded and laid out.
+struct Screenshot {
+    path: PathBuf,
+    frames_ready: u32,
+    requested: bool,
+}
+
+pub struct LeakscopeApp {
+    pub state: ViewState,
+    pub selection: Selection,
+    pub workspace: Option<Arc<Workspace>>,
+    pub notices: Vec<Notice>,
+    /// Bumped on every new workspace, so views refit and caches refresh.
+    generation: usize,
+    job: Option<Job<Option<Workspace>>>,
+    loading: Vec<InputSpec>,
+    pending: Option<Vec<InputSpec>>,
+    wake: Option<Wake>,
+    search: String,
+    focus_search: bool,
+    show_notices: bool,
+    label_mode: LabelMode,
+    timeline: TimelineView,
+    flame_view: FlameView,
+    flame: FlameChoice,
+    flame_cache: Option<FlameCache>,
+    dialog: Option<(Receiver<Option<Vec<PathBuf>>>, bool)>,
+    screenshot: Option<Screenshot>,
+    /// A suspect to select once loaded (regex on the leak site), from the command line.
+    select_on_load: Option<String>,
+}
+
+impl LeakscopeApp {
+    pub fn new(state: ViewState) -> LeakscopeApp {
+        LeakscopeApp {
+            state,
+            selection: Selection::None,
+            workspace: None,
+            notices: Vec::new(),
+            generation: 0,
+            job: None,
+            loading: Vec::new(),
+            pending: None,
+            wake: None,
+            search: String::new(),
+            focus_search: false,
+            show_notices: false,
+            label_mode: LabelMode::Auto,
+            timeline: TimelineView::default(),
+            flame_view: FlameView::default(),
+            flame: FlameChoice::default(),
+            flame_cache: None,
+            dialog: None,
+            screenshot: None,
+            select_on_load: None,
+        }
+    }
+
+    /// Saves a PNG of the window once loaded, then closes (for `--screenshot`).
+    pub fn screenshot_to(&mut self, path: PathBuf) {
+        self.screenshot = Some(Screenshot {
+            path,
+            frames_ready: 0,
+            requested: false,
+        });
+    }
+
+    /// Selects the first suspect whose leak site matches `pattern` once loaded.
+    pub fn select_on_load(&mut self, pattern: String) {
+        self.select_on_load = Some(pattern);
+    }
+
+    /// Loads inputs in the background, replacing the session.
+    pub fn open(&mut self, inputs: Vec<InputSpec>) {
+        if inputs.is_empty() {
+            return;
+        }
+        let paths: Vec<PathBuf> = inputs
+            .iter()
+            .filter_map(|i| match i {
+                InputSpec::Path(p) => Some(p.clone()),
+                InputSpec::Bytes { .. } => None,
+            })
+            .collect();
+        self.state.remember(&paths);
+        match self.wake.clone() {
+            Some(wake) => self.start_job(inputs, wake),
+            None => self.pending = Some(inputs),
+        }
+    }
+
+    /// Adds inputs to the current session (drag and drop, "Add to session").
+    pub fn add(&mut self, inputs: Vec<InputSpec>) {
+        let mut all = self
+            .workspace
+            .as_ref()
+            .map(|w| w.inputs.clone())
+            .unwrap_or_default();
+        all.extend(inputs);
+        self.open(all);
+    }
+
+    /// Loads and analyses on the calling thread (tests, benches).
+    pub fn open_blocking(&mut self, inputs: Vec<InputSpec>) {
+        let options = AnalysisOptions {
+            labels: self.label_mode.clone(),
+        };
+        if let Some(ws) = workspace::build(inputs, &options, &crate::progress::Progress::none()) {
+            self.install(ws);
+        }
+    }
+
+    fn start_job(&mut self, inputs: Vec<InputSpec>, wake: Wake) {
+        let options = AnalysisOptions {
+            labels: self.label_mode.clone(),
+        };
+        self.loading = inputs.clone();
+        self.job = Some(Job::spawn("load", wake, move |p| {
+            workspace::build(inputs, &options, p)
+        }));
+    }
+
+    /// Makes a loaded workspace current.
+    pub fn install(&mut self, ws: Workspace) {
+        self.notices.clear();
+        for e in &ws.errors {
+            self.notices.push(Notice {
+                level: Level::Error,
+                text: format!("could not load {e}"),
+            });
+        }
+        for input in &ws.session.inputs {
+            for w in input.warnings().iter() {
+                self.notices.push(Notice {
+                    level: Level::Warning,
+                    text: format!("{}: {w}", input.source().path),
+                });
+            }
+        }
+        self.show_notices = ws.errors.iter().len() > 0;
+        self.generation += 1;
+        self.selection = Selection::None;
+        self.flame = FlameChoice {
+            input: default_flame_input(&ws),
+            value: 0,
+            compare: None,
+        };
+        self.flame_cache = None;
+        self.flame_view = FlameView::default();
+        if let Some(pattern) = self.select_on_load.take()
+            && let Ok(re) = regex::Regex::new(&pattern)
+        {
+            let t = &ws.session.stacks;
+            if let Some(s) = ws
+                .analysis
+                .suspects
+                .iter()
+                .find(|s| s.leak_site.is_some_and(|f| re.is_match(t.function(f))))
+            {
+                self.selection = Selection::Group(s.group);
+            }
+        }
+        self.workspace = Some(Arc::new(ws));
+        self.apply(Action::Select(self.selection));
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.job.is_some() || self.pending.is_some()
+    }
+
+    /// Takes finished work and dropped files; call once per frame.
+    fn poll(&mut self, ctx: &egui::Context) {
+        if self.wake.is_none() {
+            let c = ctx.clone();
+            self.wake = Some(Arc::new(move || c.request_repaint()));
+        }
+        if let (Some(inputs), Some(wake)) = (self.pending.take(), self.wake.clone()) {
+            self.start_job(inputs, wake);
+        }
+        if let Some(job) = &mut self.job {
+            if let Some(result) = job.try_take() {
+                self.job = None;
+                match result {
+                    Some(ws) => self.install(ws),
+                    None => self.notices.push(Notice {
+                        level: Level::Warning,
+                        text: "loading was cancelled".into(),
+                    }),
+                }
+            } else if job.is_done() {
+                self.job = None;
+                self.notices.push(Notice {
+                    level: Level::Error,
+                    text: "loading failed: the worker stopped without a result".into(),
+                });
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_millis(100));
+            }
+        }
+        if let Some((rx, add)) = &self.dialog {
+            let add = *add;
+            match rx.try_recv() {
+                Ok(files) => {
+                    self.dialog = None;
+                    if let Some(files) = files {
+                        let inputs = files.into_iter().map(InputSpec::Path).collect();
+                        if add {
+                            self.add(inputs)
+                        } else {
+                            self.open(inputs)
+                        }
+                    }
+                }
+                Err(TryRecvError::Disconnected) => self.dialog = None,
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        if !dropped.is_empty() {
+            self.add(dropped.into_iter().map(InputSpec::Path).collect());
+        }
+    }
+
+    fn open_dialog(&mut self, add: bool) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let wake = self.wake.clone();
+        // The dialog blocks while open: keep it off the UI thread.
+        let spawned = std::thread::Builder::new()
+            .name("leakscope-dialog".into())
+            .spawn(move || {
+                let files = rfd::FileDialog::new()
+                    .set_title("Open Go profiles, dumps or traces")
+                    .pick_files();
+                tx.send(files).ok();
+                if let Some(w) = wake {
+                    w();
+                }
+            });
+        if spawned.is_ok() {
+            self.dialog = Some((rx, add));
+        }
+    }
+
+    fn apply(&mut self, action: Action) {
+        match action {
+            Action::Select(sel) => {
+                self.selection = sel;
+                if let (Selection::Group(g), Some(ws)) = (sel, &self.workspace)
+                    && let Some(&lane) = ws.lanes.lanes_of_group(g as u32).first()
+                {
+                    self.timeline.jump_to(lane, None);
+                }
+            }
+            Action::JumpTo { lane, time_ns } => {
+                self.timeline.jump_to(lane, Some(time_ns));
+            }
+        }
+    }
+
+    /// Lanes of the selected group (for tests and the status bar).
+    pub fn highlighted_lanes(&self) -> Vec<u32> {
+        match (self.selection.group(), &self.workspace) {
+            (Some(g), Some(ws)) => ws.lanes.lanes_of_group(g as u32).to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Flame graph boxes highlighted for the selection (for tests).
+    pub fn highlighted_flame_nodes(&mut self) -> Vec<NodeId> {
+        self.refresh_flame();
+        self.flame_cache
+            .as_ref()
+            .map(|c| {
+                c.highlight
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, h)| **h)
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The function names of the highlighted flame boxes (for tests).
+    pub fn highlighted_flame_functions(&mut self) -> Vec<String> {
+        let nodes = self.highlighted_flame_nodes();
+        match (&self.flame_cache, &self.workspace) {
+            (Some(c), Some(ws)) => nodes
+                .into_iter()
+                .filter(|&n| n != 0)
+                .map(|n| ws.session.stacks.str(c.tree.nodes[n].function).to_owned())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn refresh_flame(&mut self) {
+        let Some(ws) = self.workspace.clone() else {
+            self.flame_cache = None;
+            return;
+        };
+        let key = (self.generation, self.flame);
+        if self.flame_cache.as_ref().map(|c| c.key) != Some(key) {
+            let tree = build_flame(&ws, self.flame);
+            self.flame_cache = Some(FlameCache {
+                key,
+                highlight: vec![false; tree.nodes.len()],
+                tree,
+                highlight_for: None,
+            });
+        }
+        let sel = self.selection.group();
+        if let Some(cache) = &mut self.flame_cache
+            && cache.highlight_for != sel
+        {
+            cache.highlight = vec![false; cache.tree.nodes.len()];
+            if let Some(g) = sel {
+                for stack in group_stacks_in(&ws, g, self.flame.input) {
+                    for n in cache.tree.path_of(&ws.session.stacks, stack) {
+                        cache.highlight[n] = true;
+                    }
+                }
+                if let Some(h) = cache.highlight.first_mut() {
+                    *h = true;
+                }
+            }
+            cache.highlight_for = sel;
+        }
+    }
+
+    /// The group a flame box stands for: the growing, then largest, group
+    /// whose stacks pass through it.
+    fn group_of_flame_node(&self, node: NodeId) -> Option<usize> {
+        let ws = self.workspace.as_ref()?;
+        let cache = self.flame_cache.as_ref()?;
+        let mut best: Option<(bool, u64, usize)> = None;
+        for s in &ws.analysis.suspects {
+            let through = group_stacks_in(ws, s.group, self.flame.input)
+                .into_iter()
+                .any(|st| cache.tree.path_of(&ws.session.stacks, st).contains(&node));
+            if through {
+                let cand = (
+                    s.growth.growing,
+                    ws.analysis.groups[s.group].last_count(),
+                    s.group,
+                );
+                if best.is_none_or(|b| (cand.0, cand.1) > (b.0, b.1)) {
+                    best = Some(cand);
+                }
+            }
+        }
+        best.map(|b| b.2)
+    }
+
+    /// Draws the whole app; eframe and the UI tests both call this.
+    pub fn ui(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        self.poll(&ctx);
+        self.shortcuts(&ctx);
+        self.top_bar_ui(ui);
+        self.status_bar_ui(ui);
+        if self.workspace.is_some() {
+            self.lower_panel_ui(ui);
+            self.suspects_panel_ui(ui);
+        }
+        egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
+        self.notices_window(&ctx);
+        self.screenshot_step(&ctx);
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        let open = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
+        let find = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+        if ctx.input_mut(|i| i.consume_shortcut(&open)) {
+            self.open_dialog(false);
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&find)) {
+            self.focus_search = true;
+        }
+        if ctx.input(|i| i.key_pressed(Key::Escape)) {
+            self.selection = Selection::None;
+            self.search.clear();
+        }
+    }
+
+    fn top_bar_ui(&mut self, ui: &mut Ui) {
+        egui::Panel::top("menu").show(ui, |ui| {
+            egui::MenuBar::new().ui(ui, |ui| {
+                ui.menu_button("File", |ui| {
+                    if ui.button("Open…  (Ctrl+O)").clicked() {
+                        self.open_dialog(false);
+                        ui.close();
+                    }
+                    if ui.button("Add to session…").clicked() {
+                        self.open_dialog(true);
+                        ui.close();
+                    }
+                    if ui.button("Open the demo session").clicked() {
+                        self.open(crate::ui::demo_inputs());
+                        ui.close();
+                    }
+                    ui.menu_button("Open recent", |ui| {
+                        if self.state.recent.is_empty() {
+                            ui.weak("nothing yet");
+                        }
+                        let mut chosen = None;
+                        for p in &self.state.recent {
+                            if ui.button(p.display().to_string()).clicked() {
+                                chosen = Some(p.clone());
+                            }
+                        }
+                        if let Some(p) = chosen {
+                            self.open(vec![InputSpec::Path(p)]);
+                            ui.close();
+                        }
+                    });
+                    ui.separator();
+                    if ui.button("Quit").clicked() {
+                        ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                    }
+                });
+                ui.menu_button("View", |ui| {
+                    if ui.button("Fit timeline  (F)").clicked()
+                        && let Some(ws) = &self.workspace
+                    {
+                        self.timeline.fit(ws.lanes.as_ref());
+                    }
+                    ui.checkbox(
+                        &mut self.state.lanes_by_creation,
+                        "Order lanes by creation time",
+                    );
+                    ui.checkbox(&mut self.state.flame_upward, "Flame graph grows upward");
+                    ui.checkbox(&mut self.state.show_legend, "Show the state legend");
+                    ui.add(
+                        egui::Slider::new(&mut self.state.lane_height, 4.0..=30.0)
+                            .text("lane height"),
+                    );
+                    ui.separator();
+                    ui.label("Group by pprof labels:");
+                    let before = self.label_mode.clone();
+                    ui.radio_value(
+                        &mut self.label_mode,
+                        LabelMode::Auto,
+                        "when every input has labels",
+                    );
+                    ui.radio_value(&mut self.label_mode, LabelMode::Split, "always split");
+                    ui.radio_value(&mut self.label_mode, LabelMode::Merge, "merge");
+                    if before != self.label_mode
+                        && let Some(ws) = &self.workspace
+                    {
+                        let inputs = ws.inputs.clone();
+                        self.open(inputs);
+                    }
+                });
+                ui.menu_button("Help", |ui| {
+                    ui.label("Ctrl+O open · Ctrl+F search · Esc clear selection");
+                    ui.label("Timeline: drag to pan, Ctrl+wheel or pinch to zoom,");
+                    ui.label("wheel to scroll lanes, arrows/WASD to pan and zoom, F to fit");
+                    ui.label("Flame graph: click to zoom, breadcrumb to go back");
+                });
+                ui.separator();
+                let search = ui.add(
+                    egui::TextEdit::singleline(&mut self.search)
+                        .hint_text("search frames (regex) / filter lanes")
+                        .desired_width(280.0),
+                );
+                if self.focus_search {
+                    search.request_focus();
+                    self.focus_search = false;
+                }
+                if !self.search.is_empty()
+                    && ui.small_button("✕").on_hover_text("clear search").clicked()
+                {
+                    self.search.clear();
+                }
+            });
+        });
+    }
+
+    fn status_bar_ui(&mut self, ui: &mut Ui) {
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                if let Some(job) = &self.job {
+                    ui.spinner();
+                    let p = job.progress();
+                    ui.label(format!("{} {} input(s)…", p.stage(), self.loading.len()));
+                    ui.add(egui::ProgressBar::new(p.fraction()).desired_width(120.0));
+                    if ui.button("Cancel").clicked() {
+                        job.cancel();
+                    }
+                    ui.separator();
+                }
+                if let Some(ws) = &self.workspace {
+                    let snaps = ws.analysis.series.len();
+                    let last = ws.analysis.series.last().map_or(0, |p| p.total);
+                    ui.label(format!(
+                        "{} input(s) · {snaps} snapshot(s) · {last} goroutines in the last",
+                        ws.session.inputs.len()
+                    ));
+                    if let Some(g) = self.selection.group() {
+                        ui.separator();
+                        ui.label(format!(
+                            "selected group: {} lanes",
+                            ws.lanes.lanes_of_group(g as u32).len()
+                        ));
+                    }
+                }
+                let errors = self
+                    .notices
+                    .iter()
+                    .filter(|n| n.level == Level::Error)
+                    .count();
+                let warnings = self.notices.len() - errors;
+                if errors > 0
+                    && ui
+                        .add(egui::Button::new(
+                            egui::RichText::new(format!("{errors} error(s)")).color(Color32::RED),
+                        ))
+                        .clicked()
+                {
+                    self.show_notices = true;
+                }
+                if warnings > 0 && ui.button(format!("{warnings} warning(s)")).clicked() {
+                    self.show_notices = true;
+                }
+            });
+        });
+    }
+
+    fn notices_window(&mut self, ctx: &egui::Context) {
+        if !self.show_notices || self.notices.is_empty() {
+            return;
+        }
+        let mut open = true;
+        egui::Window::new("Problems while loading")
+            .open(&mut open)
+            .default_width(520.0)
+            .show(ctx, |ui| {
+                egui::ScrollArea::vertical()
+                    .max_height(300.0)
+                    .show(ui, |ui| {
+                        for n in &self.notices {
+                            let color = match n.level {
+                                Level::Error => Color32::RED,
+                                Level::Warning => ui.visuals().warn_fg_color,
+                            };
+                            ui.colored_label(color, &n.text);
+                        }
+                    });
+            });
+        self.show_notices = open;
+    }
+
+    fn suspects_panel_ui(&mut self, ui: &mut Ui) {
+        let Some(ws) = self.workspace.clone() else {
+            return;
+        };
+        let action = egui::Panel::left("suspects")
+            .resizable(true)
+            .default_size(330.0)
+            .show(ui, |ui| panels::suspects_ui(ui, &ws, self.selection))
+            .inner;
+        if let Some(a) = action {
+            self.apply(a);
+        }
+    }
+
+    fn lower_panel_ui(&mut self, ui: &mut Ui) {
+        let Some(ws) = self.workspace.clone() else {
+            return;
+        };
+        let action = egui::Panel::bottom("lower")
+            .resizable(true)
+            .default_size(210.0)
+            .show(ui, |ui| {
+                let mut action = None;
+                ui.columns(2, |cols| {
+                    cols[0].strong("Goroutines over time");
+                    panels::plot_ui(&mut cols[0], &ws, self.selection);
+                    action = panels::events_ui(&mut cols[1], &ws, self.selection);
+                });
+                action
+            })
+            .inner;
+        if let Some(a) = action {
+            self.apply(a);
+        }
+    }
+
+    fn central_ui(&mut self, ui: &mut Ui) {
+        let Some(ws) = self.workspace.clone() else {
+            self.empty_state_ui(ui);
+            return;
+        };
+        let errors: Vec<String> = self
+            .notices
+            .iter()
+            .filter(|n| n.level == Level::Error)
+            .map(|n| n.text.clone())
+            .collect();
+        for e in &errors {
+            ui.colored_label(Color32::RED, e);
+        }
+        let full = ui.available_rect_before_wrap();
+        let split = self.state.split.clamp(0.15, 0.85);
+        let left_w = (full.width() * split).round();
+        let left = egui::Rect::from_min_size(full.min, egui::vec2(left_w - 3.0, full.height()));
+        let handle = egui::Rect::from_min_size(
+            egui::pos2(full.left() + left_w - 3.0, full.top()),
+            egui::vec2(6.0, full.height()),
+        );
+        let right =
+            egui::Rect::from_min_max(egui::pos2(full.left() + left_w + 3.0, full.top()), full.max);
+        let h = ui.interact(handle, ui.scope_id().with("split"), egui::Sense::drag());
+        if h.dragged() {
+            self.state.split = ((left_w + h.drag_delta().x) / full.width()).clamp(0.15, 0.85);
+        }
+        if h.hovered() || h.dragged() {
+            ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
+        }
+        ui.painter().rect_filled(
+            handle.shrink2(egui::vec2(2.0, 0.0)),
+            0.0,
+            ui.visuals().widgets.noninteractive.bg_stroke.color,
+        );
+
+        let mut action = None;
+        let mut left_ui = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(left)
+                .id_salt("timeline-pane"),
+        );
+        left_ui.horizontal(|ui| {
+            ui.strong("Goroutine timeline");
+            ui.weak("(snapshots)");
+        });
+        if self.state.show_legend {
+            panels::legend_ui(&mut left_ui);
+        }
+        let data = TimelineData {
+            lanes: ws.lanes.as_ref(),
+            table: &ws.session.stacks,
+            generation: self.generation,
+            selection: self.selection,
+            filter: &self.search,
+            by_creation: self.state.lanes_by_creation,
+            lane_height: self.state.lane_height,
+        };
+        if let Some(a) = timeline_ui(&mut left_ui, &mut self.timeline, &data) {
+            action = Some(a);
+        }
+
+        let mut right_ui =
+            ui.new_child(egui::UiBuilder::new().max_rect(right).id_salt("flame-pane"));
+        self.flame_header_ui(&mut right_ui, &ws);
+        self.refresh_flame();
+        let unit = flame_unit(&ws, self.flame);
+        if let Some(cache) = &self.flame_cache {
+            let data = FlameData {
+                tree: &cache.tree,
+                table: &ws.session.stacks,
+                unit: &unit,
+                highlight: &cache.highlight,
+                search: &self.search,
+                upward: self.state.flame_upward,
+            };
+            if let Some(FlameEvent::Clicked(node)) =
+                flame_ui(&mut right_ui, &mut self.flame_view, &data)
+                && let Some(g) = self.group_of_flame_node(node)
+            {
+                action = Some(Action::Select(Selection::Group(g)));
+            }
+        }
+        ui.advance_cursor_after_rect(full);
+        if let Some(a) = action {
+            self.apply(a);
+        }
+    }
+
+    fn flame_header_ui(&mut self, ui: &mut Ui, ws: &Workspace) {
+        ui.horizontal(|ui| {
+            ui.strong("Flame graph");
+            let name = |i: usize| {
+                let s = ws.session.inputs[i].source();
+                let file = s.path.rsplit('/').next().unwrap_or(&s.path).to_owned();
+                match &s.profile_type {
+                    Some(p) => format!("{file} ({})", p.name()),
+                    None => file,
+                }
+            };
+            let choices: Vec<usize> = (0..ws.session.inputs.len())
+                .filter(|&i| ws.session.inputs[i].as_snapshot().is_some())
+                .collect();
+            let current = self.flame.input.map_or("—".to_owned(), name);
+            egui::ComboBox::new("flame-input", "input")
+                .selected_text(current)
+                .show_ui(ui, |ui| {
+                    for &i in &choices {
+                        if ui
+                            .selectable_label(self.flame.input == Some(i), name(i))
+                            .clicked()
+                        {
+                            self.flame = FlameChoice {
+                                input: Some(i),
+                                value: 0,
+                                compare: None,
+                            };
+                            self.flame_view.zoom = 0;
+                        }
+                    }
+                });
+            if let Some(p) = self
+                .flame
+                .input
+                .and_then(|i| ws.session.inputs[i].as_snapshot())
+                .and_then(Snapshot::samples)
+                && p.sample_types.len() > 1
+            {
+                let t = &ws.session.stacks;
+                let label = |i: usize| t.str(p.sample_types[i].kind).to_owned();
+                egui::ComboBox::new("flame-value", "value")
+                    .selected_text(label(self.flame.value.min(p.sample_types.len() - 1)))
+                    .show_ui(ui, |ui| {
+                        for i in 0..p.sample_types.len() {
+                            ui.selectable_value(&mut self.flame.value, i, label(i));
+                        }
+                    });
+            }
+            let goroutine_inputs: Vec<usize> = ws.analysis.series.iter().map(|p| p.input).collect();
+            if goroutine_inputs.len() >= 2
+                && self
+                    .flame
+                    .input
+                    .is_some_and(|i| goroutine_inputs.contains(&i))
+            {
+                let compare = self
+                    .flame
+                    .compare
+                    .map_or("compare with…".to_owned(), |c| format!("vs {}", name(c)));
+                egui::ComboBox::new("flame-compare", "diff")
+                    .selected_text(compare)
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut self.flame.compare, None, "no comparison");
+                        for &i in &goroutine_inputs {
+                            if Some(i) != self.flame.input {
+                                ui.selectable_value(
+                                    &mut self.flame.compare,
+                                    Some(i),
+                                    format!("growth since {}", name(i)),
+                                );
+                            }
+                        }
+                    });
+            }
+        });
+    }
+
+    fn empty_state_ui(&mut self, ui: &mut Ui) {
+        ui.vertical_centered(|ui| {
+            ui.add_space(ui.available_height() / 3.0);
+            if let Some(job) = &self.job {
+                ui.spinner();
+                let p = job.progress();
+                ui.label(format!("{}…", p.stage()));
+                ui.add(
+                    egui::ProgressBar::new(p.fraction())
+                        .desired_width(300.0)
+                        .show_percentage(),
+                );
+                if ui.button("Cancel").clicked() {
+                    job.cancel();
+                }
+                return;
+            }
+            ui.heading("leakscope");
+            ui.label("Open pprof profiles, goroutine dumps or execution traces of a Go service.");
+            ui.label("Drop files here, or:");
+            if ui.button("Open…").clicked() {
+                self.open_dialog(false);
+            }
+            if ui.button("Open the demo session").clicked() {
+                self.open(crate::ui::demo_inputs());
+            }
+            for n in &self.notices {
+                ui.colored_label(Color32::RED, &n.text);
+            }
+        });
+    }
+
+    fn screenshot_step(&mut self, ctx: &egui::Context) {
+        let ready = self.workspace.is_some() && !self.is_loading();
+        let Some(shot) = &mut self.screenshot else {
+            return;
+        };
+        ctx.request_repaint();
+        if !ready {
+            return;
+        }
+        shot.frames_ready += 1;
+        if shot.frames_ready < 5 || shot.requested {
+            return;
+        }
+        shot.requested = true;
+        let path = shot.path.clone();
+        let c = ctx.clone();
+        ctx.request_screenshot(move |img: Arc<egui::ColorImage>| {
+            let [w, h] = img.size;
+            let rgba: Vec<u8> = img.pixels.iter().flat_map(|p| p.to_array()).collect();
+            if let Err(e) =
+                image::save_buffer(&path, &rgba, w as u32, h as u32, image::ColorType::Rgba8)
+            {
+                eprintln!("leakscope: {}: {e}", path.display());
+            }
+            c.send_viewport_cmd(egui::ViewportCommand::Close);
+        });
+    }
+}
+
+fn default_flame_input(ws: &Workspace) -> Option<usize> {
+    ws.analysis.series.last().map(|p| p.input).or_else(|| {
+        (0..ws.session.inputs.len()).find(|&i| ws.session.inputs[i].as_snapshot().is_some())
+    })
+}
+
+fn build_flame(ws: &Workspace, choice: FlameChoice) -> FlameTree {
+    let snap = |i: Option<usize>| {
+        i.and_then(|i| ws.session.inputs.get(i))
+            .and_then(|x| x.as_snapshot())
+    };
+    let Some(s) = snap(choice.input) else {
+        return FlameTree::default();
+    };
+    let now = FlameTree::snapshot_weights(s, choice.value);
+    match snap(choice.compare) {
+        Some(base) => FlameTree::build_diff(
+            &ws.session.stacks,
+            FlameTree::snapshot_weights(base, choice.value),
+            now,
+        ),
+        None => FlameTree::build(&ws.session.stacks, now),
+    }
+}
+
+fn flame_unit(ws: &Workspace, choice: FlameChoice) -> String {
+    let Some(s) = choice
+        .input
+        .and_then(|i| ws.session.inputs.get(i))
+        .and_then(|x| x.as_snapshot())
+    else {
+        return String::new();
+    };
+    match &s.data {
+        SnapshotData::Goroutines(_) => "goroutines".into(),
+        SnapshotData::Samples(p) => p
+            .sample_types
+            .get(choice.value)
+            .map_or(String::new(), |v| ws.session.stacks.str(v.unit).to_owned()),
+    }
+}
+
+/// Stacks of a group's goroutines in one input (all of them if the input is
+/// not part of the series).
+fn group_stacks_in(
+    ws: &Workspace,
+    group: usize,
+    input: Option<usize>,
+) -> Vec<crate::model::StackId> {
+    let Some(g) = ws.analysis.groups.get(group) else {
+        return Vec::new();
+    };
+    let series = input.and_then(|i| ws.analysis.series.iter().position(|p| p.input == i));
+    let snaps = ws.analysis.series_snapshots(&ws.session);
+    let mut out: Vec<crate::model::StackId> = match series {
+        Some(si) => g
+            .members
+            .iter()
+            .filter(|m| m.snapshot as usize == si)
+            .filter_map(|m| record_stack(snaps.get(si)?, m.record as usize))
+            .collect(),
+        None => Vec::new(),
+    };
+    out.push(g.stack);
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn record_stack(s: &Snapshot, record: usize) -> Option<crate::model::StackId> {
+    match &s.data {
+        SnapshotData::Goroutines(gs) => gs.get(record).map(|g| g.stack),
+        SnapshotData::Samples(p) => p.samples.get(record).map(|x| x.stack),
+    }
+}
+
+impl eframe::App for LeakscopeApp {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        LeakscopeApp::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+    }
+}

@@ -1,0 +1,100 @@
+//! The desktop app (feature `gui`): the only code that uses egui.
+
+pub mod app;
+pub mod flame;
+pub mod panels;
+pub mod state;
+pub mod theme;
+pub mod timeline;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::workspace::InputSpec;
+
+pub use app::LeakscopeApp;
+
+/// The demo session compiled into the binary: goroutine dumps of a real
+/// leaking service (`leakyd`, see `assets/demo/README.md`) taken 20 to 40
+/// seconds apart, so a newcomer sees growing suspects at once.
+pub fn demo_inputs() -> Vec<InputSpec> {
+    const FILES: [(&str, &[u8]); 4] = [
+        (
+            "demo/goroutine-t0.debug2.txt",
+            include_bytes!("../../assets/demo/goroutine-t0.debug2.txt"),
+        ),
+        (
+            "demo/goroutine-t1.debug2.txt",
+            include_bytes!("../../assets/demo/goroutine-t1.debug2.txt"),
+        ),
+        (
+            "demo/goroutine-t2.debug2.txt",
+            include_bytes!("../../assets/demo/goroutine-t2.debug2.txt"),
+        ),
+        (
+            "demo/goroutine-t3.debug2.txt",
+            include_bytes!("../../assets/demo/goroutine-t3.debug2.txt"),
+        ),
+    ];
+    FILES
+        .iter()
+        .map(|(name, data)| InputSpec::Bytes {
+            name: (*name).to_owned(),
+            data: Arc::from(*data),
+        })
+        .collect()
+}
+
+/// How the app starts.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Files to open; none opens the demo session.
+    pub files: Vec<PathBuf>,
+    pub screenshot: Option<PathBuf>,
+    pub size: Option<[f32; 2]>,
+    pub select: Option<String>,
+}
+
+/// Opens the window and runs until it closes.
+pub fn run(options: RunOptions) -> anyhow::Result<()> {
+    let size = options.size.unwrap_or([1440.0, 900.0]);
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("leakscope")
+            .with_inner_size(size)
+            .with_min_inner_size([640.0, 400.0])
+            .with_drag_and_drop(true),
+        renderer: eframe::Renderer::Glow,
+        // A screenshot run must not pick up (or overwrite) the user's layout.
+        persist_window: options.screenshot.is_none(),
+        ..Default::default()
+    };
+    let screenshot = options.screenshot.clone();
+    eframe::run_native(
+        "leakscope",
+        native,
+        Box::new(move |cc| {
+            let state = if screenshot.is_some() {
+                state::ViewState::default()
+            } else {
+                cc.storage
+                    .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+                    .unwrap_or_default()
+            };
+            let mut app = LeakscopeApp::new(state);
+            if let Some(path) = screenshot {
+                app.screenshot_to(path);
+            }
+            if let Some(sel) = options.select {
+                app.select_on_load(sel);
+            }
+            if options.files.is_empty() {
+                app.open(demo_inputs());
+            } else {
+                app.open(options.files.into_iter().map(InputSpec::Path).collect());
+            }
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+}

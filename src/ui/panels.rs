@@ -1,0 +1,309 @@
+//! The panels around the two main views: leak suspects, the goroutine
+//! count plot, and the selected group's creation events and blocking points.
+
+use egui::{Color32, Pos2, Rect, Sense, Stroke, Ui, Vec2};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use crate::analysis::lanes::{EventKind, LaneEvent};
+use crate::model::time::format_duration_ns;
+use crate::ui::state::{Action, Selection};
+use crate::ui::theme;
+use crate::workspace::Workspace;
+
+/// The ranked suspects; a click selects a group.
+pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<Action> {
+    let a = &ws.analysis;
+    let t = &ws.session.stacks;
+    let growing = a.suspects.iter().filter(|s| s.growth.growing).count();
+    let snapshots = a.series.len();
+    ui.horizontal(|ui| {
+        ui.heading("Leak suspects");
+        if snapshots >= 2 {
+            ui.weak(format!("{growing} growing"));
+        }
+    });
+    if snapshots == 0 {
+        ui.weak("No goroutine snapshots loaded.");
+        return None;
+    }
+    ui.weak(if snapshots >= 2 {
+        format!("{} groups across {snapshots} snapshots", a.groups.len())
+    } else {
+        format!("{} groups in one snapshot, by size", a.groups.len())
+    });
+    ui.separator();
+    let mut action = None;
+    let row_h = 58.0;
+    egui::ScrollArea::vertical()
+        .id_salt("suspects")
+        .auto_shrink([false, false])
+        .show_rows(ui, row_h, a.suspects.len(), |ui, range| {
+            for rank in range {
+                let s = &a.suspects[rank];
+                let g = a.group(s);
+                let selected = selection.group() == Some(s.group);
+                let name = s.leak_site.map_or("<no frames>", |f| t.function(f));
+                ui.push_id(rank, |ui| {
+                    ui.set_min_height(row_h - 4.0);
+                    let resp = ui.horizontal(|ui| {
+                        ui.label(egui::RichText::new(format!("{}", rank + 1)).weak());
+                        let text = if s.growth.growing {
+                            egui::RichText::new(name).strong().color(theme::BLOCKING)
+                        } else {
+                            egui::RichText::new(name)
+                        };
+                        ui.selectable_label(selected, text)
+                    });
+                    if resp.inner.clicked() {
+                        action = Some(Action::Select(if selected {
+                            Selection::None
+                        } else {
+                            Selection::Group(s.group)
+                        }));
+                    }
+                    ui.horizontal(|ui| {
+                        sparkline(ui, &g.counts, s.growth.growing);
+                        let counts: Vec<String> = g.counts.iter().map(u64::to_string).collect();
+                        ui.monospace(counts.join("→"));
+                        if s.growth.growing {
+                            let rate = match s.growth.per_minute {
+                                Some(m) => format!("{m:+.1}/min"),
+                                None => format!("{:+.1}/snap", s.growth.slope),
+                            };
+                            ui.colored_label(theme::BLOCKING, rate);
+                        }
+                    });
+                    let mut facts = Vec::new();
+                    if let Some(r) = g.wait_reason() {
+                        facts.push(r.to_owned());
+                    }
+                    if let Some(c) = g.created_by().and_then(|c| t.leaf(c)) {
+                        facts.push(format!("by {}", t.function(c)));
+                    }
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(facts.join(" · ")).weak().small())
+                            .truncate(),
+                    );
+                });
+                ui.separator();
+            }
+        });
+    action
+}
+
+/// A tiny line chart of a count series.
+fn sparkline(ui: &mut Ui, counts: &[u64], growing: bool) {
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(60.0, 16.0), Sense::hover());
+    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f32;
+    let n = counts.len();
+    if n < 2 {
+        return;
+    }
+    let pts: Vec<Pos2> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            Pos2::new(
+                rect.left() + i as f32 / (n - 1) as f32 * rect.width(),
+                rect.bottom() - c as f32 / max * rect.height(),
+            )
+        })
+        .collect();
+    let color = if growing {
+        theme::BLOCKING
+    } else {
+        ui.visuals().weak_text_color()
+    };
+    ui.painter()
+        .add(egui::Shape::line(pts, Stroke::new(1.5, color)));
+}
+
+/// Goroutines over time: the total and the selected group, across snapshots.
+pub fn plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) {
+    let a = &ws.analysis;
+    if a.series.is_empty() {
+        ui.weak("No goroutine snapshots to plot.");
+        return;
+    }
+    let t0 = a.series[0].captured_at_ns;
+    let wall = a.series.iter().all(|p| p.captured_at_ns.is_some());
+    let xs: Vec<f64> = a
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match (wall, p.captured_at_ns, t0) {
+            (true, Some(t), Some(t0)) => (t - t0) as f64 / 60e9,
+            _ => i as f64,
+        })
+        .collect();
+    let total: PlotPoints = xs
+        .iter()
+        .zip(&a.series)
+        .map(|(&x, p)| [x, p.total as f64])
+        .collect();
+    let selected = selection.group().and_then(|g| a.groups.get(g));
+    let selected_pts: Option<PlotPoints> = selected.map(|g| {
+        xs.iter()
+            .zip(&g.counts)
+            .map(|(&x, &c)| [x, c as f64])
+            .collect()
+    });
+    let name = selection
+        .group()
+        .and_then(|g| a.suspects.iter().find(|s| s.group == g))
+        .and_then(|s| s.leak_site)
+        .map_or(String::new(), |f| ws.session.stacks.function(f).to_owned());
+    Plot::new("goroutines-over-time")
+        .legend(Legend::default())
+        .x_axis_label(if wall {
+            "minutes since first snapshot"
+        } else {
+            "snapshot"
+        })
+        .y_axis_label("goroutines")
+        .include_y(0.0)
+        .allow_scroll(false)
+        .show(ui, |p| {
+            p.line(
+                Line::new("all goroutines", total)
+                    .color(Color32::GRAY)
+                    .width(2.0),
+            );
+            if let Some(pts) = selected_pts {
+                p.line(Line::new(name, pts).color(theme::BLOCKING).width(2.5));
+            }
+        });
+}
+
+/// One row of the events list.
+struct EventRow {
+    lane: u32,
+    goroutine: Option<u64>,
+    event: LaneEvent,
+}
+
+/// The selected group's creation events and blocking points; a click jumps there.
+pub fn events_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<Action> {
+    let Some(g) = selection.group() else {
+        ui.weak("Select a suspect, a flame graph frame or a lane to list its creation events and blocking points.");
+        return None;
+    };
+    let lanes = ws.lanes.as_ref();
+    let t = &ws.session.stacks;
+    let ids = lanes.lanes_of_group(g as u32);
+    let mut rows: Vec<EventRow> = Vec::new();
+    for &lane in ids.iter().take(5_000) {
+        let info = lanes.lane(lane as usize);
+        for e in lanes.events(lane as usize) {
+            if matches!(e.kind, EventKind::Created | EventKind::Blocked) {
+                rows.push(EventRow {
+                    lane,
+                    goroutine: info.goroutine,
+                    event: *e,
+                });
+            }
+        }
+    }
+    let created = rows
+        .iter()
+        .filter(|r| r.event.kind == EventKind::Created)
+        .count();
+    let blocked = rows.len() - created;
+    ui.horizontal(|ui| {
+        ui.strong("Creation events and blocking points");
+        ui.colored_label(theme::CREATION, format!("{created} created"));
+        ui.colored_label(theme::BLOCKING, format!("{blocked} blocked"));
+        if ids.len() > 5_000 {
+            ui.weak(format!("(first 5000 of {} goroutines)", ids.len()));
+        }
+    });
+    let mut action = None;
+    egui::ScrollArea::vertical()
+        .id_salt("events")
+        .auto_shrink([false, false])
+        .show_rows(ui, 18.0, rows.len(), |ui, range| {
+            for r in &rows[range] {
+                let e = &r.event;
+                let g = r
+                    .goroutine
+                    .map_or("goroutine".to_owned(), |g| format!("goroutine {g}"));
+                let site = e.stack.and_then(|s| t.leaf(s)).map(|f| {
+                    let fr = t.frame(f);
+                    format!("{} ({}:{})", t.str(fr.function), t.str(fr.file), fr.line)
+                });
+                let text = match e.kind {
+                    EventKind::Created => {
+                        let by = e
+                            .other_goroutine
+                            .map(|c| format!(" in goroutine {c}"))
+                            .unwrap_or_default();
+                        egui::RichText::new(format!(
+                            "created: {g} by {}{by}",
+                            site.unwrap_or_default()
+                        ))
+                        .color(theme::CREATION)
+                    }
+                    _ => {
+                        let how_long = e
+                            .duration_ns
+                            .map(|d| format!(" for {}", format_duration_ns(d)))
+                            .unwrap_or_default();
+                        egui::RichText::new(format!(
+                            "blocked: {g} on {}{how_long} at {}",
+                            t.str(e.reason),
+                            site.unwrap_or_default()
+                        ))
+                        .color(theme::BLOCKING)
+                    }
+                };
+                if ui
+                    .add(egui::Label::new(text).truncate().sense(Sense::click()))
+                    .on_hover_text("show on the timeline")
+                    .clicked()
+                {
+                    action = Some(Action::JumpTo {
+                        lane: r.lane,
+                        time_ns: e.time_ns,
+                    });
+                }
+            }
+        });
+    action
+}
+
+/// The timeline legend.
+pub fn legend_ui(ui: &mut Ui) {
+    ui.horizontal_wrapped(|ui| {
+        for (name, color) in theme::LEGEND {
+            let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
+            ui.painter().rect_filled(rect, 2.0, color);
+            ui.small(name);
+        }
+        let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
+        let c = rect.center();
+        ui.painter().add(egui::Shape::convex_polygon(
+            vec![
+                c + Vec2::new(0.0, -4.0),
+                c + Vec2::new(4.0, 4.0),
+                c + Vec2::new(-4.0, 4.0),
+            ],
+            theme::CREATION,
+            Stroke::NONE,
+        ));
+        ui.small("created");
+        let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
+        let c = rect.center();
+        ui.painter().add(egui::Shape::convex_polygon(
+            vec![
+                c + Vec2::new(0.0, -4.0),
+                c + Vec2::new(4.0, 0.0),
+                c + Vec2::new(0.0, 4.0),
+                c + Vec2::new(-4.0, 0.0),
+            ],
+            theme::BLOCKING,
+            Stroke::NONE,
+        ));
+        ui.small("blocking point");
+        let _ = Rect::NOTHING;
+    });
+}

@@ -1,0 +1,616 @@
+//! The goroutine timeline: one lane per goroutine, coloured by state, with
+//! creation events and blocking points as markers.
+//!
+//! Only the lanes on screen are looked at, and only their spans inside the
+//! visible time range (binary search); spans narrower than a pixel merge
+//! into one, and all rectangles of a frame go into one mesh, so 100,000
+//! lanes scroll as smoothly as ten.
+
+use egui::{Color32, Key, Mesh, Pos2, Rect, Sense, Stroke, Ui, Vec2};
+
+use crate::analysis::lanes::{EventKind, LaneSource, TimeAxis};
+use crate::model::time::{format_duration_ns, format_rfc3339};
+use crate::model::{StackTable, StateKind};
+use crate::ui::state::{Action, Selection};
+use crate::ui::theme;
+
+const AXIS_HEIGHT: f32 = 20.0;
+const GUTTER_WIDTH: f32 = 190.0;
+
+/// View state of the timeline.
+#[derive(Default)]
+pub struct TimelineView {
+    /// Visible time range, ns.
+    pub t0: i64,
+    pub t1: i64,
+    /// Index into `order` of the top visible lane (fractional while scrolling).
+    pub first: f32,
+    /// Lanes to show, in display order (filtered and sorted).
+    order: Vec<u32>,
+    order_key: Option<(usize, String, bool)>,
+    fitted: Option<usize>,
+    pending_jump: Option<(u32, Option<i64>)>,
+}
+
+/// Inputs of one frame of the timeline.
+pub struct TimelineData<'a> {
+    pub lanes: &'a dyn LaneSource,
+    pub table: &'a StackTable,
+    /// Changes whenever the lanes change, to refit and rebuild the order.
+    pub generation: usize,
+    pub selection: Selection,
+    /// Lane filter: text in the function or stack, `g:ID`, or `state:TEXT`.
+    pub filter: &'a str,
+    pub by_creation: bool,
+    pub lane_height: f32,
+}
+
+impl TimelineView {
+    /// Scrolls `lane` into view and, given a time, centres the view on it.
+    pub fn jump_to(&mut self, lane: u32, time_ns: Option<i64>) {
+        self.pending_jump = Some((lane, time_ns));
+    }
+
+    pub fn fit(&mut self, lanes: &dyn LaneSource) {
+        let (a, b) = lanes.window();
+        let pad = ((b - a) / 50).max(1);
+        self.t0 = a - pad;
+        self.t1 = b + pad;
+    }
+
+    fn rebuild_order(&mut self, d: &TimelineData<'_>) {
+        let key = (d.generation, d.filter.to_owned(), d.by_creation);
+        if self.order_key.as_ref() == Some(&key) {
+            return;
+        }
+        let filter = d.filter.trim().to_ascii_lowercase();
+        let n = d.lanes.lane_count();
+        let mut order: Vec<u32> = (0..n as u32)
+            .filter(|&i| filter.is_empty() || lane_matches(d, i as usize, &filter))
+            .collect();
+        if d.by_creation {
+            order.sort_by_key(|&i| d.lanes.lane(i as usize).created_ns.unwrap_or(i64::MIN));
+        }
+        self.order = order;
+        self.order_key = Some(key);
+        self.first = self
+            .first
+            .min(self.order.len().saturating_sub(1) as f32)
+            .max(0.0);
+    }
+
+    /// Lanes shown, in order.
+    pub fn order(&self) -> &[u32] {
+        &self.order
+    }
+}
+
+fn lane_matches(d: &TimelineData<'_>, lane: usize, filter: &str) -> bool {
+    let info = d.lanes.lane(lane);
+    if let Some(id) = filter.strip_prefix("g:") {
+        return info.goroutine.map(|g| g.to_string()) == Some(id.trim().to_owned());
+    }
+    if let Some(state) = filter.strip_prefix("state:") {
+        let state = state.trim();
+        return d
+            .lanes
+            .spans(lane, i64::MIN, i64::MAX)
+            .iter()
+            .any(|s| d.table.str(s.state).to_ascii_lowercase().contains(state));
+    }
+    d.table
+        .frames(info.stack)
+        .any(|f| d.table.function(f).to_ascii_lowercase().contains(filter))
+}
+
+/// Draws the timeline; returns a selection or jump request.
+pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -> Option<Action> {
+    let lanes = d.lanes;
+    if view.fitted != Some(d.generation) {
+        view.fit(lanes);
+        view.fitted = Some(d.generation);
+        view.first = 0.0;
+    }
+    view.rebuild_order(d);
+    let mut action = None;
+
+    let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
+    if rect.width() < GUTTER_WIDTH + 40.0 || rect.height() < AXIS_HEIGHT + 10.0 {
+        return None;
+    }
+    let painter = ui.painter_at(rect);
+    let lane_h = d.lane_height.clamp(3.0, 40.0);
+    let plot = Rect::from_min_max(
+        Pos2::new(rect.left() + GUTTER_WIDTH, rect.top() + AXIS_HEIGHT),
+        rect.max,
+    );
+    let visible_lanes = (plot.height() / lane_h).floor().max(1.0) as usize;
+    let total = view.order.len();
+
+    if let Some((lane, t)) = view.pending_jump.take() {
+        if let Some(pos) = view.order.iter().position(|&l| l == lane) {
+            view.first = (pos as f32 - visible_lanes as f32 / 2.0).max(0.0);
+        }
+        if let Some(t) = t {
+            let half = (view.t1 - view.t0) / 2;
+            view.t0 = t - half;
+            view.t1 = t + half;
+        }
+    }
+
+    // Interaction: zoom at the pointer, pan by drag, scroll lanes.
+    let span_ns = (view.t1 - view.t0).max(1) as f64;
+    let ns_per_px = span_ns / plot.width() as f64;
+    if response.hovered() {
+        let (scroll, zoom, modifiers) =
+            ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.modifiers));
+        let pointer_x = response.hover_pos().map_or(plot.center().x, |p| p.x);
+        let at_ns = view.t0 as f64 + (pointer_x - plot.left()).max(0.0) as f64 * ns_per_px;
+        let mut factor = zoom as f64;
+        if modifiers.command && scroll.y != 0.0 {
+            factor *= (scroll.y as f64 / 200.0).exp();
+        } else if modifiers.shift {
+            let dx = (scroll.x + scroll.y) as f64 * ns_per_px;
+            view.t0 -= dx as i64;
+            view.t1 -= dx as i64;
+        } else if scroll.y != 0.0 {
+            view.first -= scroll.y / lane_h;
+        }
+        ui.input(|i| {
+            let pan = span_ns * 0.1;
+            if i.key_pressed(Key::ArrowLeft) || i.key_pressed(Key::A) {
+                view.t0 -= pan as i64;
+                view.t1 -= pan as i64;
+            }
+            if i.key_pressed(Key::ArrowRight) || i.key_pressed(Key::D) {
+                view.t0 += pan as i64;
+                view.t1 += pan as i64;
+            }
+            if i.key_pressed(Key::ArrowUp) || i.key_pressed(Key::W) {
+                factor *= 1.25;
+            }
+            if i.key_pressed(Key::ArrowDown) || i.key_pressed(Key::S) {
+                factor /= 1.25;
+            }
+        });
+        if ui.input(|i| i.key_pressed(Key::F)) {
+            view.fit(lanes);
+        }
+        if factor != 1.0 {
+            let new_span = (span_ns / factor).clamp(1_000.0, 1e15);
+            let left = (at_ns - view.t0 as f64) / span_ns;
+            view.t0 = (at_ns - left * new_span) as i64;
+            view.t1 = view.t0 + new_span as i64;
+        }
+    }
+    if response.dragged() {
+        let delta = response.drag_delta();
+        let dt = (delta.x as f64 * ns_per_px) as i64;
+        view.t0 -= dt;
+        view.t1 -= dt;
+        view.first -= delta.y / lane_h;
+    }
+    view.first = view
+        .first
+        .clamp(0.0, total.saturating_sub(visible_lanes) as f32);
+
+    let (t0, t1) = (view.t0, view.t1);
+    let span_ns = (t1 - t0).max(1) as f64;
+    let x_of = |t: i64| plot.left() + ((t - t0) as f64 / span_ns) as f32 * plot.width();
+    let t_of = |x: f32| t0 + ((x - plot.left()) as f64 / plot.width() as f64 * span_ns) as i64;
+
+    // Time axis.
+    let visuals = ui.visuals().clone();
+    painter.rect_filled(
+        Rect::from_min_max(rect.min, Pos2::new(rect.right(), plot.top())),
+        0.0,
+        visuals.faint_bg_color,
+    );
+    draw_axis(&painter, plot, t0, t1, &lanes.axis(), &visuals);
+
+    // Lanes.
+    let first = view.first.floor() as usize;
+    let selected_group = d.selection.group().map(|g| g as u32);
+    let mut mesh = Mesh::default();
+    let mut markers: Vec<(Pos2, EventKind, bool)> = Vec::new();
+    let font = egui::FontId::proportional((lane_h - 3.0).clamp(8.0, 12.0));
+    let show_text = lane_h >= 10.0;
+    let mut lane_rows: Vec<(usize, f32)> = Vec::new();
+    for (row, &lane) in view
+        .order
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(visible_lanes + 1)
+    {
+        let lane = lane as usize;
+        let y = plot.top() + (row - first) as f32 * lane_h;
+        lane_rows.push((lane, y));
+        let info = lanes.lane(lane);
+        let in_selection = selected_group.is_some() && info.group == selected_group;
+        if in_selection {
+            mesh.add_colored_rect(
+                Rect::from_min_max(
+                    Pos2::new(rect.left(), y),
+                    Pos2::new(rect.right(), y + lane_h),
+                ),
+                theme::HIGHLIGHT.gamma_multiply(0.18),
+            );
+        } else if row % 2 == 1 {
+            mesh.add_colored_rect(
+                Rect::from_min_max(
+                    Pos2::new(plot.left(), y),
+                    Pos2::new(rect.right(), y + lane_h),
+                ),
+                visuals.faint_bg_color.gamma_multiply(0.6),
+            );
+        }
+        // Spans, merging runs narrower than a pixel.
+        let bar = Rect::from_min_max(
+            Pos2::new(plot.left(), y + 1.0),
+            Pos2::new(plot.right(), y + lane_h - 1.0),
+        );
+        let mut pending: Option<(f32, f32, Color32)> = None;
+        for s in lanes.spans(lane, t0, t1) {
+            let x0 = x_of(s.start_ns).max(plot.left());
+            let x1 = x_of(s.end_ns).min(plot.right());
+            let color = theme::state_color(s.kind, d.table.str(s.state));
+            match &mut pending {
+                Some((_, px1, pc)) if x0 - *px1 < 1.0 && (x1 - x0 < 1.0 || *pc == color) => {
+                    *px1 = x1.max(*px1);
+                    if x1 - x0 >= 1.0 {
+                        *pc = color;
+                    }
+                }
+                _ => {
+                    if let Some((a, b, c)) = pending.take() {
+                        push_bar(&mut mesh, bar, a, b, c);
+                    }
+                    pending = Some((x0, x1, color));
+                }
+            }
+        }
+        if let Some((a, b, c)) = pending {
+            push_bar(&mut mesh, bar, a, b, c);
+        }
+        if lane_h >= 6.0 {
+            for e in lanes.events(lane) {
+                if e.time_ns < t0 || e.time_ns > t1 {
+                    continue;
+                }
+                let p = Pos2::new(x_of(e.time_ns), y + lane_h / 2.0);
+                markers.push((p, e.kind, in_selection));
+            }
+        }
+        if show_text {
+            let label = match (info.goroutine, info.function) {
+                (Some(g), Some(f)) => format!("{g}  {}", d.table.function(f)),
+                (None, Some(f)) => d.table.function(f).to_owned(),
+                (Some(g), None) => format!("goroutine {g}"),
+                (None, None) => String::from("?"),
+            };
+            painter
+                .with_clip_rect(Rect::from_min_max(
+                    Pos2::new(rect.left(), y),
+                    Pos2::new(plot.left() - 4.0, y + lane_h),
+                ))
+                .text(
+                    Pos2::new(rect.left() + 4.0, y + lane_h / 2.0),
+                    egui::Align2::LEFT_CENTER,
+                    label,
+                    font.clone(),
+                    if in_selection {
+                        visuals.strong_text_color()
+                    } else {
+                        visuals.text_color()
+                    },
+                );
+        }
+    }
+    painter.add(egui::Shape::mesh(mesh));
+    // Creator links: from the creator's lane, if it is on screen, to the created one.
+    let lane_y = |lane: usize| lane_rows.iter().find(|(l, _)| *l == lane).map(|(_, y)| *y);
+    for e_lane in lane_rows.iter().map(|(l, _)| *l) {
+        let info = lanes.lane(e_lane);
+        if selected_group.is_none() || info.group != selected_group {
+            continue;
+        }
+        for e in lanes.events(e_lane) {
+            if e.kind != EventKind::Created || e.time_ns < t0 || e.time_ns > t1 {
+                continue;
+            }
+            if let (Some(other), Some(y)) = (e.other_lane, lane_y(e_lane))
+                && let Some(oy) = lane_y(other as usize)
+            {
+                let x = x_of(e.time_ns);
+                painter.line_segment(
+                    [
+                        Pos2::new(x, oy + lane_h / 2.0),
+                        Pos2::new(x, y + lane_h / 2.0),
+                    ],
+                    Stroke::new(1.0, theme::CREATION),
+                );
+            }
+        }
+    }
+    for (p, kind, strong) in markers {
+        let r = if strong {
+            (lane_h / 2.5).clamp(3.0, 6.0)
+        } else {
+            (lane_h / 4.0).clamp(2.0, 4.0)
+        };
+        match kind {
+            EventKind::Created => {
+                painter.add(egui::Shape::convex_polygon(
+                    vec![
+                        p + Vec2::new(0.0, -r),
+                        p + Vec2::new(r, r),
+                        p + Vec2::new(-r, r),
+                    ],
+                    theme::CREATION,
+                    Stroke::new(if strong { 1.0 } else { 0.0 }, Color32::WHITE),
+                ));
+            }
+            EventKind::Blocked => {
+                painter.add(egui::Shape::convex_polygon(
+                    vec![
+                        p + Vec2::new(0.0, -r),
+                        p + Vec2::new(r, 0.0),
+                        p + Vec2::new(0.0, r),
+                        p + Vec2::new(-r, 0.0),
+                    ],
+                    theme::BLOCKING,
+                    Stroke::new(if strong { 1.0 } else { 0.0 }, Color32::WHITE),
+                ));
+            }
+            EventKind::Unblocked => {
+                painter.circle_stroke(p, r * 0.8, Stroke::new(1.0, theme::BLOCKING));
+            }
+            EventKind::Ended => {
+                painter.line_segment(
+                    [p + Vec2::new(-r, -r), p + Vec2::new(r, r)],
+                    Stroke::new(1.5, visuals.text_color()),
+                );
+                painter.line_segment(
+                    [p + Vec2::new(-r, r), p + Vec2::new(r, -r)],
+                    Stroke::new(1.5, visuals.text_color()),
+                );
+            }
+        }
+    }
+    // Scroll position.
+    if total > visible_lanes {
+        let track = Rect::from_min_max(Pos2::new(rect.right() - 5.0, plot.top()), rect.max);
+        let h = (visible_lanes as f32 / total as f32 * track.height()).max(12.0);
+        let top = track.top() + view.first / total as f32 * track.height();
+        painter.rect_filled(
+            Rect::from_min_size(Pos2::new(track.left(), top), Vec2::new(5.0, h)),
+            2.0,
+            visuals.widgets.inactive.bg_fill,
+        );
+    }
+    painter.text(
+        Pos2::new(rect.left() + 4.0, rect.top() + AXIS_HEIGHT / 2.0),
+        egui::Align2::LEFT_CENTER,
+        format!("{total} goroutines"),
+        egui::FontId::proportional(11.0),
+        visuals.weak_text_color(),
+    );
+
+    // Hover details and clicks.
+    if let Some(p) = response.hover_pos()
+        && p.y > plot.top()
+    {
+        let row = ((p.y - plot.top()) / lane_h).floor() as usize + first;
+        if let Some(&lane) = view.order.get(row) {
+            let lane = lane as usize;
+            let t = t_of(p.x);
+            let info = lanes.lane(lane);
+            let slop = (4.0 * (span_ns / plot.width() as f64)) as i64;
+            let event = lanes
+                .events(lane)
+                .iter()
+                .find(|e| (e.time_ns - t).abs() <= slop)
+                .copied();
+            let span = lanes.spans(lane, t, t + 1).first().copied();
+            response.clone().on_hover_ui_at_pointer(|ui| {
+                match info.goroutine {
+                    Some(g) => ui.strong(format!("goroutine {g}")),
+                    None => ui.strong("goroutine"),
+                };
+                if let Some(e) = event {
+                    event_text(ui, d.table, &e);
+                } else if let Some(s) = span {
+                    let state = d.table.str(s.state);
+                    let state = if state.is_empty() {
+                        kind_name(s.kind)
+                    } else {
+                        state
+                    };
+                    ui.label(format!(
+                        "{state} for {}",
+                        format_duration_ns(s.end_ns - s.start_ns)
+                    ));
+                }
+                for (i, f) in d.table.frames(info.stack).take(8).enumerate() {
+                    let fr = d.table.frame(f);
+                    let text = format!(
+                        "{}  {}:{}",
+                        d.table.str(fr.function),
+                        short_file(d.table.str(fr.file)),
+                        fr.line
+                    );
+                    if i == 0 {
+                        ui.monospace(text);
+                    } else {
+                        ui.weak(text);
+                    }
+                }
+                ui.weak("click to select its stack group");
+            });
+            if response.clicked()
+                && let Some(g) = info.group
+            {
+                action = Some(Action::Select(Selection::Group(g as usize)));
+            }
+        }
+    }
+    if response.double_clicked() {
+        view.fit(lanes);
+    }
+    action
+}
+
+fn push_bar(mesh: &mut Mesh, bar: Rect, x0: f32, x1: f32, color: Color32) {
+    let x1 = x1.max(x0 + 1.0);
+    mesh.add_colored_rect(
+        Rect::from_min_max(Pos2::new(x0, bar.top()), Pos2::new(x1, bar.bottom())),
+        color,
+    );
+}
+
+fn kind_name(k: StateKind) -> &'static str {
+    match k {
+        StateKind::Running => "running",
+        StateKind::Runnable => "runnable",
+        StateKind::Waiting => "waiting",
+        StateKind::Syscall => "syscall",
+        StateKind::Other => "other",
+        StateKind::Unknown => "state unknown",
+    }
+}
+
+fn short_file(path: &str) -> &str {
+    let mut parts = path.rsplitn(3, '/');
+    let file = parts.next().unwrap_or(path);
+    match parts.next() {
+        Some(dir) => &path[path.len() - file.len() - dir.len() - 1..],
+        None => file,
+    }
+}
+
+/// Describes a lane event in a tooltip.
+pub fn event_text(ui: &mut Ui, table: &StackTable, e: &crate::analysis::lanes::LaneEvent) {
+    let top = |s: Option<crate::model::StackId>| {
+        s.and_then(|s| table.leaf(s)).map(|f| {
+            let fr = table.frame(f);
+            format!(
+                "{} ({}:{})",
+                table.str(fr.function),
+                short_file(table.str(fr.file)),
+                fr.line
+            )
+        })
+    };
+    match e.kind {
+        EventKind::Created => {
+            let by = e
+                .other_goroutine
+                .map(|g| format!(" in goroutine {g}"))
+                .unwrap_or_default();
+            ui.colored_label(
+                theme::CREATION,
+                format!("created by {}{by}", top(e.stack).unwrap_or_default()),
+            );
+        }
+        EventKind::Blocked => {
+            let how_long = e
+                .duration_ns
+                .map(|d| format!(" for {}", format_duration_ns(d)))
+                .unwrap_or_default();
+            ui.colored_label(
+                theme::BLOCKING,
+                format!("blocked: {}{how_long}", table.str(e.reason)),
+            );
+            if let Some(t) = top(e.stack) {
+                ui.monospace(t);
+            }
+        }
+        EventKind::Unblocked => {
+            let by = e
+                .other_goroutine
+                .map(|g| format!(" by goroutine {g}"))
+                .unwrap_or_default();
+            ui.label(format!("unblocked{by}"));
+        }
+        EventKind::Ended => {
+            ui.label("ended");
+        }
+    }
+}
+
+fn draw_axis(
+    painter: &egui::Painter,
+    plot: Rect,
+    t0: i64,
+    t1: i64,
+    axis: &TimeAxis,
+    visuals: &egui::Visuals,
+) {
+    let span = (t1 - t0).max(1) as f64;
+    let x_of = |t: i64| plot.left() + ((t - t0) as f64 / span) as f32 * plot.width();
+    let color = visuals.weak_text_color();
+    let font = egui::FontId::proportional(10.5);
+    if let TimeAxis::Snapshots(names) = axis {
+        // Names only where they fit between snapshots.
+        let room = x_of(60_000_000_000) - x_of(0);
+        for (i, name) in names.iter().enumerate() {
+            let t = i as i64 * 60_000_000_000;
+            if t < t0 || t > t1 {
+                continue;
+            }
+            let x = x_of(t);
+            let label = if room > 190.0 {
+                format!("t{i} {name}")
+            } else {
+                format!("t{i}")
+            };
+            painter.line_segment(
+                [Pos2::new(x, plot.top() - 4.0), Pos2::new(x, plot.bottom())],
+                Stroke::new(1.0, color.gamma_multiply(0.4)),
+            );
+            painter.text(
+                Pos2::new(x + 2.0, plot.top() - 10.0),
+                egui::Align2::LEFT_CENTER,
+                label,
+                font.clone(),
+                color,
+            );
+        }
+        return;
+    }
+    // A tick step of 1, 2 or 5 × 10^k ns giving ~100 px between ticks.
+    let target = span / (plot.width() as f64 / 100.0).max(1.0);
+    let mag = 10f64.powf(target.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= target)
+        .unwrap_or(10.0 * mag)
+        .max(1.0) as i64;
+    let mut t = t0.div_euclid(step) * step;
+    while t <= t1 {
+        if t >= t0 {
+            let x = x_of(t);
+            painter.line_segment(
+                [Pos2::new(x, plot.top() - 4.0), Pos2::new(x, plot.top())],
+                Stroke::new(1.0, color),
+            );
+            let label = match axis {
+                TimeAxis::Wall => {
+                    let s = format_rfc3339(t);
+                    s.get(11..23).unwrap_or(&s).to_owned()
+                }
+                _ => format_duration_ns(t),
+            };
+            painter.text(
+                Pos2::new(x + 2.0, plot.top() - 10.0),
+                egui::Align2::LEFT_CENTER,
+                label,
+                font.clone(),
+                color,
+            );
+        }
+        t += step;
+    }
+}

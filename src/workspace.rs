@@ -1,0 +1,106 @@
+//! Everything the app shows for one set of inputs, computed off the UI
+//! thread in one go: the session, its analysis and the timeline lanes.
+//!
+//! Inputs that fail to load do not stop the others: their errors travel
+//! with the workspace so the app can show them next to what did load.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::analysis::lanes::{LaneSource, SnapshotLanes};
+use crate::analysis::{self, Analysis, AnalysisOptions};
+use crate::formats::{self, LoadOptions};
+use crate::model::Session;
+use crate::progress::Progress;
+
+/// An input to load.
+#[derive(Clone, Debug)]
+pub enum InputSpec {
+    Path(PathBuf),
+    /// Bytes already in memory (the embedded demo, a download).
+    Bytes {
+        name: String,
+        data: Arc<[u8]>,
+    },
+}
+
+impl InputSpec {
+    pub fn name(&self) -> String {
+        match self {
+            InputSpec::Path(p) => p.display().to_string(),
+            InputSpec::Bytes { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// The result of loading and analysing a set of inputs.
+pub struct Workspace {
+    pub session: Session,
+    pub analysis: Analysis,
+    pub lanes: Arc<dyn LaneSource>,
+    /// One line per input that could not be loaded: `name: reason`.
+    pub errors: Vec<String>,
+    pub inputs: Vec<InputSpec>,
+}
+
+impl std::fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspace")
+            .field("inputs", &self.session.inputs.len())
+            .field("errors", &self.errors)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Loads every input in parallel, then analyses; `None` when cancelled.
+pub fn build(
+    inputs: Vec<InputSpec>,
+    options: &AnalysisOptions,
+    progress: &Progress,
+) -> Option<Workspace> {
+    progress.set_stage("loading");
+    let load = LoadOptions::default();
+    let loaded: Vec<_> = inputs
+        .par_iter()
+        .map(|spec| {
+            let none = Progress::none();
+            let r = match spec {
+                InputSpec::Path(p) => {
+                    formats::load_file(p, &load, &none).map_err(|e| e.to_string())
+                }
+                InputSpec::Bytes { name, data } => formats::load_bytes(name, data, &load, &none)
+                    .map_err(|e| format!("{name}: {e}")),
+            };
+            if progress.is_cancelled() {
+                None
+            } else {
+                Some(r)
+            }
+        })
+        .collect();
+    let mut session = Session::default();
+    let mut errors = Vec::new();
+    for r in loaded {
+        match r? {
+            Ok(l) => session.add(&l.table, l.input),
+            Err(e) => errors.push(e),
+        }
+    }
+    progress.set_stage("analysing");
+    let analysis = analysis::analyze(&session, options);
+    if progress.is_cancelled() {
+        return None;
+    }
+    progress.set_stage("laying out lanes");
+    let lanes: Arc<dyn LaneSource> = Arc::new(SnapshotLanes::build(&session, &analysis));
+    progress.set(1.0);
+    Some(Workspace {
+        session,
+        analysis,
+        lanes,
+        errors,
+        inputs,
+    })
+}

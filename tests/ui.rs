@@ -1,0 +1,164 @@
+//! The desktop app driven headless with egui_kittest: real fixture sessions,
+//! clicks by label, and the cross-highlighting every view must show.
+#![cfg(feature = "gui")]
+
+mod common;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use leakscope::analysis::lanes::EventKind;
+use leakscope::ui::LeakscopeApp;
+use leakscope::ui::state::{Selection, ViewState};
+use leakscope::workspace::InputSpec;
+
+use common::*;
+
+fn app_with(names: &[&str]) -> LeakscopeApp {
+    let mut app = LeakscopeApp::new(ViewState::default());
+    app.open_blocking(names.iter().map(|n| InputSpec::Path(fixture(n))).collect());
+    app
+}
+
+fn harness(app: LeakscopeApp) -> Harness<'static, LeakscopeApp> {
+    Harness::builder()
+        .with_size([1440.0, 900.0])
+        .build_ui_state(|ui, app: &mut LeakscopeApp| app.ui(ui), app)
+}
+
+#[test]
+fn clicking_a_suspect_highlights_its_stack_everywhere() {
+    let mut h = harness(app_with(&DEBUG2));
+    h.run();
+    assert_eq!(h.state().selection, Selection::None);
+    assert!(h.state_mut().highlighted_flame_nodes().is_empty());
+
+    h.get_by_label("main.consumeEvents").click();
+    h.run();
+
+    let app = h.state_mut();
+    let Selection::Group(g) = app.selection else {
+        panic!("no group selected");
+    };
+    let ws = app.workspace.clone().unwrap();
+    let group = &ws.analysis.groups[g];
+    assert_eq!(group.counts, vec![5, 10, 15, 20]);
+    // Flame graph: the group's frames, and only its path.
+    let fns = app.highlighted_flame_functions();
+    assert!(fns.contains(&"main.consumeEvents".to_owned()), "{fns:?}");
+    assert!(
+        !fns.contains(&"main.querySearchBackend".to_owned()),
+        "{fns:?}"
+    );
+    // Timeline: the group's 20 goroutines of the last snapshot are its lanes.
+    let lanes = app.highlighted_lanes();
+    assert_eq!(lanes.len(), 20);
+    for &l in &lanes {
+        let info = ws.lanes.lane(l as usize);
+        assert_eq!(info.group, Some(g as u32));
+        let f = info.function.unwrap();
+        assert_eq!(ws.session.stacks.function(f), "main.consumeEvents");
+    }
+    // Creation events and blocking points of those lanes, listed in the panel.
+    let mut created = 0;
+    let mut blocked = 0;
+    for &l in &lanes {
+        for e in ws.lanes.events(l as usize) {
+            match e.kind {
+                EventKind::Created => {
+                    created += 1;
+                    let by = ws.session.stacks.leaf(e.stack.unwrap()).unwrap();
+                    assert_eq!(
+                        ws.session.stacks.function(by),
+                        "main.(*app).handleSubscribe"
+                    );
+                    assert!(e.other_goroutine.is_some());
+                }
+                EventKind::Blocked => {
+                    blocked += 1;
+                    assert_eq!(ws.session.stacks.str(e.reason), "chan receive");
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!((created, blocked), (20, 20));
+    h.get_by_label("20 created");
+    h.get_by_label("20 blocked");
+    h.get_by_label("selected group: 20 lanes");
+
+    // Another suspect moves every highlight; Esc clears them.
+    h.get_by_label("main.heartbeatLoop").click();
+    h.run();
+    assert_eq!(h.state().highlighted_lanes().len(), 4);
+    let fns = h.state_mut().highlighted_flame_functions();
+    assert!(fns.contains(&"main.heartbeatLoop".to_owned()), "{fns:?}");
+    assert!(!fns.contains(&"main.consumeEvents".to_owned()), "{fns:?}");
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert_eq!(h.state().selection, Selection::None);
+    assert!(h.state().highlighted_lanes().is_empty());
+}
+
+#[test]
+fn a_broken_file_shows_an_error_in_the_app() {
+    let dir = std::env::temp_dir().join(format!("leakscope-ui-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("broken.pb.gz");
+    std::fs::write(&bad, [0x1f, 0x8b, 0x08, 0x00, 0xde, 0xad]).unwrap();
+    let mut app = LeakscopeApp::new(ViewState::default());
+    app.open_blocking(vec![
+        InputSpec::Path(fixture("goroutine-t0.debug2.txt")),
+        InputSpec::Path(bad.clone()),
+    ]);
+    let mut h = harness(app);
+    h.run();
+    // The good input still loads; the bad one is named with its reason.
+    assert_eq!(
+        h.state().workspace.as_ref().unwrap().session.inputs.len(),
+        1
+    );
+    let text = format!(
+        "could not load {}: gzip stream is corrupt at compressed offset 0: ",
+        bad.display()
+    );
+    let errors: Vec<_> = h
+        .state()
+        .notices
+        .iter()
+        .filter(|n| n.text.starts_with(&text))
+        .collect();
+    assert_eq!(errors.len(), 1, "{:?}", h.state().notices);
+    h.get_by_label("1 error(s)");
+    // Shown in the view and in the problems window that opens by itself.
+    let label = errors[0].text.clone();
+    assert_eq!(h.get_all_by_label(&label).count(), 2);
+    h.get_by_label("Problems while loading");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_demo_session_loads_in_the_background() {
+    let mut app = LeakscopeApp::new(ViewState::default());
+    app.open(leakscope::ui::demo_inputs());
+    let mut h = harness(app);
+    // A spinner repaints while the job runs: step frames until it is done.
+    for _ in 0..1000 {
+        h.step();
+        if h.state().workspace.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.run();
+    let ws = h.state().workspace.clone().expect("demo loaded");
+    assert_eq!(ws.analysis.series.len(), 4);
+    assert_eq!(
+        ws.analysis
+            .suspects
+            .iter()
+            .filter(|s| s.growth.growing)
+            .count(),
+        LEAKS.len()
+    );
+    h.get_by_label("main.querySearchBackend");
+}
