@@ -32,6 +32,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod formats;
+pub mod live;
 pub mod model;
 pub mod palette;
 pub mod progress;
