@@ -634,6 +634,8 @@ fn polls_a_pprof_server_saves_everything_and_ranks_the_growing_groups() {
 fn capture_cli_prints_each_file_and_the_growing_groups_and_inspect_reads_the_folder() {
     let server = TestServer::start(30, pprof_handler());
     let dir = temp_dir("cli");
+    let header_file = temp_dir("cli-headers");
+    std::fs::write(&header_file, "# gateway key\nX-Api-Key: k1\n\n").unwrap();
     let bin = env!("CARGO_BIN_EXE_leakscope");
     let out = Command::new(bin)
         .args([
@@ -648,6 +650,8 @@ fn capture_cli_prints_each_file_and_the_growing_groups_and_inspect_reads_the_fol
             "heap,block",
             "-H",
             "Cookie: session=abc",
+            "--headers-from",
+            header_file.to_str().unwrap(),
             "--out",
             dir.to_str().unwrap(),
         ])
@@ -685,8 +689,12 @@ fn capture_cli_prints_each_file_and_the_growing_groups_and_inspect_reads_the_fol
         server
             .requests()
             .iter()
-            .all(|r| r.headers.get("cookie").map(String::as_str) == Some("session=abc"))
+            .all(
+                |r| r.headers.get("cookie").map(String::as_str) == Some("session=abc")
+                    && r.headers.get("x-api-key").map(String::as_str) == Some("k1")
+            )
     );
+    std::fs::remove_file(&header_file).ok();
 
     let out = Command::new(bin)
         .args(["inspect", "--json", dir.to_str().unwrap()])
@@ -905,6 +913,7 @@ fn a_misbehaving_server_gives_one_clear_error_each_and_polling_carries_on() {
         !t.file.contains('/'),
         "a partial trace stays a capture: {t:?}"
     );
+    assert!(t.file.ends_with("-trace-0.2s-partial.out"), "{t:?}");
     let partial_profile = m
         .captures
         .iter()
@@ -1292,4 +1301,42 @@ fn wake_runs_after_every_event() {
     assert_eq!(wakes.load(Ordering::Relaxed), events.len());
     std::fs::remove_dir_all(&dir).ok();
     server.shut_down();
+}
+
+/// `https://` to a port that speaks plain HTTP, as a Go server answers a
+/// TLS hello there: a TLS error, not a hang.
+#[test]
+fn https_to_a_plain_http_port_is_a_tls_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let server = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            match listener.accept() {
+                Ok((mut conn, _)) => {
+                    conn.set_nonblocking(false).ok();
+                    conn.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+                        .ok();
+                    return;
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+    });
+    let timeouts = quick_config("x:1", Path::new("x")).timeouts;
+    let c = client(
+        &format!("https://{addr}/"),
+        timeouts,
+        FetchLimits::default(),
+    );
+    let err = fetch_error(&c, "goroutine", Expect::Profile);
+    assert!(matches!(err, LiveError::Tls { .. }), "{err:?}");
+    assert!(err.to_string().contains("try http://"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("https://{addr}/debug/pprof/goroutine: TLS: ")),
+        "{err}"
+    );
+    server.join().unwrap();
 }

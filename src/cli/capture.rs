@@ -50,6 +50,10 @@ pub struct CaptureArgs {
     /// ('Authorization: Bearer …', 'Cookie: session=…').
     #[arg(long = "header", short = 'H', value_name = "HEADER")]
     headers: Vec<String>,
+    /// Read request headers from a file, one `Name: value` per line (`#`
+    /// starts a comment), so tokens stay out of shell history and `ps`.
+    #[arg(long, value_name = "FILE")]
+    headers_from: Option<PathBuf>,
     /// Folder to save into (default ./leakscope-HOST-PORT-TIME); a session of
     /// the same URL in it is continued, never overwritten.
     #[arg(long, value_name = "DIR")]
@@ -236,8 +240,18 @@ fn config(args: &CaptureArgs) -> anyhow::Result<LiveConfig> {
         None => live::default_session_dir(std::path::Path::new("."), &target),
     };
     let mut config = LiveConfig::new(&args.url, &dir)?;
-    config.headers = args
-        .headers
+    let mut lines = args.headers.clone();
+    if let Some(path) = &args.headers_from {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        lines.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_owned),
+        );
+    }
+    config.headers = lines
         .iter()
         .map(|h| Header::parse(h))
         .collect::<Result<_, _>>()?;

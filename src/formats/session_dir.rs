@@ -9,9 +9,10 @@
 //!   manifest.json                                      URL, times, kinds, partial flags
 //!   000001-20261127T101500.120Z-goroutine.pb.gz
 //!   000002-20261127T101505.118Z-goroutine.pb.gz
-//!   000003-20261127T101505.200Z-trace-5s.out           (a trace cut short stays here, flagged)
-//!   partial/000004-…-heap.pb.gz                        cut-off bodies of other kinds
-//!   rejected/000005-…-goroutine.pb.gz                  complete bodies leakscope could not read
+//!   000003-20261127T101505.200Z-trace-5s.out
+//!   000004-20261127T101510.118Z-trace-5s-partial.out   a trace cut short stays, flagged
+//!   partial/000005-…-heap-partial.pb.gz                cut-off bodies of other kinds
+//!   rejected/000006-…-goroutine.pb.gz                  complete bodies leakscope could not read
 //! ```
 //!
 //! Names start with a sequence number and a UTC timestamp, so sorting by

@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::error::LiveError;
-use super::target::{Redirect, Target};
+use super::target::{Redirect, Scheme, Target};
 use crate::formats::{FormatError, detect};
 use crate::model::Format;
 
@@ -694,6 +694,18 @@ impl Client {
                     url,
                     detail: io.to_string(),
                 },
+                // rustls reports handshake failures as invalid data.
+                std::io::ErrorKind::InvalidData if self.target.origin().scheme == Scheme::Https => {
+                    let plain = io.to_string().contains("InvalidContentType");
+                    LiveError::Tls {
+                        url,
+                        detail: if plain {
+                            format!("{io}; the port answers in plain HTTP, try http://")
+                        } else {
+                            io.to_string()
+                        },
+                    }
+                }
                 // std's resolver error: "failed to lookup address information: …".
                 _ if io.to_string().contains("lookup address") => LiveError::Dns {
                     url,

@@ -712,7 +712,7 @@ fn capture(
     };
     match (partial_reason, expect) {
         (None, Expect::Profile) => {
-            let path = session.final_path(&pending, Placement::Capture, fetched.format);
+            let path = session.final_path(&pending, Placement::Capture, fetched.format, false);
             let options = LoadOptions {
                 limits: Limits {
                     max_inflated_bytes: client.limits().max_inflated_bytes,

@@ -224,8 +224,15 @@ impl SessionWriter {
         })
     }
 
-    /// The path a pending body will get.
-    pub fn final_path(&self, p: &Pending, placement: Placement, format: Option<Format>) -> PathBuf {
+    /// The path a pending body will get; `partial` adds `-partial` to the
+    /// name, so people browsing the folder see it too.
+    pub fn final_path(
+        &self,
+        p: &Pending,
+        placement: Placement,
+        format: Option<Format>,
+        partial: bool,
+    ) -> PathBuf {
         let ext = match format {
             Some(Format::Pprof) if detect::is_gzip(&p.head) => ".pb.gz",
             Some(Format::Pprof) => ".pb",
@@ -238,7 +245,8 @@ impl SessionWriter {
             .chars()
             .filter(|c| *c != '-' && *c != ':')
             .collect();
-        let name = format!("{:06}-{stamp}-{}{ext}", p.seq, p.stem);
+        let suffix = if partial { "-partial" } else { "" };
+        let name = format!("{:06}-{stamp}-{}{suffix}{ext}", p.seq, p.stem);
         match placement.subdir() {
             Some(sub) => self.dir.join(sub).join(name),
             None => self.dir.join(name),
@@ -253,7 +261,7 @@ impl SessionWriter {
         info: CommitInfo,
     ) -> Result<(PathBuf, ManifestCapture), LiveError> {
         let finished = now_ns();
-        let path = self.final_path(&p, placement, info.format);
+        let path = self.final_path(&p, placement, info.format, info.partial_reason.is_some());
         p.file.flush().map_err(io_err(&p.temp_path))?;
         let file = p.file.into_inner().map_err(|e| LiveError::Io {
             path: p.temp_path.clone(),
