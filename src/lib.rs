@@ -16,7 +16,9 @@
 //! 3. [`analysis`] groups goroutines by stack identity across dialects and
 //!    snapshots, measures each group's growth and ranks leak suspects, each
 //!    with a leak site, a wait reason and a creation site.
-//! 4. [`cli`] (and the desktop app) present the results.
+//! 4. [`cli`] (and the desktop app) present the results; [`live`] polls a
+//!    running service's `/debug/pprof/` and saves every capture into a
+//!    session folder that reopens as a session.
 //!
 //! ## Why goroutine leaks look like this
 //!
@@ -33,6 +35,7 @@ pub mod analysis;
 pub mod cli;
 pub mod formats;
 pub mod jobs;
+pub mod live;
 pub mod model;
 pub mod palette;
 pub mod progress;

@@ -27,7 +27,8 @@ pub struct InspectArgs {
     /// Largest decompressed size of a gzip input, in MiB.
     #[arg(long, value_name = "MIB")]
     max_inflated_mib: Option<u64>,
-    /// Captures: pprof profiles, goroutine dumps (debug=1, debug=2, panics), traces, folded stacks.
+    /// Captures: pprof profiles, goroutine dumps (debug=1, debug=2, panics), traces, folded
+    /// stacks, or session folders saved by `leakscope capture`.
     #[arg(required = true)]
     files: Vec<PathBuf>,
 }

@@ -1,8 +1,9 @@
-//! The command line: `inspect` (and, with the `gui` feature, the app).
+//! The command line: `inspect`, `capture` (and, with the `gui` feature, the app).
 //!
 //! Every command runs the same [`crate::analysis`] functions the desktop
 //! app uses, so scripts and CI see exactly what people see.
 
+mod capture;
 mod inspect;
 
 use std::path::PathBuf;
@@ -52,6 +53,8 @@ fn parse_size(s: &str) -> Result<[f32; 2], String> {
 enum Command {
     /// Load captures and print the inputs, totals and leak suspects.
     Inspect(inspect::InspectArgs),
+    /// Poll a running service's /debug/pprof/ and save every capture into a session folder.
+    Capture(capture::CaptureArgs),
 }
 
 /// How labels split groups, as given on the command line.
@@ -74,11 +77,19 @@ pub(crate) fn parse_label_mode(s: &str) -> Result<LabelMode, String> {
     })
 }
 
-/// Loads every file in parallel and puts them in one session, in the given order.
+/// Loads every file in parallel and puts them in one session, in the given
+/// order; a folder (a saved live session) stands for its captures in capture order.
 pub fn load_session(paths: &[PathBuf], options: &LoadOptions) -> Result<Session, LoadError> {
-    let loaded: Vec<_> = paths
+    let captures = formats::session_dir::expand_paths(paths)?;
+    let loaded: Vec<_> = captures
         .par_iter()
-        .map(|p| formats::load_file(p, options, &Progress::none()))
+        .map(|c| -> Result<_, LoadError> {
+            let mut l = formats::load_file(&c.path, options, &Progress::none())?;
+            if let Some(t) = c.captured_at_ns {
+                l.set_captured_at(t);
+            }
+            Ok(l)
+        })
         .collect();
     let mut session = Session::default();
     for l in loaded {
@@ -93,6 +104,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
+        Some(Command::Capture(args)) => capture::run(&args),
         None => run_app(cli),
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod folded;
 pub mod limits;
 pub mod pprof;
+pub mod session_dir;
 pub(crate) mod text;
 
 use std::fs::File;
@@ -32,6 +33,18 @@ pub struct Loaded {
     pub input: Input,
 }
 
+impl Loaded {
+    /// Sets the capture time of a snapshot from outside the file (a session
+    /// manifest; see [`session_dir`]).
+    pub fn set_captured_at(&mut self, unix_ns: i64) {
+        // Refutable once traces are inputs too.
+        #[allow(irrefutable_let_patterns)]
+        if let Input::Snapshot(s) = &mut self.input {
+            s.captured_at_ns = Some(unix_ns);
+        }
+    }
+}
+
 /// Knobs for loading.
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
@@ -48,12 +61,16 @@ pub enum LoadError {
     },
     #[error("{path}: {source}")]
     Format { path: PathBuf, source: FormatError },
+    /// A session folder that could not be listed.
+    #[error(transparent)]
+    SessionDir(#[from] session_dir::SessionDirError),
 }
 
 impl LoadError {
     pub fn path(&self) -> &Path {
         match self {
             LoadError::Io { path, .. } | LoadError::Format { path, .. } => path,
+            LoadError::SessionDir(e) => e.path(),
         }
     }
 }

@@ -1,0 +1,352 @@
+//! `leakscope capture URL`: the live poller without the app. Takes
+//! goroutine snapshots of a running service, plus a trace, a `debug=2` dump
+//! and other profiles on request, saves each into a session folder, prints
+//! one line per saved file and ends with the groups that grew.
+//!
+//! The trace and a CPU profile start with the first snapshot, so they see
+//! the leak happen; the `debug=2` dump and the other profiles come after
+//! the last snapshot, when the leak is largest.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::analysis::{self, AnalysisOptions};
+use crate::live::{
+    self, Backoff, CaptureId, CaptureKind, ConnectionState, FetchLimits, Header, LiveConfig,
+    LiveEvent, Poller, StopReason, Target, Timeouts,
+};
+use crate::model::Session;
+use crate::model::time::format_duration_ns;
+
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    /// The service's pprof URL as you would paste it: host:6060,
+    /// http://host:6060/debug/pprof/, …/debug/pprof/goroutine, https://….
+    url: String,
+    /// Goroutine snapshots to take.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    snapshots: u32,
+    /// Time between snapshots: 500ms, 5s, 1m, 1m30s.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    interval: Duration,
+    /// Also capture an execution trace this long, starting with the first snapshot.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    trace: Option<Duration>,
+    /// Also save a goroutine dump with wait times (`?debug=2`) after the last snapshot.
+    #[arg(long)]
+    debug2: bool,
+    /// Other profiles to save: cpu (starts with the first snapshot), heap,
+    /// allocs, block, mutex, threadcreate, goroutineleak (after the last).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    profiles: Vec<String>,
+    /// Length of the CPU profile.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    cpu_seconds: Duration,
+    /// Extra request header, `Name: value`; repeat for more
+    /// ('Authorization: Bearer …', 'Cookie: session=…').
+    #[arg(long = "header", short = 'H', value_name = "HEADER")]
+    headers: Vec<String>,
+    /// Read request headers from a file, one `Name: value` per line (`#`
+    /// starts a comment), so tokens stay out of shell history and `ps`.
+    #[arg(long, value_name = "FILE")]
+    headers_from: Option<PathBuf>,
+    /// Folder to save into (default ./leakscope-HOST-PORT-TIME); a session of
+    /// the same URL in it is continued, never overwritten.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Connect timeout.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    connect_timeout: Duration,
+    /// Longest wait for a response or within a body (traces and CPU
+    /// profiles get their duration on top).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    read_timeout: Duration,
+    /// Largest response accepted, in MiB.
+    #[arg(long, value_name = "MIB")]
+    max_body_mib: Option<u64>,
+    /// Largest decompressed size of a gzip profile, in MiB.
+    #[arg(long, value_name = "MIB")]
+    max_inflated_mib: Option<u64>,
+    /// Stop after this many failed snapshots in a row (retries back off from
+    /// 1 s to 30 s, so a restarting service is waited for).
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..))]
+    give_up_after: u32,
+}
+
+/// `5s`, `500ms`, `1m30s`, `2.5s`, `1h`; a bare number is seconds.
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let err = || format!("{s:?} is not a duration; write it like 500ms, 5s, 1m30s");
+    if let Ok(secs) = s.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).map_err(|_| err());
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    if rest.is_empty() {
+        return Err(err());
+    }
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(err)?;
+        let (num, tail) = rest.split_at(num_len);
+        let value: f64 = num.parse().map_err(|_| err())?;
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_len);
+        let scale = match unit {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" | "min" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(err()),
+        };
+        total += value * scale;
+        rest = tail;
+    }
+    Duration::try_from_secs_f64(total).map_err(|_| err())
+}
+
+pub fn run(args: &CaptureArgs) -> ExitCode {
+    let config = match config(args) {
+        Ok(c) => c,
+        Err(e) => return super::fail(&e),
+    };
+    let mut start_kinds = Vec::new();
+    let mut end_kinds = Vec::new();
+    if let Some(d) = args.trace {
+        start_kinds.push(CaptureKind::Trace(d));
+    }
+    for name in &args.profiles {
+        match CaptureKind::from_name(name, args.cpu_seconds) {
+            Some(k @ CaptureKind::Cpu(_)) => start_kinds.push(k),
+            Some(CaptureKind::Goroutine) | None => {
+                return super::fail(&format!(
+                    "--profiles: unknown profile {name:?}; expected cpu, heap, allocs, block, mutex, threadcreate, goroutineleak"
+                ));
+            }
+            Some(k) => end_kinds.push(k),
+        }
+    }
+    if args.debug2 {
+        end_kinds.insert(0, CaptureKind::GoroutineDebug2);
+    }
+
+    let dir = config.session_dir.clone();
+    let (poller, events) = match Poller::start(config, || {}) {
+        Ok(p) => p,
+        Err(e) => return super::fail(&e),
+    };
+    println!("saving into {}", dir.display());
+    let mut outstanding: HashSet<CaptureId> =
+        start_kinds.into_iter().map(|k| poller.request(k)).collect();
+    let mut end_kinds = Some(end_kinds);
+    let mut session = Session::default();
+    let mut stopped_early = None;
+    let mut saved = 0usize;
+    for event in events.iter() {
+        match event {
+            LiveEvent::Captured(c) => {
+                saved += 1;
+                let mut facts = vec![
+                    c.kind.name().to_owned(),
+                    format!("{} bytes", c.record.bytes),
+                ];
+                if let Some(n) = c.record.goroutines {
+                    facts.push(format!("{n} goroutines"));
+                }
+                if let Some(r) = &c.record.partial_reason {
+                    facts.push(format!("PARTIAL: {r}"));
+                }
+                println!("saved {}  ({})", c.path.display(), facts.join(", "));
+                if let Some(id) = c.id {
+                    outstanding.remove(&id);
+                }
+                if c.id.is_none()
+                    && let Some(l) = c.loaded
+                {
+                    session.add(&l.table, l.input);
+                }
+            }
+            LiveEvent::Failed(f) => {
+                match &f.kept {
+                    Some(p) => eprintln!("failed: {} (kept as {})", f.error, p.display()),
+                    None => eprintln!("failed: {}", f.error),
+                }
+                if let Some(id) = f.id {
+                    outstanding.remove(&id);
+                }
+            }
+            LiveEvent::State(ConnectionState::Connected) => {
+                eprintln!("connected to {}", poller.target().base_url());
+            }
+            LiveEvent::State(ConnectionState::Retrying { retry_in, .. }) => {
+                eprintln!(
+                    "retrying in {}",
+                    format_duration_ns(retry_in.as_nanos() as i64)
+                );
+            }
+            LiveEvent::ServerInfo(info) => {
+                eprintln!("the server offers: {}", info.names().join(", "));
+            }
+            LiveEvent::PollingDone { .. } => {
+                for k in end_kinds.take().unwrap_or_default() {
+                    outstanding.insert(poller.request(k));
+                }
+            }
+            LiveEvent::Stopped { reason } => {
+                if reason != StopReason::Requested {
+                    stopped_early = Some(reason);
+                }
+                break;
+            }
+            LiveEvent::State(_)
+            | LiveEvent::Progress { .. }
+            | LiveEvent::Paused
+            | LiveEvent::Resumed => {}
+        }
+        if end_kinds.is_none() && outstanding.is_empty() {
+            break;
+        }
+    }
+    poller.stop_and_join();
+    print!("{}", summary(&session, &dir, saved));
+    match stopped_early {
+        None => ExitCode::SUCCESS,
+        Some(reason) => {
+            let why = match reason {
+                StopReason::GaveUp {
+                    failures,
+                    last_error,
+                } => format!("gave up after {failures} failures in a row: {last_error}"),
+                StopReason::SessionFolder(e) => e,
+                StopReason::Requested => String::new(),
+            };
+            eprintln!("leakscope: stopped early: {why}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn config(args: &CaptureArgs) -> anyhow::Result<LiveConfig> {
+    let target = Target::parse(&args.url)?;
+    let dir = match &args.out {
+        Some(d) => d.clone(),
+        None => live::default_session_dir(std::path::Path::new("."), &target),
+    };
+    let mut config = LiveConfig::new(&args.url, &dir)?;
+    let mut lines = args.headers.clone();
+    if let Some(path) = &args.headers_from {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        lines.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_owned),
+        );
+    }
+    config.headers = lines
+        .iter()
+        .map(|h| Header::parse(h))
+        .collect::<Result<_, _>>()?;
+    config.interval = args.interval;
+    config.snapshots = Some(args.snapshots);
+    config.give_up_after = Some(args.give_up_after);
+    config.timeouts = Timeouts {
+        connect: args.connect_timeout,
+        resolve: args.connect_timeout,
+        read: args.read_timeout,
+        ..Timeouts::default()
+    };
+    let mut limits = FetchLimits::default();
+    if let Some(mib) = args.max_body_mib {
+        limits.max_body_bytes = mib.saturating_mul(1 << 20);
+    }
+    if let Some(mib) = args.max_inflated_mib {
+        limits.max_inflated_bytes = mib.saturating_mul(1 << 20);
+    }
+    config.limits = limits;
+    config.backoff = Backoff::default();
+    Ok(config)
+}
+
+/// Suspects shown in the closing summary.
+const SUMMARY_SUSPECTS: usize = 10;
+
+/// The groups that grew across the polled snapshots, and how to look further.
+fn summary(session: &Session, dir: &std::path::Path, saved: usize) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let snapshots = session.inputs.len();
+    let _ = writeln!(out, "\n{saved} files saved in {}", dir.display());
+    if snapshots < 2 {
+        let _ = writeln!(
+            out,
+            "{snapshots} goroutine snapshot(s): growth needs at least two."
+        );
+    } else {
+        let analysis = analysis::analyze(session, &AnalysisOptions::default());
+        let report = super::inspect::build(session, &analysis);
+        let growing: Vec<_> = report.suspects.iter().filter(|s| s.growing).collect();
+        let totals: Vec<String> = report
+            .series
+            .snapshots
+            .iter()
+            .map(|s| s.goroutines.to_string())
+            .collect();
+        let _ = writeln!(
+            out,
+            "goroutines per snapshot: {}\n{} growing stack groups among {}",
+            totals.join(" → "),
+            growing.len(),
+            report.suspects.len()
+        );
+        for s in growing.iter().take(SUMMARY_SUSPECTS) {
+            let counts: Vec<String> = s.counts.iter().map(u64::to_string).collect();
+            let rate = match s.per_minute {
+                Some(m) => format!("{m:+.1}/min"),
+                None => format!("{:+.1}/snapshot", s.slope),
+            };
+            let _ = writeln!(
+                out,
+                "  {}  [{}]  {rate}{}",
+                s.function.as_deref().unwrap_or("<no frames>"),
+                counts.join(" → "),
+                s.wait_reason
+                    .as_deref()
+                    .map(|w| format!("  waiting: {w}"))
+                    .unwrap_or_default()
+            );
+        }
+        if growing.len() > SUMMARY_SUSPECTS {
+            let _ = writeln!(out, "  … {} more", growing.len() - SUMMARY_SUSPECTS);
+        }
+    }
+    let _ = writeln!(out, "details: leakscope inspect {}", dir.display());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_go() {
+        let ms = |s: &str| parse_duration(s).map(|d| d.as_millis());
+        assert_eq!(ms("5s"), Ok(5000));
+        assert_eq!(ms("500ms"), Ok(500));
+        assert_eq!(ms("1m30s"), Ok(90_000));
+        assert_eq!(ms("2.5s"), Ok(2500));
+        assert_eq!(ms("3"), Ok(3000));
+        assert_eq!(ms("1h"), Ok(3_600_000));
+        for bad in ["", "s", "5x", "-1s", "1.2.3s"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+}

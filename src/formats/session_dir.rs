@@ -1,0 +1,280 @@
+//! Session folders: the captures of one live session, reopened as inputs.
+//!
+//! `leakscope capture` and the live view write every fetched body into one
+//! folder as it arrives, so an incident's evidence survives a crash and can
+//! be sent to a colleague. The folder is plain files a person can read:
+//!
+//! ```text
+//! leakscope-host-6060-20261127T101500Z/
+//!   manifest.json                                      URL, times, kinds, partial flags
+//!   000001-20261127T101500.120Z-goroutine.pb.gz
+//!   000002-20261127T101505.118Z-goroutine.pb.gz
+//!   000003-20261127T101505.200Z-trace-5s.out
+//!   000004-20261127T101510.118Z-trace-5s-partial.out   a trace cut short stays, flagged
+//!   partial/000005-…-heap-partial.pb.gz                cut-off bodies of other kinds
+//!   rejected/000006-…-goroutine.pb.gz                  complete bodies leakscope could not read
+//! ```
+//!
+//! Names start with a sequence number and a UTC timestamp, so sorting by
+//! name gives capture order; files are never overwritten. Only top-level
+//! files are captures: `partial/` and `rejected/` keep evidence that would
+//! mislead the growth series (a goroutine profile cut in half looks like a
+//! drop in every group). Any folder of captures reads the same way, with or
+//! without a manifest.
+//!
+//! Capture times of files the manifest lists come from the manifest, taken
+//! on the capturing machine's clock: `?debug=2` text records no time of its
+//! own, and a protobuf profile's `time_nanos` comes from the server's clock,
+//! which may be skewed from ours, so only one clock orders a session.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The manifest's file name inside a session folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// Subfolder for bodies cut off before their end (other than traces).
+pub const PARTIAL_DIR: &str = "partial";
+/// Subfolder for complete bodies that could not be read as a profile.
+pub const REJECTED_DIR: &str = "rejected";
+/// Version written to [`Manifest::leakscope_session`].
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// What `manifest.json` holds. Field names are a contract with other tools
+/// and older leakscope versions: add fields, never rename them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Manifest {
+    /// Format version of this file.
+    pub leakscope_session: u32,
+    /// The pprof base URL polled, without credentials.
+    pub url: String,
+    pub started_at: String,
+    pub started_at_ns: i64,
+    pub updated_at: String,
+    /// Names of the extra request headers sent; values are secrets and are never written.
+    pub header_names: Vec<String>,
+    /// Profiles the server's `/debug/pprof/` index lists, once it was read.
+    pub server_profiles: Option<Vec<String>>,
+    /// Every saved body, in capture order.
+    pub captures: Vec<ManifestCapture>,
+    /// Fetches that saved nothing usable, most recent last (bounded; see `failures_dropped`).
+    pub failures: Vec<ManifestFailure>,
+    /// Failures left out of `failures` to keep the file small.
+    pub failures_dropped: u64,
+}
+
+/// One saved body.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ManifestCapture {
+    /// Path relative to the session folder (`partial/…` for cut-off bodies).
+    pub file: String,
+    /// `goroutine`, `goroutine-debug2`, `goroutineleak`, `trace`, `cpu`, `heap`, …
+    pub kind: String,
+    /// The URL fetched, without credentials.
+    pub url: String,
+    /// When the request was sent; the moment the capture describes.
+    pub started_at: String,
+    pub started_at_ns: i64,
+    pub finished_at: String,
+    pub finished_at_ns: i64,
+    /// Requested duration of a trace or CPU profile.
+    pub seconds: Option<f64>,
+    /// HTTP status of the response.
+    pub status: u16,
+    /// Bytes saved, as received (before decompression).
+    pub bytes: u64,
+    /// Format as leakscope detected it (`pprof`, `goroutine-dump`, `trace`).
+    pub format: Option<String>,
+    /// Goroutines in a goroutine snapshot.
+    pub goroutines: Option<u64>,
+    /// The body ended before its end; `partial_reason` says why.
+    pub partial: bool,
+    pub partial_reason: Option<String>,
+    /// Why a complete body landed in `rejected/`.
+    pub rejected_reason: Option<String>,
+}
+
+/// A fetch that saved nothing usable.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ManifestFailure {
+    pub at: String,
+    pub at_ns: i64,
+    pub kind: String,
+    pub url: String,
+    pub message: String,
+}
+
+/// One capture file of a session folder, in capture order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionCapture {
+    pub path: PathBuf,
+    /// When it was captured, from the manifest (see the module doc).
+    pub captured_at_ns: Option<i64>,
+    /// The manifest marks it as cut off (a partial trace).
+    pub partial: bool,
+}
+
+/// Why a folder could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionDirError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a leakscope session manifest: {source}")]
+    Manifest {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{path}: no captures in this folder")]
+    Empty { path: PathBuf },
+}
+
+impl SessionDirError {
+    pub fn path(&self) -> &Path {
+        match self {
+            SessionDirError::Io { path, .. }
+            | SessionDirError::Manifest { path, .. }
+            | SessionDirError::Empty { path } => path,
+        }
+    }
+}
+
+/// Reads a folder's manifest, or `None` when it has none.
+pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, SessionDirError> {
+    let path = dir.join(MANIFEST_FILE);
+    let data = match std::fs::read(&path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(SessionDirError::Io { path, source }),
+    };
+    serde_json::from_slice(&data)
+        .map(Some)
+        .map_err(|source| SessionDirError::Manifest { path, source })
+}
+
+/// Whether a file name in a session folder is a capture: not the manifest,
+/// not hidden (temporary `.….part` files of fetches in flight are hidden).
+pub fn is_capture_name(name: &str) -> bool {
+    !name.starts_with('.') && name != MANIFEST_FILE && !name.ends_with(".part")
+}
+
+/// The captures of a folder in capture order: its top-level files sorted by
+/// name, with capture times from the manifest where it has them.
+pub fn list_captures(dir: &Path) -> Result<Vec<SessionCapture>, SessionDirError> {
+    let io_err = |source| SessionDirError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    let manifest = read_manifest(dir)?;
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io_err)? {
+        let entry = entry.map_err(io_err)?;
+        // Follows symlinks, so a folder of links to captures works too.
+        let is_file = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file());
+        let name = entry.file_name();
+        // Names leakscope writes are ASCII; other names are the user's own files.
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        if is_file && is_capture_name(name) {
+            names.push(name.to_owned());
+        }
+    }
+    if names.is_empty() {
+        return Err(SessionDirError::Empty {
+            path: dir.to_owned(),
+        });
+    }
+    names.sort();
+    Ok(names
+        .into_iter()
+        .map(|name| {
+            let entry = manifest
+                .as_ref()
+                .and_then(|m| m.captures.iter().find(|c| c.file == name));
+            SessionCapture {
+                path: dir.join(&name),
+                captured_at_ns: entry.map(|c| c.started_at_ns),
+                partial: entry.is_some_and(|c| c.partial),
+            }
+        })
+        .collect())
+}
+
+/// The captures to load for paths given on a command line: a folder stands
+/// for its captures in capture order, a file for itself.
+pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<SessionCapture>, SessionDirError> {
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        if path.is_dir() {
+            out.extend(list_captures(path)?);
+        } else {
+            out.push(SessionCapture {
+                path: path.clone(),
+                captured_at_ns: None,
+                partial: false,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_top_level_captures_in_name_order_with_manifest_times() {
+        let dir = std::env::temp_dir().join(format!("leakscope-sdir-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join(PARTIAL_DIR)).unwrap();
+        for name in [
+            "000002-b-goroutine.pb.gz",
+            "000001-a-goroutine-debug2.txt",
+            ".000003-goroutine.part",
+            MANIFEST_FILE,
+        ] {
+            std::fs::write(dir.join(name), b"x").unwrap();
+        }
+        std::fs::write(dir.join(PARTIAL_DIR).join("000004-heap.pb.gz"), b"x").unwrap();
+        let manifest = Manifest {
+            leakscope_session: MANIFEST_VERSION,
+            captures: vec![ManifestCapture {
+                file: "000001-a-goroutine-debug2.txt".into(),
+                started_at_ns: 42,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        std::fs::write(
+            dir.join(MANIFEST_FILE),
+            serde_json::to_vec(&manifest).unwrap(),
+        )
+        .unwrap();
+        let list = list_captures(&dir).unwrap();
+        let names: Vec<_> = list
+            .iter()
+            .map(|c| c.path.file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["000001-a-goroutine-debug2.txt", "000002-b-goroutine.pb.gz"]
+        );
+        assert_eq!(list[0].captured_at_ns, Some(42));
+        assert_eq!(list[1].captured_at_ns, None);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn an_empty_folder_is_an_error_naming_it() {
+        let dir = std::env::temp_dir().join(format!("leakscope-sdir-e-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let err = list_captures(&dir).unwrap_err();
+        assert!(err.to_string().contains("no captures"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

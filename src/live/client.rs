@@ -1,0 +1,909 @@
+//! One HTTP fetch of a pprof endpoint, bounded in size and time, cancellable.
+//!
+//! The request runs on a short-lived helper thread that hands the body over
+//! in chunks through a small bounded channel. The caller waits on that
+//! channel in 100 ms steps, so a cancel or a deadline takes effect within
+//! 100 ms even while the socket read blocks (a trace of a quiet service may
+//! send nothing for its whole duration). Dropping the receiver stops the
+//! helper at its next chunk; a helper stuck in a read ends when ureq's own
+//! read timeout fires, and holds nothing but its socket until then.
+//!
+//! Redirects are followed by hand, only within the same scheme, host and
+//! port, so request headers (tokens, cookies) never travel to another host.
+//! Bodies are not decompressed here: `formats` inflates them under its cap.
+
+use std::io::Read as _;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::error::LiveError;
+use super::target::{Redirect, Scheme, Target};
+use crate::formats::{FormatError, detect};
+use crate::model::Format;
+
+/// How long each phase of a fetch may take.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Resolving the host name.
+    pub resolve: Duration,
+    /// Establishing the TCP (and TLS) connection.
+    pub connect: Duration,
+    /// Waiting for the response headers, and the longest pause within a body.
+    pub read: Duration,
+    /// A whole body. Endpoints that run for `seconds=N` get N on top of
+    /// `read` and `body`.
+    pub body: Duration,
+}
+
+impl Default for Timeouts {
+    /// Generous enough for a goroutine profile of a million goroutines, which
+    /// takes the runtime seconds to write.
+    fn default() -> Self {
+        Timeouts {
+            resolve: Duration::from_secs(10),
+            connect: Duration::from_secs(10),
+            read: Duration::from_secs(30),
+            body: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Caps on what one fetch may cost.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct FetchLimits {
+    /// Largest body read, as received.
+    pub max_body_bytes: u64,
+    /// Largest size a gzip body may inflate to when it is parsed.
+    pub max_inflated_bytes: u64,
+    /// Same-origin redirects followed per fetch.
+    pub max_redirects: u32,
+}
+
+impl Default for FetchLimits {
+    /// A 1,000,000-goroutine `debug=2` dump is about 560 MB; a busy
+    /// service's trace a few hundred MB.
+    fn default() -> Self {
+        FetchLimits {
+            max_body_bytes: 1 << 30,
+            max_inflated_bytes: crate::formats::Limits::default().max_inflated_bytes,
+            max_redirects: 5,
+        }
+    }
+}
+
+/// One extra request header (`Authorization`, `Cookie`, a gateway's key).
+/// Its value is a secret: `Debug` hides it and the manifest keeps only names.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Header {
+    name: String,
+    value: String,
+}
+
+impl std::fmt::Debug for Header {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: <redacted>", self.name)
+    }
+}
+
+impl Header {
+    /// `Name: value`, as curl's `-H` takes it.
+    pub fn parse(line: &str) -> Result<Header, LiveError> {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(LiveError::BadHeader {
+                input: redact(line),
+                reason: "expected 'Name: value'",
+            });
+        };
+        Header::new(name, value).map_err(|e| match e {
+            LiveError::BadHeader { reason, .. } => LiveError::BadHeader {
+                input: redact(line),
+                reason,
+            },
+            other => other,
+        })
+    }
+
+    /// A header from its parts; surrounding whitespace is dropped.
+    pub fn new(name: &str, value: &str) -> Result<Header, LiveError> {
+        let (name, value) = (name.trim(), value.trim());
+        let bad = |reason| LiveError::BadHeader {
+            input: name.to_owned(),
+            reason,
+        };
+        let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if name.is_empty() || !name.chars().all(token) {
+            return Err(bad("the name must be a non-empty HTTP token"));
+        }
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(bad("the value has a line break or control character"));
+        }
+        if ["content-length", "transfer-encoding", "host", "connection"]
+            .contains(&name.to_ascii_lowercase().as_str())
+        {
+            return Err(bad("leakscope sets this header itself"));
+        }
+        Ok(Header {
+            name: name.to_owned(),
+            value: value.to_owned(),
+        })
+    }
+
+    /// `Authorization: Bearer <token>`.
+    pub fn bearer(token: &str) -> Result<Header, LiveError> {
+        Header::new("Authorization", &format!("Bearer {}", token.trim()))
+    }
+
+    /// `Cookie: <name=value; …>`.
+    pub fn cookie(cookies: &str) -> Result<Header, LiveError> {
+        Header::new("Cookie", cookies)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// The name part of a header line for error messages; the value may be a secret.
+fn redact(line: &str) -> String {
+    match line.split_once(':') {
+        Some((name, _)) => format!("{}: …", name.trim()),
+        None => "…".to_owned(),
+    }
+}
+
+/// What a body must look like to be kept.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// Anything `formats` reads: protobuf, dumps.
+    Profile,
+    /// A Go execution trace.
+    Trace,
+    /// The `/debug/pprof/` HTML index.
+    Index,
+}
+
+/// How a body ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BodyEnd {
+    Complete,
+    /// The connection broke or stalled after part of the body.
+    Cut {
+        reason: String,
+    },
+    /// Cancelled after part of the body.
+    Cancelled,
+}
+
+/// A fetch whose body went to the sink.
+#[derive(Clone, Debug)]
+pub struct Fetched {
+    /// The URL the body came from, after same-origin redirects.
+    pub url: String,
+    pub status: u16,
+    /// Body bytes handed to the sink.
+    pub bytes: u64,
+    /// The format the head of the body was sniffed as (`None` for the index).
+    pub format: Option<Format>,
+    pub end: BodyEnd,
+}
+
+/// Watching a fetch: cancel flag and progress reports.
+pub struct Watch<'a> {
+    /// Polled every 100 ms; true stops the fetch.
+    pub cancelled: &'a dyn Fn() -> bool,
+    /// Body bytes so far and time since the request was sent, about every 200 ms.
+    pub progress: &'a dyn Fn(u64, Duration),
+}
+
+impl Watch<'_> {
+    /// A watch that never cancels and ignores progress.
+    pub fn none() -> Watch<'static> {
+        Watch {
+            cancelled: &|| false,
+            progress: &|_, _| {},
+        }
+    }
+}
+
+/// Bytes of a body looked at before it is accepted: enough to inflate the
+/// start of a gzip profile and see what it is.
+const SNIFF_BYTES: usize = 16 * 1024;
+/// Bytes of an error page kept for the message.
+const ERROR_SNIPPET_BYTES: usize = 2048;
+/// Size of the chunks handed from the helper thread.
+const CHUNK_BYTES: usize = 64 * 1024;
+/// How often the waiting side checks cancel and deadlines.
+const TICK: Duration = Duration::from_millis(100);
+const PROGRESS_EVERY: Duration = Duration::from_millis(200);
+
+/// An HTTP client for one service's pprof endpoints.
+#[derive(Clone)]
+pub struct Client {
+    agent: ureq::Agent,
+    target: Target,
+    headers: Vec<Header>,
+    timeouts: Timeouts,
+    limits: FetchLimits,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("target", &self.target)
+            .field("headers", &self.headers)
+            .field("timeouts", &self.timeouts)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+/// What the helper thread sends.
+enum Msg {
+    Head {
+        status: u16,
+        location: Option<String>,
+        content_length: Option<u64>,
+        content_type: Option<String>,
+    },
+    Chunk(Vec<u8>),
+    /// The end: `None` after the last chunk, or why reading failed.
+    End(Option<ureq::Error>),
+}
+
+impl Client {
+    pub fn new(
+        target: Target,
+        headers: Vec<Header>,
+        timeouts: Timeouts,
+        limits: FetchLimits,
+    ) -> Client {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(concat!("leakscope/", env!("CARGO_PKG_VERSION")))
+            .timeout_resolve(Some(timeouts.resolve))
+            .timeout_connect(Some(timeouts.connect))
+            .build();
+        Client {
+            agent: ureq::Agent::new_with_config(config),
+            target,
+            headers,
+            timeouts,
+            limits,
+        }
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    pub fn headers(&self) -> &[Header] {
+        &self.headers
+    }
+
+    pub fn limits(&self) -> &FetchLimits {
+        &self.limits
+    }
+
+    /// Fetches `endpoint` (`goroutine`, `trace?seconds=5`, `""` for the
+    /// index) into `sink`, which receives the body in order once its head
+    /// looks like `expect`. `seconds` is how long the endpoint itself runs.
+    ///
+    /// A body that breaks off or is cancelled after its head was accepted is
+    /// `Ok` with [`BodyEnd::Cut`] or [`BodyEnd::Cancelled`]: what arrived is
+    /// in the sink and the caller decides whether to keep it.
+    pub fn fetch(
+        &self,
+        endpoint: &str,
+        seconds: Option<Duration>,
+        expect: Expect,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), LiveError>,
+        watch: &Watch<'_>,
+    ) -> Result<Fetched, LiveError> {
+        let first = self.target.url(endpoint);
+        let mut url = first.clone();
+        for _ in 0..=self.limits.max_redirects {
+            match self.fetch_once(&url, endpoint, seconds, expect, sink, watch)? {
+                Step::Done(f) => return Ok(f),
+                Step::Redirect(location) => match self.target.resolve_redirect(&url, &location) {
+                    Redirect::SameOrigin(next) => url = next,
+                    Redirect::OtherOrigin(location) => {
+                        return Err(LiveError::OffOriginRedirect { url, location });
+                    }
+                },
+            }
+        }
+        Err(LiveError::TooManyRedirects {
+            url: first,
+            limit: self.limits.max_redirects,
+        })
+    }
+
+    fn fetch_once(
+        &self,
+        url: &str,
+        endpoint: &str,
+        seconds: Option<Duration>,
+        expect: Expect,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), LiveError>,
+        watch: &Watch<'_>,
+    ) -> Result<Step, LiveError> {
+        let extra = seconds.unwrap_or_default();
+        let t = self.timeouts;
+        // The server holds the response (or part of it) back for the
+        // endpoint's duration: headers of a CPU profile come at its end, and
+        // a quiet service's trace may send nothing until then.
+        let recv_response = t.read + extra;
+        let per_read = t.read + extra;
+        let recv_body = t.body + extra;
+        // A last resort above ureq's own timeouts.
+        let deadline = Instant::now()
+            + t.resolve
+            + t.connect
+            + recv_response
+            + recv_body
+            + Duration::from_secs(5);
+        let rx = self.spawn_request(url, recv_response, per_read, recv_body)?;
+        let started = Instant::now();
+
+        let mut status = 0u16;
+        let mut head: Vec<u8> = Vec::new();
+        let mut accepted: Option<Option<Format>> = None;
+        let mut bytes = 0u64;
+        let mut last_progress = Instant::now();
+        let mut error_body: Vec<u8> = Vec::new();
+        let mut content_type = None;
+        let cap = self.limits.max_body_bytes;
+
+        // Called for every body chunk of a 2xx response, and once at the end.
+        let mut take = |data: &[u8],
+                        at_end: bool,
+                        head: &mut Vec<u8>,
+                        accepted: &mut Option<Option<Format>>,
+                        bytes: &mut u64,
+                        content_type: &Option<String>|
+         -> Result<(), LiveError> {
+            if (*bytes + head.len() as u64).saturating_add(data.len() as u64) > cap {
+                return Err(LiveError::BodyTooLarge {
+                    url: url.to_owned(),
+                    limit: cap,
+                });
+            }
+            if accepted.is_some() {
+                *bytes += data.len() as u64;
+                return sink(data);
+            }
+            head.extend_from_slice(data);
+            if head.len() < SNIFF_BYTES && !at_end {
+                return Ok(());
+            }
+            let format = check_head(url, head, expect, content_type.as_deref())?;
+            *accepted = Some(format);
+            *bytes += head.len() as u64;
+            let r = sink(head);
+            head.clear();
+            r
+        };
+
+        loop {
+            if (watch.cancelled)() {
+                if accepted.is_none() && !head.is_empty() {
+                    // Keep what arrived if it already looks right; a head
+                    // too short to judge is dropped like an empty body.
+                    take(
+                        &[],
+                        true,
+                        &mut head,
+                        &mut accepted,
+                        &mut bytes,
+                        &content_type,
+                    )
+                    .ok();
+                }
+                return match accepted {
+                    Some(format) if bytes > 0 => Ok(Step::Done(Fetched {
+                        url: url.to_owned(),
+                        status,
+                        bytes,
+                        format,
+                        end: BodyEnd::Cancelled,
+                    })),
+                    _ => Err(LiveError::Cancelled {
+                        url: url.to_owned(),
+                    }),
+                };
+            }
+            if last_progress.elapsed() >= PROGRESS_EVERY {
+                (watch.progress)(bytes + head.len() as u64, started.elapsed());
+                last_progress = Instant::now();
+            }
+            let msg = match rx.recv_timeout(TICK) {
+                Ok(m) => m,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if Instant::now() < deadline {
+                        continue;
+                    }
+                    Msg::End(Some(ureq::Error::Timeout(ureq::Timeout::Global)))
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => Msg::End(Some(ureq::Error::Io(
+                    std::io::Error::other("the request thread ended without a result"),
+                ))),
+            };
+            match msg {
+                Msg::Head {
+                    status: s,
+                    location,
+                    content_length,
+                    content_type: ct,
+                } => {
+                    status = s;
+                    content_type = ct;
+                    if (200..300).contains(&s)
+                        && let Some(len) = content_length
+                        && len > cap
+                    {
+                        return Err(LiveError::BodyTooLarge {
+                            url: url.to_owned(),
+                            limit: cap,
+                        });
+                    }
+                    if (300..400).contains(&s)
+                        && let Some(l) = location
+                    {
+                        return Ok(Step::Redirect(l));
+                    }
+                }
+                Msg::Chunk(data) if (200..300).contains(&status) => {
+                    take(
+                        &data,
+                        false,
+                        &mut head,
+                        &mut accepted,
+                        &mut bytes,
+                        &content_type,
+                    )?;
+                }
+                Msg::Chunk(data) => {
+                    let room = ERROR_SNIPPET_BYTES.saturating_sub(error_body.len());
+                    error_body.extend_from_slice(&data[..data.len().min(room)]);
+                    if room == 0 {
+                        return Err(self.status_error(url, endpoint, status, &error_body));
+                    }
+                }
+                Msg::End(None) => {
+                    if !(200..300).contains(&status) {
+                        return Err(self.status_error(url, endpoint, status, &error_body));
+                    }
+                    take(
+                        &[],
+                        true,
+                        &mut head,
+                        &mut accepted,
+                        &mut bytes,
+                        &content_type,
+                    )?;
+                    return Ok(Step::Done(Fetched {
+                        url: url.to_owned(),
+                        status,
+                        bytes,
+                        format: accepted.flatten(),
+                        end: BodyEnd::Complete,
+                    }));
+                }
+                Msg::End(Some(e)) => {
+                    if status == 0 {
+                        return Err(self.transport_error(url, e, recv_response));
+                    }
+                    if !(200..300).contains(&status) {
+                        return Err(self.status_error(url, endpoint, status, &error_body));
+                    }
+                    if let ureq::Error::BodyExceedsLimit(_) = e {
+                        return Err(LiveError::BodyTooLarge {
+                            url: url.to_owned(),
+                            limit: cap,
+                        });
+                    }
+                    let reason = cut_reason(&e, per_read);
+                    if accepted.is_none() {
+                        // Not even the head arrived whole: judge what did.
+                        if head.is_empty() {
+                            return Err(LiveError::Truncated {
+                                url: url.to_owned(),
+                                bytes: 0,
+                                reason,
+                            });
+                        }
+                        take(
+                            &[],
+                            true,
+                            &mut head,
+                            &mut accepted,
+                            &mut bytes,
+                            &content_type,
+                        )?;
+                    }
+                    return Ok(Step::Done(Fetched {
+                        url: url.to_owned(),
+                        status,
+                        bytes,
+                        format: accepted.flatten(),
+                        end: BodyEnd::Cut { reason },
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Starts the request on a helper thread; see the module doc.
+    fn spawn_request(
+        &self,
+        url: &str,
+        recv_response: Duration,
+        per_read: Duration,
+        recv_body: Duration,
+    ) -> Result<mpsc::Receiver<Msg>, LiveError> {
+        let mut req = self.agent.get(url);
+        let has_auth = self
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("authorization"));
+        if let Some(userinfo) = self.target.basic_auth()
+            && !has_auth
+        {
+            req = req.header(
+                "Authorization",
+                format!("Basic {}", base64(userinfo.as_bytes())),
+            );
+        }
+        for h in &self.headers {
+            req = req.header(h.name.as_str(), h.value.as_str());
+        }
+        let req = req
+            .config()
+            .timeout_recv_response(Some(recv_response))
+            .timeout_per_read(Some(per_read))
+            .timeout_recv_body(Some(recv_body))
+            .build();
+        let limit = self.limits.max_body_bytes.saturating_add(1);
+        let (tx, rx) = mpsc::sync_channel(8);
+        std::thread::Builder::new()
+            .name("leakscope-fetch".into())
+            .spawn(move || {
+                let mut resp = match req.call() {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tx.send(Msg::End(Some(e))).ok();
+                        return;
+                    }
+                };
+                let header = |name: &str| {
+                    resp.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                };
+                let head = Msg::Head {
+                    status: resp.status().as_u16(),
+                    location: header("location"),
+                    content_length: header("content-length").and_then(|v| v.parse().ok()),
+                    content_type: header("content-type"),
+                };
+                if tx.send(head).is_err() {
+                    return;
+                }
+                let mut reader = resp.body_mut().with_config().limit(limit).reader();
+                loop {
+                    let mut buf = vec![0u8; CHUNK_BYTES];
+                    match reader.read(&mut buf) {
+                        Ok(0) => {
+                            tx.send(Msg::End(None)).ok();
+                            return;
+                        }
+                        Ok(n) => {
+                            buf.truncate(n);
+                            if tx.send(Msg::Chunk(buf)).is_err() {
+                                return;
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            tx.send(Msg::End(Some(ureq::Error::from(e)))).ok();
+                            return;
+                        }
+                    }
+                }
+            })
+            .map_err(LiveError::Spawn)?;
+        Ok(rx)
+    }
+
+    /// A non-2xx answer, with what usually causes it.
+    fn status_error(&self, url: &str, endpoint: &str, status: u16, body: &[u8]) -> LiveError {
+        let url = url.to_owned();
+        let snippet = first_line(body);
+        match status {
+            401 | 403 => LiveError::Unauthorized { url, status },
+            404 => {
+                let name = endpoint.split('?').next().unwrap_or("");
+                let hint = if snippet == "Unknown profile" && name == "goroutineleak" {
+                    "this server has no goroutineleak profile (it needs a Go version with the goroutine leak profile)".to_owned()
+                } else if snippet == "Unknown profile" {
+                    format!("this server has no {name:?} profile")
+                } else {
+                    format!(
+                        "pprof is not served at {} (the service must import net/http/pprof and serve it on this port, or the path differs)",
+                        self.target.base_url()
+                    )
+                };
+                LiveError::NotFound { url, hint }
+            }
+            300..=399 => LiveError::HttpStatus {
+                url,
+                status,
+                detail: ": a redirect without a Location header".to_owned(),
+            },
+            _ => LiveError::HttpStatus {
+                url,
+                status,
+                detail: if snippet.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {snippet}")
+                },
+            },
+        }
+    }
+
+    /// A failure before any response: connection, DNS, TLS, timeouts.
+    fn transport_error(&self, url: &str, e: ureq::Error, recv_response: Duration) -> LiveError {
+        let url = url.to_owned();
+        let host = self.target.origin().host.clone();
+        match e {
+            ureq::Error::Timeout(ureq::Timeout::Connect) => LiveError::ConnectTimeout {
+                url,
+                after: self.timeouts.connect,
+            },
+            ureq::Error::Timeout(ureq::Timeout::Resolve) => LiveError::Dns {
+                url,
+                host,
+                detail: format!("no answer within {} s", self.timeouts.resolve.as_secs()),
+            },
+            ureq::Error::Timeout(_) => LiveError::ReadTimeout {
+                url,
+                after: recv_response,
+                what: "the response",
+            },
+            ureq::Error::HostNotFound => LiveError::Dns {
+                url,
+                host,
+                detail: "no such host".to_owned(),
+            },
+            ureq::Error::Io(io) => match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => LiveError::ConnectionRefused { url },
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                    LiveError::ReadTimeout {
+                        url,
+                        after: recv_response,
+                        what: "the response",
+                    }
+                }
+                std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::BrokenPipe => LiveError::ConnectionLost {
+                    url,
+                    detail: io.to_string(),
+                },
+                // rustls reports handshake failures as invalid data.
+                std::io::ErrorKind::InvalidData if self.target.origin().scheme == Scheme::Https => {
+                    let plain = io.to_string().contains("InvalidContentType");
+                    LiveError::Tls {
+                        url,
+                        detail: if plain {
+                            format!("{io}; the port answers in plain HTTP, try http://")
+                        } else {
+                            io.to_string()
+                        },
+                    }
+                }
+                // std's resolver error: "failed to lookup address information: …".
+                _ if io.to_string().contains("lookup address") => LiveError::Dns {
+                    url,
+                    host,
+                    detail: io.to_string(),
+                },
+                _ => LiveError::Http {
+                    url,
+                    detail: io.to_string(),
+                },
+            },
+            ureq::Error::Tls(m) => LiveError::Tls {
+                url,
+                detail: m.to_owned(),
+            },
+            ureq::Error::Rustls(e) => LiveError::Tls {
+                url,
+                detail: e.to_string(),
+            },
+            ureq::Error::Protocol(e) => LiveError::Http {
+                url,
+                detail: format!(
+                    "the answer is not HTTP/1.1 ({e}); is this the right port, or does it need https://?"
+                ),
+            },
+            other => LiveError::Http {
+                url,
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+enum Step {
+    Done(Fetched),
+    Redirect(String),
+}
+
+/// Checks the start of a body against what the endpoint should send.
+fn check_head(
+    url: &str,
+    head: &[u8],
+    expect: Expect,
+    content_type: Option<&str>,
+) -> Result<Option<Format>, LiveError> {
+    let not_a_profile = |detail: String| LiveError::NotAProfile {
+        url: url.to_owned(),
+        detail,
+    };
+    if expect == Expect::Index {
+        return Ok(None);
+    }
+    let format = match detect::sniff_head(head) {
+        Ok(f) => f,
+        Err(FormatError::Unrecognised { hint }) => {
+            let html = content_type.is_some_and(|c| c.contains("html")) || hint.contains("HTML");
+            return Err(not_a_profile(if html {
+                let what = match html_title(head) {
+                    Some(t) => format!("an HTML page titled {t:?}"),
+                    None => format!("an HTML page, {hint}"),
+                };
+                format!("{what} (a login page, or a proxy's error page?)")
+            } else {
+                hint
+            }));
+        }
+        Err(FormatError::Empty) => return Err(not_a_profile("the body is empty".to_owned())),
+        Err(e) => return Err(not_a_profile(e.to_string())),
+    };
+    match (expect, format) {
+        (Expect::Trace, Format::Trace) => Ok(Some(format)),
+        (Expect::Trace, other) => Err(not_a_profile(format!(
+            "a {} where a Go execution trace was expected",
+            other.name()
+        ))),
+        (_, Format::Trace) => Err(not_a_profile(
+            "a Go execution trace where a profile was expected".to_owned(),
+        )),
+        (_, f) => Ok(Some(f)),
+    }
+}
+
+/// The `<title>` of an HTML page, which usually says what it is ("Sign in").
+fn html_title(head: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&head[..head.len().min(SNIFF_BYTES)]);
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find("<title")?;
+    let start = start + lower.get(start..)?.find('>')? + 1;
+    let len = lower.get(start..)?.find("</title")?;
+    let title: String = text
+        .get(start..start + len)?
+        .trim()
+        .chars()
+        .take(80)
+        .collect();
+    (!title.is_empty()).then_some(title)
+}
+
+/// Why a body broke off, for the manifest and messages.
+fn cut_reason(e: &ureq::Error, per_read: Duration) -> String {
+    match e {
+        ureq::Error::Timeout(_) => {
+            format!(
+                "nothing received for {} s (read timeout)",
+                per_read.as_secs()
+            )
+        }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the connection closed before the end of the body".to_owned()
+        }
+        ureq::Error::Io(io) => format!("the connection broke ({io})"),
+        other => other.to_string(),
+    }
+}
+
+/// The first non-empty line of an error page, at most 200 characters.
+fn first_line(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let mut s: String = line.chars().take(200).collect();
+    if line.chars().count() > 200 {
+        s.push('…');
+    }
+    s
+}
+
+/// Standard base64 with padding, for HTTP Basic authentication.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("Aladdin:open sesame", "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+
+    #[test]
+    fn headers_are_validated_and_their_values_stay_secret() {
+        let h = Header::parse("Authorization: Bearer s3cret").unwrap();
+        assert_eq!(h.name(), "Authorization");
+        assert!(!format!("{h:?}").contains("s3cret"));
+        let err = Header::parse("Authorization Bearer s3cret").unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        let err = Header::parse("X-Key: a\r\nHost: evil").unwrap_err();
+        assert!(err.to_string().contains("line break"), "{err}");
+        assert!(Header::parse("Bad Name: x").is_err());
+        assert!(Header::parse("Content-Length: 3").is_err());
+        assert_eq!(Header::bearer(" t ").unwrap().value, "Bearer t");
+    }
+
+    #[test]
+    fn heads_are_checked_against_the_endpoint() {
+        let html = b"<!DOCTYPE html><html><title>Sign in</title></html>";
+        let err = check_head("u", html, Expect::Profile, Some("text/html")).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("HTML page") && msg.contains("login page"),
+            "{msg}"
+        );
+        let err = check_head("u", b"go 1.23 trace\0\0\0", Expect::Profile, None).unwrap_err();
+        assert!(err.to_string().contains("trace where a profile"), "{err}");
+        assert_eq!(
+            check_head("u", b"go 1.23 trace\0\0\0", Expect::Trace, None).unwrap(),
+            Some(Format::Trace)
+        );
+    }
+}

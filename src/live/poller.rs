@@ -1,0 +1,798 @@
+//! The poller: two threads, one channel of events out.
+//!
+//! The *poll thread* reads the pprof index once, then fetches the goroutine
+//! profile every interval; while the service is unreachable or failing it
+//! retries with exponential backoff instead. The *capture thread* runs
+//! on-demand captures one after another, so a 30-second trace never delays
+//! the snapshots. Both write into one [`SessionWriter`] and send
+//! [`LiveEvent`]s; after each send they call `wake`, which a UI wires to
+//! `ctx.request_repaint()`.
+//!
+//! Stopping is a flag ([`Poller::stop`], also on drop) that every wait and
+//! every fetch checks at least every 100 ms.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::client::{BodyEnd, Client, Expect, FetchLimits, Header, Timeouts, Watch};
+use super::error::LiveError;
+use super::index::{ServerInfo, parse_index};
+use super::session::{CommitInfo, Placement, SessionWriter};
+use super::target::Target;
+use super::{CaptureKind, now_ns};
+use crate::formats::session_dir::{Manifest, ManifestCapture};
+use crate::formats::{self, Limits, LoadOptions, Loaded};
+use crate::model::Snapshot;
+use crate::progress::Progress;
+
+/// How often waiting threads look at the stop and pause flags.
+const TICK: Duration = Duration::from_millis(100);
+/// Largest index page read.
+const MAX_INDEX_BYTES: usize = 1 << 20;
+
+/// Retry delays after consecutive failures: `initial`, doubling, at most `max`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Backoff {
+    /// The wait after the `failures`-th failure in a row (counting from 1).
+    pub fn delay(&self, failures: u32) -> Duration {
+        let factor = 1u32 << failures.saturating_sub(1).min(16);
+        self.initial.saturating_mul(factor).min(self.max)
+    }
+}
+
+/// Everything a session needs to start.
+#[derive(Clone, Debug)]
+pub struct LiveConfig {
+    pub target: Target,
+    /// Sent with every request; see [`Header`].
+    pub headers: Vec<Header>,
+    /// Time between goroutine snapshots.
+    pub interval: Duration,
+    /// Stop polling after this many snapshots (on-demand captures go on).
+    pub snapshots: Option<u32>,
+    /// Where bodies are saved; created if missing, continued if it holds a
+    /// session of the same URL.
+    pub session_dir: PathBuf,
+    pub timeouts: Timeouts,
+    pub limits: FetchLimits,
+    pub backoff: Backoff,
+    /// Stop after this many failed polls in a row (`None`: never give up).
+    pub give_up_after: Option<u32>,
+    /// Start with polling paused (on-demand captures still run).
+    pub start_paused: bool,
+}
+
+impl LiveConfig {
+    /// Defaults for a URL as people paste it: a snapshot every 5 s, forever.
+    pub fn new(url: &str, session_dir: &Path) -> Result<LiveConfig, LiveError> {
+        Ok(LiveConfig {
+            target: Target::parse(url)?,
+            headers: Vec::new(),
+            interval: Duration::from_secs(5),
+            snapshots: None,
+            session_dir: session_dir.to_owned(),
+            timeouts: Timeouts::default(),
+            limits: FetchLimits::default(),
+            backoff: Backoff::default(),
+            give_up_after: None,
+            start_paused: false,
+        })
+    }
+}
+
+/// Names an on-demand capture, to cancel it and to match its events.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CaptureId(pub u64);
+
+/// The connection as a status bar shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectionState {
+    /// Before the first answer.
+    Connecting,
+    /// The last poll succeeded.
+    Connected,
+    /// The last `failures` polls failed; the next try is in `retry_in`.
+    Retrying {
+        failures: u32,
+        retry_in: Duration,
+        /// `true` when the service could not be reached at all (down,
+        /// restarting, wrong port), `false` when it answered badly.
+        unreachable: bool,
+        last_error: String,
+    },
+    Stopped,
+}
+
+/// Why the poller stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// [`Poller::stop`] or drop.
+    Requested,
+    /// [`LiveConfig::give_up_after`] failures in a row.
+    GaveUp { failures: u32, last_error: String },
+    /// The session folder cannot be written.
+    SessionFolder(String),
+}
+
+/// A body saved into the session folder.
+#[derive(Debug)]
+pub struct Captured {
+    /// The on-demand request, or `None` for a periodic goroutine snapshot.
+    pub id: Option<CaptureId>,
+    pub kind: CaptureKind,
+    /// The saved file.
+    pub path: PathBuf,
+    /// Its manifest entry (times, size, `partial` for a trace cut short).
+    pub record: ManifestCapture,
+    /// The parsed profile, ready for [`crate::model::Session::add`]. `None`
+    /// for traces, which are large: load them as a job from `path`.
+    pub loaded: Option<Box<Loaded>>,
+}
+
+/// A fetch that did not give a capture. The poller carries on.
+#[derive(Debug)]
+pub struct Failure {
+    /// The on-demand request, or `None` for polling.
+    pub id: Option<CaptureId>,
+    /// What was fetched; `None` for the index.
+    pub kind: Option<CaptureKind>,
+    pub error: LiveError,
+    /// Where a body cut off or unreadable was kept as evidence
+    /// (`partial/`, `rejected/`), outside the session's captures.
+    pub kept: Option<PathBuf>,
+    pub at_ns: i64,
+}
+
+/// What the poller reports, in order per thread.
+#[derive(Debug)]
+pub enum LiveEvent {
+    State(ConnectionState),
+    /// The server's index was read: what it offers.
+    ServerInfo(ServerInfo),
+    Captured(Box<Captured>),
+    Failed(Box<Failure>),
+    /// An on-demand capture in progress; `fraction` for ones with a
+    /// duration (trace, CPU), by elapsed time.
+    Progress {
+        id: CaptureId,
+        kind: CaptureKind,
+        bytes: u64,
+        elapsed: Duration,
+        fraction: Option<f32>,
+    },
+    Paused,
+    Resumed,
+    /// Polling took its [`LiveConfig::snapshots`]; on-demand captures still run.
+    PollingDone {
+        snapshots: u32,
+    },
+    /// The last event: both threads have ended.
+    Stopped {
+        reason: StopReason,
+    },
+}
+
+/// State both threads and the handle share.
+struct Shared {
+    client: Client,
+    session: SessionWriter,
+    events: mpsc::Sender<LiveEvent>,
+    wake: Box<dyn Fn() + Send + Sync>,
+    stop: AtomicBool,
+    paused: AtomicBool,
+    cancelled: Mutex<HashSet<CaptureId>>,
+    server: Mutex<Option<ServerInfo>>,
+    stop_reason: Mutex<Option<StopReason>>,
+    threads_alive: AtomicUsize,
+}
+
+impl Shared {
+    fn emit(&self, event: LiveEvent) {
+        // A dropped receiver means nobody listens any more; keep working
+        // until told to stop, the files are what matters.
+        if self.events.send(event).is_ok() {
+            (self.wake)();
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn lock<'a, T>(m: &'a Mutex<T>) -> MutexGuard<'a, T> {
+        m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn is_cancelled(&self, id: CaptureId) -> bool {
+        self.stopping() || Self::lock(&self.cancelled).contains(&id)
+    }
+
+    /// Stops both threads, keeping the first reason given.
+    fn stop_with(&self, reason: StopReason) {
+        Self::lock(&self.stop_reason).get_or_insert(reason);
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Called by each thread as it ends; the last one reports.
+    fn thread_done(&self) {
+        if self.threads_alive.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let reason = Self::lock(&self.stop_reason)
+                .clone()
+                .unwrap_or(StopReason::Requested);
+            self.emit(LiveEvent::State(ConnectionState::Stopped));
+            self.emit(LiveEvent::Stopped { reason });
+        }
+    }
+}
+
+/// A running live session. Dropping it stops it (without waiting).
+pub struct Poller {
+    shared: Arc<Shared>,
+    requests: Option<mpsc::Sender<(CaptureId, CaptureKind)>>,
+    next_id: AtomicU64,
+    poll_thread: Option<JoinHandle<()>>,
+    capture_thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Poller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Poller")
+            .field("target", self.shared.client.target())
+            .field("session_dir", &self.shared.session.dir())
+            .finish()
+    }
+}
+
+impl Poller {
+    /// Opens the session folder and starts polling. Events arrive on the
+    /// returned receiver; `wake` runs after each one.
+    pub fn start(
+        config: LiveConfig,
+        wake: impl Fn() + Send + Sync + 'static,
+    ) -> Result<(Poller, mpsc::Receiver<LiveEvent>), LiveError> {
+        let header_names = config.headers.iter().map(|h| h.name().to_owned()).collect();
+        let session = SessionWriter::open(&config.session_dir, &config.target, header_names)?;
+        let client = Client::new(
+            config.target.clone(),
+            config.headers.clone(),
+            config.timeouts,
+            config.limits,
+        );
+        let (tx, rx) = mpsc::channel();
+        let shared = Arc::new(Shared {
+            client,
+            session,
+            events: tx,
+            wake: Box::new(wake),
+            stop: AtomicBool::new(false),
+            paused: AtomicBool::new(config.start_paused),
+            cancelled: Mutex::new(HashSet::new()),
+            server: Mutex::new(None),
+            stop_reason: Mutex::new(None),
+            threads_alive: AtomicUsize::new(2),
+        });
+        let (req_tx, req_rx) = mpsc::channel();
+        let s = Arc::clone(&shared);
+        let capture_thread = std::thread::Builder::new()
+            .name("leakscope-capture".into())
+            .spawn(move || {
+                capture_loop(&s, &req_rx);
+                s.thread_done();
+            })
+            .map_err(LiveError::Spawn)?;
+        let s = Arc::clone(&shared);
+        let poll_thread = std::thread::Builder::new()
+            .name("leakscope-poll".into())
+            .spawn(move || {
+                poll_loop(&s, &config);
+                s.thread_done();
+            });
+        let poll_thread = match poll_thread {
+            Ok(t) => t,
+            Err(e) => {
+                shared.stop_with(StopReason::Requested);
+                return Err(LiveError::Spawn(e));
+            }
+        };
+        Ok((
+            Poller {
+                shared,
+                requests: Some(req_tx),
+                next_id: AtomicU64::new(1),
+                poll_thread: Some(poll_thread),
+                capture_thread: Some(capture_thread),
+            },
+            rx,
+        ))
+    }
+
+    /// Queues an on-demand capture; its outcome is a [`LiveEvent::Captured`]
+    /// or [`LiveEvent::Failed`] with the returned id.
+    pub fn request(&self, kind: CaptureKind) -> CaptureId {
+        let id = CaptureId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let sent = self.requests.as_ref().map(|r| r.send((id, kind.clone())));
+        if !matches!(sent, Some(Ok(()))) {
+            // The capture thread has ended (stopped): say so the usual way.
+            self.shared.emit(LiveEvent::Failed(Box::new(Failure {
+                id: Some(id),
+                error: LiveError::Cancelled {
+                    url: self.shared.client.target().url(&kind.endpoint()),
+                },
+                kind: Some(kind),
+                kept: None,
+                at_ns: now_ns(),
+            })));
+        }
+        id
+    }
+
+    /// Cancels an on-demand capture, queued or running. A trace cancelled
+    /// midway keeps what arrived, marked partial.
+    pub fn cancel(&self, id: CaptureId) {
+        Shared::lock(&self.shared.cancelled).insert(id);
+    }
+
+    /// Pauses periodic polling; on-demand captures still run.
+    pub fn pause(&self) {
+        self.shared.paused.store(true, Ordering::Relaxed);
+        self.unpark();
+    }
+
+    /// Resumes polling with a snapshot right away.
+    pub fn resume(&self) {
+        self.shared.paused.store(false, Ordering::Relaxed);
+        self.unpark();
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.shared.paused.load(Ordering::Relaxed)
+    }
+
+    /// Asks both threads to end; [`LiveEvent::Stopped`] follows. Fetches in
+    /// flight are cancelled (a trace keeps what arrived).
+    pub fn stop(&self) {
+        self.shared.stop_with(StopReason::Requested);
+        self.unpark();
+    }
+
+    /// Stops and waits for both threads (at most about 100 ms plus the
+    /// parse of a profile in flight).
+    pub fn stop_and_join(mut self) {
+        self.stop();
+        for t in [self.poll_thread.take(), self.capture_thread.take()]
+            .into_iter()
+            .flatten()
+        {
+            // A panicked thread has nothing left to report.
+            t.join().ok();
+        }
+    }
+
+    pub fn target(&self) -> &Target {
+        self.shared.client.target()
+    }
+
+    pub fn session_dir(&self) -> &Path {
+        self.shared.session.dir()
+    }
+
+    /// The session's manifest as written so far.
+    pub fn manifest(&self) -> Manifest {
+        self.shared.session.manifest()
+    }
+
+    /// What the server's index lists, once read.
+    pub fn server_info(&self) -> Option<ServerInfo> {
+        Shared::lock(&self.shared.server).clone()
+    }
+
+    fn unpark(&self) {
+        if let Some(t) = &self.poll_thread {
+            t.thread().unpark();
+        }
+    }
+}
+
+impl Drop for Poller {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn poll_loop(shared: &Shared, config: &LiveConfig) {
+    shared.emit(LiveEvent::State(ConnectionState::Connecting));
+    let mut probed = false;
+    let mut connected = false;
+    let mut failures = 0u32;
+    let mut taken = 0u32;
+    let mut was_paused = false;
+    let mut next = Instant::now();
+    while !shared.stopping() {
+        let paused = shared.paused.load(Ordering::Relaxed);
+        if paused != was_paused {
+            shared.emit(if paused {
+                LiveEvent::Paused
+            } else {
+                LiveEvent::Resumed
+            });
+            was_paused = paused;
+            if !paused {
+                next = Instant::now();
+            }
+        }
+        let now = Instant::now();
+        if paused || now < next {
+            let wait = if paused { TICK } else { (next - now).min(TICK) };
+            std::thread::park_timeout(wait);
+            continue;
+        }
+        let attempt = Instant::now();
+        let mut result = Ok(None);
+        if !probed {
+            match probe(shared) {
+                Ok(()) => probed = true,
+                Err(f) if f.error.is_unreachable() => result = Err(f),
+                Err(f) => {
+                    // Answered, but no usable index: poll anyway, do not ask again.
+                    probed = true;
+                    shared.emit(LiveEvent::Failed(f));
+                }
+            }
+        }
+        if result.is_ok() {
+            result =
+                capture(shared, &CaptureKind::Goroutine, None, &|| shared.stopping()).map(Some);
+        }
+        if shared.stopping() {
+            break;
+        }
+        match result {
+            Ok(captured) => {
+                if !connected {
+                    connected = true;
+                    shared.emit(LiveEvent::State(ConnectionState::Connected));
+                }
+                failures = 0;
+                taken += 1;
+                if let Some(c) = captured {
+                    shared.emit(LiveEvent::Captured(Box::new(c)));
+                }
+                if config.snapshots.is_some_and(|n| taken >= n) {
+                    shared.emit(LiveEvent::PollingDone { snapshots: taken });
+                    return;
+                }
+                next = (attempt + config.interval).max(Instant::now());
+            }
+            Err(f) => {
+                connected = false;
+                failures += 1;
+                let retry_in = config.backoff.delay(failures);
+                let last_error = f.error.to_string();
+                let unreachable = f.error.is_unreachable();
+                let local = f.error.is_local();
+                shared.emit(LiveEvent::Failed(f));
+                if local {
+                    shared.stop_with(StopReason::SessionFolder(last_error));
+                    break;
+                }
+                if config.give_up_after.is_some_and(|n| failures >= n) {
+                    shared.stop_with(StopReason::GaveUp {
+                        failures,
+                        last_error,
+                    });
+                    break;
+                }
+                shared.emit(LiveEvent::State(ConnectionState::Retrying {
+                    failures,
+                    retry_in,
+                    unreachable,
+                    last_error,
+                }));
+                next = Instant::now() + retry_in;
+            }
+        }
+    }
+}
+
+fn capture_loop(shared: &Shared, requests: &mpsc::Receiver<(CaptureId, CaptureKind)>) {
+    while !shared.stopping() {
+        let (id, kind) = match requests.recv_timeout(TICK) {
+            Ok(r) => r,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        let url = shared.client.target().url(&kind.endpoint());
+        let fail = |error| {
+            LiveEvent::Failed(Box::new(Failure {
+                id: Some(id),
+                kind: Some(kind.clone()),
+                error,
+                kept: None,
+                at_ns: now_ns(),
+            }))
+        };
+        if shared.is_cancelled(id) {
+            shared.emit(fail(LiveError::Cancelled { url }));
+        } else if kind == CaptureKind::GoroutineLeak
+            && Shared::lock(&shared.server)
+                .as_ref()
+                .is_some_and(|s| !s.offers("goroutineleak"))
+        {
+            let error = LiveError::NotOffered {
+                url: url.clone(),
+                profile: "goroutineleak".to_owned(),
+                hint: "it needs a Go version with the goroutine leak profile",
+            };
+            // Best effort: the event carries the message either way.
+            shared
+                .session
+                .record_failure(kind.name(), &url, &error.to_string())
+                .ok();
+            shared.emit(fail(error));
+        } else {
+            let event = match capture(shared, &kind, Some(id), &|| shared.is_cancelled(id)) {
+                Ok(c) => LiveEvent::Captured(Box::new(c)),
+                Err(f) => LiveEvent::Failed(f),
+            };
+            shared.emit(event);
+        }
+        Shared::lock(&shared.cancelled).remove(&id);
+    }
+}
+
+/// Reads the index page into [`Shared::server`].
+fn probe(shared: &Shared) -> Result<(), Box<Failure>> {
+    let url = shared.client.target().base_url();
+    let fail = |error| {
+        Box::new(Failure {
+            id: None,
+            kind: None,
+            error,
+            kept: None,
+            at_ns: now_ns(),
+        })
+    };
+    let mut body = Vec::new();
+    let mut sink = |d: &[u8]| {
+        if body.len() + d.len() > MAX_INDEX_BYTES {
+            return Err(LiveError::BodyTooLarge {
+                url: url.clone(),
+                limit: MAX_INDEX_BYTES as u64,
+            });
+        }
+        body.extend_from_slice(d);
+        Ok(())
+    };
+    let watch = Watch {
+        cancelled: &|| shared.stopping(),
+        progress: &|_, _| {},
+    };
+    let fetched = match shared
+        .client
+        .fetch("", None, Expect::Index, &mut sink, &watch)
+    {
+        Ok(f) => f,
+        Err(e) => {
+            if !matches!(e, LiveError::Cancelled { .. }) {
+                // Best effort: the event carries the message either way.
+                shared
+                    .session
+                    .record_failure("index", &url, &e.to_string())
+                    .ok();
+            }
+            return Err(fail(e));
+        }
+    };
+    let text = String::from_utf8_lossy(&body);
+    let Some(info) = parse_index(&text).filter(|_| fetched.end == BodyEnd::Complete) else {
+        let first: String = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("")
+            .chars()
+            .take(60)
+            .collect();
+        let error = LiveError::NotAnIndex {
+            url: fetched.url,
+            detail: format!("it starts with {first:?}"),
+        };
+        shared
+            .session
+            .record_failure("index", &url, &error.to_string())
+            .ok();
+        return Err(fail(error));
+    };
+    // The manifest is a record for later; failing to update it must not
+    // stop polling (the next capture reports a folder that cannot be written).
+    shared.session.set_server_profiles(info.names()).ok();
+    *Shared::lock(&shared.server) = Some(info.clone());
+    shared.emit(LiveEvent::ServerInfo(info));
+    Ok(())
+}
+
+/// Fetches one capture into the session folder; see [`Captured`] and [`Failure`].
+fn capture(
+    shared: &Shared,
+    kind: &CaptureKind,
+    id: Option<CaptureId>,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Captured, Box<Failure>> {
+    let client = &shared.client;
+    let session = &shared.session;
+    let endpoint = kind.endpoint();
+    let url = client.target().url(&endpoint);
+    let fail = |error, kept| {
+        Box::new(Failure {
+            id,
+            kind: Some(kind.clone()),
+            error,
+            kept,
+            at_ns: now_ns(),
+        })
+    };
+    let expect = kind.expect();
+    let mut pending = session
+        .begin(kind, expect == Expect::Profile)
+        .map_err(|e| fail(e, None))?;
+    let seconds = kind.seconds();
+    let progress = |bytes: u64, elapsed: Duration| {
+        if let Some(id) = id {
+            shared.emit(LiveEvent::Progress {
+                id,
+                kind: kind.clone(),
+                bytes,
+                elapsed,
+                fraction: seconds
+                    .filter(|s| !s.is_zero())
+                    .map(|s| (elapsed.as_secs_f32() / s.as_secs_f32()).min(1.0)),
+            });
+        }
+    };
+    let watch = Watch {
+        cancelled,
+        progress: &progress,
+    };
+    let fetched = client.fetch(
+        &endpoint,
+        seconds,
+        expect,
+        &mut |d| pending.write(d),
+        &watch,
+    );
+    let fetched = match fetched {
+        Ok(f) => f,
+        Err(e) => {
+            session.discard(pending);
+            if !matches!(e, LiveError::Cancelled { .. }) {
+                // Best effort: the event carries the message either way.
+                session
+                    .record_failure(kind.name(), &url, &e.to_string())
+                    .ok();
+            }
+            return Err(fail(e, None));
+        }
+    };
+    let mut info = CommitInfo {
+        url: fetched.url.clone(),
+        status: fetched.status,
+        format: fetched.format,
+        ..CommitInfo::default()
+    };
+    let partial_reason = match &fetched.end {
+        BodyEnd::Complete => None,
+        BodyEnd::Cut { reason } => Some(reason.clone()),
+        BodyEnd::Cancelled => Some("cancelled".to_owned()),
+    };
+    let done = |path, record, loaded| Captured {
+        id,
+        kind: kind.clone(),
+        path,
+        record,
+        loaded,
+    };
+    match (partial_reason, expect) {
+        (None, Expect::Profile) => {
+            let path = session.final_path(&pending, Placement::Capture, fetched.format, false);
+            let options = LoadOptions {
+                limits: Limits {
+                    max_inflated_bytes: client.limits().max_inflated_bytes,
+                    ..Limits::default()
+                },
+            };
+            let parsed = formats::load_bytes(
+                &path.display().to_string(),
+                pending.body().unwrap_or_default(),
+                &options,
+                &Progress::none(),
+            );
+            match parsed {
+                Ok(loaded) => {
+                    info.goroutines = loaded
+                        .input
+                        .as_snapshot()
+                        .and_then(Snapshot::goroutine_count);
+                    let (path, record) = session
+                        .commit(pending, Placement::Capture, info)
+                        .map_err(|e| fail(e, None))?;
+                    Ok(done(path, record, Some(Box::new(loaded))))
+                }
+                Err(source) => {
+                    info.rejected_reason = Some(source.to_string());
+                    let (path, _) = session
+                        .commit(pending, Placement::Rejected, info)
+                        .map_err(|e| fail(e, None))?;
+                    Err(fail(
+                        LiveError::Unreadable {
+                            url: fetched.url,
+                            source,
+                        },
+                        Some(path),
+                    ))
+                }
+            }
+        }
+        // A trace, whole or cut short: a cut trace still holds every
+        // complete generation before the cut, so it stays a capture.
+        (reason, _) if expect == Expect::Trace => {
+            info.partial_reason = reason;
+            let (path, record) = session
+                .commit(pending, Placement::Capture, info)
+                .map_err(|e| fail(e, None))?;
+            Ok(done(path, record, None))
+        }
+        (reason, _) => {
+            let reason = reason.unwrap_or_default();
+            info.partial_reason = Some(reason.clone());
+            let bytes = pending.bytes();
+            let (path, _) = session
+                .commit(pending, Placement::Partial, info)
+                .map_err(|e| fail(e, None))?;
+            let error = if fetched.end == BodyEnd::Cancelled {
+                LiveError::Cancelled { url: fetched.url }
+            } else {
+                LiveError::Truncated {
+                    url: fetched.url,
+                    bytes,
+                    reason,
+                }
+            };
+            Err(fail(error, Some(path)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap() {
+        let b = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_millis(700),
+        };
+        let ms: Vec<u128> = (1..=6).map(|f| b.delay(f).as_millis()).collect();
+        assert_eq!(ms, [100, 200, 400, 700, 700, 700]);
+        assert_eq!(b.delay(u32::MAX), Duration::from_millis(700));
+    }
+}
