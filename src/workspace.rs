@@ -62,9 +62,25 @@ pub fn build(
 ) -> Option<Workspace> {
     progress.set_stage("loading");
     let load = LoadOptions::default();
-    let loaded: Vec<_> = inputs
+    // A folder (a saved live session) stands for its captures, with the
+    // capture times its manifest records.
+    let mut errors = Vec::new();
+    let mut files: Vec<(InputSpec, Option<i64>)> = Vec::new();
+    for spec in &inputs {
+        match spec {
+            InputSpec::Path(p) if p.is_dir() => match formats::session_dir::list_captures(p) {
+                Ok(caps) => files.extend(
+                    caps.into_iter()
+                        .map(|c| (InputSpec::Path(c.path), c.captured_at_ns)),
+                ),
+                Err(e) => errors.push(e.to_string()),
+            },
+            other => files.push((other.clone(), None)),
+        }
+    }
+    let loaded: Vec<_> = files
         .par_iter()
-        .map(|spec| {
+        .map(|(spec, captured_at)| {
             let none = Progress::none();
             let r = match spec {
                 InputSpec::Path(p) => {
@@ -76,12 +92,16 @@ pub fn build(
             if progress.is_cancelled() {
                 None
             } else {
-                Some(r)
+                Some(r.map(|mut l| {
+                    if let Some(t) = captured_at {
+                        l.set_captured_at(*t);
+                    }
+                    l
+                }))
             }
         })
         .collect();
     let mut session = Session::default();
-    let mut errors = Vec::new();
     for r in loaded {
         match r? {
             Ok(l) => session.add(&l.table, l.input),

@@ -239,8 +239,14 @@ impl SnapshotLanes {
             // Start: when it began waiting, if the dump says; else shortly
             // before it was first seen (it existed by then).
             let t_first = times_ns[first.snapshot];
-            let start = match g0.wait_minutes {
-                Some(m) if m > 0 => t_first - i64::from(m) * 60_000_000_000,
+            // Wait ages place events only on a real clock: without capture
+            // times the snapshots are spaced nominally.
+            let age_ns = |m: Option<u32>| {
+                m.filter(|&m| wall && m > 0)
+                    .map(|m| i64::from(m) * 60_000_000_000)
+            };
+            let start = match age_ns(g0.wait_minutes) {
+                Some(age) => t_first - age,
                 _ => {
                     if first.snapshot == 0 {
                         t_first - step / 4
@@ -291,9 +297,15 @@ impl SnapshotLanes {
                 });
             }
             if gl.kind == StateKind::Waiting {
-                let since = match gl.wait_minutes {
-                    Some(m) if m > 0 => times_ns[last.snapshot] - i64::from(m) * 60_000_000_000,
+                let since = match age_ns(gl.wait_minutes) {
+                    Some(age) => times_ns[last.snapshot] - age,
                     _ => start,
+                };
+                // How long, as the dump says (`, N minutes`), else as seen.
+                let waited = match gl.wait_minutes {
+                    Some(m) if m > 0 => i64::from(m) * 60_000_000_000,
+                    _ if wall => times_ns[last.snapshot] - since.max(start),
+                    _ => 0,
                 };
                 out.events.push(LaneEvent {
                     time_ns: since.max(start),
@@ -302,7 +314,7 @@ impl SnapshotLanes {
                     reason: gl.state,
                     other_lane: None,
                     other_goroutine: None,
-                    duration_ns: Some(times_ns[last.snapshot] - since.max(start)),
+                    duration_ns: (waited > 0).then_some(waited),
                 });
             }
             if !alive_at_end {

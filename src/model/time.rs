@@ -44,7 +44,11 @@ pub fn format_duration_ns(ns: i64) -> String {
         format!("{:.2} s", ns as f64 / 1e9)
     } else {
         let s = ns / 1_000_000_000;
-        format!("{} min {} s", s / 60, s % 60)
+        if s % 60 == 0 {
+            format!("{} min", s / 60)
+        } else {
+            format!("{} min {} s", s / 60, s % 60)
+        }
     }
 }
 

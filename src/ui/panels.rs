@@ -227,7 +227,14 @@ pub fn events_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<Ac
                 let g = r
                     .goroutine
                     .map_or("goroutine".to_owned(), |g| format!("goroutine {g}"));
-                let site = e.stack.and_then(|s| t.leaf(s)).map(|f| {
+                // A blocking point is named by its leak site, a creation by the creating frame.
+                let frame = match e.kind {
+                    EventKind::Blocked => e
+                        .stack
+                        .and_then(|s| crate::analysis::frames::leak_site(t, s)),
+                    _ => e.stack.and_then(|s| t.leaf(s)),
+                };
+                let site = frame.map(|f| {
                     let fr = t.frame(f);
                     format!("{} ({}:{})", t.str(fr.function), t.str(fr.file), fr.line)
                 });

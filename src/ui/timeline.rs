@@ -492,7 +492,11 @@ fn short_file(path: &str) -> &str {
 /// Describes a lane event in a tooltip.
 pub fn event_text(ui: &mut Ui, table: &StackTable, e: &crate::analysis::lanes::LaneEvent) {
     let top = |s: Option<crate::model::StackId>| {
-        s.and_then(|s| table.leaf(s)).map(|f| {
+        let frame = match e.kind {
+            EventKind::Blocked => s.and_then(|s| crate::analysis::frames::leak_site(table, s)),
+            _ => s.and_then(|s| table.leaf(s)),
+        };
+        frame.map(|f| {
             let fr = table.frame(f);
             format!(
                 "{} ({}:{})",
