@@ -215,6 +215,16 @@ impl LeakscopeApp {
         self.apply(Action::Select(self.selection));
     }
 
+    /// Shows an input in the flame graph (its first value column).
+    pub fn show_in_flame(&mut self, input: usize) {
+        self.flame = FlameChoice {
+            input: Some(input),
+            value: 0,
+            compare: None,
+        };
+        self.flame_view.zoom = 0;
+    }
+
     pub fn is_loading(&self) -> bool {
         self.job.is_some() || self.pending.is_some()
     }
