@@ -5,6 +5,7 @@ pub mod flame;
 pub mod frames;
 pub mod group;
 pub mod growth;
+pub mod summary;
 pub mod top;
 pub mod wait;
 
