@@ -31,6 +31,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod export;
 pub mod formats;
 pub mod model;
 pub mod palette;

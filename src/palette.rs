@@ -7,7 +7,10 @@
 //! the lightness, from a stable hash, so colours never change between runs
 //! or machines.
 
+use rustc_hash::FxHashMap;
+
 use crate::analysis::frames::{self, FrameClass};
+use crate::model::{StackTable, StrId};
 
 /// An sRGB colour.
 pub type Rgb = [u8; 3];
@@ -49,6 +52,22 @@ pub fn diff_color(change: f32) -> Rgb {
     } else {
         hsl_to_rgb(215.0, 0.80, 0.92 - 0.42 * strength)
     }
+}
+
+/// The colour of every function in a table, keyed by its string id.
+///
+/// Flame graph boxes merge frames by function name, so they carry only the
+/// function; this gives each the colour of its first frame's kind of code.
+/// The app and the SVG export both colour boxes from here.
+pub fn function_colors(table: &StackTable) -> FxHashMap<StrId, Rgb> {
+    let mut colors = FxHashMap::default();
+    for frame in table.frame_ids() {
+        let function = table.frame(frame).function;
+        colors
+            .entry(function)
+            .or_insert_with(|| frame_color(table.str(function), frames::classify(table, frame)));
+    }
+    colors
 }
 
 /// `#rrggbb`.

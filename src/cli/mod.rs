@@ -1,9 +1,12 @@
-//! The command line: `inspect` (and, with the `gui` feature, the app).
+//! The command line: `inspect`, `export`, `report` (and, with the `gui`
+//! feature, the app).
 //!
 //! Every command runs the same [`crate::analysis`] functions the desktop
 //! app uses, so scripts and CI see exactly what people see.
 
+mod export;
 mod inspect;
+mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +34,10 @@ pub struct Cli {
 enum Command {
     /// Load captures and print the inputs, totals and leak suspects.
     Inspect(inspect::InspectArgs),
+    /// Write a flame graph SVG (plain or differential) and/or folded stacks.
+    Export(export::ExportArgs),
+    /// Write a one-file incident report (HTML, or Markdown for `.md`).
+    Report(report::ReportArgs),
 }
 
 /// How labels split groups, as given on the command line.
@@ -72,6 +79,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
+        Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Report(args)) => report::run(&args),
         None => {
             use clap::CommandFactory as _;
             let mut cmd = Cli::command();
@@ -86,4 +95,12 @@ pub fn main() -> ExitCode {
 pub(crate) fn fail(err: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("leakscope: {err}");
     ExitCode::from(2)
+}
+
+/// An export error as one line, telling how to get past a file that exists.
+pub(crate) fn with_hint(err: &anyhow::Error) -> String {
+    match err.downcast_ref::<crate::export::ExportError>() {
+        Some(crate::export::ExportError::Exists { .. }) => format!("{err} (--force replaces it)"),
+        _ => err.to_string(),
+    }
 }

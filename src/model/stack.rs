@@ -190,6 +190,12 @@ impl StackTable {
         self.frames.len()
     }
 
+    /// Every frame id, in interning order: for tables keyed by frame, such
+    /// as the colour of each function.
+    pub fn frame_ids(&self) -> impl Iterator<Item = FrameId> + use<> {
+        (0..self.frames.len() as u32).map(FrameId)
+    }
+
     /// The stack `parent` with `frame` called from its innermost frame.
     pub fn child(&mut self, parent: StackId, frame: FrameId) -> StackId {
         if let Some(&id) = self.node_index.get(&(parent, frame)) {
