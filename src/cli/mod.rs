@@ -69,7 +69,7 @@ pub fn load_session(paths: &[PathBuf], options: &LoadOptions) -> Result<Session,
     let mut session = Session::default();
     for l in loaded {
         let l = l?;
-        session.add(&l.table, l.input);
+        session.add_owned(l.table, l.input);
     }
     Ok(session)
 }
