@@ -76,25 +76,22 @@ pub fn run(args: &ExportArgs) -> ExitCode {
 }
 
 /// Inputs the command may draw, oldest first: those of the asked profile
-/// type, else the goroutine series, else every snapshot.
+/// type, else the goroutine snapshots, else every snapshot.
 pub(crate) fn candidates(
     session: &Session,
-    analysis: &Analysis,
     profile_type: Option<&str>,
 ) -> anyhow::Result<Vec<usize>> {
+    let goroutines = |i: &usize| {
+        session.inputs[*i]
+            .as_snapshot()
+            .is_some_and(|s| matches!(s.data, SnapshotData::Goroutines(_)))
+    };
+    let all = 0..session.inputs.len();
     let mut picked: Vec<usize> = match profile_type {
-        None if !analysis.series.is_empty() => {
-            return Ok(analysis.series.iter().map(|p| p.input).collect());
-        }
-        None => (0..session.inputs.len()).collect(),
-        Some("goroutine" | "goroutines") => (0..session.inputs.len())
-            .filter(|&i| {
-                session.inputs[i]
-                    .as_snapshot()
-                    .is_some_and(|s| matches!(s.data, SnapshotData::Goroutines(_)))
-            })
-            .collect(),
-        Some(t) => (0..session.inputs.len())
+        None if all.clone().any(|i| goroutines(&i)) => all.filter(goroutines).collect(),
+        None => all.collect(),
+        Some("goroutine" | "goroutines") => all.filter(goroutines).collect(),
+        Some(t) => all
             .filter(|&i| {
                 session.inputs[i]
                     .source()
@@ -183,13 +180,20 @@ fn export(args: &ExportArgs) -> anyhow::Result<()> {
         bail!("--svg and --folded name the same file");
     }
     let session = super::load_session(&args.files, &LoadOptions::default())?;
+    // Grouping 100,000 stacks costs as much as drawing them, and only
+    // --suspect needs the groups: otherwise the analysis is of nothing.
+    let grouped = if args.suspect.is_some() {
+        &session
+    } else {
+        &Session::default()
+    };
     let analysis = analysis::analyze(
-        &session,
+        grouped,
         &AnalysisOptions {
             labels: args.labels.clone(),
         },
     );
-    let inputs = candidates(&session, &analysis, args.profile_type.as_deref())?;
+    let inputs = candidates(&session, args.profile_type.as_deref())?;
     let (tree, titles) = if args.diff {
         let (Some(&first), Some(&last)) = (inputs.first(), inputs.last()) else {
             bail!("--diff needs two snapshots");
