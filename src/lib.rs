@@ -16,7 +16,10 @@
 //! 3. [`analysis`] groups goroutines by stack identity across dialects and
 //!    snapshots, measures each group's growth and ranks leak suspects, each
 //!    with a leak site, a wait reason and a creation site.
-//! 4. [`cli`] (and the desktop app) present the results.
+//! 4. [`export`] turns the same results into evidence for a ticket: flame
+//!    graph SVGs (plain and differential, through inferno), folded stacks
+//!    and a one-file incident report.
+//! 5. [`cli`] (and the desktop app) present the results.
 //!
 //! ## Why goroutine leaks look like this
 //!

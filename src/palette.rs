@@ -54,20 +54,29 @@ pub fn diff_color(change: f32) -> Rgb {
     }
 }
 
-/// The colour of every function in a table, keyed by its string id.
+/// The kind of code of every function in a table, keyed by its string id:
+/// that of its first frame.
 ///
 /// Flame graph boxes merge frames by function name, so they carry only the
-/// function; this gives each the colour of its first frame's kind of code.
-/// The app and the SVG export both colour boxes from here.
-pub fn function_colors(table: &StackTable) -> FxHashMap<StrId, Rgb> {
-    let mut colors = FxHashMap::default();
+/// function; the app and the SVG export both colour boxes by this, so a box
+/// has the same colour on screen and in the file.
+pub fn function_classes(table: &StackTable) -> FxHashMap<StrId, FrameClass> {
+    let mut classes = FxHashMap::default();
     for frame in table.frame_ids() {
-        let function = table.frame(frame).function;
-        colors
-            .entry(function)
-            .or_insert_with(|| frame_color(table.str(function), frames::classify(table, frame)));
+        classes
+            .entry(table.frame(frame).function)
+            .or_insert_with(|| frames::classify(table, frame));
     }
-    colors
+    classes
+}
+
+/// The colour of every function in a table ([`function_classes`] applied
+/// to [`frame_color`]).
+pub fn function_colors(table: &StackTable) -> FxHashMap<StrId, Rgb> {
+    function_classes(table)
+        .into_iter()
+        .map(|(f, class)| (f, frame_color(table.str(f), class)))
+        .collect()
 }
 
 /// `#rrggbb`.

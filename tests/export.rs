@@ -238,6 +238,12 @@ fn flame_graphs_show_every_leak_with_its_count_in_every_dialect() {
             search.fill,
             format!("rgb({},{},{})", expected[0], expected[1], expected[2])
         );
+        // The colour the app gets for the same box.
+        let id = s.stacks.find_str("main.querySearchBackend").unwrap();
+        assert_eq!(
+            leakscope::palette::function_colors(&s.stacks)[&id],
+            expected
+        );
         if let Some(g) = golden {
             assert_golden(g, &svg);
         }

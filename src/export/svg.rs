@@ -22,13 +22,13 @@ use std::io::{self, Write};
 
 use inferno::flamegraph::{self, Direction, FuncFrameAttrsMap, Options, Palette};
 use regex::Regex;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 use super::ExportError;
 use super::Titles;
 use super::folded::{NO_STACK, folded_lines, frame_name};
 use crate::analysis::flame::{FlameTree, NodeId};
-use crate::analysis::frames::{self, FrameClass};
+use crate::analysis::frames::FrameClass;
 use crate::model::{StackTable, StrId};
 use crate::palette::{self, Rgb};
 
@@ -120,14 +120,7 @@ fn frame_styles(
     search: Option<&Regex>,
 ) -> Result<FrameStyles, ExportError> {
     let functions: FxHashSet<StrId> = tree.nodes.iter().skip(1).map(|n| n.function).collect();
-    // Kind of code per function, from its first frame (as the app's colours).
-    let mut classes: FxHashMap<StrId, FrameClass> = FxHashMap::default();
-    for frame in table.frame_ids() {
-        let f = table.frame(frame).function;
-        if functions.contains(&f) && !classes.contains_key(&f) {
-            classes.insert(f, frames::classify(table, frame));
-        }
-    }
+    let classes = palette::function_classes(table);
     let mut names: Vec<(StrId, &str)> = functions.iter().map(|&f| (f, table.str(f))).collect();
     names.sort_unstable_by(|a, b| a.1.cmp(b.1));
     let mut palette = flamegraph::color::PaletteMap::default();
