@@ -17,9 +17,15 @@ use leakscope::ui::state::{Selection, ViewState};
 use leakscope::workspace::InputSpec;
 
 fn dump(goroutines: usize) -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/goroutine-t3.debug2.txt");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/goroutine-t3.debug2.txt"
+    );
     let text = std::fs::read_to_string(path).expect("fixture");
-    let blocks: Vec<&str> = text.split("\n\n").filter(|b| b.starts_with("goroutine ")).collect();
+    let blocks: Vec<&str> = text
+        .split("\n\n")
+        .filter(|b| b.starts_with("goroutine "))
+        .collect();
     let mut out = String::new();
     let mut id = 1usize;
     while id <= goroutines {
@@ -56,7 +62,10 @@ fn folded(nodes: usize) -> String {
 
 fn frame(ctx: &egui::Context, app: &mut LeakscopeApp) -> usize {
     let input = egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1920.0, 1080.0))),
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1920.0, 1080.0),
+        )),
         ..Default::default()
     };
     let mut out = ctx.run_ui(input, |ui| app.ui(ui));
@@ -67,8 +76,14 @@ fn frame(ctx: &egui::Context, app: &mut LeakscopeApp) -> usize {
 fn bench(c: &mut Criterion) {
     let mut app = LeakscopeApp::new(ViewState::default());
     app.open_blocking(vec![
-        InputSpec::Bytes { name: "dump-100k.txt".into(), data: Arc::from(dump(100_000).into_bytes()) },
-        InputSpec::Bytes { name: "flame-50k.folded".into(), data: Arc::from(folded(50_000).into_bytes()) },
+        InputSpec::Bytes {
+            name: "dump-100k.txt".into(),
+            data: Arc::from(dump(100_000).into_bytes()),
+        },
+        InputSpec::Bytes {
+            name: "flame-50k.folded".into(),
+            data: Arc::from(folded(50_000).into_bytes()),
+        },
     ]);
     let ws = app.workspace.clone().expect("loaded");
     assert_eq!(ws.lanes.lane_count(), 100_000);
@@ -81,10 +96,14 @@ fn bench(c: &mut Criterion) {
         frame(&ctx, &mut app);
     }
     let nodes = app.highlighted_flame_nodes().len();
-    eprintln!("lanes {}, flame path boxes highlighted {nodes}", ws.lanes.lane_count());
-    c.bench_function("ui frame: 100k lanes + 50k-box flame graph (pass + tessellate)", |b| {
-        b.iter(|| black_box(frame(&ctx, &mut app)))
-    });
+    eprintln!(
+        "lanes {}, flame path boxes highlighted {nodes}",
+        ws.lanes.lane_count()
+    );
+    c.bench_function(
+        "ui frame: 100k lanes + 50k-box flame graph (pass + tessellate)",
+        |b| b.iter(|| black_box(frame(&ctx, &mut app))),
+    );
 }
 
 criterion_group!(benches, bench);

@@ -19,6 +19,9 @@
 //! 4. [`cli`] (and the desktop app) present the results; [`live`] polls a
 //!    running service's `/debug/pprof/` and saves every capture into a
 //!    session folder that reopens as a session.
+//! 5. [`export`] turns the same results into evidence for a ticket: flame
+//!    graph SVGs (plain and differential, through inferno), folded stacks
+//!    and a one-file incident report.
 //!
 //! ## Why goroutine leaks look like this
 //!
@@ -33,6 +36,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod export;
 pub mod formats;
 pub mod jobs;
 pub mod live;

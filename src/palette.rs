@@ -7,7 +7,10 @@
 //! the lightness, from a stable hash, so colours never change between runs
 //! or machines.
 
+use rustc_hash::FxHashMap;
+
 use crate::analysis::frames::{self, FrameClass};
+use crate::model::{StackTable, StrId};
 
 /// An sRGB colour.
 pub type Rgb = [u8; 3];
@@ -49,6 +52,31 @@ pub fn diff_color(change: f32) -> Rgb {
     } else {
         hsl_to_rgb(215.0, 0.80, 0.92 - 0.42 * strength)
     }
+}
+
+/// The kind of code of every function in a table, keyed by its string id:
+/// that of its first frame.
+///
+/// Flame graph boxes merge frames by function name, so they carry only the
+/// function; the app and the SVG export both colour boxes by this, so a box
+/// has the same colour on screen and in the file.
+pub fn function_classes(table: &StackTable) -> FxHashMap<StrId, FrameClass> {
+    let mut classes = FxHashMap::default();
+    for frame in table.frame_ids() {
+        classes
+            .entry(table.frame(frame).function)
+            .or_insert_with(|| frames::classify(table, frame));
+    }
+    classes
+}
+
+/// The colour of every function in a table ([`function_classes`] applied
+/// to [`frame_color`]).
+pub fn function_colors(table: &StackTable) -> FxHashMap<StrId, Rgb> {
+    function_classes(table)
+        .into_iter()
+        .map(|(f, class)| (f, frame_color(table.str(f), class)))
+        .collect()
 }
 
 /// `#rrggbb`.

@@ -8,7 +8,7 @@
 //! side by side. Nodes are stored in depth-first order, so a subtree is a
 //! contiguous range and drawing or searching it is a slice walk.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::{FrameId, Snapshot, SnapshotData, StackId, StackTable, StrId};
 
@@ -116,73 +116,134 @@ impl FlameTree {
         by_stack: FxHashMap<StackId, Weights>,
         differential: bool,
     ) -> FlameTree {
-        // Build an unordered trie keyed by (parent, function).
+        const NONE: u32 = u32::MAX;
+        // An unordered trie keyed by (parent, function), in flat arrays:
+        // children as linked lists, so no node allocates.
         struct Raw {
             function: StrId,
             frame: Option<FrameId>,
             depth: u32,
+            parent: u32,
+            first_child: u32,
+            next_sibling: u32,
+            /// Weight of stacks ending here; after the totals pass, through here.
             w: Weights,
             own: Weights,
-            children: Vec<usize>,
         }
-        let mut raw = vec![Raw {
+        // Boxes never outnumber the stack table's nodes; reserving that
+        // (address space, touched only as boxes are added) saves copying
+        // a growing million-box vector.
+        let mut raw = Vec::with_capacity(table.stack_count().min(1 << 24));
+        raw.push(Raw {
             function: StrId::EMPTY,
             frame: None,
             depth: 0,
+            parent: 0,
+            first_child: NONE,
+            next_sibling: NONE,
             w: Weights::default(),
             own: Weights::default(),
-            children: Vec::new(),
-        }];
-        let mut index: FxHashMap<(usize, StrId), usize> = FxHashMap::default();
+        });
+        let mut index: FxHashMap<(u32, StrId), u32> = FxHashMap::default();
         let mut stacks: Vec<(StackId, Weights)> = by_stack
             .into_iter()
             .filter(|(_, w)| w.base > 0 || w.now > 0)
             .collect();
         stacks.sort_unstable_by_key(|(s, _)| *s);
+        // The stack table is a prefix tree too: each of its nodes is mapped
+        // to a box once, so shared prefixes are walked once, not per stack.
+        let mut memo: Vec<u32> = vec![NONE; table.stack_count()];
+        // Where every function has a single frame (folded stacks, which
+        // carry no lines), distinct stack nodes never merge into one box:
+        // siblings differ by frame, so by function, and parents never
+        // merge. Then the stack table's tree is the flame tree and the
+        // (parent, function) index can be skipped.
+        let one_frame_per_function = {
+            let mut seen: FxHashSet<StrId> = FxHashSet::default();
+            table
+                .frame_ids()
+                .all(|f| seen.insert(table.frame(f).function))
+        };
+        let mut chain: Vec<StackId> = Vec::new();
         for (stack, w) in stacks {
-            let mut at = 0usize;
-            raw[0].w.base += w.base;
-            raw[0].w.now += w.now;
-            for frame in table.frames_outer_first(stack) {
-                let function = table.frame(frame).function;
-                let next = match index.get(&(at, function)) {
-                    Some(&n) => n,
-                    None => {
-                        let n = raw.len();
-                        let depth = raw[at].depth + 1;
-                        raw.push(Raw {
-                            function,
-                            frame: Some(frame),
-                            depth,
-                            w: Weights::default(),
-                            own: Weights::default(),
-                            children: Vec::new(),
-                        });
-                        raw[at].children.push(n);
-                        index.insert((at, function), n);
-                        n
-                    }
+            chain.clear();
+            let mut s = stack;
+            while !s.is_empty() && memo.get(s.index()).is_some_and(|&m| m == NONE) {
+                chain.push(s);
+                s = table.parent(s);
+            }
+            let mut at = if s.is_empty() {
+                0
+            } else {
+                memo.get(s.index()).copied().unwrap_or(0)
+            };
+            for &s in chain.iter().rev() {
+                let frame = table.leaf(s);
+                let function = frame.map_or(StrId::EMPTY, |f| table.frame(f).function);
+                let add = |raw: &mut Vec<Raw>| {
+                    let n = raw.len() as u32;
+                    let p = &mut raw[at as usize];
+                    let (depth, sibling) = (p.depth + 1, p.first_child);
+                    p.first_child = n;
+                    raw.push(Raw {
+                        function,
+                        frame,
+                        depth,
+                        parent: at,
+                        first_child: NONE,
+                        next_sibling: sibling,
+                        w: Weights::default(),
+                        own: Weights::default(),
+                    });
+                    n
                 };
-                raw[next].w.base += w.base;
-                raw[next].w.now += w.now;
+                let next = if one_frame_per_function {
+                    add(&mut raw)
+                } else {
+                    *index.entry((at, function)).or_insert_with(|| add(&mut raw))
+                };
+                memo[s.index()] = next;
                 at = next;
             }
-            raw[at].own.base += w.base;
-            raw[at].own.now += w.now;
+            let r = &mut raw[at as usize];
+            r.own.base += w.base;
+            r.own.now += w.now;
         }
-        // Children by name, then depth-first into the final order.
-        let names: Vec<&str> = raw.iter().map(|r| table.str(r.function)).collect();
+        // Totals: children come after their parents, so accumulate backwards.
         for r in &mut raw {
-            r.children.sort_by(|&a, &b| names[a].cmp(names[b]));
+            r.w = r.own;
+        }
+        for i in (1..raw.len()).rev() {
+            let (p, w) = (raw[i].parent as usize, raw[i].w);
+            raw[p].w.base += w.base;
+            raw[p].w.now += w.now;
+        }
+        // Children by name, then depth-first into the final order. Names
+        // are ranked once, so sorting a million boxes compares integers.
+        let mut rank: Vec<u32> = vec![0; table.strings().len()];
+        let mut distinct: Vec<StrId> = Vec::new();
+        for r in &raw {
+            if let Some(slot) = rank.get_mut(r.function.index())
+                && *slot == 0
+            {
+                *slot = 1;
+                distinct.push(r.function);
+            }
+        }
+        distinct.sort_unstable_by(|&a, &b| table.str(a).cmp(table.str(b)));
+        for (i, f) in distinct.iter().enumerate() {
+            rank[f.index()] = i as u32;
         }
         let root_total = raw[0].w.now.max(1);
         let mut nodes: Vec<FlameNode> = Vec::with_capacity(raw.len());
         let mut max_depth = 0;
         // (raw id, new parent id, x)
-        let mut todo: Vec<(usize, usize, f64)> = vec![(0, 0, 0.0)];
+        let mut todo: Vec<(u32, usize, f64)> = vec![(0, 0, 0.0)];
+        let mut kids: Vec<u32> = Vec::new();
+        let mut placed: Vec<(u32, f64)> = Vec::new();
         while let Some((r, parent, x)) = todo.pop() {
             let id = nodes.len();
-            let node = &raw[r];
+            let node = &raw[r as usize];
             max_depth = max_depth.max(node.depth);
             nodes.push(FlameNode {
                 function: node.function,
@@ -195,16 +256,27 @@ impl FlameTree {
                 x,
                 size: 1,
             });
+            kids.clear();
+            let mut c = node.first_child;
+            while c != NONE {
+                kids.push(c);
+                c = raw[c as usize].next_sibling;
+            }
+            kids.sort_unstable_by_key(|&c| {
+                rank.get(raw[c as usize].function.index())
+                    .copied()
+                    .unwrap_or(0)
+            });
+            // Own weight first, then the children, as inferno lays them out,
+            // so the app and the exported SVG put every box in one place.
             // Push children in reverse so the first is laid out first.
-            let mut cx = x;
-            let mut placed: Vec<(usize, f64)> = Vec::with_capacity(node.children.len());
-            for &c in &node.children {
+            let mut cx = x + node.own.now as f64 / root_total as f64;
+            placed.clear();
+            for &c in &kids {
                 placed.push((c, cx));
-                cx += raw[c].w.now as f64 / root_total as f64;
+                cx += raw[c as usize].w.now as f64 / root_total as f64;
             }
-            for (c, cx) in placed.into_iter().rev() {
-                todo.push((c, id, cx));
-            }
+            todo.extend(placed.iter().rev().map(|&(c, cx)| (c, id, cx)));
         }
         // Subtree sizes: children follow their parent, so accumulate backwards.
         for i in (1..nodes.len()).rev() {

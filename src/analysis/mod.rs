@@ -6,6 +6,7 @@ pub mod frames;
 pub mod group;
 pub mod growth;
 pub mod lanes;
+pub mod summary;
 pub mod top;
 pub mod wait;
 

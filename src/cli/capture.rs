@@ -292,7 +292,7 @@ fn summary(session: &Session, dir: &std::path::Path, saved: usize) -> String {
         );
     } else {
         let analysis = analysis::analyze(session, &AnalysisOptions::default());
-        let report = super::inspect::build(session, &analysis);
+        let report = crate::analysis::summary::build(session, &analysis);
         let growing: Vec<_> = report.suspects.iter().filter(|s| s.growing).collect();
         let totals: Vec<String> = report
             .series

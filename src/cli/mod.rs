@@ -1,10 +1,13 @@
-//! The command line: `inspect`, `capture` (and, with the `gui` feature, the app).
+//! The command line: `inspect`, `capture`, `export`, `report` (and, with
+//! the `gui` feature, the app).
 //!
 //! Every command runs the same [`crate::analysis`] functions the desktop
 //! app uses, so scripts and CI see exactly what people see.
 
 mod capture;
+mod export;
 mod inspect;
+mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +58,10 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Poll a running service's /debug/pprof/ and save every capture into a session folder.
     Capture(capture::CaptureArgs),
+    /// Write a flame graph SVG (plain or differential) and/or folded stacks.
+    Export(export::ExportArgs),
+    /// Write a one-file incident report (HTML, or Markdown for `.md`).
+    Report(report::ReportArgs),
 }
 
 /// How labels split groups, as given on the command line.
@@ -94,7 +101,7 @@ pub fn load_session(paths: &[PathBuf], options: &LoadOptions) -> Result<Session,
     let mut session = Session::default();
     for l in loaded {
         let l = l?;
-        session.add(&l.table, l.input);
+        session.add_owned(l.table, l.input);
     }
     Ok(session)
 }
@@ -105,6 +112,8 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Capture(args)) => capture::run(&args),
+        Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Report(args)) => report::run(&args),
         None => run_app(cli),
     }
 }
@@ -136,4 +145,12 @@ fn run_app(cli: Cli) -> ExitCode {
 pub(crate) fn fail(err: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("leakscope: {err}");
     ExitCode::from(2)
+}
+
+/// An export error as one line, telling how to get past a file that exists.
+pub(crate) fn with_hint(err: &anyhow::Error) -> String {
+    match err.downcast_ref::<crate::export::ExportError>() {
+        Some(crate::export::ExportError::Exists { .. }) => format!("{err} (--force replaces it)"),
+        _ => err.to_string(),
+    }
 }

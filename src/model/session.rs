@@ -54,6 +54,21 @@ impl Session {
         self.inputs.push(input);
     }
 
+    /// Adds an input with the table it was parsed into, taking the table:
+    /// the first input of a session needs no copy and no id rewriting.
+    pub fn add_owned(&mut self, table: StackTable, input: Input) {
+        if self.inputs.is_empty()
+            && self.stacks.stack_count() == 1
+            && self.stacks.frame_count() == 0
+            && self.stacks.strings().len() == 1
+        {
+            self.stacks = table;
+            self.inputs.push(input);
+        } else {
+            self.add(&table, input);
+        }
+    }
+
     pub fn snapshots(&self) -> impl Iterator<Item = &Snapshot> {
         self.inputs.iter().filter_map(Input::as_snapshot)
     }

@@ -190,6 +190,12 @@ impl StackTable {
         self.frames.len()
     }
 
+    /// Every frame id, in interning order: for tables keyed by frame, such
+    /// as the colour of each function.
+    pub fn frame_ids(&self) -> impl Iterator<Item = FrameId> + use<> {
+        (0..self.frames.len() as u32).map(FrameId)
+    }
+
     /// The stack `parent` with `frame` called from its innermost frame.
     pub fn child(&mut self, parent: StackId, frame: FrameId) -> StackId {
         if let Some(&id) = self.node_index.get(&(parent, frame)) {
@@ -305,6 +311,20 @@ impl StackTable {
     /// file); the session absorbs them afterwards, so loading never contends
     /// on a shared table.
     pub fn absorb(&mut self, other: &StackTable) -> Remap {
+        // Into an empty table (the first input of a session), ids stay as
+        // they are: copying beats re-interning a million stack nodes.
+        if self.strings.len() == 1
+            && self.frames.is_empty()
+            && self.nodes.len() == 1
+            && self.label_sets.len() == 1
+        {
+            *self = other.clone();
+            return Remap {
+                strings: other.strings.iter().map(|(id, _)| id).collect(),
+                stacks: (0..other.nodes.len() as u32).map(StackId).collect(),
+                label_sets: (0..other.label_sets.len() as u32).map(LabelSetId).collect(),
+            };
+        }
         let strings: Vec<StrId> = other
             .strings
             .iter()

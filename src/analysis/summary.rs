@@ -1,0 +1,236 @@
+//! The session and its analysis as plain, serializable data: what
+//! `leakscope inspect --json` prints and what the incident report
+//! (`crate::export::report`) renders, so both always say the same thing.
+
+use serde::Serialize;
+
+use crate::analysis::{self, Analysis, SeriesOrder, Suspect};
+use crate::model::time::format_rfc3339;
+use crate::model::{Input, LabelValue, Session, Snapshot, StackId, Warning};
+
+/// The `--json` document. Field names are a contract with scripts: add, never rename.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub inputs: Vec<InputJson>,
+    pub series: SeriesJson,
+    pub suspects: Vec<SuspectJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InputJson {
+    pub path: String,
+    pub format: &'static str,
+    pub profile_type: Option<String>,
+    /// Goroutines in a goroutine snapshot; null for other inputs.
+    pub goroutines: Option<u64>,
+    pub captured_at: Option<String>,
+    pub warnings: Vec<Warning>,
+    /// The crash message of a panic or fatal-error dump, and the goroutine that crashed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub panic: Option<PanicJson>,
+    /// Top functions of a sampled profile, by its default value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top: Option<TopJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PanicJson {
+    pub message: String,
+    pub goroutine: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TopJson {
+    pub sample_type: String,
+    pub unit: String,
+    pub total: i64,
+    pub functions: Vec<analysis::top::TopEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SeriesJson {
+    pub order: SeriesOrder,
+    /// The snapshots the counts of each suspect refer to, in that order.
+    pub snapshots: Vec<SeriesSnapshotJson>,
+    pub split_by_labels: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SeriesSnapshotJson {
+    pub path: String,
+    pub captured_at: Option<String>,
+    pub goroutines: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FrameJson {
+    pub function: String,
+    pub file: String,
+    pub line: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SuspectJson {
+    /// The leak site: innermost frame of the application's own code.
+    pub function: Option<String>,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub wait_reason: Option<String>,
+    /// Function of the creation site (`created by`), where a dialect records it.
+    pub created_by: Option<String>,
+    pub created_at: Option<FrameJson>,
+    /// Goroutines in each snapshot of the series.
+    pub counts: Vec<u64>,
+    pub growing: bool,
+    pub score: f64,
+    /// Theil–Sen slope, goroutines per snapshot interval.
+    pub slope: f64,
+    /// Kendall's tau of the counts.
+    pub tau: f64,
+    /// The slope in goroutines per minute, where capture times are known.
+    pub per_minute: Option<f64>,
+    pub entry_function: Option<String>,
+    pub wait_minutes: Option<analysis::WaitAges>,
+    /// Label sets of the group's goroutines with counts.
+    pub labels: Vec<LabelsJson>,
+    pub locked_to_thread: u64,
+    pub runtime_marked_leaked: u64,
+    /// The group's stack, innermost frame first.
+    pub stack: Vec<FrameJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LabelsJson {
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub goroutines: u64,
+}
+
+fn frame_json(session: &Session, frame: crate::model::FrameId) -> FrameJson {
+    let t = &session.stacks;
+    let f = t.frame(frame);
+    FrameJson {
+        function: t.str(f.function).to_owned(),
+        file: t.str(f.file).to_owned(),
+        line: f.line,
+    }
+}
+
+fn stack_json(session: &Session, stack: StackId) -> Vec<FrameJson> {
+    session
+        .stacks
+        .frames(stack)
+        .map(|f| frame_json(session, f))
+        .collect()
+}
+
+fn input_json(session: &Session, input: &Input) -> InputJson {
+    let source = input.source();
+    let snapshot: Option<&Snapshot> = input.as_snapshot();
+    InputJson {
+        path: source.path.clone(),
+        format: source.format.name(),
+        profile_type: source.profile_type.as_ref().map(|p| p.name().to_owned()),
+        goroutines: snapshot.and_then(Snapshot::goroutine_count),
+        captured_at: snapshot.and_then(|s| s.captured_at_ns).map(format_rfc3339),
+        warnings: input.warnings().iter().cloned().collect(),
+        panic: snapshot.and_then(|s| s.panic.as_ref()).map(|p| PanicJson {
+            message: p.message.clone(),
+            goroutine: p.goroutine_id,
+        }),
+        top: snapshot.and_then(Snapshot::samples).map(|p| {
+            let t = &session.stacks;
+            let idx = p.default_type.min(p.sample_types.len().saturating_sub(1));
+            let vt = p.sample_types.get(idx);
+            TopJson {
+                sample_type: vt.map_or("", |v| t.str(v.kind)).to_owned(),
+                unit: vt.map_or("", |v| t.str(v.unit)).to_owned(),
+                total: p.total(idx),
+                functions: analysis::top::top_functions(t, p, idx, 10),
+            }
+        }),
+    }
+}
+
+fn suspect_json(session: &Session, analysis: &Analysis, s: &Suspect) -> SuspectJson {
+    let t = &session.stacks;
+    let g = analysis.group(s);
+    let site = s.leak_site.map(|f| t.frame(f));
+    let created = g.created_by().and_then(|c| t.leaf(c));
+    let mut labels: Vec<LabelsJson> = g
+        .label_sets
+        .iter()
+        .filter(|(l, _)| !t.labels(**l).is_empty())
+        .map(|(&l, &n)| LabelsJson {
+            labels: t
+                .labels(l)
+                .iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        LabelValue::Str(s) => t.str(*s).to_owned(),
+                        LabelValue::Num { value, unit } => format!("{value}{}", t.str(*unit)),
+                    };
+                    (t.str(*k).to_owned(), v)
+                })
+                .collect(),
+            goroutines: n,
+        })
+        .collect();
+    labels.sort_by(|a, b| {
+        b.goroutines
+            .cmp(&a.goroutines)
+            .then(a.labels.cmp(&b.labels))
+    });
+    SuspectJson {
+        function: site.map(|f| t.str(f.function).to_owned()),
+        file: site.map(|f| t.str(f.file).to_owned()),
+        line: site.map(|f| f.line),
+        wait_reason: g.wait_reason().map(str::to_owned),
+        created_by: created.map(|f| t.function(f).to_owned()),
+        created_at: created.map(|f| frame_json(session, f)),
+        counts: g.counts.clone(),
+        growing: s.growth.growing,
+        score: round3(s.score),
+        slope: round3(s.growth.slope),
+        tau: round3(s.growth.tau),
+        per_minute: s.growth.per_minute.map(round3),
+        entry_function: s.entry.map(|f| t.function(f).to_owned()),
+        wait_minutes: s.wait_ages,
+        labels,
+        locked_to_thread: g.locked_to_thread,
+        runtime_marked_leaked: g.runtime_leaked,
+        stack: stack_json(session, g.stack),
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Builds the report both outputs are rendered from.
+pub fn build(session: &Session, analysis: &Analysis) -> Report {
+    Report {
+        inputs: session
+            .inputs
+            .iter()
+            .map(|i| input_json(session, i))
+            .collect(),
+        series: SeriesJson {
+            order: analysis.order,
+            snapshots: analysis
+                .series
+                .iter()
+                .map(|p| SeriesSnapshotJson {
+                    path: session.inputs[p.input].source().path.clone(),
+                    captured_at: p.captured_at_ns.map(format_rfc3339),
+                    goroutines: p.total,
+                })
+                .collect(),
+            split_by_labels: analysis.split_by_labels,
+        },
+        suspects: analysis
+            .suspects
+            .iter()
+            .map(|s| suspect_json(session, analysis, s))
+            .collect(),
+    }
+}

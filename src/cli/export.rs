@@ -1,0 +1,257 @@
+//! `leakscope export`: a flame graph SVG (plain or differential) and/or
+//! folded stacks of one capture, one suspect or one focus, for a ticket.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::{ArgGroup, Args};
+use regex::Regex;
+
+use crate::analysis::{self, Analysis, AnalysisOptions, LabelMode};
+use crate::export::svg::{self, Orientation, SvgOptions};
+use crate::export::{self, ExportError, FlameSpec, atomic_write, folded};
+use crate::formats::LoadOptions;
+use crate::model::{Session, SnapshotData};
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("out").required(true).multiple(true).args(["svg", "folded"])))]
+pub struct ExportArgs {
+    /// Write a flame graph SVG here.
+    #[arg(long, value_name = "OUT.svg")]
+    svg: Option<PathBuf>,
+    /// Write folded stacks (`a;b;c N`, two counts with --diff) here.
+    #[arg(long, value_name = "OUT.txt")]
+    folded: Option<PathBuf>,
+    /// Differential: what grew from the first to the last snapshot.
+    #[arg(long)]
+    diff: bool,
+    /// Only stacks through a frame whose function matches this regex.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+    focus: Option<Regex>,
+    /// Highlight frames whose function matches this regex.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+    search: Option<Regex>,
+    /// Which inputs to draw: goroutine, heap, allocs, cpu, block, mutex,
+    /// threadcreate. Default: the goroutine snapshots, else the first input.
+    #[arg(long, value_name = "T")]
+    profile_type: Option<String>,
+    /// Value of a sampled profile to draw (inuse_space, alloc_objects,
+    /// delay, ...). Default: the profile's own default.
+    #[arg(long, value_name = "NAME")]
+    sample_type: Option<String>,
+    /// Only the goroutines of the suspect ranked N (1 is the top one, as
+    /// `inspect` lists them).
+    #[arg(long, value_name = "N")]
+    suspect: Option<usize>,
+    /// Icicle graph: outermost frames at the top.
+    #[arg(long)]
+    icicle: bool,
+    /// Leave out frames narrower than this percentage of the width.
+    #[arg(long, value_name = "PCT", default_value_t = svg::DEFAULT_MIN_WIDTH_PCT)]
+    min_width: f64,
+    /// Title of the SVG (default: what it shows and from which file).
+    #[arg(long)]
+    title: Option<String>,
+    /// Replace output files that exist.
+    #[arg(long)]
+    force: bool,
+    /// How pprof labels split stack groups (for --suspect): auto, merge, split, or label keys.
+    #[arg(long, default_value = "auto", value_parser = super::parse_label_mode)]
+    labels: LabelMode,
+    /// Captures: pprof profiles, goroutine dumps, folded stacks.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+fn parse_regex(s: &str) -> Result<Regex, String> {
+    Regex::new(s).map_err(|e| e.to_string())
+}
+
+pub fn run(args: &ExportArgs) -> ExitCode {
+    match export(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => super::fail(&super::with_hint(&e)),
+    }
+}
+
+/// Inputs the command may draw, oldest first: those of the asked profile
+/// type, else the goroutine snapshots, else every snapshot.
+pub(crate) fn candidates(
+    session: &Session,
+    profile_type: Option<&str>,
+) -> anyhow::Result<Vec<usize>> {
+    let goroutines = |i: &usize| {
+        session.inputs[*i]
+            .as_snapshot()
+            .is_some_and(|s| matches!(s.data, SnapshotData::Goroutines(_)))
+    };
+    let all = 0..session.inputs.len();
+    let mut picked: Vec<usize> = match profile_type {
+        None if all.clone().any(|i| goroutines(&i)) => all.filter(goroutines).collect(),
+        None => all.collect(),
+        Some("goroutine" | "goroutines") => all.filter(goroutines).collect(),
+        Some(t) => all
+            .filter(|&i| {
+                session.inputs[i]
+                    .source()
+                    .profile_type
+                    .as_ref()
+                    .is_some_and(|p| p.name() == t)
+            })
+            .collect(),
+    };
+    picked.retain(|&i| session.inputs[i].as_snapshot().is_some());
+    if picked.is_empty() {
+        let have: Vec<String> = session
+            .inputs
+            .iter()
+            .map(|i| {
+                let s = i.source();
+                let kind = s
+                    .profile_type
+                    .as_ref()
+                    .map_or(s.format.name(), |p| p.name());
+                format!("{} ({kind})", export::file_name(&s.path))
+            })
+            .collect();
+        bail!(
+            "no input is a {:?} profile (inputs: {})",
+            profile_type.unwrap_or(""),
+            have.join(", ")
+        );
+    }
+    // Capture time orders them where every one records it.
+    let times: Option<Vec<i64>> = picked
+        .iter()
+        .map(|&i| {
+            session.inputs[i]
+                .as_snapshot()
+                .and_then(|s| s.captured_at_ns)
+        })
+        .collect();
+    if let Some(times) = times {
+        let mut paired: Vec<(i64, usize)> = times.into_iter().zip(picked).collect();
+        paired.sort_by_key(|&(t, _)| t);
+        picked = paired.into_iter().map(|(_, i)| i).collect();
+    }
+    Ok(picked)
+}
+
+fn spec(
+    session: &Session,
+    analysis: &Analysis,
+    args: &ExportArgs,
+    input: usize,
+) -> anyhow::Result<FlameSpec> {
+    let value_index = match &args.sample_type {
+        Some(name) => export::sample_type_index(session, input, name)?,
+        None => None,
+    };
+    let group = match args.suspect {
+        None => None,
+        Some(n) => {
+            let s = n
+                .checked_sub(1)
+                .and_then(|i| analysis.suspects.get(i))
+                .with_context(|| {
+                    format!(
+                        "--suspect {n}: there are {} suspects (1 is the top one)",
+                        analysis.suspects.len()
+                    )
+                })?;
+            Some(s.group)
+        }
+    };
+    Ok(FlameSpec {
+        input,
+        value_index,
+        group,
+        focus: args.focus.clone(),
+    })
+}
+
+fn export(args: &ExportArgs) -> anyhow::Result<()> {
+    // Refuse before loading anything if an output cannot be written.
+    for p in [&args.svg, &args.folded].into_iter().flatten() {
+        atomic_write::check_target(p, args.force)?;
+    }
+    if args.svg.is_some() && args.svg == args.folded {
+        bail!("--svg and --folded name the same file");
+    }
+    let session = super::load_session(&args.files, &LoadOptions::default())?;
+    // Grouping 100,000 stacks costs as much as drawing them, and only
+    // --suspect needs the groups: otherwise the analysis is of nothing.
+    let grouped = if args.suspect.is_some() {
+        &session
+    } else {
+        &Session::default()
+    };
+    let analysis = analysis::analyze(
+        grouped,
+        &AnalysisOptions {
+            labels: args.labels.clone(),
+        },
+    );
+    let inputs = candidates(&session, args.profile_type.as_deref())?;
+    let (tree, titles) = if args.diff {
+        let (Some(&first), Some(&last)) = (inputs.first(), inputs.last()) else {
+            bail!("--diff needs two snapshots");
+        };
+        if first == last {
+            bail!("--diff needs two snapshots of the same kind; got one");
+        }
+        let base = spec(&session, &analysis, args, first)?;
+        let now = spec(&session, &analysis, args, last)?;
+        let tree = export::diff_tree(&session, &analysis, &base, &now)?;
+        let titles = export::diff_titles(&session, &analysis, &base, &now, &tree)?;
+        (tree, titles)
+    } else {
+        let Some(&input) = inputs.last() else {
+            bail!("no snapshot to draw");
+        };
+        let spec = spec(&session, &analysis, args, input)?;
+        let tree = export::flame_tree(&session, &analysis, &spec)?;
+        let titles = export::titles(&session, &analysis, &spec, &tree)?;
+        (tree, titles)
+    };
+    if tree.root_total() == 0 {
+        return Err(ExportError::Empty(match &args.focus {
+            Some(re) => format!("no stack passes through a function matching /{re}/"),
+            None => "the selected snapshot has no stacks with a positive weight".to_owned(),
+        })
+        .into());
+    }
+    let table = &session.stacks;
+    if let Some(path) = &args.svg {
+        let mut opts = SvgOptions::new(titles);
+        if let Some(t) = &args.title {
+            opts.title.clone_from(t);
+        }
+        opts.orientation = if args.icicle {
+            Orientation::Icicle
+        } else {
+            Orientation::Flame
+        };
+        opts.min_width_pct = args.min_width;
+        opts.search.clone_from(&args.search);
+        atomic_write::write_atomic_with(path, args.force, |w| {
+            svg::write_svg(&tree, table, &opts, w)
+        })?;
+        wrote(path);
+    }
+    if let Some(path) = &args.folded {
+        atomic_write::write_atomic_with(path, args.force, |w| {
+            folded::write_folded(&tree, table, None, w).map_err(|source| ExportError::Write {
+                path: path.clone(),
+                source,
+            })
+        })?;
+        wrote(path);
+    }
+    Ok(())
+}
+
+fn wrote(path: &Path) {
+    println!("wrote {}", path.display());
+}

@@ -1,0 +1,78 @@
+//! `leakscope report`: the one-file incident report (HTML or Markdown).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::{Args, ValueEnum};
+
+use crate::analysis::{self, AnalysisOptions, LabelMode};
+use crate::export::atomic_write;
+use crate::export::report::{self, ReportFormat, ReportOptions};
+use crate::formats::LoadOptions;
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum FormatArg {
+    Html,
+    Md,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write the report here: HTML, or Markdown for `.md`.
+    #[arg(short, long, value_name = "OUT.html|OUT.md")]
+    output: PathBuf,
+    /// The format, whatever the file name says.
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// Suspects shown in detail with their full stacks.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    top: usize,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    force: bool,
+    /// How pprof labels split stack groups: auto, merge, split, or label keys.
+    #[arg(long, default_value = "auto", value_parser = super::parse_label_mode)]
+    labels: LabelMode,
+    /// Captures: pprof profiles, goroutine dumps, folded stacks.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+pub fn run(args: &ReportArgs) -> ExitCode {
+    match write(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => super::fail(&super::with_hint(&e)),
+    }
+}
+
+fn write(args: &ReportArgs) -> anyhow::Result<()> {
+    atomic_write::check_target(&args.output, args.force)?;
+    let session = super::load_session(&args.files, &LoadOptions::default())?;
+    let analysis = analysis::analyze(
+        &session,
+        &AnalysisOptions {
+            labels: args.labels.clone(),
+        },
+    );
+    let format = match args.format {
+        Some(FormatArg::Html) => ReportFormat::Html,
+        Some(FormatArg::Md) => ReportFormat::Markdown,
+        None => ReportFormat::from_path(&args.output),
+    };
+    let now_ns = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_nanos()).ok());
+    let opts = ReportOptions {
+        format,
+        top_suspects: args.top,
+        generated_at_ns: now_ns,
+        extras: report::trace_extras(&session, &analysis),
+        ..ReportOptions::default()
+    };
+    let text = report::render(&session, &analysis, &opts)?;
+    atomic_write::write_atomic(&args.output, args.force, text.as_bytes())?;
+    println!("wrote {}", args.output.display());
+    Ok(())
+}

@@ -1,0 +1,873 @@
+//! The incident report: one self-contained file to attach to a ticket or a
+//! postmortem, in HTML (inline SVG, no scripts, no external resources) or
+//! Markdown (for tools that take Markdown; its pictures are data URIs).
+//!
+//! It says what `leakscope inspect` says, from the same
+//! [`summary`](crate::analysis::summary) data: the inputs and when they were
+//! captured, the goroutine count over time, the suspects table, the flame
+//! graph of the newest snapshot and the differential one since the first,
+//! and for the top suspects their full stacks and creation sites.
+//!
+//! Data from other sources joins through [`SuspectExtras`]: extra columns
+//! of the suspects table, extra sections per suspect and extra sections at
+//! the end. [`trace_extras`] is where execution traces will plug in.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::svg::{self, SvgOptions};
+use super::{ExportError, FlameSpec, chart, escape};
+use crate::analysis::summary::{self, FrameJson, Report, SuspectJson};
+use crate::analysis::{Analysis, SeriesOrder};
+use crate::model::Session;
+use crate::model::time::format_rfc3339;
+
+/// The name of a stack group without frames (goroutines caught before
+/// their first frame, or a profile that records no stack).
+const NO_FRAMES: &str = "(no frames)";
+
+/// The file format of a report.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum ReportFormat {
+    #[default]
+    Html,
+    Markdown,
+}
+
+impl ReportFormat {
+    /// Markdown for `.md` and `.markdown`, HTML for anything else.
+    pub fn from_path(path: &Path) -> ReportFormat {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("md" | "markdown") => ReportFormat::Markdown,
+            _ => ReportFormat::Html,
+        }
+    }
+}
+
+/// A block of an extra section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Block {
+    /// A paragraph of plain text.
+    Text(String),
+    /// Preformatted text, such as a stack.
+    Code(String),
+    /// A table of plain text cells.
+    Table {
+        header: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
+}
+
+/// A titled part of the report contributed by another source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    pub heading: String,
+    pub blocks: Vec<Block>,
+}
+
+/// What another source adds about one suspect.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SuspectExtra {
+    /// Cells for [`SuspectExtras::columns`], in that order.
+    pub cells: Vec<String>,
+    /// Shown in the suspect's details, after its stack.
+    pub sections: Vec<Section>,
+}
+
+/// Additions to the report from sources the snapshots do not cover.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SuspectExtras {
+    /// Extra columns of the suspects table.
+    pub columns: Vec<String>,
+    /// Per suspect, keyed by its stack group ([`crate::analysis::Suspect::group`]).
+    pub by_group: BTreeMap<usize, SuspectExtra>,
+    /// Sections at the end of the report.
+    pub sections: Vec<Section>,
+}
+
+/// The hook for execution traces.
+///
+/// HOOK(trace): once the trace module lands, fill [`SuspectExtras`] here
+/// from the session's traces: a "trace goroutines" column (how many trace
+/// goroutines match each suspect's stack group), and per suspect sections
+/// with the creator stacks of those goroutines and their blocking points
+/// (where and since when each one blocked). Until then there is nothing to
+/// add, and the report says only what the snapshots say.
+pub fn trace_extras(session: &Session, analysis: &Analysis) -> SuspectExtras {
+    // TODO(lead): trace-derived rows and sections (see above).
+    let _ = (session, analysis);
+    SuspectExtras::default()
+}
+
+/// What a report contains and how it looks.
+#[derive(Clone, Debug)]
+pub struct ReportOptions {
+    pub format: ReportFormat,
+    /// Suspects shown in detail, with full stacks.
+    pub top_suspects: usize,
+    /// Groups that are not growing, listed after the growing ones.
+    pub other_groups: usize,
+    /// Suspects drawn in the goroutine-count chart beside the total.
+    pub chart_suspects: usize,
+    /// Pruning of the embedded flame graphs.
+    pub min_width_pct: f64,
+    /// When the report was made; `None` leaves it out (golden files).
+    pub generated_at_ns: Option<i64>,
+    pub extras: SuspectExtras,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            format: ReportFormat::Html,
+            top_suspects: 5,
+            other_groups: 5,
+            chart_suspects: 5,
+            min_width_pct: svg::DEFAULT_MIN_WIDTH_PCT,
+            generated_at_ns: None,
+            extras: SuspectExtras::default(),
+        }
+    }
+}
+
+/// One flame graph of the report.
+struct Graph {
+    heading: String,
+    svg: String,
+}
+
+/// Everything a report shows, before it is written in one format.
+struct Content<'a> {
+    summary: &'a Report,
+    /// Suspects in the table, with their stack groups, in rank order.
+    listed: Vec<(usize, &'a SuspectJson)>,
+    /// Suspects shown in detail (indices into `listed`).
+    detailed: Vec<usize>,
+    chart: Option<String>,
+    graphs: Vec<Graph>,
+    headline: String,
+}
+
+fn content<'a>(
+    session: &Session,
+    analysis: &Analysis,
+    summary: &'a Report,
+    opts: &ReportOptions,
+) -> Result<Content<'a>, ExportError> {
+    let ranked: Vec<(usize, &SuspectJson)> = analysis
+        .suspects
+        .iter()
+        .map(|s| s.group)
+        .zip(&summary.suspects)
+        .collect();
+    let growing = ranked.iter().filter(|(_, s)| s.growing).count();
+    let listed: Vec<(usize, &SuspectJson)> = ranked
+        .iter()
+        .copied()
+        .take(growing + opts.other_groups)
+        .collect();
+    let detailed: Vec<usize> = if growing > 0 {
+        (0..growing.min(opts.top_suspects)).collect()
+    } else {
+        (0..listed.len().min(opts.top_suspects.min(3))).collect()
+    };
+    let mut graphs = Vec::new();
+    let graph_opts = |titles| SvgOptions {
+        interactive: false,
+        // Indented, so a report in version control diffs line by line.
+        pretty_xml: true,
+        min_width_pct: opts.min_width_pct,
+        ..SvgOptions::new(titles)
+    };
+    if let Some(input) = super::default_input(session, analysis) {
+        let spec = FlameSpec::input(input);
+        let tree = super::flame_tree(session, analysis, &spec)?;
+        if tree.root_total() > 0 {
+            let titles = super::titles(session, analysis, &spec, &tree)?;
+            let heading = format!("Flame graph: {}", titles.title);
+            let svg = svg::svg_string(&tree, &session.stacks, &graph_opts(titles))?;
+            graphs.push(Graph { heading, svg });
+        }
+    }
+    if let Some((base, now)) = super::default_diff_inputs(analysis) {
+        let (b, n) = (FlameSpec::input(base), FlameSpec::input(now));
+        let tree = super::diff_tree(session, analysis, &b, &n)?;
+        if tree.root_total() > 0 {
+            let titles = super::diff_titles(session, analysis, &b, &n, &tree)?;
+            let heading = format!("Differential flame graph: {}", titles.title);
+            let svg = svg::svg_string(&tree, &session.stacks, &graph_opts(titles))?;
+            graphs.push(Graph { heading, svg });
+        }
+    }
+    Ok(Content {
+        summary,
+        listed,
+        detailed,
+        chart: chart::goroutine_chart(session, analysis, opts.chart_suspects),
+        graphs,
+        headline: headline(summary),
+    })
+}
+
+/// One sentence on what the report found.
+fn headline(summary: &Report) -> String {
+    let snaps = &summary.series.snapshots;
+    let growing: Vec<&SuspectJson> = summary.suspects.iter().filter(|s| s.growing).collect();
+    match snaps.as_slice() {
+        [] => "No goroutine snapshots among the inputs.".to_owned(),
+        [only] => format!(
+            "One goroutine snapshot ({} goroutines): suspects are ranked by size and wait time; \
+             growth needs two snapshots or more.",
+            only.goroutines
+        ),
+        [first, .., last] => {
+            let n = snaps.len() - 1;
+            if growing.is_empty() {
+                format!(
+                    "No stack group grew from t0 to t{n} ({} → {} goroutines).",
+                    first.goroutines, last.goroutines
+                )
+            } else {
+                let added: i64 = growing
+                    .iter()
+                    .map(|s| {
+                        s.counts.last().copied().unwrap_or(0) as i64
+                            - s.counts.first().copied().unwrap_or(0) as i64
+                    })
+                    .sum();
+                format!(
+                    "{} growing stack group{} (+{added} goroutines from t0 to t{n}); \
+                     {} → {} goroutines in all.",
+                    growing.len(),
+                    if growing.len() == 1 { "" } else { "s" },
+                    first.goroutines,
+                    last.goroutines
+                )
+            }
+        }
+    }
+}
+
+/// Renders the report of a session in the chosen format.
+pub fn render(
+    session: &Session,
+    analysis: &Analysis,
+    opts: &ReportOptions,
+) -> Result<String, ExportError> {
+    let summary = summary::build(session, analysis);
+    let c = content(session, analysis, &summary, opts)?;
+    Ok(match opts.format {
+        ReportFormat::Html => html(&c, opts),
+        ReportFormat::Markdown => markdown(&c, opts),
+    })
+}
+
+fn growth_text(s: &SuspectJson) -> String {
+    if !s.growing {
+        return if s.counts.len() < 2 {
+            "–".to_owned()
+        } else {
+            "steady".to_owned()
+        };
+    }
+    match s.per_minute {
+        Some(m) => format!("+{:.1}/interval ({m:+.2}/min)", s.slope),
+        None => format!("+{:.1}/interval", s.slope),
+    }
+}
+
+fn wait_text(s: &SuspectJson) -> String {
+    match s.wait_minutes {
+        Some(w) if w.min == w.max => format!("{} min", w.min),
+        Some(w) => format!("{}–{} min (median {})", w.min, w.max, w.median),
+        None => "–".to_owned(),
+    }
+}
+
+fn labels_text(s: &SuspectJson) -> String {
+    s.labels
+        .iter()
+        .take(3)
+        .map(|l| {
+            let kv: Vec<String> = l.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{} ({})", kv.join(","), l.goroutines)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn frame_text(out: &mut String, f: &FrameJson) {
+    let _ = writeln!(out, "{}", f.function);
+    if !f.file.is_empty() {
+        let _ = writeln!(out, "    {}:{}", f.file, f.line);
+    }
+}
+
+/// A goroutine stack as Go prints it: innermost first, file:line indented.
+fn stack_text(s: &SuspectJson) -> String {
+    let mut out = String::new();
+    for f in &s.stack {
+        frame_text(&mut out, f);
+    }
+    if let Some(c) = &s.created_at {
+        let _ = writeln!(out, "created by {}", c.function);
+        if !c.file.is_empty() {
+            let _ = writeln!(out, "    {}:{}", c.file, c.line);
+        }
+    }
+    out
+}
+
+fn site_text(s: &SuspectJson) -> String {
+    match (&s.file, s.line) {
+        (Some(f), Some(l)) if !f.is_empty() => format!("{f}:{l}"),
+        _ => String::new(),
+    }
+}
+
+fn created_text(s: &SuspectJson) -> String {
+    match &s.created_at {
+        Some(c) if !c.file.is_empty() => format!("{} at {}:{}", c.function, c.file, c.line),
+        Some(c) => c.function.clone(),
+        None => "–".to_owned(),
+    }
+}
+
+fn input_notes(i: &summary::InputJson) -> String {
+    let mut notes: Vec<String> = Vec::new();
+    if let Some(p) = &i.panic {
+        let first = p.message.lines().next().unwrap_or("");
+        match p.goroutine {
+            Some(g) => notes.push(format!("crashed in goroutine {g}: {first}")),
+            None => notes.push(format!("crashed: {first}")),
+        }
+    }
+    for w in &i.warnings {
+        notes.push(format!("warning: {w}"));
+    }
+    if let Some(top) = &i.top {
+        let fns: Vec<String> = top
+            .functions
+            .iter()
+            .take(3)
+            .map(|e| format!("{} {}", e.function, e.flat))
+            .collect();
+        notes.push(format!(
+            "{} {} {} in all; top: {}",
+            top.sample_type,
+            top.total,
+            top.unit,
+            fns.join(", ")
+        ));
+    }
+    notes.join("; ")
+}
+
+fn kind_text(i: &summary::InputJson) -> String {
+    match &i.profile_type {
+        Some(p) => format!("{} {p}", i.format),
+        None => i.format.to_owned(),
+    }
+}
+
+fn order_text(c: &Content<'_>) -> &'static str {
+    match c.summary.series.order {
+        SeriesOrder::CaptureTime => "ordered by capture time",
+        SeriesOrder::InputOrder => "in the order given (not every file records its capture time)",
+    }
+}
+
+const CSS: &str = "
+body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2em auto; max-width: 1280px; padding: 0 1em; color: #222; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+h3 { font-size: 1.05em; margin-top: 1.5em; }
+p.headline { font-size: 1.1em; font-weight: 600; }
+p.meta, p.note { color: #666; }
+table.data { border-collapse: collapse; margin: 0.5em 0; }
+table.data th, table.data td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
+table.data th { background: #f4f4f4; }
+table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.growing td:first-child { border-left: 4px solid #e15759; }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
+pre { background: #f7f7f7; border: 1px solid #e4e4e4; padding: 0.6em 0.8em; overflow-x: auto; }
+dl.facts { display: grid; grid-template-columns: max-content auto; gap: 2px 12px; }
+dl.facts dt { color: #666; }
+dl.facts dd { margin: 0; }
+div.graph svg { width: 100%; height: auto; border: 1px solid #eee; }
+.chart text { font: 11px system-ui, sans-serif; fill: #333; }
+";
+
+fn html_block(out: &mut String, b: &Block) {
+    match b {
+        Block::Text(t) => {
+            let _ = writeln!(out, "<p>{}</p>", escape(t));
+        }
+        Block::Code(t) => {
+            let _ = writeln!(out, "<pre>{}</pre>", escape(t));
+        }
+        Block::Table { header, rows } => {
+            out.push_str("<table class=\"data\"><tr>");
+            for h in header {
+                let _ = write!(out, "<th>{}</th>", escape(h));
+            }
+            out.push_str("</tr>\n");
+            for r in rows {
+                out.push_str("<tr>");
+                for cell in r {
+                    let _ = write!(out, "<td>{}</td>", escape(cell));
+                }
+                out.push_str("</tr>\n");
+            }
+            out.push_str("</table>\n");
+        }
+    }
+}
+
+fn html_section(out: &mut String, s: &Section, level: u8) {
+    let _ = writeln!(out, "<h{level}>{}</h{level}>", escape(&s.heading));
+    for b in &s.blocks {
+        html_block(out, b);
+    }
+}
+
+/// An inferno SVG made fit to sit inside HTML: no XML prolog, no script and
+/// no `onload` calling it (the report has no scripts; hover titles still work).
+fn inline_svg(svg: &str) -> String {
+    let body = svg.find("<svg").map_or(svg, |i| &svg[i..]);
+    let mut out = body.replacen(" onload=\"init(evt)\"", "", 1);
+    if let (Some(a), Some(b)) = (out.find("<script"), out.find("</script>"))
+        && a < b
+    {
+        out.replace_range(a..b + "</script>".len(), "");
+    }
+    out
+}
+
+fn html(c: &Content<'_>, opts: &ReportOptions) -> String {
+    let mut o = String::with_capacity(256 * 1024);
+    let r = c.summary;
+    o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
+    o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n");
+    o.push_str("<title>Goroutine leak report</title>\n");
+    let _ = writeln!(o, "<style>{CSS}</style>\n</head>\n<body>");
+    o.push_str("<h1>Goroutine leak report</h1>\n");
+    let _ = writeln!(o, "<p class=\"headline\">{}</p>", escape(&c.headline));
+    let generated = opts
+        .generated_at_ns
+        .map(|t| format!(" on {}", format_rfc3339(t)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        o,
+        "<p class=\"meta\">Made by leakscope {}{generated}.</p>",
+        env!("CARGO_PKG_VERSION")
+    );
+
+    o.push_str("<h2 id=\"inputs\">Inputs</h2>\n<table class=\"data\">\n");
+    o.push_str(
+        "<tr><th>File</th><th>Kind</th><th>Goroutines</th><th>Captured</th><th>Notes</th></tr>\n",
+    );
+    for i in &r.inputs {
+        let _ = writeln!(
+            o,
+            "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&i.path),
+            escape(&kind_text(i)),
+            i.goroutines.map(|g| g.to_string()).unwrap_or_default(),
+            escape(i.captured_at.as_deref().unwrap_or("–")),
+            escape(&input_notes(i))
+        );
+    }
+    o.push_str("</table>\n");
+
+    let snaps = &r.series.snapshots;
+    if !snaps.is_empty() {
+        o.push_str("<h2 id=\"growth\">Goroutines over time</h2>\n");
+        let _ = writeln!(o, "<p class=\"note\">Snapshots {}:</p>", order_text(c));
+        o.push_str("<table class=\"data\"><tr><th>Snapshot</th><th>File</th><th>Captured</th><th>Goroutines</th></tr>\n");
+        for (i, s) in snaps.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "<tr><td>t{i}</td><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td></tr>",
+                escape(&s.path),
+                escape(s.captured_at.as_deref().unwrap_or("–")),
+                s.goroutines
+            );
+        }
+        o.push_str("</table>\n");
+        if let Some(chart) = &c.chart {
+            let _ = writeln!(o, "<div class=\"chart-box\">{chart}</div>");
+        }
+    }
+
+    if !c.listed.is_empty() {
+        o.push_str("<h2 id=\"suspects\">Leak suspects</h2>\n");
+        o.push_str("<p class=\"note\">Growing stack groups first, by growth; then the largest others. Counts are goroutines per snapshot.</p>\n");
+        o.push_str("<table class=\"data suspects\">\n<tr><th>#</th><th>Function (leak site)</th><th>Wait reason</th><th>Created by</th>");
+        for i in 0..snaps.len() {
+            let _ = write!(o, "<th>t{i}</th>");
+        }
+        o.push_str("<th>Growth</th><th>Waiting</th><th>Labels</th>");
+        for col in &opts.extras.columns {
+            let _ = write!(o, "<th>{}</th>", escape(col));
+        }
+        o.push_str("</tr>\n");
+        for (rank, (group, s)) in c.listed.iter().enumerate() {
+            let class = if s.growing { " class=\"growing\"" } else { "" };
+            let _ = write!(
+                o,
+                "<tr{class}><td class=\"num\">{}</td><td><code>{}</code><br/><small>{}</small></td><td>{}</td><td>{}</td>",
+                rank + 1,
+                escape(s.function.as_deref().unwrap_or(NO_FRAMES)),
+                escape(&site_text(s)),
+                escape(s.wait_reason.as_deref().unwrap_or("–")),
+                s.created_by
+                    .as_deref()
+                    .map_or("–".to_owned(), |c| format!("<code>{}</code>", escape(c))),
+            );
+            for n in &s.counts {
+                let _ = write!(o, "<td class=\"num\">{n}</td>");
+            }
+            let _ = write!(
+                o,
+                "<td>{}</td><td>{}</td><td>{}</td>",
+                escape(&growth_text(s)),
+                escape(&wait_text(s)),
+                escape(&labels_text(s))
+            );
+            let extra = opts.extras.by_group.get(group);
+            for i in 0..opts.extras.columns.len() {
+                let cell = extra
+                    .and_then(|e| e.cells.get(i))
+                    .map_or("", String::as_str);
+                let _ = write!(o, "<td>{}</td>", escape(cell));
+            }
+            o.push_str("</tr>\n");
+        }
+        o.push_str("</table>\n");
+    }
+
+    for (i, g) in c.graphs.iter().enumerate() {
+        let id = if i == 0 { "flame" } else { "diff" };
+        let _ = writeln!(o, "<h2 id=\"{id}\">{}</h2>", escape(&g.heading));
+        if i == 1 {
+            o.push_str("<p class=\"note\">Widths are the newest snapshot. The innermost frame of each stack is red where the stack gained goroutines, blue where it lost some, near-white where its count did not change. Hover a frame for its count.</p>\n");
+        } else {
+            o.push_str("<p class=\"note\">Hover a frame for its count. Colours tell the kind of code: warm for the application, green for dependencies, blue for the standard library, grey for the runtime.</p>\n");
+        }
+        let _ = writeln!(o, "<div class=\"graph\">{}</div>", inline_svg(&g.svg));
+    }
+
+    if !c.detailed.is_empty() {
+        o.push_str("<h2 id=\"details\">Top suspects</h2>\n");
+    }
+    for &i in &c.detailed {
+        let Some((group, s)) = c.listed.get(i) else {
+            continue;
+        };
+        let _ = writeln!(
+            o,
+            "<h3 id=\"suspect-{}\">#{} <code>{}</code></h3>",
+            i + 1,
+            i + 1,
+            escape(s.function.as_deref().unwrap_or(NO_FRAMES))
+        );
+        o.push_str("<dl class=\"facts\">\n");
+        let counts: Vec<String> = s.counts.iter().map(u64::to_string).collect();
+        let facts = [
+            ("Leak site", site_text(s)),
+            (
+                "Wait reason",
+                s.wait_reason.clone().unwrap_or_else(|| "–".into()),
+            ),
+            ("Created by", created_text(s)),
+            ("Goroutines per snapshot", counts.join(" → ")),
+            ("Growth", growth_text(s)),
+            ("Waiting", wait_text(s)),
+            ("Labels", labels_text(s)),
+        ];
+        for (k, v) in facts {
+            if !v.is_empty() {
+                let _ = writeln!(o, "<dt>{k}</dt><dd>{}</dd>", escape(&v));
+            }
+        }
+        o.push_str("</dl>\n");
+        let _ = writeln!(o, "<pre class=\"stack\">{}</pre>", escape(&stack_text(s)));
+        if let Some(extra) = opts.extras.by_group.get(group) {
+            for sec in &extra.sections {
+                html_section(&mut o, sec, 4);
+            }
+        }
+    }
+    for sec in &opts.extras.sections {
+        html_section(&mut o, sec, 2);
+    }
+    o.push_str("</body>\n</html>\n");
+    o
+}
+
+/// Markdown inline code; a backtick inside would end it, and `|` would
+/// split a table cell.
+fn md_code(s: &str) -> String {
+    format!("`{}`", s.replace('`', "'").replace('|', "\\|"))
+}
+
+/// Markdown table cell text.
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn md_block(out: &mut String, b: &Block) {
+    match b {
+        Block::Text(t) => {
+            let _ = writeln!(out, "{t}\n");
+        }
+        Block::Code(t) => {
+            let _ = writeln!(out, "```\n{}\n```\n", t.trim_end());
+        }
+        Block::Table { header, rows } => {
+            let cells: Vec<String> = header.iter().map(|h| md_cell(h)).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+            let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
+            for r in rows {
+                let cells: Vec<String> = r.iter().map(|c| md_cell(c)).collect();
+                let _ = writeln!(out, "| {} |", cells.join(" | "));
+            }
+            out.push('\n');
+        }
+    }
+}
+
+fn md_section(out: &mut String, s: &Section, level: usize) {
+    let _ = writeln!(out, "{} {}\n", "#".repeat(level), s.heading);
+    for b in &s.blocks {
+        md_block(out, b);
+    }
+}
+
+/// Standard base64 with padding, for data URIs.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn md_image(out: &mut String, alt: &str, svg: &str) {
+    let _ = writeln!(
+        out,
+        "![{}](data:image/svg+xml;base64,{})\n",
+        alt.replace(['[', ']'], ""),
+        base64(svg.as_bytes())
+    );
+}
+
+fn markdown(c: &Content<'_>, opts: &ReportOptions) -> String {
+    let mut o = String::with_capacity(256 * 1024);
+    let r = c.summary;
+    o.push_str("# Goroutine leak report\n\n");
+    let _ = writeln!(o, "**{}**\n", c.headline);
+    let generated = opts
+        .generated_at_ns
+        .map(|t| format!(" on {}", format_rfc3339(t)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        o,
+        "Made by leakscope {}{generated}.\n",
+        env!("CARGO_PKG_VERSION")
+    );
+
+    o.push_str(
+        "## Inputs\n\n| File | Kind | Goroutines | Captured | Notes |\n|---|---|---:|---|---|\n",
+    );
+    for i in &r.inputs {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} |",
+            md_code(&i.path),
+            md_cell(&kind_text(i)),
+            i.goroutines.map(|g| g.to_string()).unwrap_or_default(),
+            md_cell(i.captured_at.as_deref().unwrap_or("–")),
+            md_cell(&input_notes(i))
+        );
+    }
+    o.push('\n');
+
+    let snaps = &r.series.snapshots;
+    if !snaps.is_empty() {
+        let _ = writeln!(
+            o,
+            "## Goroutines over time\n\nSnapshots {}:\n",
+            order_text(c)
+        );
+        o.push_str("| Snapshot | File | Captured | Goroutines |\n|---|---|---|---:|\n");
+        for (i, s) in snaps.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "| t{i} | {} | {} | {} |",
+                md_code(&s.path),
+                md_cell(s.captured_at.as_deref().unwrap_or("–")),
+                s.goroutines
+            );
+        }
+        o.push('\n');
+        if let Some(chart) = &c.chart {
+            md_image(&mut o, "Goroutines per snapshot", chart);
+        }
+    }
+
+    if !c.listed.is_empty() {
+        o.push_str("## Leak suspects\n\nGrowing stack groups first, by growth; then the largest others. Counts are goroutines per snapshot.\n\n");
+        let mut header = vec![
+            "#".to_owned(),
+            "Function (leak site)".to_owned(),
+            "Wait reason".to_owned(),
+            "Created by".to_owned(),
+        ];
+        header.extend((0..snaps.len()).map(|i| format!("t{i}")));
+        header.extend(["Growth", "Waiting", "Labels"].map(String::from));
+        header.extend(opts.extras.columns.iter().map(|c| md_cell(c)));
+        let _ = writeln!(o, "| {} |", header.join(" | "));
+        let align: Vec<&str> = header
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                if i == 0 || (4..4 + snaps.len()).contains(&i) {
+                    "---:"
+                } else {
+                    "---"
+                }
+            })
+            .collect();
+        let _ = writeln!(o, "|{}|", align.join("|"));
+        for (rank, (group, s)) in c.listed.iter().enumerate() {
+            let mut row = vec![
+                (rank + 1).to_string(),
+                format!(
+                    "{}{}",
+                    md_code(s.function.as_deref().unwrap_or(NO_FRAMES)),
+                    if s.growing { " **growing**" } else { "" }
+                ),
+                md_cell(s.wait_reason.as_deref().unwrap_or("–")),
+                s.created_by.as_deref().map_or("–".to_owned(), md_code),
+            ];
+            row.extend(s.counts.iter().map(u64::to_string));
+            row.push(md_cell(&growth_text(s)));
+            row.push(md_cell(&wait_text(s)));
+            row.push(md_cell(&labels_text(s)));
+            let extra = opts.extras.by_group.get(group);
+            for i in 0..opts.extras.columns.len() {
+                let cell = extra
+                    .and_then(|e| e.cells.get(i))
+                    .map_or("", String::as_str);
+                row.push(md_cell(cell));
+            }
+            let _ = writeln!(o, "| {} |", row.join(" | "));
+        }
+        o.push('\n');
+    }
+
+    for (i, g) in c.graphs.iter().enumerate() {
+        let _ = writeln!(o, "## {}\n", g.heading);
+        if i == 1 {
+            o.push_str("Widths are the newest snapshot; the innermost frame of each stack is red where it gained goroutines, blue where it lost some.\n\n");
+        }
+        md_image(&mut o, &g.heading, &g.svg);
+    }
+
+    if !c.detailed.is_empty() {
+        o.push_str("## Top suspects\n\n");
+    }
+    for &i in &c.detailed {
+        let Some((group, s)) = c.listed.get(i) else {
+            continue;
+        };
+        let _ = writeln!(
+            o,
+            "### #{} {}\n",
+            i + 1,
+            md_code(s.function.as_deref().unwrap_or(NO_FRAMES))
+        );
+        let counts: Vec<String> = s.counts.iter().map(u64::to_string).collect();
+        let facts = [
+            ("Leak site", site_text(s)),
+            (
+                "Wait reason",
+                s.wait_reason.clone().unwrap_or_else(|| "–".into()),
+            ),
+            ("Created by", created_text(s)),
+            ("Goroutines per snapshot", counts.join(" → ")),
+            ("Growth", growth_text(s)),
+            ("Waiting", wait_text(s)),
+            ("Labels", labels_text(s)),
+        ];
+        for (k, v) in facts {
+            if !v.is_empty() {
+                let _ = writeln!(o, "- **{k}:** {v}");
+            }
+        }
+        let _ = writeln!(o, "\n```\n{}```\n", stack_text(s));
+        if let Some(extra) = opts.extras.by_group.get(group) {
+            for sec in &extra.sections {
+                md_section(&mut o, sec, 4);
+            }
+        }
+    }
+    for sec in &opts.extras.sections {
+        md_section(&mut o, sec, 2);
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_standard() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn formats_follow_the_extension() {
+        assert_eq!(
+            ReportFormat::from_path(Path::new("a/r.MD")),
+            ReportFormat::Markdown
+        );
+        assert_eq!(
+            ReportFormat::from_path(Path::new("r.html")),
+            ReportFormat::Html
+        );
+        assert_eq!(ReportFormat::from_path(Path::new("r")), ReportFormat::Html);
+    }
+
+    #[test]
+    fn inline_svg_drops_prolog_and_script() {
+        let s = "<?xml version=\"1.0\"?><!DOCTYPE svg><svg onload=\"init(evt)\" a=\"1\"><script type=\"x\"><![CDATA[var a;]]></script><g/></svg>";
+        assert_eq!(inline_svg(s), "<svg a=\"1\"><g/></svg>");
+    }
+}
