@@ -162,3 +162,57 @@ fn the_demo_session_loads_in_the_background() {
     );
     h.get_by_label("main.querySearchBackend");
 }
+
+#[test]
+fn exports_write_files_and_ask_before_replacing() {
+    let dir = std::env::temp_dir().join(format!("leakscope-ui-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("view.svg");
+    let mut h = harness(app_with(&DEBUG2));
+    h.run();
+    h.get_by_label("main.consumeEvents").click();
+    h.run();
+    // The flame graph as shown.
+    let kind = h.state_mut().flame_view_export().unwrap();
+    h.state_mut().export_to(kind.clone(), svg.clone());
+    h.state_mut().wait_for_export();
+    h.run();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.starts_with("<?xml") && text.contains("main.consumeEvents"),
+        "{}",
+        &text[..200]
+    );
+    h.get_by_label(&format!("saved {}", svg.display()));
+    // Exporting onto it again asks first; keeping it leaves it untouched.
+    std::fs::write(&svg, "keep me").unwrap();
+    h.state_mut().export_to(kind.clone(), svg.clone());
+    h.run();
+    assert!(h.state().replace.is_some());
+    h.get_by_label("Keep the existing file").click();
+    h.run();
+    assert!(h.state().replace.is_none());
+    assert_eq!(std::fs::read_to_string(&svg).unwrap(), "keep me");
+    // Replacing writes the new export.
+    h.state_mut().export_to(kind, svg.clone());
+    h.run();
+    h.get_by_label("Replace").click();
+    h.step();
+    h.state_mut().wait_for_export();
+    h.run();
+    assert!(
+        std::fs::read_to_string(&svg)
+            .unwrap()
+            .contains("main.consumeEvents")
+    );
+    // The incident report of the session.
+    let report = dir.join("report.html");
+    h.state_mut().export_to(
+        leakscope::ui::export::ExportKind::Report(leakscope::export::report::ReportFormat::Html),
+        report.clone(),
+    );
+    h.state_mut().wait_for_export();
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("main.querySearchBackend") && html.contains("<svg"));
+    std::fs::remove_dir_all(&dir).ok();
+}

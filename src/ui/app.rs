@@ -14,6 +14,7 @@ use crate::analysis::flame::{FlameTree, NodeId};
 use crate::analysis::{AnalysisOptions, LabelMode};
 use crate::jobs::{Job, Wake};
 use crate::model::{Snapshot, SnapshotData};
+use crate::ui::export::{self as ui_export, ExportKind, PendingReplace};
 use crate::ui::flame::{FlameData, FlameEvent, FlameView, flame_ui};
 use crate::ui::panels;
 use crate::ui::state::{Action, Selection, ViewState};
@@ -25,6 +26,8 @@ use crate::workspace::{self, InputSpec, Workspace};
 pub enum Level {
     Error,
     Warning,
+    /// A finished action (an export written).
+    Info,
 }
 
 /// A message shown in the app (never only in a terminal).
@@ -44,7 +47,7 @@ struct FlameChoice {
 
 struct FlameCache {
     key: (usize, FlameChoice),
-    tree: FlameTree,
+    tree: Arc<FlameTree>,
     highlight_for: Option<usize>,
     highlight: Vec<bool>,
 }
@@ -79,6 +82,10 @@ pub struct LeakscopeApp {
     screenshot: Option<Screenshot>,
     /// A suspect to select once loaded (regex on the leak site), from the command line.
     select_on_load: Option<String>,
+    save_dialog: Option<(Receiver<Option<PathBuf>>, ExportKind)>,
+    /// An export whose target exists, waiting for the user to confirm.
+    pub replace: Option<PendingReplace>,
+    export_job: Option<Job<(PathBuf, Result<(), String>)>>,
 }
 
 impl LeakscopeApp {
@@ -104,6 +111,9 @@ impl LeakscopeApp {
             dialog: None,
             screenshot: None,
             select_on_load: None,
+            save_dialog: None,
+            replace: None,
+            export_job: None,
         }
     }
 
@@ -276,6 +286,36 @@ impl LeakscopeApp {
                 Err(TryRecvError::Empty) => {}
             }
         }
+        if let Some((rx, kind)) = &self.save_dialog {
+            match rx.try_recv() {
+                Ok(path) => {
+                    let kind = kind.clone();
+                    self.save_dialog = None;
+                    if let Some(path) = path {
+                        self.export_to(kind, path);
+                    }
+                }
+                Err(TryRecvError::Disconnected) => self.save_dialog = None,
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+        if let Some(job) = &mut self.export_job {
+            if let Some((path, result)) = job.try_take() {
+                self.export_job = None;
+                self.notices.push(match result {
+                    Ok(()) => Notice {
+                        level: Level::Info,
+                        text: format!("saved {}", path.display()),
+                    },
+                    Err(e) => Notice {
+                        level: Level::Error,
+                        text: format!("export failed: {e}"),
+                    },
+                });
+            } else if job.is_done() {
+                self.export_job = None;
+            }
+        }
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
                 .dropped_files
@@ -309,6 +349,193 @@ impl LeakscopeApp {
         }
     }
 
+    /// Asks where to save an export, off the UI thread.
+    pub fn start_export(&mut self, kind: ExportKind) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let wake = self.wake.clone();
+        let (name, label, ext) = kind.suggestion();
+        let spawned = std::thread::Builder::new()
+            .name("leakscope-save-dialog".into())
+            .spawn(move || {
+                let path = rfd::FileDialog::new()
+                    .set_title("Export")
+                    .set_file_name(name)
+                    .add_filter(label, &[ext])
+                    .save_file();
+                tx.send(path).ok();
+                if let Some(w) = wake {
+                    w();
+                }
+            });
+        if spawned.is_ok() {
+            self.save_dialog = Some((rx, kind));
+        }
+    }
+
+    /// Exports to `path`; an existing file waits for confirmation.
+    pub fn export_to(&mut self, kind: ExportKind, path: PathBuf) {
+        if path.exists() {
+            self.replace = Some(PendingReplace { kind, path });
+        } else {
+            self.run_export(kind, path, false);
+        }
+    }
+
+    fn run_export(&mut self, kind: ExportKind, path: PathBuf, force: bool) {
+        let Some(ws) = self.workspace.clone() else {
+            return;
+        };
+        let wake = self.wake.clone().unwrap_or_else(|| Arc::new(|| {}));
+        self.export_job = Some(Job::spawn("export", wake, move |_| {
+            let r = ui_export::run(&ws, &kind, &path, force).map_err(|e| e.to_string());
+            (path, r)
+        }));
+    }
+
+    /// Waits for a running export (tests).
+    pub fn wait_for_export(&mut self) {
+        while let Some(job) = &mut self.export_job {
+            if let Some((path, result)) = job.try_take() {
+                self.export_job = None;
+                self.notices.push(match result {
+                    Ok(()) => Notice {
+                        level: Level::Info,
+                        text: format!("saved {}", path.display()),
+                    },
+                    Err(e) => Notice {
+                        level: Level::Error,
+                        text: format!("export failed: {e}"),
+                    },
+                });
+            } else if job.is_done() {
+                self.export_job = None;
+            } else {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+    }
+
+    /// The flame graph as on screen, for export.
+    pub fn flame_view_export(&mut self) -> Option<ExportKind> {
+        self.refresh_flame();
+        let cache = self.flame_cache.as_ref()?;
+        let input = self.flame.input?;
+        Some(ExportKind::FlameView {
+            tree: Arc::clone(&cache.tree),
+            spec: crate::export::FlameSpec {
+                input,
+                value_index: Some(self.flame.value),
+                group: None,
+                focus: None,
+            },
+            zoom: self.flame_view.zoom,
+            search: (!self.search.trim().is_empty())
+                .then(|| regex::Regex::new(&format!("(?i){}", self.search.trim())).ok())
+                .flatten(),
+            upward: self.state.flame_upward,
+        })
+    }
+
+    fn group_export(&self, group: usize) -> Option<ExportKind> {
+        let ws = self.workspace.as_ref()?;
+        let input = ws.analysis.series.last()?.input;
+        Some(ExportKind::GroupFlame {
+            group,
+            spec: crate::export::FlameSpec {
+                input,
+                ..crate::export::FlameSpec::default()
+            },
+        })
+    }
+
+    fn export_menu_ui(&mut self, ui: &mut Ui) {
+        let loaded = self.workspace.is_some();
+        let series = self
+            .workspace
+            .as_ref()
+            .map_or(0, |w| w.analysis.series.len());
+        ui.add_enabled_ui(loaded, |ui| {
+            if ui.button("Flame graph as shown (SVG)…").clicked()
+                && let Some(k) = self.flame_view_export()
+            {
+                self.start_export(k);
+                ui.close();
+            }
+            if ui
+                .add_enabled(
+                    self.selection.group().is_some(),
+                    egui::Button::new("Selected suspect's flame graph (SVG)…"),
+                )
+                .clicked()
+                && let Some(k) = self.selection.group().and_then(|g| self.group_export(g))
+            {
+                self.start_export(k);
+                ui.close();
+            }
+            if ui
+                .add_enabled(
+                    series >= 2,
+                    egui::Button::new("Growth, first → last snapshot (differential SVG)…"),
+                )
+                .clicked()
+            {
+                self.start_export(ExportKind::DiffFlame);
+                ui.close();
+            }
+            if ui.button("Folded stacks of the flame graph…").clicked()
+                && let Some(ExportKind::FlameView { tree, zoom, .. }) = self.flame_view_export()
+            {
+                self.start_export(ExportKind::Folded { tree, zoom });
+                ui.close();
+            }
+            ui.separator();
+            if ui.button("Incident report (HTML)…").clicked() {
+                self.start_export(ExportKind::Report(
+                    crate::export::report::ReportFormat::Html,
+                ));
+                ui.close();
+            }
+            if ui.button("Incident report (Markdown)…").clicked() {
+                self.start_export(ExportKind::Report(
+                    crate::export::report::ReportFormat::Markdown,
+                ));
+                ui.close();
+            }
+        });
+    }
+
+    fn replace_dialog(&mut self, ctx: &egui::Context) {
+        let Some(pending) = &self.replace else {
+            return;
+        };
+        let mut decision = None;
+        egui::Window::new("Replace the file?")
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+            .show(ctx, |ui| {
+                ui.label(format!("{} already exists.", pending.path.display()));
+                ui.label(format!("Replace it with the {}?", pending.kind.describe()));
+                ui.horizontal(|ui| {
+                    if ui.button("Replace").clicked() {
+                        decision = Some(true);
+                    }
+                    if ui.button("Keep the existing file").clicked() {
+                        decision = Some(false);
+                    }
+                });
+            });
+        match decision {
+            Some(true) => {
+                if let Some(p) = self.replace.take() {
+                    self.run_export(p.kind, p.path, true);
+                }
+            }
+            Some(false) => self.replace = None,
+            None => {}
+        }
+    }
+
     fn apply(&mut self, action: Action) {
         match action {
             Action::Select(sel) => {
@@ -321,6 +548,11 @@ impl LeakscopeApp {
             }
             Action::JumpTo { lane, time_ns } => {
                 self.timeline.jump_to(lane, Some(time_ns));
+            }
+            Action::ExportGroup(g) => {
+                if let Some(k) = self.group_export(g) {
+                    self.start_export(k);
+                }
             }
         }
     }
@@ -369,7 +601,7 @@ impl LeakscopeApp {
         };
         let key = (self.generation, self.flame);
         if self.flame_cache.as_ref().map(|c| c.key) != Some(key) {
-            let tree = build_flame(&ws, self.flame);
+            let tree = Arc::new(build_flame(&ws, self.flame));
             self.flame_cache = Some(FlameCache {
                 key,
                 highlight: vec![false; tree.nodes.len()],
@@ -433,6 +665,7 @@ impl LeakscopeApp {
         }
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
         self.notices_window(&ctx);
+        self.replace_dialog(&ctx);
         self.screenshot_step(&ctx);
     }
 
@@ -482,6 +715,7 @@ impl LeakscopeApp {
                             ui.close();
                         }
                     });
+                    ui.menu_button("Export", |ui| self.export_menu_ui(ui));
                     ui.separator();
                     if ui.button("Quit").clicked() {
                         ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
@@ -573,12 +807,22 @@ impl LeakscopeApp {
                         ));
                     }
                 }
+                if self.export_job.is_some() {
+                    ui.spinner();
+                    ui.label("exporting…");
+                } else if let Some(n) = self.notices.iter().rev().find(|n| n.level == Level::Info) {
+                    ui.label(&n.text);
+                }
                 let errors = self
                     .notices
                     .iter()
                     .filter(|n| n.level == Level::Error)
                     .count();
-                let warnings = self.notices.len() - errors;
+                let warnings = self
+                    .notices
+                    .iter()
+                    .filter(|n| n.level == Level::Warning)
+                    .count();
                 if errors > 0
                     && ui
                         .add(egui::Button::new(
@@ -611,6 +855,7 @@ impl LeakscopeApp {
                             let color = match n.level {
                                 Level::Error => Color32::RED,
                                 Level::Warning => ui.visuals().warn_fg_color,
+                                Level::Info => ui.visuals().text_color(),
                             };
                             ui.colored_label(color, &n.text);
                         }
@@ -748,6 +993,14 @@ impl LeakscopeApp {
     fn flame_header_ui(&mut self, ui: &mut Ui, ws: &Workspace) {
         ui.horizontal(|ui| {
             ui.strong("Flame graph");
+            if ui
+                .small_button("Export SVG…")
+                .on_hover_text("the flame graph as shown: zoom, search and all")
+                .clicked()
+                && let Some(k) = self.flame_view_export()
+            {
+                self.start_export(k);
+            }
             let name = |i: usize| {
                 let s = ws.session.inputs[i].source();
                 let file = s.path.rsplit('/').next().unwrap_or(&s.path).to_owned();

@@ -1,6 +1,7 @@
 //! The desktop app (feature `gui`): the only code that uses egui.
 
 pub mod app;
+pub mod export;
 pub mod flame;
 pub mod panels;
 pub mod state;

@@ -54,6 +54,15 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
                         };
                         ui.selectable_label(selected, text)
                     });
+                    resp.inner.context_menu(|ui| {
+                        if ui
+                            .button("Export this group's flame graph (SVG)…")
+                            .clicked()
+                        {
+                            action = Some(Action::ExportGroup(s.group));
+                            ui.close();
+                        }
+                    });
                     if resp.inner.clicked() {
                         action = Some(Action::Select(if selected {
                             Selection::None

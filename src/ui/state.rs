@@ -70,4 +70,6 @@ pub enum Action {
         lane: u32,
         time_ns: i64,
     },
+    /// Export a stack group's flame graph.
+    ExportGroup(usize),
 }
