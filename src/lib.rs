@@ -29,6 +29,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod formats;
 pub mod model;
 pub mod progress;

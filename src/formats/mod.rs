@@ -10,6 +10,7 @@ pub mod detect;
 pub mod error;
 pub mod limits;
 pub(crate) mod text;
+pub mod trace;
 
 use std::fs::File;
 use std::io::Read as _;
@@ -113,6 +114,7 @@ pub fn load_bytes(
         bytes: data.len() as u64,
     };
     let mut loaded: Loaded = match format {
+        Format::Trace => trace::parse(&inflated, source, limits, progress)?,
         _ => {
             let _ = (source, progress, limits);
             return Err(FormatError::UnsupportedVersion {
@@ -122,12 +124,9 @@ pub fn load_bytes(
         }
     };
     if !warnings.is_empty() {
-        match &mut loaded.input {
-            Input::Snapshot(s) => {
-                warnings.extend(std::mem::take(&mut s.warnings));
-                s.warnings = warnings;
-            }
-        }
+        let w = loaded.input.warnings_mut();
+        warnings.extend(std::mem::take(w));
+        *w = warnings;
     }
     Ok(loaded)
 }

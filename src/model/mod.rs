@@ -6,6 +6,7 @@ pub mod intern;
 pub mod session;
 pub mod snapshot;
 pub mod stack;
+pub mod timeline;
 pub mod warning;
 
 pub use goroutine::{Ancestor, Goroutine, StateKind};
@@ -16,4 +17,8 @@ pub use snapshot::{
     ValueType,
 };
 pub use stack::{Frame, FrameId, LabelSetId, LabelValue, Labels, Remap, StackId, StackTable};
+pub use timeline::{
+    BlockingPoint, CpuSample, Creation, GoIndex, GoState, ProcSpan, Span, SpanCause, SpanDetail,
+    StwSpan, TimeSpan, Trace, TraceGoroutine, UserLog, UserRegion, UserTask,
+};
 pub use warning::{Warning, Warnings};
