@@ -222,7 +222,10 @@ mod tests {
 
     #[test]
     fn detects_each_format() {
-        assert_eq!(detect(b"go 1.23 trace\0\0\0rest").unwrap(), Format::Trace);
+        assert_eq!(
+            detect(b"go 1.23 trace\0\0\0rest").unwrap(),
+            Format::Trace
+        );
         assert_eq!(
             detect(b"goroutine profile: total 3\n3 @ 0x1 0x2\n").unwrap(),
             Format::GoroutineDebug1

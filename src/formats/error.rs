@@ -8,15 +8,11 @@ use thiserror::Error;
 pub enum FormatError {
     #[error("the input is empty")]
     Empty,
-    #[error(
-        "not a format leakscope reads ({hint}); expected a pprof profile, a goroutine dump, a Go execution trace or folded stacks"
-    )]
+    #[error("not a format leakscope reads ({hint}); expected a pprof profile, a goroutine dump, a Go execution trace or folded stacks")]
     Unrecognised { hint: String },
     #[error("gzip stream is corrupt at compressed offset {offset}: {message}")]
     Gzip { offset: u64, message: String },
-    #[error(
-        "decompressed size exceeds the limit of {limit} bytes (a gzip bomb, or raise the limit)"
-    )]
+    #[error("decompressed size exceeds the limit of {limit} bytes (a gzip bomb, or raise the limit)")]
     InflatedTooLarge { limit: u64 },
     #[error("input is {size} bytes, over the limit of {limit} bytes")]
     TooLarge { size: u64, limit: u64 },

@@ -189,10 +189,7 @@ mod tests {
             function_of_call("example.com/x/pool.(*Pool[...]).Get(0xc000010000?, {0x1, ...})"),
             "example.com/x/pool.(*Pool[...]).Get"
         );
-        assert_eq!(
-            function_of_call("main.withRetry[...](...)"),
-            "main.withRetry[...]"
-        );
+        assert_eq!(function_of_call("main.withRetry[...](...)"), "main.withRetry[...]");
         assert_eq!(function_of_call("no.args"), "no.args");
     }
 

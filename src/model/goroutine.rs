@@ -107,14 +107,8 @@ mod tests {
     #[test]
     fn classify_states() {
         assert_eq!(StateKind::classify("running"), StateKind::Running);
-        assert_eq!(
-            StateKind::classify("chan receive (nil chan)"),
-            StateKind::Waiting
-        );
-        assert_eq!(
-            StateKind::classify("sync.RWMutex.RLock"),
-            StateKind::Waiting
-        );
+        assert_eq!(StateKind::classify("chan receive (nil chan)"), StateKind::Waiting);
+        assert_eq!(StateKind::classify("sync.RWMutex.RLock"), StateKind::Waiting);
         assert_eq!(StateKind::classify("syscall"), StateKind::Syscall);
         assert_eq!(StateKind::classify(""), StateKind::Unknown);
     }

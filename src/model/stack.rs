@@ -119,16 +119,10 @@ pub struct Remap {
 
 impl Remap {
     pub fn str(&self, id: StrId) -> StrId {
-        self.strings
-            .get(id.index())
-            .copied()
-            .unwrap_or(StrId::EMPTY)
+        self.strings.get(id.index()).copied().unwrap_or(StrId::EMPTY)
     }
     pub fn stack(&self, id: StackId) -> StackId {
-        self.stacks
-            .get(id.index())
-            .copied()
-            .unwrap_or(StackId::EMPTY)
+        self.stacks.get(id.index()).copied().unwrap_or(StackId::EMPTY)
     }
     pub fn labels(&self, id: LabelSetId) -> LabelSetId {
         self.label_sets
@@ -222,9 +216,7 @@ impl StackTable {
     }
 
     pub fn parent(&self, id: StackId) -> StackId {
-        self.nodes
-            .get(id.index())
-            .map_or(StackId::EMPTY, |n| n.parent)
+        self.nodes.get(id.index()).map_or(StackId::EMPTY, |n| n.parent)
     }
 
     /// The innermost frame of a non-empty stack.
@@ -247,10 +239,7 @@ impl StackTable {
 
     /// Frames innermost first.
     pub fn frames(&self, id: StackId) -> StackFrames<'_> {
-        StackFrames {
-            table: self,
-            at: id,
-        }
+        StackFrames { table: self, at: id }
     }
 
     /// Frames outermost first (root to leaf), the order of folded stacks and flame graphs.
