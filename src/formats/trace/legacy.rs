@@ -221,6 +221,21 @@ fn next_record(r: &mut Reader<'_>, max_type: u8) -> Result<Rec, RecError> {
     }
 }
 
+pub(super) fn batch_offsets(data: &[u8], minor: u32) -> Vec<usize> {
+    let max_type = if minor >= 19 { 49 } else { 48 };
+    let mut r = Reader::at(data, 16);
+    let mut out = Vec::new();
+    loop {
+        let at = r.pos();
+        match next_record(&mut r, max_type) {
+            Ok(Rec::Batch { .. }) => out.push(at),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    out
+}
+
 /// Where one batch's events are.
 #[derive(Clone, Debug)]
 struct BatchRange {

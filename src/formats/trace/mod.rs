@@ -185,6 +185,17 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Byte offsets where batches begin (v2 batch headers, legacy Batch
+/// events), for tests that cut traces at batch boundaries.
+#[doc(hidden)]
+pub fn batch_offsets(data: &[u8]) -> Vec<usize> {
+    match header_minor(data) {
+        Ok(minor) if (OLDEST_MINOR..=21).contains(&minor) => legacy::batch_offsets(data, minor),
+        Ok(minor) if minor <= NEWEST_MINOR => v2::batch_offsets(data),
+        _ => Vec::new(),
+    }
+}
+
 /// A goroutine's spans in the notation of the reference decoder
 /// (`shared/tools/trace_decode_check.py`): `From->To[reason]`, one per
 /// transition, with `Undetermined` for goroutines that existed before the

@@ -147,6 +147,13 @@ fn frame(data: &[u8], warnings: &mut Warnings) -> Vec<Generation> {
     gens
 }
 
+pub(super) fn batch_offsets(data: &[u8]) -> Vec<usize> {
+    frame(data, &mut Warnings::default())
+        .iter()
+        .flat_map(|g| g.batches.iter().map(|b| b.offset))
+        .collect()
+}
+
 fn truncated(warnings: &mut Warnings, offset: usize, left: usize) {
     warnings.add("trace-truncated", || {
         format!("the trace is cut off inside the batch at byte {offset}; ignored its {left} bytes")
@@ -263,6 +270,8 @@ struct Scan<'a> {
     record_counts: Vec<(&'static str, u64)>,
     events: u64,
     warnings: Warnings,
+    has_strings: bool,
+    has_stacks: bool,
 }
 
 /// Pass-one-only state of a replay.
@@ -287,6 +296,8 @@ fn scan_tables<'a>(data: &'a [u8], g: &Generation, limits: &Limits) -> Scan<'a> 
         record_counts: Vec::new(),
         events: 0,
         warnings: Warnings::default(),
+        has_strings: false,
+        has_stacks: false,
     };
     let mut thread_pos: FxHashMap<u64, usize> = FxHashMap::default();
     let (mut n_strings, mut n_stacks, mut n_cpu) = (0u64, 0u64, 0u64);
@@ -462,6 +473,8 @@ fn scan_tables<'a>(data: &'a [u8], g: &Generation, limits: &Limits) -> Scan<'a> 
             }
         }
     }
+    s.has_strings = kinds[1] > 0;
+    s.has_stacks = kinds[2] > 0;
     s.record_counts = vec![
         ("EventBatch", g.batches.len() as u64),
         ("Strings", kinds[1]),
@@ -973,14 +986,35 @@ pub(super) fn parse(
     let mut freqs = Vec::with_capacity(scans.len());
     let mut last = fallback;
     for s in &scans {
-        match s.freq {
-            Some(f) => last = f,
-            None => {
-                let (n, events) = (s.number, s.events);
-                warnings.add("trace-incomplete-generation", || {
-                    format!("generation {n} is incomplete (cut before its frequency, strings and stacks were written): kept its {events} events without stacks or reasons, timed with the previous generation's clock")
-                });
-            }
+        // Go writes the tables at the end of every generation, so a
+        // generation with events but no tables was cut before its end.
+        let has_events = s.events > 0;
+        let mut lacks = Vec::new();
+        if s.freq.is_none() {
+            lacks.push("clock frequency");
+        }
+        if has_events && !s.has_strings {
+            lacks.push("strings");
+        }
+        if has_events && !s.has_stacks {
+            lacks.push("stacks");
+        }
+        if let Some(f) = s.freq {
+            last = f;
+        }
+        if !lacks.is_empty() {
+            let (n, events) = (s.number, s.events);
+            let clock = if s.freq.is_none() {
+                ", timed with a neighbouring generation's clock"
+            } else {
+                ""
+            };
+            warnings.add("trace-incomplete-generation", || {
+                format!(
+                    "generation {n} is incomplete (cut before its {} were written): kept its {events} events{clock}, some without stacks or reasons",
+                    lacks.join(", ")
+                )
+            });
         }
         freqs.push(1e9 / last as f64);
     }
