@@ -244,15 +244,14 @@ pub(super) fn sorted_ids<'a>(counts: impl Iterator<Item = &'a FxHashMap<u64, u32
 /// `(goroutine index, first slot)` of every goroutine a segment writes.
 pub(super) type SegmentBases = Vec<(u32, u32)>;
 
-/// Span ranges of every goroutine and each segment's start cursor per goroutine.
-///
-/// Returns `span_starts` (n + 1 entries) and the bases of each segment.
-pub(super) fn layout(
+/// Where each goroutine's slots begin: `n + 1` offsets, totals from every
+/// segment's counts, checked against the limits.
+pub(super) fn span_starts(
     ids: &[u64],
     index: &IdIndex,
     segments: &[&FxHashMap<u64, u32>],
     limits: &Limits,
-) -> Result<(Vec<u32>, Vec<SegmentBases>), FormatError> {
+) -> Result<Vec<u32>, FormatError> {
     if ids.len() as u64 > limits.max_goroutines {
         return Err(FormatError::Limit {
             format: FORMAT,
@@ -260,34 +259,44 @@ pub(super) fn layout(
             limit: limits.max_goroutines,
         });
     }
-    let mut totals = vec![0u64; ids.len()];
+    // Totals first, then turned into offsets in place.
+    let mut starts = vec![0u32; ids.len() + 1];
+    let cap = limits.max_trace_spans.min(u64::from(u32::MAX));
+    let too_many = || FormatError::Limit {
+        format: FORMAT,
+        what: "number of goroutine state spans",
+        limit: cap,
+    };
     for seg in segments {
         for (&id, &c) in seg.iter() {
-            if let Some(t) = index.get(id).and_then(|i| totals.get_mut(i as usize)) {
-                *t += u64::from(c);
+            if let Some(t) = index.get(id).and_then(|i| starts.get_mut(i as usize)) {
+                *t = t.checked_add(c).ok_or_else(too_many)?;
             }
         }
     }
-    let cap = limits.max_trace_spans.min(u64::from(u32::MAX));
-    let mut span_starts = Vec::with_capacity(ids.len() + 1);
     let mut acc = 0u64;
-    for t in &totals {
-        span_starts.push(acc as u32);
-        acc += t;
+    for s in &mut starts {
+        let total = u64::from(*s);
+        *s = acc as u32;
+        acc += total;
         if acc > cap {
-            return Err(FormatError::Limit {
-                format: FORMAT,
-                what: "number of goroutine state spans",
-                limit: cap,
-            });
+            return Err(too_many());
         }
     }
-    span_starts.push(acc as u32);
-    drop(totals);
-    let mut cursor: Vec<u32> = span_starts.clone();
+    Ok(starts)
+}
+
+/// For each segment in replay order, where its share of every goroutine's
+/// slots begins.
+pub(super) fn segment_bases(
+    span_starts: &[u32],
+    index: &IdIndex,
+    segments: &[&FxHashMap<u64, u32>],
+) -> Vec<SegmentBases> {
+    let mut cursor: Vec<u32> = span_starts.to_vec();
     let mut bases = Vec::with_capacity(segments.len());
     for seg in segments {
-        let mut list: Vec<(u32, u32)> = Vec::with_capacity(seg.len());
+        let mut list: SegmentBases = Vec::with_capacity(seg.len());
         for (&id, &c) in seg.iter() {
             if let Some(i) = index.get(id)
                 && let Some(cur) = cursor.get_mut(i as usize)
@@ -298,7 +307,7 @@ pub(super) fn layout(
         }
         bases.push(list);
     }
-    Ok((span_starts, bases))
+    bases
 }
 
 /// A cursor array for one segment from its `(goroutine, first slot)` list.
@@ -321,79 +330,86 @@ pub(super) fn new_slots(n: usize) -> Vec<AtomicU64> {
 
 /// Sorts and compacts every goroutine's slots into spans.
 ///
-/// Returns the spans and the new `span_starts`; `inconsistent` counts
-/// goroutines whose sorted transitions contradict each other.
-pub(super) fn finish(slots: Vec<AtomicU64>, span_starts: &[u32]) -> (Vec<u64>, Vec<u32>, u64) {
+/// Returns the spans and the goroutines' new start offsets (`span_starts`
+/// is rewritten in place); the count says how many goroutines have
+/// transitions that contradict each other. Nothing as large as a side
+/// table per goroutine is allocated: this runs at the peak of memory use.
+pub(super) fn finish(
+    slots: Vec<AtomicU64>,
+    mut span_starts: Vec<u32>,
+) -> (Vec<u64>, Vec<u32>, u64) {
     // In-place: same size and alignment, so the allocation is reused.
     let mut spans: Vec<u64> = slots.into_iter().map(AtomicU64::into_inner).collect();
     let n = span_starts.len().saturating_sub(1);
+    let start_of = |g: usize| span_starts.get(g).copied().unwrap_or(0) as usize;
     // Chunks of whole goroutines, about 64k slots each, sorted in parallel.
-    let mut chunks: Vec<(usize, usize)> = Vec::new(); // goroutine ranges
-    let mut g0 = 0;
-    while g0 < n {
-        let start = span_starts.get(g0).copied().unwrap_or(0);
-        let mut g1 = g0 + 1;
-        while g1 < n && span_starts.get(g1).copied().unwrap_or(0) - start < 65_536 {
-            g1 += 1;
-        }
-        chunks.push((g0, g1));
-        g0 = g1;
-    }
-    let mut pieces: Vec<(&mut [u64], &[u32])> = Vec::with_capacity(chunks.len());
+    let mut pieces: Vec<(&mut [u64], &[u32])> = Vec::new();
     let mut rest: &mut [u64] = &mut spans;
     let mut taken = 0usize;
-    for &(a, b) in &chunks {
-        let end = span_starts.get(b).copied().unwrap_or(0) as usize;
-        let len = end.saturating_sub(taken).min(rest.len());
+    let mut g0 = 0;
+    while g0 < n {
+        let mut g1 = g0 + 1;
+        while g1 < n && start_of(g1).saturating_sub(start_of(g0)) < 65_536 {
+            g1 += 1;
+        }
+        let len = start_of(g1).saturating_sub(taken).min(rest.len());
         let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
         rest = tail;
         taken += len;
-        pieces.push((head, span_starts.get(a..=b).unwrap_or(&[])));
+        pieces.push((head, span_starts.get(g0..=g1).unwrap_or(&[])));
+        g0 = g1;
     }
-    let results: Vec<(Vec<u32>, u64)> = pieces
+    let inconsistent: u64 = pieces
         .into_par_iter()
         .map(|(chunk, starts)| {
             let base = starts.first().copied().unwrap_or(0) as usize;
-            let mut lens = Vec::with_capacity(starts.len().saturating_sub(1));
             let mut bad = 0u64;
             for w in starts.windows(2) {
-                let (s, e) = (w[0] as usize - base, w[1] as usize - base);
-                match chunk.get_mut(s..e) {
-                    Some(slice) => {
-                        slice.sort_by_key(|&w| packed::time(w));
-                        let (len, consistent) = compact(slice);
-                        bad += u64::from(!consistent);
-                        lens.push(len as u32);
-                    }
-                    None => lens.push(0),
+                let (s, e) = (w[0] as usize, w[1] as usize);
+                let Some(slice) = chunk.get_mut(s.saturating_sub(base)..e.saturating_sub(base))
+                else {
+                    continue;
+                };
+                slice.sort_by_key(|&w| packed::time(w));
+                let (len, consistent) = compact(slice);
+                bad += u64::from(!consistent);
+                // A shorter goroutine leaves its length in its last slot,
+                // as a word of kind HOLE, which no span has.
+                if len < slice.len()
+                    && let Some(last) = slice.last_mut()
+                {
+                    *last = packed::pack(len as u64, HOLE, 0);
                 }
             }
-            (lens, bad)
+            bad
         })
-        .collect();
+        .sum();
     // Close the gaps left by compaction.
-    let mut new_starts = Vec::with_capacity(n + 1);
     let mut out = 0usize;
-    let mut inconsistent = 0;
-    let mut g = 0usize;
-    for (lens, bad) in results {
-        inconsistent += bad;
-        for len in lens {
-            let from = span_starts.get(g).copied().unwrap_or(0) as usize;
-            new_starts.push(out as u32);
-            if from != out && from + (len as usize) <= spans.len() {
-                spans.copy_within(from..from + len as usize, out);
-            }
-            out += len as usize;
-            g += 1;
+    for g in 0..n {
+        let at = |g: usize| span_starts.get(g).copied().unwrap_or(0) as usize;
+        let (from, end) = (at(g), at(g + 1));
+        let len = match spans.get(end.wrapping_sub(1)) {
+            Some(&w) if end > from && packed::kind(w) == HOLE => packed::time(w) as usize,
+            _ => end.saturating_sub(from),
+        };
+        let len = len.min(spans.len().saturating_sub(from));
+        if from != out {
+            spans.copy_within(from..from + len, out);
         }
+        if let Some(s) = span_starts.get_mut(g) {
+            *s = out as u32;
+        }
+        out += len;
     }
-    new_starts.push(out as u32);
+    if let Some(s) = span_starts.get_mut(n) {
+        *s = out as u32;
+    }
     spans.truncate(out);
     if spans.capacity() - spans.len() > spans.len() / 8 {
         spans.shrink_to_fit();
     }
-    (spans, new_starts, inconsistent)
+    (spans, span_starts, inconsistent)
 }
 
 fn state_of(kind: u8) -> Option<GoState> {

@@ -877,8 +877,9 @@ pub(super) fn parse(
     }
     let built = parts.build(end_ns);
 
-    let (span_starts, bases) = assemble::layout(&ids, &index, &[&counts], limits)?;
+    let span_starts = assemble::span_starts(&ids, &index, &[&counts], limits)?;
     drop(counts);
+    drop(ids);
     let total = span_starts.last().copied().unwrap_or(0) as usize;
     let ps = std::mem::take(&mut s.ps);
     let events = s.events;
@@ -888,7 +889,8 @@ pub(super) fn parse(
     let mut w = Writer {
         slots: &slots,
         index: &index,
-        cursor: assemble::cursor_for(bases.first().map_or(&[], |b| b), ids.len()),
+        // One segment: each goroutine's slots start where its range does.
+        cursor: span_starts.clone(),
         combos,
         clock: Clock {
             ns_per_tick,
@@ -897,7 +899,6 @@ pub(super) fn parse(
         },
         lost: 0,
     };
-    drop(bases);
     for (i, (p, batches)) in ps.iter().enumerate() {
         if progress.is_cancelled() {
             return Err(FormatError::Cancelled);
@@ -908,7 +909,7 @@ pub(super) fn parse(
     let lost = w.lost;
     drop(w);
     drop(index);
-    let (spans, span_starts, inconsistent) = assemble::finish(slots, &span_starts);
+    let (spans, span_starts, inconsistent) = assemble::finish(slots, span_starts);
     assemble::assembly_warnings(&mut warnings, lost, inconsistent, details.overflow);
 
     let names: Vec<(&'static str, u64)> = type_counts

@@ -1073,7 +1073,10 @@ pub(super) fn parse(
     let built = parts.build(end_ns);
 
     let counts: Vec<&FxHashMap<u64, u32>> = scans.iter().map(|s| &s.counter.counts).collect();
-    let (span_starts, bases) = assemble::layout(&ids, &index, &counts, limits)?;
+    let span_starts = assemble::span_starts(&ids, &index, &counts, limits)?;
+    let goroutines = ids.len();
+    drop(ids);
+    let bases = assemble::segment_bases(&span_starts, &index, &counts);
     drop(counts);
     let mut events = 0;
     let mut type_counts = vec![0u64; 256];
@@ -1094,8 +1097,6 @@ pub(super) fn parse(
     // Second replay: spans into their slots.
     let total = span_starts.last().copied().unwrap_or(0) as usize;
     let slots = assemble::new_slots(total);
-    let goroutines = ids.len();
-    drop(ids);
     let lost: u64 = gens
         .par_iter()
         .zip(threads)
@@ -1136,7 +1137,7 @@ pub(super) fn parse(
     }
     drop(index);
     progress.set(0.8);
-    let (spans, span_starts, inconsistent) = assemble::finish(slots, &span_starts);
+    let (spans, span_starts, inconsistent) = assemble::finish(slots, span_starts);
     assemble::assembly_warnings(&mut warnings, lost, inconsistent, details.overflow);
 
     let mut names: Vec<(&'static str, u64)> = type_counts
