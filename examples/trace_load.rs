@@ -25,7 +25,9 @@ fn main() -> anyhow::Result<()> {
     let path = args
         .next()
         .ok_or_else(|| anyhow::anyhow!("usage: trace_load FILE [--transitions]"))?;
-    let transitions = args.any(|a| a == "--transitions");
+    let rest: Vec<String> = args.collect();
+    let transitions = rest.iter().any(|a| a == "--transitions");
+    let analyses = rest.iter().any(|a| a == "--analyses");
     let data = std::fs::read(&path)?;
     let started = Instant::now();
     let loaded = load_bytes(&path, &data, &LoadOptions::default(), &Progress::none())?;
@@ -51,6 +53,43 @@ fn main() -> anyhow::Result<()> {
     );
     for w in trace.warnings.iter() {
         eprintln!("warning: {w}");
+    }
+    if analyses {
+        use leakscope::analysis::trace::{CrossIndex, trace_leaks};
+        let t0 = Instant::now();
+        let groups = trace_leaks(trace, &loaded.table);
+        let t1 = Instant::now();
+        let index = CrossIndex::build(trace);
+        let t2 = Instant::now();
+        let stacks: Vec<_> = groups.iter().take(20).map(|g| g.blocking_stack).collect();
+        let found = index.find_stacks(trace, &stacks);
+        let t3 = Instant::now();
+        let lanes = trace.p_lanes();
+        let t4 = Instant::now();
+        eprintln!(
+            "leak groups: {} in {:?}; cross-index built in {:?}, {} matches for 20 groups in {:?}; P lanes ({} Ps) in {:?}",
+            groups.len(),
+            t1 - t0,
+            t2 - t1,
+            found.len(),
+            t3 - t2,
+            lanes.procs().count(),
+            t4 - t3
+        );
+        for g in groups.iter().take(12) {
+            eprintln!(
+                "  {:>6} {:<45} {:<14} created at {}",
+                g.goroutines.len(),
+                g.entry_function,
+                g.reason,
+                g.creation_site
+                    .map(|f| {
+                        let fr = loaded.table.frame(f);
+                        format!("{}:{}", loaded.table.str(fr.function), fr.line)
+                    })
+                    .unwrap_or_default()
+            );
+        }
     }
     if transitions {
         println!("events {}", trace.events);

@@ -176,8 +176,7 @@ fn go123_headline_numbers() {
     assert!((2_500_000_000..4_000_000_000).contains(&len), "{len}");
     assert_eq!(t.stw.len(), 1);
     assert!(!loaded.table.str(t.stw[0].kind).is_empty());
-    assert!(!t.procs.is_empty());
-    assert!(t.procs.iter().all(|p| p.start_ns <= p.end_ns));
+    check_procs(t);
     let json = serde_json::to_value(&s).unwrap();
     for key in [
         "go_version",
@@ -202,11 +201,29 @@ fn legacy_headline_numbers() {
     assert!(t.legacy);
     assert_eq!(t.gc.len(), 1);
     assert_eq!(t.stw.len(), 2);
-    assert!(!t.procs.is_empty());
+    check_procs(t);
     // GC workers carry their label.
     assert!(
         t.goroutine_indices()
             .any(|g| { loaded.table.str(t.label(g)).starts_with("GC (") })
+    );
+}
+
+/// P lanes: spans per P in order, never two at once.
+fn check_procs(t: &Trace) {
+    assert!(!t.procs.is_empty());
+    for w in t.procs.windows(2) {
+        assert!(w[0].start_ns <= w[0].end_ns);
+        if w[0].p == w[1].p {
+            assert!(w[0].end_ns <= w[1].start_ns, "{:?}", w);
+        } else {
+            assert!(w[0].p < w[1].p);
+        }
+    }
+    assert!(
+        t.procs
+            .iter()
+            .all(|p| p.start_ns >= t.window.start_ns && p.end_ns <= t.window.end_ns)
     );
 }
 
@@ -341,10 +358,29 @@ fn spans_are_sorted_and_binary_searchable() {
         }
     }
     // Running spans know their P, and P lanes come out of them.
-    let runs = t.runs_by_p();
-    assert!(!runs.is_empty());
+    let lanes = t.p_lanes();
     let max_p = t.procs.iter().map(|p| p.p).max().unwrap();
-    assert!(runs.iter().all(|&(p, _, _)| p <= max_p));
+    assert!(lanes.procs().count() > 0);
+    for p in lanes.procs() {
+        assert!(p <= max_p);
+        let runs = lanes.runs(p);
+        let spans: Vec<_> = runs
+            .iter()
+            .map(|&(g, i)| t.span(g, i as usize).unwrap())
+            .collect();
+        assert!(
+            spans
+                .iter()
+                .all(|s| s.state == GoState::Running && s.p == Some(p))
+        );
+        assert!(spans.windows(2).all(|w| w[0].start_ns <= w[1].start_ns));
+        let mid = t.window.start_ns + (t.window.end_ns - t.window.start_ns) / 2;
+        let visible = lanes.runs_in(t, p, mid, mid + 1_000_000);
+        for &(g, i) in visible {
+            let s = t.span(g, i as usize).unwrap();
+            assert!(s.end_ns >= mid && s.start_ns <= mid + 1_000_000);
+        }
+    }
 }
 
 #[test]
@@ -549,6 +585,15 @@ fn synthetic(minor: u32) -> Vec<u8> {
     ev(&mut p, 13, &[0, 0, 1]);
     ev(&mut p, 25, &[1, 5, u64::MAX, 1]); // g5 runnable (restated)
     ev(&mut p, 16, &[10, 5, 1]); // GoStart g5
+    ev(&mut p, 40, &[1, 7, 0, 4, 0]); // UserTaskBegin 7 "main.worker"
+    ev(&mut p, 42, &[1, 7, 3, 0]); // UserRegionBegin "main.go"
+    ev(&mut p, 44, &[1, 7, 1, 2, 0]); // UserLog "chan receive" = "main.main"
+    ev(&mut p, 43, &[1, 7, 3, 0]); // UserRegionEnd
+    ev(&mut p, 41, &[1, 7, 0]); // UserTaskEnd
+    ev(&mut p, 29, &[1, 1, 0]); // GCBegin
+    ev(&mut p, 26, &[1, 4, 0]); // STWBegin
+    ev(&mut p, 27, &[1]); // STWEnd
+    ev(&mut p, 30, &[1, 1]); // GCEnd
     b.batch(2, 2, 2000, &p);
     let mut p = Vec::new();
     status(&mut p, 7, u64::MAX, 4, 3);
@@ -605,6 +650,49 @@ fn check_synthetic(minor: u32) {
     assert_eq!(t.end_ns(g1), Some(1091));
     assert_eq!(t.window.start_ns, 1000);
     assert_eq!(t.span(g5, 1).unwrap().p, Some(0));
+    assert_eq!(t.window.end_ns, 2101);
+
+    assert_eq!(t.tasks.len(), 1);
+    let task = t.tasks[0];
+    assert_eq!(
+        (task.id, task.start_ns, task.end_ns),
+        (7, Some(2012), Some(2016))
+    );
+    assert_eq!(
+        (task.goroutine, table.str(task.name)),
+        (Some(g5), "main.worker")
+    );
+    assert_eq!(t.regions.len(), 1);
+    let r = t.regions[0];
+    assert_eq!((r.start_ns, r.end_ns, r.task), (Some(2013), Some(2015), 7));
+    assert_eq!((r.goroutine, table.str(r.name)), (Some(g5), "main.go"));
+    assert_eq!(t.logs.len(), 1);
+    let l = t.logs[0];
+    assert_eq!(
+        (l.time_ns, table.str(l.key), table.str(l.value)),
+        (2014, "chan receive", "main.main")
+    );
+    assert_eq!(t.gc.len(), 1);
+    assert_eq!((t.gc[0].start_ns, t.gc[0].end_ns), (2017, 2020));
+    assert_eq!(t.stw.len(), 1);
+    assert_eq!((t.stw[0].start_ns, t.stw[0].end_ns), (2018, 2019));
+    assert_eq!(table.str(t.stw[0].kind), "main.worker");
+    // P0 ran on thread 1 until its syscall lost it, again from 1071 to the
+    // generation end, then on thread 2.
+    let procs: Vec<_> = t
+        .procs
+        .iter()
+        .map(|p| (p.p, p.m, p.start_ns, p.end_ns))
+        .collect();
+    assert_eq!(
+        procs,
+        [
+            (0, Some(1), 1000, 1061),
+            (0, Some(1), 1071, 1201),
+            (0, Some(2), 2000, 2101)
+        ]
+    );
+
     let s = summarize(t, table);
     let g7_reason = if minor >= 23 {
         "chan receive"

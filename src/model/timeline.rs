@@ -41,6 +41,7 @@ use super::warning::Warnings;
 pub struct GoIndex(u32);
 
 impl GoIndex {
+    /// Position in [`Trace::goroutines`].
     pub fn index(self) -> usize {
         self.0 as usize
     }
@@ -63,6 +64,7 @@ pub enum GoState {
 }
 
 impl GoState {
+    /// Lower-case name, as reports print it.
     pub fn name(self) -> &'static str {
         match self {
             GoState::Runnable => "runnable",
@@ -277,6 +279,7 @@ pub struct Span {
 }
 
 impl Span {
+    /// Length of the span; zero-length spans are common (instant syscalls).
     pub fn duration_ns(&self) -> i64 {
         self.end_ns.saturating_sub(self.start_ns)
     }
@@ -325,6 +328,7 @@ pub struct TraceGoroutine {
 }
 
 impl TraceGoroutine {
+    /// The goroutine that created this one inside the window.
     pub fn creator(&self) -> Option<GoIndex> {
         self.creator.checked_sub(1).map(GoIndex)
     }
@@ -402,6 +406,38 @@ pub struct UserLog {
     pub stack: StackId,
 }
 
+/// Running spans by P: `(goroutine, span index)` in time order per P.
+#[derive(Clone, Debug, Default)]
+pub struct PLanes {
+    lanes: Vec<(u32, Vec<(GoIndex, u32)>)>,
+}
+
+impl PLanes {
+    /// The Ps that ran goroutines, in order.
+    pub fn procs(&self) -> impl Iterator<Item = u32> + '_ {
+        self.lanes.iter().map(|(p, _)| *p)
+    }
+
+    /// Every run on `p`, in time order.
+    pub fn runs(&self, p: u32) -> &[(GoIndex, u32)] {
+        self.lanes
+            .binary_search_by_key(&p, |(q, _)| *q)
+            .ok()
+            .and_then(|i| self.lanes.get(i))
+            .map_or(&[], |(_, r)| r)
+    }
+
+    /// The runs on `p` that overlap `[from_ns, to_ns]`, by binary search.
+    pub fn runs_in(&self, trace: &Trace, p: u32, from_ns: i64, to_ns: i64) -> &[(GoIndex, u32)] {
+        let runs = self.runs(p);
+        let start = |&(g, i): &(GoIndex, u32)| trace.span(g, i as usize).map_or(0, |s| s.start_ns);
+        let end = |&(g, i): &(GoIndex, u32)| trace.span(g, i as usize).map_or(0, |s| s.end_ns);
+        let lo = runs.partition_point(|r| end(r) < from_ns);
+        let hi = runs.partition_point(|r| start(r) <= to_ns).max(lo);
+        runs.get(lo..hi).unwrap_or(&[])
+    }
+}
+
 /// A loaded execution trace.
 #[derive(Clone)]
 pub struct Trace {
@@ -452,10 +488,12 @@ impl fmt::Debug for Trace {
 }
 
 impl Trace {
+    /// Every goroutine the trace mentions, ordered by goroutine id.
     pub fn goroutines(&self) -> &[TraceGoroutine] {
         &self.goroutines
     }
 
+    /// One goroutine by index.
     pub fn goroutine(&self, g: GoIndex) -> Option<&TraceGoroutine> {
         self.goroutines.get(g.index())
     }
@@ -468,6 +506,7 @@ impl Trace {
             .map(GoIndex::from_index)
     }
 
+    /// All goroutine indices, in id order.
     pub fn goroutine_indices(&self) -> impl ExactSizeIterator<Item = GoIndex> + use<> {
         (0..self.goroutines.len()).map(GoIndex::from_index)
     }
@@ -493,6 +532,7 @@ impl Trace {
         self.spans.get(self.range(g)).unwrap_or(&[])
     }
 
+    /// Number of spans of goroutine `g`.
     pub fn span_len(&self, g: GoIndex) -> usize {
         self.range(g).len()
     }
@@ -632,23 +672,63 @@ impl Trace {
             .map_or(StrId::EMPTY, |&(_, s)| s)
     }
 
-    /// Running spans per P, for P lanes: `(p, goroutine, span index)` sorted by
-    /// P then time. Computed on demand because goroutine lanes already hold
-    /// the same information and most views never ask.
-    pub fn runs_by_p(&self) -> Vec<(u32, GoIndex, u32)> {
-        let mut runs = Vec::new();
-        for g in self.goroutine_indices() {
-            let words = self.words(g);
-            for (i, &w) in words.iter().enumerate() {
-                if detail_kind(packed::kind(w)) == DetailKind::Proc
-                    && let Some(p) = packed::detail(w).checked_sub(1)
-                {
-                    runs.push((p, g, i as u32, packed::time(w)));
+    /// Which goroutine ran on each P, in time order, from the running spans.
+    ///
+    /// Computed on demand (8 bytes per run) because the goroutine lanes
+    /// already hold the same information and most views never ask.
+    pub fn p_lanes(&self) -> PLanes {
+        let mut lane_of: rustc_hash::FxHashMap<u32, usize> = rustc_hash::FxHashMap::default();
+        let mut lanes: Vec<(u32, Vec<(GoIndex, u32)>)> = Vec::new();
+        let mut counts: Vec<usize> = Vec::new();
+        for pass in 0..2 {
+            for g in self.goroutine_indices() {
+                for (i, &w) in self.words(g).iter().enumerate() {
+                    if detail_kind(packed::kind(w)) != DetailKind::Proc {
+                        continue;
+                    }
+                    let Some(p) = packed::detail(w).checked_sub(1) else {
+                        continue;
+                    };
+                    let lane = *lane_of.entry(p).or_insert_with(|| {
+                        lanes.push((p, Vec::new()));
+                        counts.push(0);
+                        lanes.len() - 1
+                    });
+                    if pass == 0 {
+                        if let Some(c) = counts.get_mut(lane) {
+                            *c += 1;
+                        }
+                    } else if let Some((_, runs)) = lanes.get_mut(lane) {
+                        runs.push((g, i as u32));
+                    }
+                }
+            }
+            if pass == 0 {
+                for ((_, runs), &c) in lanes.iter_mut().zip(&counts) {
+                    runs.reserve_exact(c);
                 }
             }
         }
-        runs.sort_unstable_by_key(|&(p, _, _, t)| (p, t));
-        runs.into_iter().map(|(p, g, i, _)| (p, g, i)).collect()
+        // Sort each lane by start time with the keys alongside, one lane at
+        // a time so the extra memory is one lane's worth.
+        use rayon::prelude::*;
+        for (_, runs) in &mut lanes {
+            let mut keyed: Vec<(u64, GoIndex, u32)> = runs
+                .iter()
+                .map(|&(g, i)| (self.run_time(g, i), g, i))
+                .collect();
+            keyed.par_sort_unstable_by_key(|&(t, g, i)| (t, g, i));
+            runs.clear();
+            runs.extend(keyed.into_iter().map(|(_, g, i)| (g, i)));
+        }
+        lanes.sort_unstable_by_key(|&(p, _)| p);
+        PLanes { lanes }
+    }
+
+    fn run_time(&self, g: GoIndex, i: u32) -> u64 {
+        self.words(g)
+            .get(i as usize)
+            .map_or(0, |&w| packed::time(w))
     }
 
     /// Rewrites ids after the trace's table was absorbed into a session's.

@@ -173,7 +173,7 @@ pub(super) fn ticks_to_ns(tick: u64, ns_per_tick: f64) -> i64 {
 pub(super) fn time_shift(len_ns: i64) -> u32 {
     let len = len_ns.max(0) as u64;
     let mut shift = 0;
-    while (len >> shift) > packed::MAX_TIME {
+    while shift < 40 && (len >> shift) > packed::MAX_TIME {
         shift += 1;
     }
     shift
@@ -190,6 +190,8 @@ pub(super) struct Writer<'a> {
     pub clock: Clock,
     /// Transitions that found no slot (never expected; counted, not fatal).
     pub lost: u64,
+    /// Unblockers that are not goroutines of the trace or do not fit a detail.
+    pub unresolved: u64,
 }
 
 impl Sink for Writer<'_> {
@@ -209,11 +211,11 @@ impl Sink for Writer<'_> {
             RawDetail::None => 0,
             RawDetail::Combo(a, b) => self.combos.get(&(a, b)).copied().unwrap_or(0),
             RawDetail::Goroutine(id) => {
-                if id == 0 {
-                    0
-                } else {
-                    self.index.detail(id)
+                let d = if id == 0 { 0 } else { self.index.detail(id) };
+                if d == 0 && id != 0 {
+                    self.unresolved += 1;
                 }
+                d
             }
             RawDetail::Proc(p) => p
                 .and_then(|p| u32::try_from(p).ok())
@@ -365,7 +367,8 @@ pub(super) fn finish(
             let base = starts.first().copied().unwrap_or(0) as usize;
             let mut bad = 0u64;
             for w in starts.windows(2) {
-                let (s, e) = (w[0] as usize, w[1] as usize);
+                let &[s, e] = w else { continue };
+                let (s, e) = (s as usize, e as usize);
                 let Some(slice) = chunk.get_mut(s.saturating_sub(base)..e.saturating_sub(base))
                 else {
                     continue;
@@ -1114,7 +1117,7 @@ pub(super) fn assembly_warnings(
     });
     warnings.add_n("trace-detail-overflow", detail_overflow, || {
         format!(
-            "more than {} distinct (reason, stack) pairs; the rest are shown without them",
+            "more than {} distinct (reason, stack) pairs or goroutines to name in spans; the rest are shown without reason, stack or unblocker",
             packed::MAX_DETAIL
         )
     });

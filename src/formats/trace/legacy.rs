@@ -898,6 +898,7 @@ pub(super) fn parse(
             shift,
         },
         lost: 0,
+        unresolved: 0,
     };
     for (i, (p, batches)) in ps.iter().enumerate() {
         if progress.is_cancelled() {
@@ -906,11 +907,16 @@ pub(super) fn parse(
         progress.set(0.5 + 0.3 * i as f32 / ps.len().max(1) as f32);
         replay(data, *p, batches, init_end, minor, &mut w);
     }
-    let lost = w.lost;
+    let (lost, unresolved) = (w.lost, w.unresolved);
     drop(w);
     drop(index);
     let (spans, span_starts, inconsistent) = assemble::finish(slots, span_starts);
-    assemble::assembly_warnings(&mut warnings, lost, inconsistent, details.overflow);
+    assemble::assembly_warnings(
+        &mut warnings,
+        lost,
+        inconsistent,
+        details.overflow + unresolved,
+    );
 
     let names: Vec<(&'static str, u64)> = type_counts
         .iter()

@@ -1097,7 +1097,7 @@ pub(super) fn parse(
     // Second replay: spans into their slots.
     let total = span_starts.last().copied().unwrap_or(0) as usize;
     let slots = assemble::new_slots(total);
-    let lost: u64 = gens
+    let (lost, unresolved): (u64, u64) = gens
         .par_iter()
         .zip(threads)
         .zip(bases)
@@ -1105,7 +1105,7 @@ pub(super) fn parse(
         .zip(freqs)
         .map(|((((g, threads), bases), combos), npt)| {
             if progress.is_cancelled() {
-                return 0;
+                return (0, 0);
             }
             let mut w = Writer {
                 slots: &slots,
@@ -1118,6 +1118,7 @@ pub(super) fn parse(
                     shift,
                 },
                 lost: 0,
+                unresolved: 0,
             };
             drop(bases);
             replay(
@@ -1129,16 +1130,21 @@ pub(super) fn parse(
                 &mut w,
                 None,
             );
-            w.lost
+            (w.lost, w.unresolved)
         })
-        .sum();
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     if progress.is_cancelled() {
         return Err(FormatError::Cancelled);
     }
     drop(index);
     progress.set(0.8);
     let (spans, span_starts, inconsistent) = assemble::finish(slots, span_starts);
-    assemble::assembly_warnings(&mut warnings, lost, inconsistent, details.overflow);
+    assemble::assembly_warnings(
+        &mut warnings,
+        lost,
+        inconsistent,
+        details.overflow + unresolved,
+    );
 
     let mut names: Vec<(&'static str, u64)> = type_counts
         .iter()
