@@ -18,7 +18,7 @@ pub use snapshot::{
 };
 pub use stack::{Frame, FrameId, LabelSetId, LabelValue, Labels, Remap, StackId, StackTable};
 pub use timeline::{
-    BlockingPoint, CpuSample, Creation, GoIndex, GoState, PLanes, ProcSpan, Span, SpanCause, SpanDetail,
-    StwSpan, TimeSpan, Trace, TraceGoroutine, UserLog, UserRegion, UserTask,
+    BlockingPoint, CpuSample, Creation, GoIndex, GoState, PLanes, ProcSpan, Span, SpanCause,
+    SpanDetail, StwSpan, TimeSpan, Trace, TraceGoroutine, UserLog, UserRegion, UserTask,
 };
 pub use warning::{Warning, Warnings};

@@ -536,8 +536,11 @@ fn scan(data: &[u8], minor: u32, limits: &Limits, progress: &Progress) -> Scan {
     let mut cur: Option<(usize, u64, PState, u64)> = None;
     let mut r = Reader::at(data, 16);
     let mut n = 0u32;
+    // End of the last record read whole; the second pass stops there too.
+    let mut valid_end = r.pos();
     while !r.is_empty() {
         let at = r.pos();
+        valid_end = at;
         n = n.wrapping_add(1);
         if n.is_multiple_of(65_536) {
             progress.set_pos(at, data.len());
@@ -659,7 +662,7 @@ fn scan(data: &[u8], minor: u32, limits: &Limits, progress: &Progress) -> Scan {
             }
         }
     }
-    let end = r.pos();
+    let end = if r.is_empty() { r.pos() } else { valid_end };
     if let Some((slot, p, st, _)) = cur.take() {
         end_batch(&mut s.ps, slot, end);
         states.insert(p, st);
