@@ -867,7 +867,12 @@ fn truncated_traces_say_what_was_dropped() {
 fn corruptions(name: &str) {
     let data = fixture(name);
     let mut rng = Rng(0xbad ^ data.len() as u64);
-    for round in 0..150 {
+    // More rounds for a longer local sweep: LEAKSCOPE_FUZZ_ROUNDS=5000.
+    let rounds = std::env::var("LEAKSCOPE_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(150);
+    for round in 0..rounds {
         let mut bad = data.clone();
         let flips = 1 + rng.below(6);
         for _ in 0..flips {

@@ -1113,7 +1113,7 @@ pub(super) fn assembly_warnings(
         "some goroutine transitions found no slot and were dropped".into()
     });
     warnings.add_n("trace-inconsistent", inconsistent, || {
-        "goroutine transitions that contradict each other after ordering by time (clock skew between threads?)".into()
+        "goroutines whose transitions contradict each other once ordered by time (events lost in a cut or damaged part of the trace, or clocks that disagree between threads)".into()
     });
     warnings.add_n("trace-detail-overflow", detail_overflow, || {
         format!(
