@@ -281,7 +281,11 @@ fn check_leaks(name: &str) {
         assert_eq!(table.function(outer), entry, "{name}");
         for &gi in &g.goroutines {
             let c = t.creation(gi).expect("created in the window");
-            assert!(c.creator.is_some(), "{name}: {entry} creator id");
+            assert!(c.creator.is_some(), "{name}: {entry} creator");
+            assert!(
+                c.creator_id.is_some_and(|id| id > 0),
+                "{name}: {entry} creator id"
+            );
             assert!(!c.creator_stack.is_empty());
             assert_eq!(table.function(table.leaf(c.start_stack).unwrap()), entry);
             assert!(t.end_ns(gi).is_none());
@@ -634,6 +638,7 @@ fn check_synthetic(minor: u32) {
     let g5 = t.find_goroutine(5).unwrap();
     let c = t.creation(g5).unwrap();
     assert_eq!(c.creator, Some(g1));
+    assert_eq!(c.creator_id, Some(1));
     assert_eq!(c.time_ns, 1011);
     assert_eq!(
         table.function(table.leaf(c.creator_stack).unwrap()),

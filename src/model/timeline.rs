@@ -307,6 +307,8 @@ pub struct BlockingPoint {
 pub struct Creation {
     pub time_ns: i64,
     pub creator: Option<GoIndex>,
+    /// Go's id of the creator (`created by ... in goroutine N`).
+    pub creator_id: Option<u64>,
     /// Stack of the creator at the `go` statement.
     pub creator_stack: StackId,
     /// One-frame stack naming the entry function.
@@ -625,6 +627,7 @@ impl Trace {
         Some(Creation {
             time_ns: first.start_ns,
             creator: info.creator(),
+            creator_id: info.creator().and_then(|c| self.goroutine(c)).map(|c| c.id),
             creator_stack: info.creator_stack,
             start_stack: info.start_stack,
         })
