@@ -22,7 +22,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use leakscope::analysis::trace::{
-    CrossIndex, TraceLeakGroup, stack_is_outer_part, summarize, trace_leaks,
+    CrossIndex, TraceLeakGroup, same_call_path, stack_is_outer_part, summarize, trace_leaks,
 };
 use leakscope::formats::trace::{batch_offsets, reference_transitions};
 use leakscope::formats::{FormatError, LoadOptions, Loaded, load_bytes};
@@ -428,6 +428,27 @@ fn cross_index_finds_goroutines_by_start_blocking_and_creator_stack() {
         10,
         "dump-shaped stack"
     );
+    // The same goroutines as a pprof goroutine profile shows them (runtime
+    // frames inside, runtime.goexit outside) and as debug=2 prints them
+    // (no runtime frames at all).
+    let exit = table.intern_frame("runtime.goexit", "runtime/asm_amd64.s", 1700);
+    let mut frames: Vec<_> = table.frames(dump_stack).collect();
+    frames.push(exit);
+    let pprof_stack = table.intern_inner_first(&frames);
+    let outer_only = table.parent(q.blocking_stack);
+    // The debug=2 shape also finds the 30 goroutines blocked there since
+    // before the window: their status stacks include runtime.gopark and
+    // runtime.chansend (the fixture's 40 goroutines in chan send).
+    for (shape, stack, want) in [("pprof", pprof_stack, 10), ("debug=2", outer_only, 40)] {
+        let found = ix.find(t, |s| same_call_path(&table, s, stack, 4));
+        let blocked: Vec<_> = found.iter().filter(|m| m.by_blocking).collect();
+        assert_eq!(blocked.len(), want, "{shape}-shaped stack");
+        assert!(
+            q.goroutines
+                .iter()
+                .all(|g| blocked.iter().any(|m| m.goroutine == *g))
+        );
+    }
 }
 
 #[test]

@@ -358,6 +358,36 @@ pub fn stack_is_outer_part(
     false
 }
 
+/// Whether two stacks are the same call path seen by different tools.
+///
+/// A trace's block stack starts at the blocking primitive
+/// (`runtime.chansend1`); a `debug=2` dump hides runtime frames and starts
+/// one frame further out; a pprof goroutine profile shows `runtime.gopark`
+/// and friends inside and `runtime.goexit` outside. So: drop a
+/// `runtime.goexit` root from both, then the shorter must be the outer part
+/// of the longer, frame for frame, with at most `max_extra_inner` more
+/// frames on the longer one. Use as a [`CrossIndex::find`] predicate.
+pub fn same_call_path(table: &StackTable, a: StackId, b: StackId, max_extra_inner: usize) -> bool {
+    let outer_first = |s: StackId| {
+        let mut v = table.frames_outer_first(s);
+        if v.first()
+            .is_some_and(|&f| table.function(f) == "runtime.goexit")
+        {
+            v.remove(0);
+        }
+        v
+    };
+    let (fa, fb) = (outer_first(a), outer_first(b));
+    let (short, long) = if fa.len() <= fb.len() {
+        (fa, fb)
+    } else {
+        (fb, fa)
+    };
+    !short.is_empty()
+        && long.len() - short.len() <= max_extra_inner
+        && long.get(..short.len()) == Some(&short[..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,6 +403,15 @@ mod tests {
         let outer = t.intern_inner_first(&[recv, main]);
         assert!(stack_is_outer_part(&t, outer, s, 2));
         assert!(!stack_is_outer_part(&t, s, outer, 2));
+        let exit = t.intern_frame("runtime.goexit", "runtime/asm_amd64.s", 1700);
+        let pprof_style = t.intern_inner_first(&[park, recv, main, exit]);
+        let dump_style = t.intern_inner_first(&[main]);
+        assert!(same_call_path(&t, outer, pprof_style, 2));
+        assert!(same_call_path(&t, outer, dump_style, 2));
+        assert!(!same_call_path(&t, outer, pprof_style, 0));
+        let other = t.intern_frame("main.other", "main.go", 9);
+        let elsewhere = t.intern_inner_first(&[recv, other]);
+        assert!(!same_call_path(&t, outer, elsewhere, 4));
         let only = t.intern_inner_first(&[main]);
         assert_eq!(infer_wait_reason(&t, only), None);
         assert_eq!(wait_reason(&t, StrId::EMPTY, only), "unknown");
