@@ -6,6 +6,7 @@
 //! second replay writes spans, again in parallel.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -934,6 +935,11 @@ pub(super) fn parse(
     let first_number = gens.first().map_or(0, |g| g.number);
 
     // Tables and first replay, one generation per task.
+    let done = AtomicUsize::new(0);
+    let tick = |from: f32, to: f32| {
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        progress.set(from + (to - from) * n as f32 / gens.len().max(1) as f32);
+    };
     let scans: Vec<Scan> = gens
         .par_iter()
         .map(|g| {
@@ -965,6 +971,7 @@ pub(super) fn parse(
             s.extras = extras;
             s.type_counts = type_counts;
             s.events = events;
+            tick(0.0, 0.4);
             s
         })
         .collect();
@@ -1095,6 +1102,7 @@ pub(super) fn parse(
     drop(scans);
 
     // Second replay: spans into their slots.
+    done.store(0, Ordering::Relaxed);
     let total = span_starts.last().copied().unwrap_or(0) as usize;
     let slots = assemble::new_slots(total);
     let (lost, unresolved): (u64, u64) = gens
@@ -1130,6 +1138,7 @@ pub(super) fn parse(
                 &mut w,
                 None,
             );
+            tick(0.4, 0.8);
             (w.lost, w.unresolved)
         })
         .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
