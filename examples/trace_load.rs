@@ -3,7 +3,8 @@
 //! trace_load -- FILE`) and for comparing with the reference decoder.
 //!
 //! `--transitions` also prints one `g ID LEN FNV` line per goroutine, the
-//! format of `tests/fixtures/trace_expected.py`, so the two can be diffed.
+//! format of `tests/fixtures/trace_expected.py`, so the two can be diffed;
+//! `--analyses` times the leak groups, the cross-index and the P lanes.
 
 use std::time::Instant;
 

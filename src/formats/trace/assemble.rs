@@ -15,7 +15,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::formats::{FormatError, Limits};
 use crate::model::timeline::{
@@ -63,7 +63,7 @@ pub(super) trait Sink {
 #[derive(Debug, Default)]
 pub(super) struct Counter {
     pub counts: FxHashMap<u64, u32>,
-    pub combos: FxHashMap<(u64, u64), u32>,
+    pub combos: FxHashSet<(u64, u64)>,
 }
 
 impl Sink for Counter {
@@ -74,8 +74,7 @@ impl Sink for Counter {
         if let RawDetail::Combo(a, b) = detail
             && (a, b) != (0, 0)
         {
-            let n = self.combos.len() as u32;
-            self.combos.entry((a, b)).or_insert(n);
+            self.combos.insert((a, b));
         }
     }
 }

@@ -848,7 +848,7 @@ pub(super) fn parse(
     let extras = std::mem::take(&mut s.extras);
     let end_tick = extras.max_tick.unwrap_or(0);
     let counts = std::mem::take(&mut s.counter.counts);
-    let combo_keys: Vec<(u64, u64)> = s.counter.combos.keys().copied().collect();
+    let combo_keys: Vec<(u64, u64)> = s.counter.combos.iter().copied().collect();
     let mut r = LegacyResolver {
         data,
         scan: &s,

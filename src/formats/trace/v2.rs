@@ -1064,7 +1064,7 @@ pub(super) fn parse(
         parts.add(extras, &index, &mut r, end_tick, |_| true);
         let mut combos: FxHashMap<(u64, u64), u32> =
             FxHashMap::with_capacity_and_hasher(s.counter.combos.len(), Default::default());
-        for &key in s.counter.combos.keys() {
+        for &key in &s.counter.combos {
             let d = SpanDetail {
                 reason: r.string(key.0),
                 stack: r.stack(key.1),
