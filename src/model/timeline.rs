@@ -319,8 +319,8 @@ pub struct Creation {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct TraceGoroutine {
     pub id: u64,
-    /// Creator index + 1, 0 for none or unknown.
-    pub(crate) creator: u32,
+    /// The goroutine that created this one inside the window.
+    pub creator: Option<GoIndex>,
     /// Stack of the creator at the `go` statement; empty if not created in
     /// the window (the legacy format gives the `trace.Start` caller for
     /// goroutines that existed before, which is not where they came from).
@@ -329,10 +329,23 @@ pub struct TraceGoroutine {
     pub start_stack: StackId,
 }
 
-impl TraceGoroutine {
-    /// The goroutine that created this one inside the window.
-    pub fn creator(&self) -> Option<GoIndex> {
-        self.creator.checked_sub(1).map(GoIndex)
+/// What the trace stores per goroutine besides its id: ids are a column of
+/// their own so they can be binary-searched and nothing pads them.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct GoInfo {
+    /// Creator index + 1, 0 for none or unknown.
+    pub creator: u32,
+    pub creator_stack: StackId,
+    pub start_stack: StackId,
+}
+
+impl Default for GoInfo {
+    fn default() -> Self {
+        GoInfo {
+            creator: 0,
+            creator_stack: StackId::EMPTY,
+            start_stack: StackId::EMPTY,
+        }
     }
 }
 
@@ -456,7 +469,9 @@ pub struct Trace {
     pub events: u64,
     /// Events and records by type name, as Go's tools name them.
     pub event_counts: Vec<(&'static str, u64)>,
-    pub(crate) goroutines: Vec<TraceGoroutine>,
+    /// Goroutine ids, sorted: position = [`GoIndex`].
+    pub(crate) goroutine_ids: Vec<u64>,
+    pub(crate) goroutine_info: Vec<GoInfo>,
     /// Spans of goroutine `i` are `spans[span_starts[i]..span_starts[i + 1]]`.
     pub(crate) span_starts: Vec<u32>,
     pub(crate) spans: Vec<u64>,
@@ -482,7 +497,7 @@ impl fmt::Debug for Trace {
             .field("go_version", &self.go_version)
             .field("window", &self.window)
             .field("events", &self.events)
-            .field("goroutines", &self.goroutines.len())
+            .field("goroutines", &self.goroutine_ids.len())
             .field("spans", &self.spans.len())
             .field("warnings", &self.warnings)
             .finish_non_exhaustive()
@@ -491,26 +506,55 @@ impl fmt::Debug for Trace {
 
 impl Trace {
     /// Every goroutine the trace mentions, ordered by goroutine id.
-    pub fn goroutines(&self) -> &[TraceGoroutine] {
-        &self.goroutines
+    pub fn goroutines(&self) -> impl ExactSizeIterator<Item = TraceGoroutine> + '_ {
+        self.goroutine_ids.iter().enumerate().map(|(i, &id)| {
+            let info = self.goroutine_info.get(i).copied().unwrap_or_default();
+            TraceGoroutine {
+                id,
+                creator: info.creator.checked_sub(1).map(GoIndex),
+                creator_stack: info.creator_stack,
+                start_stack: info.start_stack,
+            }
+        })
+    }
+
+    /// Number of goroutines.
+    pub fn goroutine_count(&self) -> usize {
+        self.goroutine_ids.len()
+    }
+
+    /// Goroutine ids by [`GoIndex`], sorted.
+    pub fn goroutine_ids(&self) -> &[u64] {
+        &self.goroutine_ids
     }
 
     /// One goroutine by index.
-    pub fn goroutine(&self, g: GoIndex) -> Option<&TraceGoroutine> {
-        self.goroutines.get(g.index())
+    pub fn goroutine(&self, g: GoIndex) -> Option<TraceGoroutine> {
+        let id = *self.goroutine_ids.get(g.index())?;
+        let info = self
+            .goroutine_info
+            .get(g.index())
+            .copied()
+            .unwrap_or_default();
+        Some(TraceGoroutine {
+            id,
+            creator: info.creator.checked_sub(1).map(GoIndex),
+            creator_stack: info.creator_stack,
+            start_stack: info.start_stack,
+        })
     }
 
     /// The goroutine with Go's id `id`.
     pub fn find_goroutine(&self, id: u64) -> Option<GoIndex> {
-        self.goroutines
-            .binary_search_by_key(&id, |g| g.id)
+        self.goroutine_ids
+            .binary_search(&id)
             .ok()
             .map(GoIndex::from_index)
     }
 
     /// All goroutine indices, in id order.
     pub fn goroutine_indices(&self) -> impl ExactSizeIterator<Item = GoIndex> + use<> {
-        (0..self.goroutines.len()).map(GoIndex::from_index)
+        (0..self.goroutine_ids.len()).map(GoIndex::from_index)
     }
 
     /// Total number of stored spans (all goroutines).
@@ -626,8 +670,10 @@ impl Trace {
         let info = self.goroutine(g)?;
         Some(Creation {
             time_ns: first.start_ns,
-            creator: info.creator(),
-            creator_id: info.creator().and_then(|c| self.goroutine(c)).map(|c| c.id),
+            creator: info.creator,
+            creator_id: info
+                .creator
+                .and_then(|c| self.goroutine_ids.get(c.index()).copied()),
             creator_stack: info.creator_stack,
             start_stack: info.start_stack,
         })
@@ -740,7 +786,7 @@ impl Trace {
             d.reason = map.str(d.reason);
             d.stack = map.stack(d.stack);
         }
-        for g in &mut self.goroutines {
+        for g in &mut self.goroutine_info {
             g.creator_stack = map.stack(g.creator_stack);
             g.start_stack = map.stack(g.start_stack);
         }

@@ -19,7 +19,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::formats::{FormatError, Limits};
 use crate::model::timeline::{
-    GoIndex, GoState, ProcSpan, SpanDetail, StwSpan, TimeSpan, TraceGoroutine, UserLog, UserRegion,
+    GoIndex, GoInfo, GoState, ProcSpan, SpanDetail, StwSpan, TimeSpan, UserLog, UserRegion,
     UserTask, initial_kind, packed, status_kind,
 };
 use crate::model::{CpuSample, StackId, StrId, Warnings};
@@ -408,9 +408,9 @@ pub(super) fn finish(
         *s = out as u32;
     }
     spans.truncate(out);
-    if spans.capacity() - spans.len() > spans.len() / 8 {
-        spans.shrink_to_fit();
-    }
+    // Large buffers are their own mappings, so this gives the tail back
+    // without copying.
+    spans.shrink_to_fit();
     (spans, span_starts, inconsistent)
 }
 
@@ -666,7 +666,7 @@ pub(super) trait Resolve {
 /// The non-span parts of a trace, built segment by segment.
 #[derive(Debug, Default)]
 pub(super) struct Parts {
-    pub goroutines: Vec<TraceGoroutine>,
+    pub goroutines: Vec<GoInfo>,
     pub labels: Vec<(GoIndex, StrId)>,
     pub procs: Vec<(ProcSpan, bool, bool)>,
     pub steals: Vec<(u64, i64)>,
@@ -713,15 +713,7 @@ const NONE_ID: u64 = u64::MAX;
 impl Parts {
     pub fn new(ids: &[u64]) -> Parts {
         Parts {
-            goroutines: ids
-                .iter()
-                .map(|&id| TraceGoroutine {
-                    id,
-                    creator: 0,
-                    creator_stack: StackId::EMPTY,
-                    start_stack: StackId::EMPTY,
-                })
-                .collect(),
+            goroutines: vec![GoInfo::default(); ids.len()],
             ..Parts::default()
         }
     }
@@ -851,7 +843,7 @@ impl Parts {
 
 /// The finished non-span collections.
 pub(super) struct Built {
-    pub goroutines: Vec<TraceGoroutine>,
+    pub goroutines: Vec<GoInfo>,
     pub labels: Vec<(GoIndex, StrId)>,
     pub procs: Vec<ProcSpan>,
     pub gc: Vec<TimeSpan>,

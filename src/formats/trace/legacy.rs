@@ -882,7 +882,6 @@ pub(super) fn parse(
 
     let span_starts = assemble::span_starts(&ids, &index, &[&counts], limits)?;
     drop(counts);
-    drop(ids);
     let total = span_starts.last().copied().unwrap_or(0) as usize;
     let ps = std::mem::take(&mut s.ps);
     let events = s.events;
@@ -892,8 +891,9 @@ pub(super) fn parse(
     let mut w = Writer {
         slots: &slots,
         index: &index,
-        // One segment: each goroutine's slots start where its range does.
-        cursor: span_starts.clone(),
+        // One segment: each goroutine's slots start where its range does,
+        // and once written the cursors are where the next ranges start.
+        cursor: span_starts,
         combos,
         clock: Clock {
             ns_per_tick,
@@ -911,7 +911,11 @@ pub(super) fn parse(
         replay(data, *p, batches, init_end, minor, &mut w);
     }
     let (lost, unresolved) = (w.lost, w.unresolved);
-    drop(w);
+    let mut span_starts = w.cursor;
+    span_starts.rotate_right(1);
+    if let Some(first) = span_starts.first_mut() {
+        *first = 0;
+    }
     drop(index);
     let (spans, span_starts, inconsistent) = assemble::finish(slots, span_starts);
     assemble::assembly_warnings(
@@ -934,7 +938,8 @@ pub(super) fn parse(
         window: TimeSpan { start_ns, end_ns },
         events,
         event_counts: assemble::named_counts(&names),
-        goroutines: built.goroutines,
+        goroutine_ids: ids,
+        goroutine_info: built.goroutines,
         span_starts,
         spans,
         time_shift: shift,

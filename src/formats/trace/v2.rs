@@ -1082,7 +1082,6 @@ pub(super) fn parse(
     let counts: Vec<&FxHashMap<u64, u32>> = scans.iter().map(|s| &s.counter.counts).collect();
     let span_starts = assemble::span_starts(&ids, &index, &counts, limits)?;
     let goroutines = ids.len();
-    drop(ids);
     let bases = assemble::segment_bases(&span_starts, &index, &counts);
     drop(counts);
     let mut events = 0;
@@ -1170,7 +1169,8 @@ pub(super) fn parse(
         window: TimeSpan { start_ns, end_ns },
         events,
         event_counts: assemble::named_counts(&names),
-        goroutines: built.goroutines,
+        goroutine_ids: ids,
+        goroutine_info: built.goroutines,
         span_starts,
         spans,
         time_shift: shift,
