@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use leakscope::formats::pprof::proto;
 use leakscope::formats::{FormatError, LoadOptions, Loaded, load_bytes};
 use leakscope::model::{
-    Goroutine, Input, LabelSetId, LabelValue, ProfileType, Snapshot, StackId, StackTable, StateKind,
+    Goroutine, LabelSetId, LabelValue, ProfileType, Snapshot, StackId, StackTable, StateKind,
 };
 use leakscope::progress::Progress;
 use prost::Message as _;
@@ -63,9 +63,7 @@ fn load(name: &str) -> Loaded {
 }
 
 fn snapshot(loaded: &Loaded) -> &Snapshot {
-    match &loaded.input {
-        Input::Snapshot(s) => s,
-    }
+    loaded.input.as_snapshot().expect("a snapshot")
 }
 
 fn functions(table: &StackTable, stack: StackId) -> Vec<&str> {

@@ -8,6 +8,7 @@ pub mod growth;
 pub mod lanes;
 pub mod summary;
 pub mod top;
+pub mod trace;
 pub mod wait;
 
 use serde::Serialize;

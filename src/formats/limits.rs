@@ -18,6 +18,9 @@ pub struct Limits {
     pub max_line_bytes: usize,
     /// Goroutines (or records) per input.
     pub max_goroutines: u64,
+    /// Goroutine state spans kept from one execution trace, 8 bytes each
+    /// (a busy 35 MB trace has about six million).
+    pub max_trace_spans: u64,
 }
 
 impl Default for Limits {
@@ -28,6 +31,7 @@ impl Default for Limits {
             max_stack_depth: 4096,
             max_line_bytes: 1 << 20,
             max_goroutines: 20_000_000,
+            max_trace_spans: 500_000_000,
         }
     }
 }

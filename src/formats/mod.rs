@@ -15,6 +15,7 @@ pub mod limits;
 pub mod pprof;
 pub mod session_dir;
 pub(crate) mod text;
+pub mod trace;
 
 use std::fs::File;
 use std::io::Read as _;
@@ -148,20 +149,12 @@ pub fn load_bytes(
         Format::GoroutineDebug1 => debug1::parse(&inflated, source, limits, progress)?,
         Format::Folded => folded::parse(&inflated, source, limits, progress)?,
         Format::Pprof => pprof::parse(&inflated, source, limits, progress)?,
-        Format::Trace => {
-            return Err(FormatError::UnsupportedVersion {
-                format: format.name(),
-                version: "not yet readable".into(),
-            });
-        }
+        Format::Trace => trace::parse(&inflated, source, limits, progress)?,
     };
     if !warnings.is_empty() {
-        match &mut loaded.input {
-            Input::Snapshot(s) => {
-                warnings.extend(std::mem::take(&mut s.warnings));
-                s.warnings = warnings;
-            }
-        }
+        let w = loaded.input.warnings_mut();
+        warnings.extend(std::mem::take(w));
+        *w = warnings;
     }
     Ok(loaded)
 }

@@ -7,6 +7,7 @@ pub mod session;
 pub mod snapshot;
 pub mod stack;
 pub mod time;
+pub mod timeline;
 pub mod warning;
 
 pub use goroutine::{Ancestor, Goroutine, StateKind};
@@ -17,4 +18,8 @@ pub use snapshot::{
     ValueType,
 };
 pub use stack::{Frame, FrameId, LabelSetId, LabelValue, Labels, Remap, StackId, StackTable};
+pub use timeline::{
+    BlockingPoint, CpuSample, Creation, GoIndex, GoState, PLanes, ProcSpan, Span, SpanCause,
+    SpanDetail, StwSpan, TimeSpan, Trace, TraceGoroutine, UserLog, UserRegion, UserTask,
+};
 pub use warning::{Warning, Warnings};

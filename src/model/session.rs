@@ -2,30 +2,53 @@
 
 use super::snapshot::{Format, Snapshot, Source};
 use super::stack::StackTable;
+use super::timeline::Trace;
 use super::warning::Warnings;
 
 /// One loaded file.
+// A trace is boxed and snapshots are not: sessions hold many snapshots and
+// few traces, so the enum stays snapshot-sized on purpose.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Input {
     Snapshot(Snapshot),
+    /// Boxed: a trace is large and rare beside many snapshots.
+    Trace(Box<Trace>),
 }
 
 impl Input {
     pub fn source(&self) -> &Source {
         match self {
             Input::Snapshot(s) => &s.source,
+            Input::Trace(t) => &t.source,
         }
     }
 
     pub fn warnings(&self) -> &Warnings {
         match self {
             Input::Snapshot(s) => &s.warnings,
+            Input::Trace(t) => &t.warnings,
+        }
+    }
+
+    pub fn warnings_mut(&mut self) -> &mut Warnings {
+        match self {
+            Input::Snapshot(s) => &mut s.warnings,
+            Input::Trace(t) => &mut t.warnings,
         }
     }
 
     pub fn as_snapshot(&self) -> Option<&Snapshot> {
         match self {
             Input::Snapshot(s) => Some(s),
+            Input::Trace(_) => None,
+        }
+    }
+
+    pub fn as_trace(&self) -> Option<&Trace> {
+        match self {
+            Input::Trace(t) => Some(t),
+            Input::Snapshot(_) => None,
         }
     }
 
@@ -50,6 +73,10 @@ impl Session {
                 s.remap(&map);
                 Input::Snapshot(s)
             }
+            Input::Trace(mut t) => {
+                t.remap(&map);
+                Input::Trace(t)
+            }
         };
         self.inputs.push(input);
     }
@@ -71,5 +98,9 @@ impl Session {
 
     pub fn snapshots(&self) -> impl Iterator<Item = &Snapshot> {
         self.inputs.iter().filter_map(Input::as_snapshot)
+    }
+
+    pub fn traces(&self) -> impl Iterator<Item = &Trace> {
+        self.inputs.iter().filter_map(Input::as_trace)
     }
 }

@@ -1,0 +1,1192 @@
+//! The Go 1.22+ wire format: generations of per-thread batches.
+//!
+//! Framing is one cheap walk over the batch headers. Each generation is
+//! then scanned on its own (tables, then the first replay) in parallel;
+//! strings and stacks are interned sequentially into the one table; the
+//! second replay writes spans, again in parallel.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::assemble::{
+    self, Clock, Counter, Details, Extras, FORMAT, GcOp, IdIndex, Parts, RawAnnot, RawCpu,
+    RawCreation, RawDetail, RawProc, Resolve, Sink, Writer,
+};
+use super::{Reader, text};
+use crate::formats::{FormatError, Limits, Loaded};
+use crate::model::timeline::{GoState, SpanDetail, TimeSpan, Trace, packed, state_from_status};
+use crate::model::{
+    FrameId, Input, Source, StackId, StackTable, StrId, Warnings,
+    timeline::{initial_kind, status_kind},
+};
+use crate::progress::Progress;
+
+const NONE: u64 = u64::MAX;
+const MAX_BATCH: u64 = 64 << 10;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum BatchKind {
+    Events,
+    Strings,
+    Stacks,
+    Cpu,
+    Frequency,
+    Sync,
+    Experimental,
+}
+
+#[derive(Clone, Debug)]
+struct Batch {
+    m: u64,
+    time: u64,
+    offset: usize,
+    payload: Range<usize>,
+    kind: BatchKind,
+}
+
+#[derive(Debug)]
+struct Generation {
+    number: u64,
+    batches: Vec<Batch>,
+}
+
+/// Splits the file into generations of complete batches; stops at the first
+/// damaged batch and says so.
+fn frame(data: &[u8], warnings: &mut Warnings) -> Vec<Generation> {
+    let mut gens: Vec<Generation> = Vec::new();
+    let mut r = Reader::at(data, 16);
+    while !r.is_empty() {
+        let offset = r.pos();
+        let left = data.len() - offset;
+        let corrupt = |warnings: &mut Warnings, what: String| {
+            warnings.add("trace-corrupt", || {
+                format!("{what} at byte {offset}; ignored the last {left} bytes")
+            });
+        };
+        let Some(kind) = r.byte() else { break };
+        if kind != 1 && kind != 49 {
+            corrupt(
+                warnings,
+                format!("expected a batch header, found byte {kind}"),
+            );
+            break;
+        }
+        if kind == 49 && r.byte().is_none() {
+            truncated(warnings, offset, left);
+            break;
+        }
+        let header = (|| Some((r.uvarint()?, r.uvarint()?, r.uvarint()?, r.uvarint()?)))();
+        let Some((gen_no, m, time, size)) = header else {
+            if r.remaining() < 40 {
+                truncated(warnings, offset, left);
+            } else {
+                corrupt(warnings, "unreadable batch header".into());
+            }
+            break;
+        };
+        if size > MAX_BATCH {
+            corrupt(
+                warnings,
+                format!("a batch of {size} bytes (at most {MAX_BATCH})"),
+            );
+            break;
+        }
+        let start = r.pos();
+        if r.bytes(size as usize).is_none() {
+            truncated(warnings, offset, left);
+            break;
+        }
+        let payload = start..r.pos();
+        let last = gens.last().map(|g| g.number);
+        match last {
+            _ if gen_no == 0 => {
+                corrupt(warnings, "a batch of generation 0".into());
+                break;
+            }
+            Some(n) if n == gen_no => {}
+            Some(n) if n.checked_add(1) == Some(gen_no) => gens.push(Generation {
+                number: gen_no,
+                batches: Vec::new(),
+            }),
+            None => gens.push(Generation {
+                number: gen_no,
+                batches: Vec::new(),
+            }),
+            Some(n) => {
+                corrupt(
+                    warnings,
+                    format!("a batch of generation {gen_no} after generation {n}"),
+                );
+                break;
+            }
+        }
+        let kind = if kind == 49 {
+            BatchKind::Experimental
+        } else {
+            match data.get(payload.start) {
+                Some(4) => BatchKind::Strings,
+                Some(2) => BatchKind::Stacks,
+                Some(6) => BatchKind::Cpu,
+                Some(8) => BatchKind::Frequency,
+                Some(50) => BatchKind::Sync,
+                _ => BatchKind::Events,
+            }
+        };
+        if let Some(g) = gens.last_mut() {
+            g.batches.push(Batch {
+                m,
+                time,
+                offset,
+                payload,
+                kind,
+            });
+        }
+    }
+    gens
+}
+
+pub(super) fn batch_offsets(data: &[u8]) -> Vec<usize> {
+    frame(data, &mut Warnings::default())
+        .iter()
+        .flat_map(|g| g.batches.iter().map(|b| b.offset))
+        .collect()
+}
+
+fn truncated(warnings: &mut Warnings, offset: usize, left: usize) {
+    warnings.add("trace-truncated", || {
+        format!("the trace is cut off inside the batch at byte {offset}; ignored its {left} bytes")
+    });
+}
+
+/// Argument count (dt included) of a timed event type, if the version has it.
+fn args_len(typ: u8, minor: u32) -> Option<usize> {
+    let n = match typ {
+        9 | 10 | 13 | 16 | 19 | 20 | 22 | 26 | 29 | 33 => 3,
+        11 | 17 | 18 | 23 | 24 | 27 | 36 => 1,
+        12 | 14 | 21 | 25 => 4,
+        15 | 28 | 30 | 31 | 32 | 34 | 35 | 37 | 38 | 39 => 2,
+        40 | 44 => 5,
+        41 => 3,
+        42 | 43 => 4,
+        45 | 46 if minor >= 23 => 3,
+        47 if minor >= 23 => 4,
+        48 if minor >= 23 => 5,
+        128 | 129 if minor >= 23 => 4,
+        130 | 133 | 136 if minor >= 23 => 2,
+        131 | 132 | 134 | 135 if minor >= 23 => 3,
+        _ => return None,
+    };
+    Some(n)
+}
+
+fn event_name(typ: u8) -> &'static str {
+    const NAMES: [&str; 49] = [
+        "None",
+        "EventBatch",
+        "Stacks",
+        "Stack",
+        "Strings",
+        "String",
+        "CPUSamples",
+        "CPUSample",
+        "Frequency",
+        "ProcsChange",
+        "ProcStart",
+        "ProcStop",
+        "ProcSteal",
+        "ProcStatus",
+        "GoCreate",
+        "GoCreateSyscall",
+        "GoStart",
+        "GoDestroy",
+        "GoDestroySyscall",
+        "GoStop",
+        "GoBlock",
+        "GoUnblock",
+        "GoSyscallBegin",
+        "GoSyscallEnd",
+        "GoSyscallEndBlocked",
+        "GoStatus",
+        "STWBegin",
+        "STWEnd",
+        "GCActive",
+        "GCBegin",
+        "GCEnd",
+        "GCSweepActive",
+        "GCSweepBegin",
+        "GCSweepEnd",
+        "GCMarkAssistActive",
+        "GCMarkAssistBegin",
+        "GCMarkAssistEnd",
+        "HeapAlloc",
+        "HeapGoal",
+        "GoLabel",
+        "UserTaskBegin",
+        "UserTaskEnd",
+        "UserRegionBegin",
+        "UserRegionEnd",
+        "UserLog",
+        "GoSwitch",
+        "GoSwitchDestroy",
+        "GoCreateBlocked",
+        "GoStatusStack",
+    ];
+    const EXPERIMENTAL: [&str; 9] = [
+        "Span",
+        "SpanAlloc",
+        "SpanFree",
+        "HeapObject",
+        "HeapObjectAlloc",
+        "HeapObjectFree",
+        "GoroutineStack",
+        "GoroutineStackAlloc",
+        "GoroutineStackFree",
+    ];
+    if typ >= 128 {
+        return EXPERIMENTAL
+            .get(usize::from(typ - 128))
+            .copied()
+            .unwrap_or("Unknown");
+    }
+    NAMES.get(usize::from(typ)).copied().unwrap_or("Unknown")
+}
+
+/// One generation after its tables were read and its first replay ran.
+struct Scan<'a> {
+    number: u64,
+    freq: Option<u64>,
+    strings: FxHashMap<u64, &'a [u8]>,
+    stacks: FxHashMap<u64, Range<usize>>,
+    /// (function string, file string, line) of every stack frame.
+    frames: Vec<(u64, u64, u64)>,
+    /// Event batches per thread, threads in order of first appearance.
+    threads: Vec<(u64, Vec<usize>)>,
+    counter: Counter,
+    extras: Extras,
+    /// Per event type, and the structural records under their own names.
+    type_counts: Vec<u64>,
+    record_counts: Vec<(&'static str, u64)>,
+    events: u64,
+    warnings: Warnings,
+    has_strings: bool,
+    has_stacks: bool,
+}
+
+/// Pass-one-only state of a replay.
+struct Collect<'x> {
+    extras: &'x mut Extras,
+    type_counts: &'x mut [u64],
+    events: &'x mut u64,
+    warnings: &'x mut Warnings,
+}
+
+fn scan_tables<'a>(data: &'a [u8], g: &Generation, limits: &Limits) -> Scan<'a> {
+    let mut s = Scan {
+        number: g.number,
+        freq: None,
+        strings: FxHashMap::default(),
+        stacks: FxHashMap::default(),
+        frames: Vec::new(),
+        threads: Vec::new(),
+        counter: Counter::default(),
+        extras: Extras::default(),
+        type_counts: vec![0; 256],
+        record_counts: Vec::new(),
+        events: 0,
+        warnings: Warnings::default(),
+        has_strings: false,
+        has_stacks: false,
+    };
+    let mut thread_pos: FxHashMap<u64, usize> = FxHashMap::default();
+    let (mut n_strings, mut n_stacks, mut n_cpu) = (0u64, 0u64, 0u64);
+    let mut kinds = [0u64; 7];
+    for (i, b) in g.batches.iter().enumerate() {
+        let payload = data.get(b.payload.clone()).unwrap_or(&[]);
+        let mut r = Reader::new(payload);
+        let bad = |s: &mut Scan, what: &str| {
+            let offset = b.offset;
+            let number = g.number;
+            s.warnings.add("trace-corrupt-batch", || {
+                format!("{what} in the batch at byte {offset} (generation {number}); ignored the rest of that batch")
+            });
+        };
+        match b.kind {
+            BatchKind::Events => {
+                kinds[0] += 1;
+                let idx = *thread_pos.entry(b.m).or_insert_with(|| {
+                    s.threads.push((b.m, Vec::new()));
+                    s.threads.len() - 1
+                });
+                if let Some((_, list)) = s.threads.get_mut(idx) {
+                    list.push(i);
+                }
+            }
+            BatchKind::Experimental => kinds[6] += 1,
+            BatchKind::Strings => {
+                kinds[1] += 1;
+                r.byte();
+                while !r.is_empty() {
+                    let entry = (|| {
+                        if r.byte()? != 5 {
+                            return None;
+                        }
+                        let id = r.uvarint()?;
+                        let len = usize::try_from(r.uvarint()?).ok()?;
+                        Some((id, r.bytes(len)?))
+                    })();
+                    match entry {
+                        Some((id, bytes)) if id != 0 => {
+                            if s.strings.insert(id, bytes).is_some() {
+                                s.warnings.add("trace-duplicate-id", || {
+                                    format!(
+                                        "string id {id} defined twice in generation {}",
+                                        g.number
+                                    )
+                                });
+                            } else {
+                                n_strings += 1;
+                            }
+                        }
+                        _ => {
+                            bad(&mut s, "an unreadable string");
+                            break;
+                        }
+                    }
+                }
+            }
+            BatchKind::Stacks => {
+                kinds[2] += 1;
+                r.byte();
+                while !r.is_empty() {
+                    let start = s.frames.len();
+                    let entry = (|| {
+                        if r.byte()? != 3 {
+                            return None;
+                        }
+                        let id = r.uvarint()?;
+                        let n = r.uvarint()?;
+                        // Four varints of at least a byte each per frame.
+                        if n > (r.remaining() / 4) as u64 {
+                            return None;
+                        }
+                        for _ in 0..n {
+                            let _pc = r.uvarint()?;
+                            let f = (r.uvarint()?, r.uvarint()?, r.uvarint()?);
+                            s.frames.push(f);
+                        }
+                        Some(id)
+                    })();
+                    match entry {
+                        Some(id) if id != 0 => {
+                            let mut end = s.frames.len();
+                            if end - start > limits.max_stack_depth {
+                                end = start + limits.max_stack_depth;
+                                s.frames.truncate(end);
+                                s.warnings.add("trace-deep-stack", || {
+                                    format!(
+                                        "stacks deeper than {} frames were cut",
+                                        limits.max_stack_depth
+                                    )
+                                });
+                            }
+                            if s.stacks.insert(id, start..end).is_some() {
+                                s.warnings.add("trace-duplicate-id", || {
+                                    format!(
+                                        "stack id {id} defined twice in generation {}",
+                                        g.number
+                                    )
+                                });
+                            } else {
+                                n_stacks += 1;
+                            }
+                        }
+                        _ => {
+                            s.frames.truncate(start);
+                            bad(&mut s, "an unreadable stack");
+                            break;
+                        }
+                    }
+                }
+            }
+            BatchKind::Cpu => {
+                kinds[3] += 1;
+                r.byte();
+                while !r.is_empty() {
+                    let entry = (|| {
+                        if r.byte()? != 7 {
+                            return None;
+                        }
+                        Some(RawCpu {
+                            tick: r.uvarint()?,
+                            m: r.uvarint()?,
+                            p: r.uvarint()?,
+                            g: r.uvarint()?,
+                            stack: r.uvarint()?,
+                        })
+                    })();
+                    match entry {
+                        Some(c) => {
+                            n_cpu += 1;
+                            s.extras.cpu.push(c);
+                        }
+                        None => {
+                            bad(&mut s, "an unreadable CPU sample");
+                            break;
+                        }
+                    }
+                }
+            }
+            BatchKind::Frequency => {
+                kinds[4] += 1;
+                r.byte();
+                match r.uvarint() {
+                    Some(f) if f > 0 => set_freq(&mut s, f),
+                    _ => bad(&mut s, "an unreadable frequency"),
+                }
+            }
+            BatchKind::Sync => {
+                kinds[5] += 1;
+                r.byte();
+                while let Some(t) = r.byte() {
+                    match t {
+                        8 => match r.uvarint() {
+                            Some(f) if f > 0 => set_freq(&mut s, f),
+                            _ => {
+                                bad(&mut s, "an unreadable frequency");
+                                break;
+                            }
+                        },
+                        51 => {
+                            if (0..4).any(|_| r.uvarint().is_none()) {
+                                bad(&mut s, "an unreadable clock snapshot");
+                                break;
+                            }
+                        }
+                        _ => {
+                            bad(&mut s, "an unknown record in a sync batch");
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    s.has_strings = kinds[1] > 0;
+    s.has_stacks = kinds[2] > 0;
+    s.record_counts = vec![
+        ("EventBatch", g.batches.len() as u64),
+        ("Strings", kinds[1]),
+        ("Stacks", kinds[2]),
+        ("CPUSamples", kinds[3]),
+        ("Frequency", kinds[4] + kinds[5]),
+        ("Sync", kinds[5]),
+        ("String", n_strings),
+        ("Stack", n_stacks),
+        ("CPUSample", n_cpu),
+    ];
+    s
+}
+
+fn set_freq(s: &mut Scan, f: u64) {
+    if s.freq.is_some() {
+        s.warnings.add("trace-duplicate-frequency", || {
+            format!(
+                "generation {} has two clock frequencies; kept the first",
+                s.number
+            )
+        });
+    } else {
+        s.freq = Some(f);
+    }
+}
+
+/// Replays one generation's events thread by thread (the simple-viewer
+/// recipe), handing goroutine transitions to `sink`.
+fn replay<S: Sink>(
+    data: &[u8],
+    g: &Generation,
+    threads: &[(u64, Vec<usize>)],
+    first_gen: bool,
+    minor: u32,
+    sink: &mut S,
+    mut collect: Option<Collect<'_>>,
+) {
+    // Current goroutine of threads not being replayed right now (a status
+    // event can set another thread's).
+    let mut parked: FxHashMap<u64, u64> = FxHashMap::default();
+    for (m, batch_ids) in threads {
+        let m = *m;
+        let mut cur_g: Option<u64> = parked.remove(&m);
+        let mut cur_p: Option<u64> = None;
+        let mut open_p: Option<(u64, u64, bool)> = None; // (p, start tick, from status)
+        for &bi in batch_ids {
+            let Some(b) = g.batches.get(bi) else { continue };
+            let mut r = Reader::new(data.get(b.payload.clone()).unwrap_or(&[]));
+            let mut ts = b.time;
+            'events: while !r.is_empty() {
+                let at = b.payload.start + r.pos();
+                let Some(typ) = r.byte() else { break };
+                let Some(n) = args_len(typ, minor) else {
+                    if let Some(c) = collect.as_mut() {
+                        c.warnings.add("trace-unknown-event", || {
+                            format!("unknown event type {typ} at byte {at}; ignored the rest of its batch")
+                        });
+                    }
+                    break;
+                };
+                let mut a = [0u64; 5];
+                for slot in a.iter_mut().take(n) {
+                    match r.uvarint() {
+                        Some(v) => *slot = v,
+                        None => {
+                            if let Some(c) = collect.as_mut() {
+                                c.warnings.add("trace-corrupt-batch", || {
+                                    format!("an unreadable event at byte {at}; ignored the rest of its batch")
+                                });
+                            }
+                            break 'events;
+                        }
+                    }
+                }
+                ts = ts.wrapping_add(a[0]);
+                let t = ts;
+                if let Some(c) = collect.as_mut() {
+                    if let Some(x) = c.type_counts.get_mut(usize::from(typ)) {
+                        *x += 1;
+                    }
+                    *c.events += 1;
+                    c.extras.saw_tick(t);
+                }
+                let ex = collect.as_mut().map(|c| &mut *c.extras);
+                match typ {
+                    // ProcStart
+                    10 => {
+                        if let Some(ex) = ex {
+                            close_proc(ex, &mut open_p, m, t);
+                            open_p = Some((a[1], t, false));
+                        }
+                        cur_p = Some(a[1]);
+                    }
+                    // ProcStop
+                    11 => {
+                        if let Some(ex) = ex {
+                            close_proc(ex, &mut open_p, m, t);
+                        }
+                        cur_p = None;
+                    }
+                    // ProcSteal
+                    12 => {
+                        if let Some(ex) = ex {
+                            ex.steals.push((a[1], t));
+                            if a[3] == m {
+                                close_proc(ex, &mut open_p, m, t);
+                            }
+                        }
+                        if a[3] == m {
+                            cur_p = None;
+                        }
+                    }
+                    // ProcStatus
+                    13 if a[2] == 1 || a[2] == 3 => {
+                        if let Some(ex) = ex
+                            && m != NONE
+                            && open_p.map(|o| o.0) != Some(a[1])
+                        {
+                            close_proc(ex, &mut open_p, m, t);
+                            open_p = Some((a[1], t, true));
+                        }
+                        cur_p = Some(a[1]);
+                    }
+                    // GoCreate, GoCreateBlocked
+                    14 | 47 => {
+                        let kind = if typ == 14 {
+                            packed::CREATED
+                        } else {
+                            packed::CREATED_BLOCKED
+                        };
+                        sink.go(a[1], t, kind, RawDetail::None);
+                        if let Some(ex) = ex {
+                            ex.creations.push(RawCreation {
+                                g: a[1],
+                                creator: cur_g.unwrap_or(0),
+                                creator_stack: a[3],
+                                start_stack: a[2],
+                                tick: t,
+                            });
+                        }
+                    }
+                    // GoCreateSyscall
+                    15 => {
+                        sink.go(a[1], t, packed::CREATED_SYSCALL, RawDetail::None);
+                        cur_g = Some(a[1]);
+                    }
+                    // GoStart
+                    16 => {
+                        sink.go(a[1], t, packed::STARTED, RawDetail::Proc(cur_p));
+                        cur_g = Some(a[1]);
+                    }
+                    // GoDestroy, GoDestroySyscall
+                    17 | 18 => {
+                        if let Some(gid) = cur_g.take() {
+                            let kind = if typ == 17 {
+                                packed::ENDED
+                            } else {
+                                packed::ENDED_IN_SYSCALL
+                            };
+                            sink.go(gid, t, kind, RawDetail::None);
+                        }
+                    }
+                    // GoStop, GoBlock
+                    19 | 20 => {
+                        if let Some(gid) = cur_g.take() {
+                            let kind = if typ == 19 {
+                                packed::STOPPED
+                            } else {
+                                packed::BLOCKED
+                            };
+                            sink.go(gid, t, kind, RawDetail::Combo(a[1], a[2]));
+                        }
+                    }
+                    // GoUnblock
+                    21 => sink.go(
+                        a[1],
+                        t,
+                        packed::UNBLOCKED,
+                        RawDetail::Goroutine(cur_g.unwrap_or(0)),
+                    ),
+                    // GoSyscallBegin
+                    22 => {
+                        if let Some(gid) = cur_g {
+                            sink.go(gid, t, packed::SYSCALL_BEGAN, RawDetail::Combo(0, a[2]));
+                        }
+                    }
+                    // GoSyscallEnd
+                    23 => {
+                        if let Some(gid) = cur_g {
+                            sink.go(gid, t, packed::SYSCALL_ENDED, RawDetail::Proc(cur_p));
+                        }
+                    }
+                    // GoSyscallEndBlocked: the thread lost its P during the syscall.
+                    24 => {
+                        if let Some(gid) = cur_g.take() {
+                            sink.go(gid, t, packed::SYSCALL_ENDED_BLOCKED, RawDetail::None);
+                        }
+                        if let Some(ex) = ex {
+                            close_proc(ex, &mut open_p, m, t);
+                        }
+                        cur_p = None;
+                    }
+                    // GoStatus, GoStatusStack
+                    25 | 48 => {
+                        let (gid, mid, status) = (a[1], a[2], a[3]);
+                        let stack = if typ == 48 { a[4] } else { 0 };
+                        match state_from_status(status) {
+                            Some(state) => {
+                                let kind = if first_gen {
+                                    initial_kind(state)
+                                } else {
+                                    status_kind(state)
+                                };
+                                sink.go(gid, t, kind, RawDetail::Combo(0, stack));
+                                if state == GoState::Running {
+                                    cur_g = Some(gid);
+                                } else if state == GoState::Syscall {
+                                    if mid == NONE || mid == m {
+                                        cur_g = Some(gid);
+                                    } else {
+                                        parked.insert(mid, gid);
+                                    }
+                                }
+                            }
+                            None => {
+                                if let Some(ex_c) = collect.as_mut() {
+                                    ex_c.warnings.add("trace-bad-status", || {
+                                        format!("goroutine {gid} has the invalid status {status} at byte {at}")
+                                    });
+                                }
+                            }
+                        }
+                    }
+                    // STWBegin, STWEnd
+                    26 => {
+                        if let Some(ex) = ex {
+                            ex.stw.push((t, Some(a[1])));
+                        }
+                    }
+                    27 => {
+                        if let Some(ex) = ex {
+                            ex.stw.push((t, None));
+                        }
+                    }
+                    // GCActive, GCBegin, GCEnd
+                    28..=30 => {
+                        if let Some(ex) = ex {
+                            let op = match typ {
+                                28 => GcOp::Active,
+                                29 => GcOp::Begin,
+                                _ => GcOp::End,
+                            };
+                            ex.gc.push((t, op));
+                        }
+                    }
+                    // GoLabel
+                    39 => {
+                        if let (Some(ex), Some(gid)) = (ex, cur_g) {
+                            ex.labels.push((gid, a[1]));
+                        }
+                    }
+                    40 => {
+                        if let Some(ex) = ex {
+                            ex.annots.push((
+                                t,
+                                RawAnnot::TaskBegin {
+                                    task: a[1],
+                                    parent: a[2],
+                                    name: a[3],
+                                    stack: a[4],
+                                    g: cur_g.unwrap_or(0),
+                                },
+                            ));
+                        }
+                    }
+                    41 => {
+                        if let Some(ex) = ex {
+                            ex.annots.push((t, RawAnnot::TaskEnd { task: a[1] }));
+                        }
+                    }
+                    42 => {
+                        if let Some(ex) = ex {
+                            ex.annots.push((
+                                t,
+                                RawAnnot::RegionBegin {
+                                    task: a[1],
+                                    name: a[2],
+                                    stack: a[3],
+                                    g: cur_g.unwrap_or(0),
+                                },
+                            ));
+                        }
+                    }
+                    43 => {
+                        if let Some(ex) = ex {
+                            ex.annots.push((
+                                t,
+                                RawAnnot::RegionEnd {
+                                    task: a[1],
+                                    name: a[2],
+                                    g: cur_g.unwrap_or(0),
+                                },
+                            ));
+                        }
+                    }
+                    44 => {
+                        if let Some(ex) = ex {
+                            ex.annots.push((
+                                t,
+                                RawAnnot::Log {
+                                    task: a[1],
+                                    key: a[2],
+                                    value: a[3],
+                                    stack: a[4],
+                                    g: cur_g.unwrap_or(0),
+                                },
+                            ));
+                        }
+                    }
+                    // GoSwitch, GoSwitchDestroy: unblock the target, block or
+                    // end the current goroutine, start the target.
+                    45 | 46 => {
+                        let next = a[1];
+                        sink.go(
+                            next,
+                            t,
+                            packed::UNBLOCKED,
+                            RawDetail::Goroutine(cur_g.unwrap_or(0)),
+                        );
+                        if let Some(gid) = cur_g {
+                            if typ == 45 {
+                                sink.go(gid, t, packed::BLOCKED, RawDetail::None);
+                            } else {
+                                sink.go(gid, t, packed::ENDED, RawDetail::None);
+                            }
+                        }
+                        sink.go(next, t, packed::STARTED, RawDetail::Proc(cur_p));
+                        cur_g = Some(next);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(gid) = cur_g {
+            parked.insert(m, gid);
+        }
+        if let (Some(c), Some((p, start, from_status))) = (collect.as_mut(), open_p) {
+            c.extras.procs.push(RawProc {
+                p,
+                m,
+                start,
+                end: None,
+                from_status,
+            });
+        }
+    }
+}
+
+fn close_proc(ex: &mut Extras, open: &mut Option<(u64, u64, bool)>, m: u64, t: u64) {
+    if let Some((p, start, from_status)) = open.take() {
+        ex.procs.push(RawProc {
+            p,
+            m,
+            start,
+            end: Some(t),
+            from_status,
+        });
+    }
+}
+
+/// Resolves one generation's string and stack ids into the shared table.
+struct GenResolver<'s, 'a> {
+    scan: &'s Scan<'a>,
+    table: &'s mut StackTable,
+    strings: FxHashMap<u64, StrId>,
+    stacks: FxHashMap<u64, StackId>,
+    ns_per_tick: f64,
+    max_depth: usize,
+    missing: u64,
+    frame_buf: Vec<FrameId>,
+}
+
+impl Resolve for GenResolver<'_, '_> {
+    fn string(&mut self, sid: u64) -> StrId {
+        if sid == 0 {
+            return StrId::EMPTY;
+        }
+        if let Some(&s) = self.strings.get(&sid) {
+            return s;
+        }
+        let id = match self.scan.strings.get(&sid) {
+            Some(bytes) => self.table.intern_str(&text(bytes)),
+            None => {
+                self.missing += 1;
+                StrId::EMPTY
+            }
+        };
+        self.strings.insert(sid, id);
+        id
+    }
+
+    fn stack(&mut self, id: u64) -> StackId {
+        if id == 0 {
+            return StackId::EMPTY;
+        }
+        if let Some(&s) = self.stacks.get(&id) {
+            return s;
+        }
+        let Some(range) = self.scan.stacks.get(&id).cloned() else {
+            self.missing += 1;
+            self.stacks.insert(id, StackId::EMPTY);
+            return StackId::EMPTY;
+        };
+        let mut frames = std::mem::take(&mut self.frame_buf);
+        frames.clear();
+        for &(func, file, line) in self.scan.frames.get(range).unwrap_or(&[]).iter() {
+            if frames.len() >= self.max_depth {
+                break;
+            }
+            let func = self.string(func);
+            let file = self.string(file);
+            frames.push(self.table.intern_frame_ids(crate::model::Frame {
+                function: func,
+                file,
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+            }));
+        }
+        let s = self.table.intern_inner_first(&frames);
+        self.frame_buf = frames;
+        self.stacks.insert(id, s);
+        s
+    }
+
+    fn ns(&self, tick: u64) -> i64 {
+        assemble::ticks_to_ns(tick, self.ns_per_tick)
+    }
+}
+
+pub(super) fn parse(
+    data: &[u8],
+    minor: u32,
+    source: Source,
+    limits: &Limits,
+    progress: &Progress,
+) -> Result<Loaded, FormatError> {
+    progress.set_stage("Reading trace generations");
+    let mut warnings = Warnings::default();
+    let gens = frame(data, &mut warnings);
+    if gens.is_empty() {
+        return Err(FormatError::NothingFound {
+            format: FORMAT,
+            what: "complete batch",
+            detail: String::new(),
+        });
+    }
+    let first_number = gens.first().map_or(0, |g| g.number);
+
+    // Tables and first replay, one generation per task.
+    let done = AtomicUsize::new(0);
+    let tick = |from: f32, to: f32| {
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        progress.set(from + (to - from) * n as f32 / gens.len().max(1) as f32);
+    };
+    let scans: Vec<Scan> = gens
+        .par_iter()
+        .map(|g| {
+            let mut s = scan_tables(data, g, limits);
+            if progress.is_cancelled() {
+                return s;
+            }
+            let threads = std::mem::take(&mut s.threads);
+            let mut counter = std::mem::take(&mut s.counter);
+            let mut extras = std::mem::take(&mut s.extras);
+            let mut type_counts = std::mem::take(&mut s.type_counts);
+            let mut events = 0;
+            replay(
+                data,
+                g,
+                &threads,
+                g.number == first_number,
+                minor,
+                &mut counter,
+                Some(Collect {
+                    extras: &mut extras,
+                    type_counts: &mut type_counts,
+                    events: &mut events,
+                    warnings: &mut s.warnings,
+                }),
+            );
+            s.threads = threads;
+            s.counter = counter;
+            s.extras = extras;
+            s.type_counts = type_counts;
+            s.events = events;
+            tick(0.0, 0.4);
+            s
+        })
+        .collect();
+    if progress.is_cancelled() {
+        return Err(FormatError::Cancelled);
+    }
+    progress.set(0.4);
+
+    // Clock per generation: a generation cut before its frequency was
+    // written borrows a neighbour's (the rate is fixed per machine).
+    let any_freq = scans.iter().find_map(|s| s.freq);
+    let Some(fallback) = any_freq else {
+        return Err(FormatError::NothingFound {
+            format: FORMAT,
+            what: "complete generation",
+            detail: " (the trace ends before its first generation was written out: no clock frequency, strings or stacks)".into(),
+        });
+    };
+    let mut freqs = Vec::with_capacity(scans.len());
+    let mut last = fallback;
+    for s in &scans {
+        // Go writes the tables at the end of every generation, so a
+        // generation with events but no tables was cut before its end.
+        let has_events = s.events > 0;
+        let mut lacks = Vec::new();
+        if s.freq.is_none() {
+            lacks.push("clock frequency");
+        }
+        if has_events && !s.has_strings {
+            lacks.push("strings");
+        }
+        if has_events && !s.has_stacks {
+            lacks.push("stacks");
+        }
+        if let Some(f) = s.freq {
+            last = f;
+        }
+        if !lacks.is_empty() {
+            let (n, events) = (s.number, s.events);
+            let clock = if s.freq.is_none() {
+                ", timed with a neighbouring generation's clock"
+            } else {
+                ""
+            };
+            warnings.add("trace-incomplete-generation", || {
+                format!(
+                    "generation {n} is incomplete (cut before its {} were written): kept its {events} events{clock}, some without stacks or reasons",
+                    lacks.join(", ")
+                )
+            });
+        }
+        freqs.push(1e9 / last as f64);
+    }
+    let mut window: Option<(i64, i64)> = None;
+    for (s, &npt) in scans.iter().zip(&freqs) {
+        if let (Some(lo), Some(hi)) = (s.extras.min_tick, s.extras.max_tick) {
+            let (lo, hi) = (
+                assemble::ticks_to_ns(lo, npt),
+                assemble::ticks_to_ns(hi, npt),
+            );
+            window = Some(window.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        }
+    }
+    let (start_ns, end_ns) = window.unwrap_or((0, 0));
+    let shift = assemble::time_shift(end_ns.saturating_sub(start_ns));
+
+    // Goroutine table and everything besides spans, in the shared table.
+    progress.set_stage("Building goroutine timelines");
+    let ids = assemble::sorted_ids(scans.iter().map(|s| &s.counter.counts));
+    let index = IdIndex::new(&ids);
+    let mut table = StackTable::default();
+    let mut details = Details::default();
+    let mut parts = Parts::new(&ids);
+    let mut missing = 0;
+    let mut writer_combos = Vec::with_capacity(scans.len());
+    let mut scans = scans;
+    for (s, &npt) in scans.iter_mut().zip(&freqs) {
+        let extras = std::mem::take(&mut s.extras);
+        let end_tick = extras.max_tick.unwrap_or(0);
+        let mut r = GenResolver {
+            scan: s,
+            table: &mut table,
+            strings: FxHashMap::default(),
+            stacks: FxHashMap::default(),
+            ns_per_tick: npt,
+            max_depth: limits.max_stack_depth,
+            missing: 0,
+            frame_buf: Vec::new(),
+        };
+        parts.add(extras, &index, &mut r, end_tick, |_| true);
+        let mut combos: FxHashMap<(u64, u64), u32> =
+            FxHashMap::with_capacity_and_hasher(s.counter.combos.len(), Default::default());
+        for &key in &s.counter.combos {
+            let d = SpanDetail {
+                reason: r.string(key.0),
+                stack: r.stack(key.1),
+            };
+            combos.insert(key, details.intern(d));
+        }
+        missing += r.missing;
+        writer_combos.push(combos);
+    }
+    warnings.add_n("trace-missing-reference", missing, || {
+        "events refer to strings or stacks the trace does not define (a cut or damaged generation)".into()
+    });
+    let built = parts.build(end_ns);
+
+    let counts: Vec<&FxHashMap<u64, u32>> = scans.iter().map(|s| &s.counter.counts).collect();
+    let span_starts = assemble::span_starts(&ids, &index, &counts, limits)?;
+    let goroutines = ids.len();
+    let bases = assemble::segment_bases(&span_starts, &index, &counts);
+    drop(counts);
+    let mut events = 0;
+    let mut type_counts = vec![0u64; 256];
+    let mut record_counts = Vec::new();
+    let mut threads = Vec::with_capacity(scans.len());
+    for s in &mut scans {
+        s.counter = Counter::default();
+        events += s.events;
+        for (t, c) in type_counts.iter_mut().zip(&s.type_counts) {
+            *t += c;
+        }
+        record_counts.extend_from_slice(&s.record_counts);
+        warnings.extend(std::mem::take(&mut s.warnings));
+        threads.push(std::mem::take(&mut s.threads));
+    }
+    drop(scans);
+
+    // Second replay: spans into their slots.
+    done.store(0, Ordering::Relaxed);
+    let total = span_starts.last().copied().unwrap_or(0) as usize;
+    let slots = assemble::new_slots(total);
+    let (lost, unresolved): (u64, u64) = gens
+        .par_iter()
+        .zip(threads)
+        .zip(bases)
+        .zip(writer_combos)
+        .zip(freqs)
+        .map(|((((g, threads), bases), combos), npt)| {
+            if progress.is_cancelled() {
+                return (0, 0);
+            }
+            let mut w = Writer {
+                slots: &slots,
+                index: &index,
+                cursor: assemble::cursor_for(&bases, goroutines),
+                combos,
+                clock: Clock {
+                    ns_per_tick: npt,
+                    base_ns: start_ns,
+                    shift,
+                },
+                lost: 0,
+                unresolved: 0,
+            };
+            drop(bases);
+            replay(
+                data,
+                g,
+                &threads,
+                g.number == first_number,
+                minor,
+                &mut w,
+                None,
+            );
+            tick(0.4, 0.8);
+            (w.lost, w.unresolved)
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    if progress.is_cancelled() {
+        return Err(FormatError::Cancelled);
+    }
+    drop(index);
+    progress.set(0.8);
+    let (spans, span_starts, inconsistent) = assemble::finish(slots, span_starts);
+    assemble::assembly_warnings(
+        &mut warnings,
+        lost,
+        inconsistent,
+        details.overflow + unresolved,
+    );
+
+    let mut names: Vec<(&'static str, u64)> = type_counts
+        .iter()
+        .enumerate()
+        .filter(|&(_, &c)| c > 0)
+        .map(|(t, &c)| (event_name(t as u8), c))
+        .collect();
+    names.extend(record_counts);
+    let trace = Trace {
+        source,
+        warnings,
+        go_version: format!("go1.{minor}"),
+        legacy: false,
+        window: TimeSpan { start_ns, end_ns },
+        events,
+        event_counts: assemble::named_counts(&names),
+        goroutine_ids: ids,
+        goroutine_info: built.goroutines,
+        span_starts,
+        spans,
+        time_shift: shift,
+        details: details.list,
+        labels: built.labels,
+        procs: built.procs,
+        cpu_samples: built.cpu,
+        gc: built.gc,
+        stw: built.stw,
+        tasks: built.tasks,
+        regions: built.regions,
+        logs: built.logs,
+    };
+    progress.set(1.0);
+    Ok(Loaded {
+        table,
+        input: Input::Trace(Box::new(trace)),
+    })
+}

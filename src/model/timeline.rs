@@ -1,0 +1,861 @@
+//! A Go execution trace as a timeline: one lane per goroutine, P lanes, GC
+//! and stop-the-world spans, CPU samples and user annotations.
+//!
+//! ## Why the layout looks like this
+//!
+//! A busy 35 MB trace holds about six million goroutine transitions, and the
+//! whole model has to fit beside the file in about twice the file's size.
+//! So a goroutine's lane is not a list of structs but a range of one flat
+//! `Vec<u64>`: each state span is a single word holding its start time, how
+//! it began (which also tells its state) and a 21-bit detail (see
+//! [`SpanCause`]). A span ends where the next span of the same goroutine
+//! starts, or at the end of the window, so no end time is stored, and spans
+//! of one goroutine are sorted by start, so a view finds the visible ones by
+//! binary search. Block reasons and stacks repeat a lot (a few thousand
+//! distinct pairs among millions of blocks), so a span points at an interned
+//! `(reason, stack)` pair instead of carrying them.
+//!
+//! Blocking points are not stored separately either: a blocking point is a
+//! waiting span, its duration is the span's length and the goroutine that
+//! unblocked it is the detail of the span that follows.
+//!
+//! Times are integer nanoseconds of the trace clock (`runtime.nanotime` on
+//! Linux; the legacy format's tick counter scaled by its frequency). Inside
+//! a span they are stored relative to the window start in 38 bits, exact for
+//! windows up to 274 s; longer windows store them in units of 2, 4, ... ns
+//! (`time_shift`), still finer than the 64 ns tick of the trace clock on
+//! Linux for windows of up to five hours.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::Serialize;
+
+use super::intern::StrId;
+use super::snapshot::Source;
+use super::stack::{Remap, StackId};
+use super::warning::Warnings;
+
+/// Position of a goroutine in [`Trace::goroutines`] (ordered by goroutine id).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GoIndex(u32);
+
+impl GoIndex {
+    /// Position in [`Trace::goroutines`].
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    pub(crate) fn from_index(i: usize) -> GoIndex {
+        GoIndex(u32::try_from(i).unwrap_or(u32::MAX))
+    }
+}
+
+/// Scheduling state of a goroutine during a span.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GoState {
+    Runnable,
+    Running,
+    Waiting,
+    Syscall,
+    /// The goroutine exited; the span runs from its exit to the window end.
+    Ended,
+}
+
+impl GoState {
+    /// Lower-case name, as reports print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            GoState::Runnable => "runnable",
+            GoState::Running => "running",
+            GoState::Waiting => "waiting",
+            GoState::Syscall => "syscall",
+            GoState::Ended => "ended",
+        }
+    }
+}
+
+/// How a span began. Together with the state it says what the span's detail is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SpanCause {
+    /// `go` statement inside the window (runnable).
+    Created,
+    /// Created already waiting (`iter.Pull` coroutines).
+    CreatedBlocked,
+    /// Came into being in a syscall (a C thread calling into Go).
+    CreatedInSyscall,
+    /// Scheduled onto a P; [`Span::p`] says which.
+    Started,
+    /// Yielded or was preempted; reason `runtime.Gosched` or `preempted`.
+    Stopped,
+    /// Blocked, with a reason and the blocking stack.
+    Blocked,
+    /// Made runnable by [`Span::unblocker`] (or by the runtime when none).
+    Unblocked,
+    SyscallBegan,
+    SyscallEnded,
+    /// Returned from a syscall that lost its P; runnable until it gets one.
+    SyscallEndedBlocked,
+    Ended,
+    EndedInSyscall,
+    /// Existed before the window; the state is what the trace reported first,
+    /// so the span starts at the window start.
+    AtTraceStart,
+    /// A status event that disagreed with the known state, or a goroutine
+    /// first mentioned after the first generation (a damaged trace).
+    Status,
+}
+
+/// The packed span word, shared by the trace parser and the model.
+pub(crate) mod packed {
+    pub const DETAIL_BITS: u32 = 21;
+    pub const KIND_BITS: u32 = 5;
+    pub const TIME_SHIFT: u32 = DETAIL_BITS + KIND_BITS;
+    pub const TIME_BITS: u32 = 64 - TIME_SHIFT;
+    pub const MAX_TIME: u64 = (1 << TIME_BITS) - 1;
+    pub const MAX_DETAIL: u32 = (1 << DETAIL_BITS) - 1;
+    const KIND_MASK: u64 = (1 << KIND_BITS) - 1;
+
+    // Kinds stored in the model. The trace parser uses 21..=31 for
+    // intermediate markers that never survive into a `Trace`.
+    pub const CREATED: u8 = 1;
+    pub const CREATED_BLOCKED: u8 = 2;
+    pub const CREATED_SYSCALL: u8 = 3;
+    pub const STARTED: u8 = 4;
+    pub const STOPPED: u8 = 5;
+    pub const BLOCKED: u8 = 6;
+    pub const UNBLOCKED: u8 = 7;
+    pub const SYSCALL_BEGAN: u8 = 8;
+    pub const SYSCALL_ENDED: u8 = 9;
+    pub const SYSCALL_ENDED_BLOCKED: u8 = 10;
+    pub const ENDED: u8 = 11;
+    pub const ENDED_IN_SYSCALL: u8 = 12;
+    /// `INITIAL + state` for [`super::GoState`] Runnable, Running, Syscall, Waiting
+    /// in the wire order of Go's status values (1..=4), minus one.
+    pub const INITIAL: u8 = 13;
+    /// `STATUS + state`, same order.
+    pub const STATUS: u8 = 17;
+    pub const LAST_MODEL_KIND: u8 = 20;
+
+    #[inline]
+    pub fn pack(time: u64, kind: u8, detail: u32) -> u64 {
+        (time.min(MAX_TIME) << TIME_SHIFT)
+            | (u64::from(kind) & KIND_MASK) << DETAIL_BITS
+            | u64::from(detail.min(MAX_DETAIL))
+    }
+
+    #[inline]
+    pub fn time(word: u64) -> u64 {
+        word >> TIME_SHIFT
+    }
+
+    #[inline]
+    pub fn kind(word: u64) -> u8 {
+        ((word >> DETAIL_BITS) & KIND_MASK) as u8
+    }
+
+    #[inline]
+    pub fn detail(word: u64) -> u32 {
+        (word & u64::from(MAX_DETAIL)) as u32
+    }
+
+    #[inline]
+    pub fn with_time(word: u64, time: u64) -> u64 {
+        (word & ((1 << TIME_SHIFT) - 1)) | (time.min(MAX_TIME) << TIME_SHIFT)
+    }
+
+    #[inline]
+    pub fn with_kind(word: u64, kind: u8) -> u64 {
+        (word & !(KIND_MASK << DETAIL_BITS)) | (u64::from(kind) & KIND_MASK) << DETAIL_BITS
+    }
+}
+
+/// Go's wire order of goroutine statuses (1..=4) as states.
+pub(crate) fn state_from_status(status: u64) -> Option<GoState> {
+    match status {
+        1 => Some(GoState::Runnable),
+        2 => Some(GoState::Running),
+        3 => Some(GoState::Syscall),
+        4 => Some(GoState::Waiting),
+        _ => None,
+    }
+}
+
+fn status_offset(state: GoState) -> u8 {
+    match state {
+        GoState::Runnable => 0,
+        GoState::Running => 1,
+        GoState::Syscall => 2,
+        GoState::Waiting | GoState::Ended => 3,
+    }
+}
+
+/// Kind of a span that starts in `state` at the window start.
+pub(crate) fn initial_kind(state: GoState) -> u8 {
+    packed::INITIAL + status_offset(state)
+}
+
+/// Kind of a span that starts in `state` because a status event said so.
+pub(crate) fn status_kind(state: GoState) -> u8 {
+    packed::STATUS + status_offset(state)
+}
+
+/// State and cause of a stored kind; `None` for kinds that are never stored.
+pub(crate) fn decode_kind(k: u8) -> Option<(GoState, SpanCause)> {
+    use packed::*;
+    let from_offset = |k: u8| match k {
+        0 => GoState::Runnable,
+        1 => GoState::Running,
+        2 => GoState::Syscall,
+        _ => GoState::Waiting,
+    };
+    Some(match k {
+        CREATED => (GoState::Runnable, SpanCause::Created),
+        CREATED_BLOCKED => (GoState::Waiting, SpanCause::CreatedBlocked),
+        CREATED_SYSCALL => (GoState::Syscall, SpanCause::CreatedInSyscall),
+        STARTED => (GoState::Running, SpanCause::Started),
+        STOPPED => (GoState::Runnable, SpanCause::Stopped),
+        BLOCKED => (GoState::Waiting, SpanCause::Blocked),
+        UNBLOCKED => (GoState::Runnable, SpanCause::Unblocked),
+        SYSCALL_BEGAN => (GoState::Syscall, SpanCause::SyscallBegan),
+        SYSCALL_ENDED => (GoState::Running, SpanCause::SyscallEnded),
+        SYSCALL_ENDED_BLOCKED => (GoState::Runnable, SpanCause::SyscallEndedBlocked),
+        ENDED => (GoState::Ended, SpanCause::Ended),
+        ENDED_IN_SYSCALL => (GoState::Ended, SpanCause::EndedInSyscall),
+        k @ INITIAL..STATUS => (from_offset(k - INITIAL), SpanCause::AtTraceStart),
+        k @ STATUS..=LAST_MODEL_KIND => (from_offset(k - STATUS), SpanCause::Status),
+        _ => return None,
+    })
+}
+
+/// What a span's detail bits mean, by how the span began.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum DetailKind {
+    None,
+    /// Index into [`Trace::details`].
+    ReasonStack,
+    /// Goroutine index + 1, 0 for none.
+    Goroutine,
+    /// P + 1, 0 for none.
+    Proc,
+}
+
+pub(crate) fn detail_kind(k: u8) -> DetailKind {
+    use packed::*;
+    match k {
+        STOPPED | BLOCKED | SYSCALL_BEGAN => DetailKind::ReasonStack,
+        INITIAL..=LAST_MODEL_KIND => DetailKind::ReasonStack,
+        UNBLOCKED => DetailKind::Goroutine,
+        STARTED | SYSCALL_ENDED => DetailKind::Proc,
+        _ => DetailKind::None,
+    }
+}
+
+/// An interned (reason, stack) pair that spans point at.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SpanDetail {
+    /// Block or stop reason as the trace names it (`chan receive`,
+    /// `preempted`); empty where the trace gives none.
+    pub reason: StrId,
+    /// Where the goroutine blocked, stopped or entered the syscall; for a
+    /// goroutine's first span, the stack the trace reported with its status.
+    pub stack: StackId,
+}
+
+/// One state span of a goroutine, decoded from its packed form.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start_ns: i64,
+    pub end_ns: i64,
+    pub state: GoState,
+    pub cause: SpanCause,
+    pub reason: StrId,
+    pub stack: StackId,
+    /// For [`SpanCause::Unblocked`]: the goroutine that made it runnable.
+    pub unblocker: Option<GoIndex>,
+    /// For running spans: the P it ran on, where known.
+    pub p: Option<u32>,
+}
+
+impl Span {
+    /// Length of the span; zero-length spans are common (instant syscalls).
+    pub fn duration_ns(&self) -> i64 {
+        self.end_ns.saturating_sub(self.start_ns)
+    }
+}
+
+/// A moment a goroutine blocked: a waiting span seen from the leak hunter's side.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct BlockingPoint {
+    /// Index of the waiting span among the goroutine's spans.
+    pub span: usize,
+    /// When it blocked (the window start for goroutines already blocked then).
+    pub time_ns: i64,
+    pub reason: StrId,
+    pub stack: StackId,
+    /// How long it stayed blocked within the window.
+    pub duration_ns: i64,
+    /// False if it was still blocked when the window closed.
+    pub unblocked: bool,
+    /// The goroutine that unblocked it, if a goroutine did (not the runtime).
+    pub unblocker: Option<GoIndex>,
+}
+
+/// How a goroutine came into being inside the window.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Creation {
+    pub time_ns: i64,
+    pub creator: Option<GoIndex>,
+    /// Go's id of the creator (`created by ... in goroutine N`).
+    pub creator_id: Option<u64>,
+    /// Stack of the creator at the `go` statement.
+    pub creator_stack: StackId,
+    /// One-frame stack naming the entry function.
+    pub start_stack: StackId,
+}
+
+/// One goroutine of the trace; its spans live in the trace.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct TraceGoroutine {
+    pub id: u64,
+    /// The goroutine that created this one inside the window.
+    pub creator: Option<GoIndex>,
+    /// Stack of the creator at the `go` statement; empty if not created in
+    /// the window (the legacy format gives the `trace.Start` caller for
+    /// goroutines that existed before, which is not where they came from).
+    pub creator_stack: StackId,
+    /// One-frame stack naming the entry function, where the trace says it.
+    pub start_stack: StackId,
+}
+
+/// What the trace stores per goroutine besides its id: ids are a column of
+/// their own so they can be binary-searched and nothing pads them.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct GoInfo {
+    /// Creator index + 1, 0 for none or unknown.
+    pub creator: u32,
+    pub creator_stack: StackId,
+    pub start_stack: StackId,
+}
+
+impl Default for GoInfo {
+    fn default() -> Self {
+        GoInfo {
+            creator: 0,
+            creator_stack: StackId::EMPTY,
+            start_stack: StackId::EMPTY,
+        }
+    }
+}
+
+/// A closed time interval in trace nanoseconds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TimeSpan {
+    pub start_ns: i64,
+    pub end_ns: i64,
+}
+
+/// A P busy on a thread (ProcStart to ProcStop, or to a steal).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ProcSpan {
+    pub p: u32,
+    /// OS thread id, where known.
+    pub m: Option<u64>,
+    pub start_ns: i64,
+    pub end_ns: i64,
+}
+
+/// A stop-the-world pause.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct StwSpan {
+    pub start_ns: i64,
+    pub end_ns: i64,
+    /// `GC mark termination`, `start trace`, ...
+    pub kind: StrId,
+}
+
+/// A CPU profile sample recorded into the trace.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct CpuSample {
+    pub time_ns: i64,
+    pub goroutine: Option<GoIndex>,
+    pub p: Option<u32>,
+    pub m: Option<u64>,
+    pub stack: StackId,
+}
+
+/// A `runtime/trace` task.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct UserTask {
+    pub id: u64,
+    pub parent: Option<u64>,
+    pub name: StrId,
+    /// `None` if it began before the window.
+    pub start_ns: Option<i64>,
+    /// `None` if it had not ended when the window closed.
+    pub end_ns: Option<i64>,
+    pub goroutine: Option<GoIndex>,
+    pub stack: StackId,
+}
+
+/// A `runtime/trace` region on one goroutine.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct UserRegion {
+    pub goroutine: Option<GoIndex>,
+    pub task: u64,
+    pub name: StrId,
+    pub start_ns: Option<i64>,
+    pub end_ns: Option<i64>,
+    pub stack: StackId,
+}
+
+/// A `trace.Log` record.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct UserLog {
+    pub time_ns: i64,
+    pub goroutine: Option<GoIndex>,
+    pub task: u64,
+    pub key: StrId,
+    pub value: StrId,
+    pub stack: StackId,
+}
+
+/// Running spans by P: `(goroutine, span index)` in time order per P.
+#[derive(Clone, Debug, Default)]
+pub struct PLanes {
+    lanes: Vec<(u32, Vec<(GoIndex, u32)>)>,
+}
+
+impl PLanes {
+    /// The Ps that ran goroutines, in order.
+    pub fn procs(&self) -> impl Iterator<Item = u32> + '_ {
+        self.lanes.iter().map(|(p, _)| *p)
+    }
+
+    /// Every run on `p`, in time order.
+    pub fn runs(&self, p: u32) -> &[(GoIndex, u32)] {
+        self.lanes
+            .binary_search_by_key(&p, |(q, _)| *q)
+            .ok()
+            .and_then(|i| self.lanes.get(i))
+            .map_or(&[], |(_, r)| r)
+    }
+
+    /// The runs on `p` that overlap `[from_ns, to_ns]`, by binary search.
+    pub fn runs_in(&self, trace: &Trace, p: u32, from_ns: i64, to_ns: i64) -> &[(GoIndex, u32)] {
+        let runs = self.runs(p);
+        let start = |&(g, i): &(GoIndex, u32)| trace.span(g, i as usize).map_or(0, |s| s.start_ns);
+        let end = |&(g, i): &(GoIndex, u32)| trace.span(g, i as usize).map_or(0, |s| s.end_ns);
+        let lo = runs.partition_point(|r| end(r) < from_ns);
+        let hi = runs.partition_point(|r| start(r) <= to_ns).max(lo);
+        runs.get(lo..hi).unwrap_or(&[])
+    }
+}
+
+/// A loaded execution trace.
+#[derive(Clone)]
+pub struct Trace {
+    pub source: Source,
+    pub warnings: Warnings,
+    /// Version of the trace format from the header (`go1.23`; Go 1.24 writes
+    /// the same format and header as Go 1.23).
+    pub go_version: String,
+    /// Written by Go 1.21 or older.
+    pub legacy: bool,
+    /// From the first to the last event kept.
+    pub window: TimeSpan,
+    /// Timed events decoded.
+    pub events: u64,
+    /// Events and records by type name, as Go's tools name them.
+    pub event_counts: Vec<(&'static str, u64)>,
+    /// Goroutine ids, sorted: position = [`GoIndex`].
+    pub(crate) goroutine_ids: Vec<u64>,
+    pub(crate) goroutine_info: Vec<GoInfo>,
+    /// Spans of goroutine `i` are `spans[span_starts[i]..span_starts[i + 1]]`.
+    pub(crate) span_starts: Vec<u32>,
+    pub(crate) spans: Vec<u64>,
+    pub(crate) time_shift: u32,
+    /// Entry 0 is always (empty, empty).
+    pub(crate) details: Vec<SpanDetail>,
+    /// Goroutine labels (`GC (dedicated)`, ...), sorted by goroutine.
+    pub(crate) labels: Vec<(GoIndex, StrId)>,
+    /// Sorted by P, then start.
+    pub procs: Vec<ProcSpan>,
+    pub cpu_samples: Vec<CpuSample>,
+    pub gc: Vec<TimeSpan>,
+    pub stw: Vec<StwSpan>,
+    pub tasks: Vec<UserTask>,
+    pub regions: Vec<UserRegion>,
+    pub logs: Vec<UserLog>,
+}
+
+impl fmt::Debug for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Trace")
+            .field("source", &self.source)
+            .field("go_version", &self.go_version)
+            .field("window", &self.window)
+            .field("events", &self.events)
+            .field("goroutines", &self.goroutine_ids.len())
+            .field("spans", &self.spans.len())
+            .field("warnings", &self.warnings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Trace {
+    /// Every goroutine the trace mentions, ordered by goroutine id.
+    pub fn goroutines(&self) -> impl ExactSizeIterator<Item = TraceGoroutine> + '_ {
+        self.goroutine_ids.iter().enumerate().map(|(i, &id)| {
+            let info = self.goroutine_info.get(i).copied().unwrap_or_default();
+            TraceGoroutine {
+                id,
+                creator: info.creator.checked_sub(1).map(GoIndex),
+                creator_stack: info.creator_stack,
+                start_stack: info.start_stack,
+            }
+        })
+    }
+
+    /// Number of goroutines.
+    pub fn goroutine_count(&self) -> usize {
+        self.goroutine_ids.len()
+    }
+
+    /// Goroutine ids by [`GoIndex`], sorted.
+    pub fn goroutine_ids(&self) -> &[u64] {
+        &self.goroutine_ids
+    }
+
+    /// One goroutine by index.
+    pub fn goroutine(&self, g: GoIndex) -> Option<TraceGoroutine> {
+        let id = *self.goroutine_ids.get(g.index())?;
+        let info = self
+            .goroutine_info
+            .get(g.index())
+            .copied()
+            .unwrap_or_default();
+        Some(TraceGoroutine {
+            id,
+            creator: info.creator.checked_sub(1).map(GoIndex),
+            creator_stack: info.creator_stack,
+            start_stack: info.start_stack,
+        })
+    }
+
+    /// The goroutine with Go's id `id`.
+    pub fn find_goroutine(&self, id: u64) -> Option<GoIndex> {
+        self.goroutine_ids
+            .binary_search(&id)
+            .ok()
+            .map(GoIndex::from_index)
+    }
+
+    /// All goroutine indices, in id order.
+    pub fn goroutine_indices(&self) -> impl ExactSizeIterator<Item = GoIndex> + use<> {
+        (0..self.goroutine_ids.len()).map(GoIndex::from_index)
+    }
+
+    /// Total number of stored spans (all goroutines).
+    pub fn span_count(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Interned (reason, stack) pairs that spans point at.
+    pub fn details(&self) -> &[SpanDetail] {
+        &self.details
+    }
+
+    fn range(&self, g: GoIndex) -> Range<usize> {
+        let i = g.index();
+        let start = self.span_starts.get(i).copied().unwrap_or(0) as usize;
+        let end = self.span_starts.get(i + 1).copied().unwrap_or(0) as usize;
+        start..end.max(start).min(self.spans.len())
+    }
+
+    fn words(&self, g: GoIndex) -> &[u64] {
+        self.spans.get(self.range(g)).unwrap_or(&[])
+    }
+
+    /// Number of spans of goroutine `g`.
+    pub fn span_len(&self, g: GoIndex) -> usize {
+        self.range(g).len()
+    }
+
+    /// Absolute time of a packed time value.
+    fn time_ns(&self, packed_time: u64) -> i64 {
+        let offset = i64::try_from(packed_time << self.time_shift).unwrap_or(i64::MAX);
+        self.window.start_ns.saturating_add(offset)
+    }
+
+    fn decode(&self, words: &[u64], i: usize) -> Option<Span> {
+        let word = *words.get(i)?;
+        let kind = packed::kind(word);
+        let (state, cause) = decode_kind(kind)?;
+        let start_ns = self.time_ns(packed::time(word));
+        let end_ns = match words.get(i + 1) {
+            Some(&next) => self.time_ns(packed::time(next)),
+            None => self.window.end_ns.max(start_ns),
+        };
+        let detail = packed::detail(word);
+        let mut span = Span {
+            start_ns,
+            end_ns,
+            state,
+            cause,
+            reason: StrId::EMPTY,
+            stack: StackId::EMPTY,
+            unblocker: None,
+            p: None,
+        };
+        match detail_kind(kind) {
+            DetailKind::ReasonStack => {
+                if let Some(d) = self.details.get(detail as usize) {
+                    span.reason = d.reason;
+                    span.stack = d.stack;
+                }
+            }
+            DetailKind::Goroutine => {
+                span.unblocker = detail.checked_sub(1).map(GoIndex);
+            }
+            DetailKind::Proc => span.p = detail.checked_sub(1),
+            DetailKind::None => {}
+        }
+        Some(span)
+    }
+
+    /// The `i`-th span of goroutine `g`.
+    pub fn span(&self, g: GoIndex, i: usize) -> Option<Span> {
+        self.decode(self.words(g), i)
+    }
+
+    /// All spans of `g` in time order.
+    pub fn spans(&self, g: GoIndex) -> impl Iterator<Item = Span> + '_ {
+        let words = self.words(g);
+        (0..words.len()).filter_map(move |i| self.decode(words, i))
+    }
+
+    /// Index of the span of `g` that contains `time_ns`, by binary search.
+    pub fn span_index_at(&self, g: GoIndex, time_ns: i64) -> Option<usize> {
+        let words = self.words(g);
+        let packed_time = self.packed_time(time_ns);
+        let after = words.partition_point(|&w| packed::time(w) <= packed_time);
+        after.checked_sub(1)
+    }
+
+    /// Indices of the spans of `g` that overlap `[from_ns, to_ns]`, for drawing.
+    pub fn span_range(&self, g: GoIndex, from_ns: i64, to_ns: i64) -> Range<usize> {
+        let words = self.words(g);
+        let from = self.span_index_at(g, from_ns).unwrap_or(0);
+        let to_t = self.packed_time(to_ns);
+        let to = words.partition_point(|&w| packed::time(w) <= to_t);
+        from..to.max(from)
+    }
+
+    fn packed_time(&self, time_ns: i64) -> u64 {
+        let rel = time_ns.saturating_sub(self.window.start_ns).max(0) as u64;
+        rel >> self.time_shift
+    }
+
+    /// The creation inside the window, if the goroutine was created there.
+    pub fn creation(&self, g: GoIndex) -> Option<Creation> {
+        let first = self.span(g, 0)?;
+        if !matches!(
+            first.cause,
+            SpanCause::Created | SpanCause::CreatedBlocked | SpanCause::CreatedInSyscall
+        ) {
+            return None;
+        }
+        let info = self.goroutine(g)?;
+        Some(Creation {
+            time_ns: first.start_ns,
+            creator: info.creator,
+            creator_id: info
+                .creator
+                .and_then(|c| self.goroutine_ids.get(c.index()).copied()),
+            creator_stack: info.creator_stack,
+            start_stack: info.start_stack,
+        })
+    }
+
+    /// When the goroutine exited, if it did inside the window.
+    pub fn end_ns(&self, g: GoIndex) -> Option<i64> {
+        let n = self.span_len(g);
+        let last = self.span(g, n.checked_sub(1)?)?;
+        (last.state == GoState::Ended).then_some(last.start_ns)
+    }
+
+    /// The last span, which says the state at the end of the window.
+    pub fn final_span(&self, g: GoIndex) -> Option<Span> {
+        self.span(g, self.span_len(g).checked_sub(1)?)
+    }
+
+    /// Every time `g` waited: blocks with their reason, stack, duration and unblocker.
+    pub fn blocking_points(&self, g: GoIndex) -> impl Iterator<Item = BlockingPoint> + '_ {
+        let words = self.words(g);
+        (0..words.len()).filter_map(move |i| {
+            let span = self.decode(words, i)?;
+            if span.state != GoState::Waiting {
+                return None;
+            }
+            let next = self.decode(words, i + 1);
+            Some(BlockingPoint {
+                span: i,
+                time_ns: span.start_ns,
+                reason: span.reason,
+                stack: span.stack,
+                duration_ns: span.duration_ns(),
+                unblocked: next.is_some(),
+                unblocker: next.and_then(|n| n.unblocker),
+            })
+        })
+    }
+
+    /// The label Go gave the goroutine (GC workers), or empty.
+    pub fn label(&self, g: GoIndex) -> StrId {
+        self.labels
+            .binary_search_by_key(&g, |&(i, _)| i)
+            .ok()
+            .and_then(|i| self.labels.get(i))
+            .map_or(StrId::EMPTY, |&(_, s)| s)
+    }
+
+    /// Which goroutine ran on each P, in time order, from the running spans.
+    ///
+    /// Computed on demand (8 bytes per run) because the goroutine lanes
+    /// already hold the same information and most views never ask.
+    pub fn p_lanes(&self) -> PLanes {
+        let mut lane_of: rustc_hash::FxHashMap<u32, usize> = rustc_hash::FxHashMap::default();
+        let mut lanes: Vec<(u32, Vec<(GoIndex, u32)>)> = Vec::new();
+        let mut counts: Vec<usize> = Vec::new();
+        for pass in 0..2 {
+            for g in self.goroutine_indices() {
+                for (i, &w) in self.words(g).iter().enumerate() {
+                    if detail_kind(packed::kind(w)) != DetailKind::Proc {
+                        continue;
+                    }
+                    let Some(p) = packed::detail(w).checked_sub(1) else {
+                        continue;
+                    };
+                    let lane = *lane_of.entry(p).or_insert_with(|| {
+                        lanes.push((p, Vec::new()));
+                        counts.push(0);
+                        lanes.len() - 1
+                    });
+                    if pass == 0 {
+                        if let Some(c) = counts.get_mut(lane) {
+                            *c += 1;
+                        }
+                    } else if let Some((_, runs)) = lanes.get_mut(lane) {
+                        runs.push((g, i as u32));
+                    }
+                }
+            }
+            if pass == 0 {
+                for ((_, runs), &c) in lanes.iter_mut().zip(&counts) {
+                    runs.reserve_exact(c);
+                }
+            }
+        }
+        // Sort each lane by start time with the keys alongside, one lane at
+        // a time so the extra memory is one lane's worth.
+        use rayon::prelude::*;
+        for (_, runs) in &mut lanes {
+            let mut keyed: Vec<(u64, GoIndex, u32)> = runs
+                .iter()
+                .map(|&(g, i)| (self.run_time(g, i), g, i))
+                .collect();
+            keyed.par_sort_unstable_by_key(|&(t, g, i)| (t, g, i));
+            runs.clear();
+            runs.extend(keyed.into_iter().map(|(_, g, i)| (g, i)));
+        }
+        lanes.sort_unstable_by_key(|&(p, _)| p);
+        PLanes { lanes }
+    }
+
+    fn run_time(&self, g: GoIndex, i: u32) -> u64 {
+        self.words(g)
+            .get(i as usize)
+            .map_or(0, |&w| packed::time(w))
+    }
+
+    /// Rewrites ids after the trace's table was absorbed into a session's.
+    pub fn remap(&mut self, map: &Remap) {
+        for d in &mut self.details {
+            d.reason = map.str(d.reason);
+            d.stack = map.stack(d.stack);
+        }
+        for g in &mut self.goroutine_info {
+            g.creator_stack = map.stack(g.creator_stack);
+            g.start_stack = map.stack(g.start_stack);
+        }
+        for (_, l) in &mut self.labels {
+            *l = map.str(*l);
+        }
+        for s in &mut self.cpu_samples {
+            s.stack = map.stack(s.stack);
+        }
+        for s in &mut self.stw {
+            s.kind = map.str(s.kind);
+        }
+        for t in &mut self.tasks {
+            t.name = map.str(t.name);
+            t.stack = map.stack(t.stack);
+        }
+        for r in &mut self.regions {
+            r.name = map.str(r.name);
+            r.stack = map.stack(r.stack);
+        }
+        for l in &mut self.logs {
+            l.key = map.str(l.key);
+            l.value = map.str(l.value);
+            l.stack = map.stack(l.stack);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_round_trips() {
+        let w = packed::pack(123_456_789, packed::BLOCKED, 77);
+        assert_eq!(packed::time(w), 123_456_789);
+        assert_eq!(packed::kind(w), packed::BLOCKED);
+        assert_eq!(packed::detail(w), 77);
+        let w = packed::with_time(w, 5);
+        assert_eq!(packed::time(w), 5);
+        assert_eq!(packed::kind(w), packed::BLOCKED);
+        let w = packed::with_kind(w, packed::STARTED);
+        assert_eq!(packed::kind(w), packed::STARTED);
+        assert_eq!(packed::detail(w), 77);
+        // Out-of-range values saturate instead of bleeding into other fields.
+        let w = packed::pack(u64::MAX, packed::ENDED, u32::MAX);
+        assert_eq!(packed::time(w), packed::MAX_TIME);
+        assert_eq!(packed::kind(w), packed::ENDED);
+        assert_eq!(packed::detail(w), packed::MAX_DETAIL);
+    }
+
+    #[test]
+    fn every_model_kind_decodes() {
+        for k in 1..=packed::LAST_MODEL_KIND {
+            assert!(decode_kind(k).is_some(), "kind {k}");
+        }
+        assert!(decode_kind(0).is_none());
+        assert!(decode_kind(packed::LAST_MODEL_KIND + 1).is_none());
+        for s in [
+            GoState::Runnable,
+            GoState::Running,
+            GoState::Syscall,
+            GoState::Waiting,
+        ] {
+            assert_eq!(
+                decode_kind(initial_kind(s)),
+                Some((s, SpanCause::AtTraceStart))
+            );
+            assert_eq!(decode_kind(status_kind(s)), Some((s, SpanCause::Status)));
+        }
+    }
+}
