@@ -154,3 +154,103 @@ fn label_mode_can_merge() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["series"]["split_by_labels"], false);
 }
+
+/// MANIFEST: goroutines created in the trace window and alive at its end.
+const TRACE_LEAKS: &[(&str, &str, u64)] = &[
+    ("main.querySearchBackend", "chan send", 10),
+    ("main.consumeEvents", "chan receive", 5),
+    ("main.(*inventoryStore).reserve", "sync", 4),
+    ("main.pollUpstream", "select", 3),
+    ("main.flushBatch", "sync", 2),
+    ("net/http.(*persistConn).readLoop", "select", 2),
+    ("net/http.(*persistConn).writeLoop", "select", 2),
+];
+
+#[test]
+fn inspect_json_of_a_trace_alone() {
+    for (name, version) in [
+        ("trace-go123.out", "go1.23"),
+        ("trace-go121-legacy.out", "go1.21"),
+    ] {
+        let v = inspect_json(&[name]);
+        assert_eq!(v["inputs"][0]["format"], "trace");
+        assert!(v["inputs"][0]["goroutines"].is_null());
+        let t = &v["trace"];
+        assert_eq!(t["go_version"], version, "{name}");
+        assert!(t["events"].as_u64().unwrap() > 30_000);
+        assert!(
+            t["goroutines_created"].as_u64().unwrap() > t["goroutines_ended"].as_u64().unwrap()
+        );
+        assert!(t["blocked_at_end"]["chan send"].as_u64().unwrap() >= 10);
+        let suspects = v["suspects"].as_array().unwrap();
+        assert!(suspects.iter().all(|s| s["source"] == "trace"));
+        for (function, reason, n) in TRACE_LEAKS {
+            let s = suspects
+                .iter()
+                .find(|s| s["function"] == *function && s["growing"] == true)
+                .unwrap_or_else(|| panic!("{function} not flagged in {name}"));
+            assert_eq!(s["wait_reason"], *reason, "{function} in {name}");
+            assert_eq!(
+                s["counts"].as_array().unwrap().last().unwrap(),
+                n,
+                "{function} in {name}"
+            );
+            assert_eq!(s["trace_goroutines"], *n);
+            assert!(
+                s["created_by"].as_str().unwrap().starts_with("main.")
+                    || function.starts_with("net/http")
+            );
+        }
+        // The server side of the proxy connections blocks in the network poller.
+        assert!(suspects.iter().any(|s| s["growing"] == true
+            && s["wait_reason"] == "network"
+            && s["created_by"] == "net/http.(*Server).Serve"
+            && s["counts"].as_array().unwrap().last().unwrap() == 2));
+        // The tracer's own goroutines are never flagged.
+        assert!(!suspects.iter().any(|s| {
+            s["growing"] == true
+                && s["entry_function"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("runtime")
+        }));
+        // The growing ones are exactly the leaks, ranked first.
+        let growing = suspects.iter().take_while(|s| s["growing"] == true).count();
+        assert_eq!(growing, TRACE_LEAKS.len() + 1, "{name}");
+    }
+}
+
+#[test]
+fn inspect_json_ties_snapshots_to_the_trace() {
+    let mut names: Vec<&str> = DEBUG2.to_vec();
+    names.push("trace-go123.out");
+    let v = inspect_json(&names);
+    let suspects = v["suspects"].as_array().unwrap();
+    let search = suspects
+        .iter()
+        .find(|s| s["source"] == "snapshots" && s["function"] == "main.querySearchBackend")
+        .unwrap();
+    // 30 goroutines from three leak phases before the trace, 10 born in it.
+    assert_eq!(search["trace_goroutines"], 40);
+    assert_eq!(search["counts"], serde_json::json!([10, 20, 30, 40]));
+    let heartbeat = suspects
+        .iter()
+        .find(|s| s["source"] == "snapshots" && s["function"] == "main.heartbeatLoop")
+        .unwrap();
+    assert_eq!(heartbeat["trace_goroutines"], 4);
+    // Snapshot suspects first, then the trace's.
+    let first_trace = suspects
+        .iter()
+        .position(|s| s["source"] == "trace")
+        .unwrap();
+    assert!(
+        suspects[first_trace..]
+            .iter()
+            .all(|s| s["source"] == "trace")
+    );
+    assert!(
+        suspects[..first_trace]
+            .iter()
+            .all(|s| !s["trace_goroutines"].is_null())
+    );
+}

@@ -1,6 +1,7 @@
 //! Pure functions from a loaded [`Session`] to what users look at: stack
 //! groups, their growth across snapshots, and ranked leak suspects.
 
+pub mod correlate;
 pub mod flame;
 pub mod frames;
 pub mod group;

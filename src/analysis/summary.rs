@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::analysis::correlate::{self, TraceAnalysis, TraceSuspect};
+use crate::analysis::trace::TraceSummary;
 use crate::analysis::{self, Analysis, SeriesOrder, Suspect};
 use crate::model::time::format_rfc3339;
 use crate::model::{Input, LabelValue, Session, Snapshot, StackId, Warning};
@@ -13,6 +15,11 @@ use crate::model::{Input, LabelValue, Session, Snapshot, StackId, Warning};
 pub struct Report {
     pub inputs: Vec<InputJson>,
     pub series: SeriesJson,
+    /// What the (first) execution trace among the inputs says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceSummary>,
+    /// Snapshot-derived suspects first (growth across snapshots), then
+    /// trace-derived ones (goroutines created in the window, never ended).
     pub suspects: Vec<SuspectJson>,
 }
 
@@ -95,6 +102,14 @@ pub struct SuspectJson {
     pub labels: Vec<LabelsJson>,
     pub locked_to_thread: u64,
     pub runtime_marked_leaked: u64,
+    /// Where the entry comes from: `snapshots` (a stack group measured
+    /// across goroutine snapshots) or `trace` (goroutines an execution
+    /// trace saw created and still alive at the end of its window).
+    pub source: &'static str,
+    /// Trace goroutines on this group's call path, when a trace is loaded
+    /// (for a trace-derived entry: the goroutines of the group).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_goroutines: Option<u64>,
     /// The group's stack, innermost frame first.
     pub stack: Vec<FrameJson>,
 }
@@ -151,7 +166,12 @@ fn input_json(session: &Session, input: &Input) -> InputJson {
     }
 }
 
-fn suspect_json(session: &Session, analysis: &Analysis, s: &Suspect) -> SuspectJson {
+fn suspect_json(
+    session: &Session,
+    analysis: &Analysis,
+    s: &Suspect,
+    trace: Option<&TraceAnalysis>,
+) -> SuspectJson {
     let t = &session.stacks;
     let g = analysis.group(s);
     let site = s.leak_site.map(|f| t.frame(f));
@@ -198,7 +218,47 @@ fn suspect_json(session: &Session, analysis: &Analysis, s: &Suspect) -> SuspectJ
         labels,
         locked_to_thread: g.locked_to_thread,
         runtime_marked_leaked: g.runtime_leaked,
+        source: "snapshots",
+        trace_goroutines: trace.map(|t| {
+            t.group_goroutines
+                .get(s.group)
+                .map_or(0, |v| v.len() as u64)
+        }),
         stack: stack_json(session, g.stack),
+    }
+}
+
+fn trace_suspect_json(session: &Session, ta: &TraceAnalysis, s: &TraceSuspect) -> SuspectJson {
+    let t = &session.stacks;
+    let g = &ta.leaks[s.leak];
+    let site = s.leak_site.map(|f| t.frame(f));
+    let stack = if g.blocking_stack.is_empty() {
+        g.start_stack
+    } else {
+        g.blocking_stack
+    };
+    SuspectJson {
+        function: site.map(|f| t.str(f.function).to_owned()),
+        file: site.map(|f| t.str(f.file).to_owned()),
+        line: site.map(|f| f.line),
+        wait_reason: Some(g.reason.clone()),
+        created_by: g.creation_site.map(|f| t.function(f).to_owned()),
+        created_at: g.creation_site.map(|f| frame_json(session, f)),
+        counts: g.counts.iter().map(|&(_, c)| c).collect(),
+        growing: s.growing,
+        // For a trace group: its goroutines that outlived a tenth of the window.
+        score: s.stuck as f64,
+        slope: round3(s.growth.slope),
+        tau: round3(s.growth.tau),
+        per_minute: s.growth.per_minute.map(round3),
+        entry_function: Some(g.entry_function.clone()),
+        wait_minutes: None,
+        labels: Vec::new(),
+        locked_to_thread: 0,
+        runtime_marked_leaked: 0,
+        source: "trace",
+        trace_goroutines: Some(g.goroutines.len() as u64),
+        stack: stack_json(session, stack),
     }
 }
 
@@ -208,6 +268,13 @@ fn round3(x: f64) -> f64 {
 
 /// Builds the report both outputs are rendered from.
 pub fn build(session: &Session, analysis: &Analysis) -> Report {
+    let traces = correlate::analyze_traces(session, analysis);
+    build_with(session, analysis, &traces)
+}
+
+/// [`build`] with the traces already analysed.
+pub fn build_with(session: &Session, analysis: &Analysis, traces: &[TraceAnalysis]) -> Report {
+    let first = traces.first();
     Report {
         inputs: session
             .inputs
@@ -227,10 +294,16 @@ pub fn build(session: &Session, analysis: &Analysis) -> Report {
                 .collect(),
             split_by_labels: analysis.split_by_labels,
         },
+        trace: first.map(|t| t.summary.clone()),
         suspects: analysis
             .suspects
             .iter()
-            .map(|s| suspect_json(session, analysis, s))
+            .map(|s| suspect_json(session, analysis, s, first))
+            .chain(traces.iter().flat_map(|ta| {
+                ta.suspects
+                    .iter()
+                    .map(move |s| trace_suspect_json(session, ta, s))
+            }))
             .collect(),
     }
 }

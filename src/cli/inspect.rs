@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::analysis::summary::{Report, build};
+use crate::analysis::summary::{Report, SuspectJson, build};
 use crate::analysis::{self, AnalysisOptions, LabelMode, SeriesOrder};
 use crate::formats::LoadOptions;
 
@@ -108,12 +108,26 @@ pub fn render_text(r: &Report, all: bool) -> String {
             }
         }
     }
+    let snapshot_suspects: Vec<&SuspectJson> = r
+        .suspects
+        .iter()
+        .filter(|s| s.source == "snapshots")
+        .collect();
+    let trace_suspects: Vec<&SuspectJson> =
+        r.suspects.iter().filter(|s| s.source == "trace").collect();
+    snapshots_text(&mut out, r, &snapshot_suspects, all);
+    if let Some(t) = &r.trace {
+        trace_text(&mut out, t, &trace_suspects, all);
+    } else if r.series.snapshots.is_empty() {
+        let _ = writeln!(out, "\nNo goroutine snapshots or traces among the inputs.");
+    }
+    out
+}
+
+fn snapshots_text(out: &mut String, r: &Report, suspects: &[&SuspectJson], all: bool) {
     let snaps = &r.series.snapshots;
     if snaps.is_empty() {
-        if r.suspects.is_empty() {
-            let _ = writeln!(out, "\nNo goroutine snapshots among the inputs.");
-        }
-        return out;
+        return;
     }
     let order = match r.series.order {
         SeriesOrder::CaptureTime => "by capture time",
@@ -132,7 +146,7 @@ pub fn render_text(r: &Report, all: bool) -> String {
                 .unwrap_or_default()
         );
     }
-    let growing = r.suspects.iter().filter(|s| s.growing).count();
+    let growing = suspects.iter().filter(|s| s.growing).count();
     if snaps.len() >= 2 {
         let leaked: i64 = r
             .suspects
@@ -147,17 +161,17 @@ pub fn render_text(r: &Report, all: bool) -> String {
             out,
             "\nLEAK SUSPECTS: {growing} growing stack groups (+{leaked} goroutines from t0 to t{}) among {} groups",
             snaps.len() - 1,
-            r.suspects.len()
+            suspects.len()
         );
     } else {
         let _ = writeln!(
             out,
             "\nLARGEST STACK GROUPS ({} groups; one snapshot, ranked by size and wait age)",
-            r.suspects.len()
+            suspects.len()
         );
     }
     let mut others = 0;
-    for (rank, s) in r.suspects.iter().enumerate() {
+    for (rank, &s) in suspects.iter().enumerate() {
         if !s.growing && !all {
             if others >= OTHERS_SHOWN {
                 continue;
@@ -188,6 +202,19 @@ pub fn render_text(r: &Report, all: bool) -> String {
             counts.join(" → "),
             trend
         );
+        suspect_facts(out, s);
+        if let Some(n) = s.trace_goroutines {
+            let _ = writeln!(out, "        {n} goroutines on this path in the trace");
+        }
+    }
+    let hidden = suspects.iter().filter(|s| !s.growing).count() - others;
+    if hidden > 0 {
+        let _ = writeln!(out, "\n  … {hidden} more groups (--all shows them)");
+    }
+}
+
+fn suspect_facts(out: &mut String, s: &SuspectJson) {
+    {
         let mut facts = Vec::new();
         if let Some(w) = &s.wait_reason {
             facts.push(format!("waiting: {w}"));
@@ -229,9 +256,58 @@ pub fn render_text(r: &Report, all: bool) -> String {
             );
         }
     }
-    let hidden = r.suspects.iter().filter(|s| !s.growing).count() - others;
-    if hidden > 0 {
-        let _ = writeln!(out, "\n  … {hidden} more groups (--all shows them)");
+}
+
+fn trace_text(
+    out: &mut String,
+    t: &crate::analysis::trace::TraceSummary,
+    suspects: &[&SuspectJson],
+    all: bool,
+) {
+    let _ = writeln!(
+        out,
+        "\nTRACE ({}): {} events, {} goroutines created in the window, {} ended, {} alive at its end",
+        t.go_version, t.events, t.goroutines_created, t.goroutines_ended, t.alive_at_end
+    );
+    let blocked: Vec<String> = t
+        .blocked_at_end
+        .iter()
+        .map(|(r, n)| format!("{n} {r}"))
+        .collect();
+    if !blocked.is_empty() {
+        let _ = writeln!(out, "  blocked at the end: {}", blocked.join(", "));
     }
-    out
+    let growing = suspects.iter().filter(|s| s.growing).count();
+    let _ = writeln!(
+        out,
+        "\nTRACE LEAK SUSPECTS: {growing} sites where goroutines created in the window are still waiting at its end"
+    );
+    let mut others = 0;
+    for (rank, &s) in suspects.iter().enumerate() {
+        if !s.growing && !all {
+            if others >= OTHERS_SHOWN {
+                continue;
+            }
+            others += 1;
+        }
+        if !s.growing && others == 1 && growing > 0 {
+            let _ = writeln!(
+                out,
+                "\n  created in the window, alive at its end, not flagged:"
+            );
+        }
+        let alive = s.counts.last().copied().unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "\n  #{:<3} {}  {alive} goroutine(s){}",
+            rank + 1,
+            s.function.as_deref().unwrap_or("<no frames>"),
+            if s.growing { "  STUCK" } else { "" }
+        );
+        suspect_facts(out, s);
+    }
+    let hidden = suspects.iter().filter(|s| !s.growing).count() - others;
+    if hidden > 0 {
+        let _ = writeln!(out, "\n  … {hidden} more (--all shows them)");
+    }
 }
