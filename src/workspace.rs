@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::analysis::correlate::{self, TraceAnalysis};
 use crate::analysis::lanes::{LaneSource, SnapshotLanes};
+use crate::analysis::trace_lanes::TraceLanes;
 use crate::analysis::{self, Analysis, AnalysisOptions};
 use crate::formats::{self, LoadOptions};
 use crate::model::Session;
@@ -39,7 +41,10 @@ impl InputSpec {
 pub struct Workspace {
     pub session: Session,
     pub analysis: Analysis,
+    /// The snapshots' goroutines over capture times.
     pub lanes: Arc<dyn LaneSource>,
+    /// The first execution trace, with its lanes, when one is loaded.
+    pub trace: Option<TraceWorkspace>,
     /// One line per input that could not be loaded: `name: reason`.
     pub errors: Vec<String>,
     pub inputs: Vec<InputSpec>,
@@ -52,6 +57,12 @@ impl std::fmt::Debug for Workspace {
             .field("errors", &self.errors)
             .finish_non_exhaustive()
     }
+}
+
+/// An execution trace of the session, analysed against its snapshots.
+pub struct TraceWorkspace {
+    pub analysis: TraceAnalysis,
+    pub lanes: Arc<TraceLanes>,
 }
 
 /// Loads every input in parallel, then analyses; `None` when cancelled.
@@ -115,11 +126,27 @@ pub fn build(
     }
     progress.set_stage("laying out lanes");
     let lanes: Arc<dyn LaneSource> = Arc::new(SnapshotLanes::build(&session, &analysis));
+    if progress.is_cancelled() {
+        return None;
+    }
+    progress.set_stage("matching the trace to the snapshots");
+    let trace = correlate::analyze_traces(&session, &analysis)
+        .into_iter()
+        .next()
+        .and_then(|ta| {
+            let t = session.inputs.get(ta.input)?.trace_arc()?.clone();
+            let lanes = Arc::new(TraceLanes::build(t, &ta, &analysis, &session.stacks));
+            Some(TraceWorkspace {
+                analysis: ta,
+                lanes,
+            })
+        });
     progress.set(1.0);
     Some(Workspace {
         session,
         analysis,
         lanes,
+        trace,
         errors,
         inputs,
     })

@@ -254,3 +254,34 @@ fn inspect_json_ties_snapshots_to_the_trace() {
             .all(|s| !s["trace_goroutines"].is_null())
     );
 }
+
+#[test]
+fn the_report_carries_the_trace() {
+    let dir = std::env::temp_dir().join(format!("leakscope-cli-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("incident.md");
+    let mut names: Vec<&str> = DEBUG2.to_vec();
+    names.push("trace-go123.out");
+    let files = fixture_args(&names);
+    let mut args = vec!["report", "-o", out.to_str().unwrap()];
+    args.extend(files.iter().map(String::as_str));
+    let run = leakscope(&args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let md = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        md.contains("| trace goroutines |"),
+        "suspects table has the column"
+    );
+    assert!(md.contains("#### In the trace: 40 goroutines on this call path"));
+    assert!(md.contains(
+        "by main.(*app).handleSearch.func1 (example.com/leakyd/main.go:201) in goroutine"
+    ));
+    assert!(md.contains(": chan send for 2."));
+    assert!(md.contains("## Execution trace (go1.23)"));
+    assert!(md.contains("| main.consumeEvents (example.com/leakyd/main.go:240) | chan receive | main.(*app).handleSubscribe | 5 |"));
+    std::fs::remove_dir_all(&dir).ok();
+}

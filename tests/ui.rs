@@ -62,7 +62,7 @@ fn clicking_a_suspect_highlights_its_stack_everywhere() {
     let mut created = 0;
     let mut blocked = 0;
     for &l in &lanes {
-        for e in ws.lanes.events(l as usize) {
+        for e in ws.lanes.events(l as usize, i64::MIN, i64::MAX) {
             match e.kind {
                 EventKind::Created => {
                     created += 1;
@@ -160,7 +160,79 @@ fn the_demo_session_loads_in_the_background() {
             .count(),
         LEAKS.len()
     );
-    h.get_by_label("main.querySearchBackend");
+    // Listed twice: as a growing snapshot group and as stuck in the trace.
+    assert_eq!(h.get_all_by_label("main.querySearchBackend").count(), 2);
+    assert!(ws.trace.is_some());
+}
+
+#[test]
+fn a_trace_suspect_highlights_its_lanes_creations_and_blocking_points() {
+    let mut names: Vec<&str> = DEBUG2.to_vec();
+    names.push("trace-go123.out");
+    let mut h = harness(app_with(&names));
+    h.run();
+    assert!(h.state().showing_trace());
+    // The trace's entry for the subscription leak: 5 goroutines born in the window.
+    // One row among the snapshot suspects, one among the trace's (the
+    // trace's panel comes first in the widget tree).
+    let rows: Vec<_> = h.get_all_by_label("main.consumeEvents").collect();
+    assert_eq!(rows.len(), 2);
+    rows[0].click();
+    h.run();
+    let app = h.state_mut();
+    let Selection::TraceGroup(leak) = app.selection else {
+        panic!("expected a trace group, got {:?}", app.selection);
+    };
+    let ws = app.workspace.clone().unwrap();
+    let t = ws.trace.as_ref().unwrap();
+    assert_eq!(t.analysis.leaks[leak].goroutines.len(), 5);
+    let lanes = app.highlighted_lanes();
+    assert_eq!(lanes.len(), 5);
+    let src = app.active_lanes().unwrap();
+    for &l in &lanes {
+        let events = src.events(l as usize, i64::MIN, i64::MAX);
+        // Created in the window, by the subscribe handler, with the creator's stack.
+        let created: Vec<_> = events
+            .iter()
+            .filter(|e| e.kind == EventKind::Created)
+            .collect();
+        assert_eq!(created.len(), 1);
+        let site = ws.session.stacks.leaf(created[0].stack.unwrap()).unwrap();
+        assert_eq!(
+            ws.session.stacks.function(site),
+            "main.(*app).handleSubscribe"
+        );
+        assert!(created[0].other_goroutine.is_some());
+        // Blocked on a channel receive until the window closed.
+        let blocked: Vec<_> = events
+            .iter()
+            .filter(|e| e.kind == EventKind::Blocked)
+            .collect();
+        let last = blocked.last().expect("a blocking point");
+        assert_eq!(ws.session.stacks.str(last.reason), "chan receive");
+        assert!(
+            last.duration_ns.unwrap() > 1_000_000_000,
+            "{:?}",
+            last.duration_ns
+        );
+    }
+    let fns = app.highlighted_flame_functions();
+    assert!(fns.contains(&"main.consumeEvents".to_owned()), "{fns:?}");
+    // The snapshot group of the same leak maps to all 20 trace goroutines of it.
+    let g = ws
+        .analysis
+        .suspects
+        .iter()
+        .find(|s| {
+            s.leak_site
+                .is_some_and(|f| ws.session.stacks.function(f) == "main.consumeEvents")
+        })
+        .unwrap()
+        .group;
+    h.state_mut().select(Selection::Group(g));
+    h.run();
+    // 15 from the three leak phases before the trace, 5 born in it.
+    assert_eq!(h.state().highlighted_lanes().len(), 20);
 }
 
 #[test]

@@ -63,6 +63,14 @@ pub struct TraceAnalysis {
     /// For each snapshot stack group ([`Analysis::groups`]), the trace
     /// goroutines that started or blocked on its call path.
     pub group_goroutines: Vec<Vec<GoIndex>>,
+    window_ns: i64,
+}
+
+impl TraceAnalysis {
+    /// Length of the trace window.
+    pub fn summary_window_ns(&self) -> i64 {
+        self.window_ns
+    }
 }
 
 /// The trace goroutines on a group's call path (by start or blocking stack).
@@ -141,6 +149,7 @@ pub fn analyze_traces(session: &Session, analysis: &Analysis) -> Vec<TraceAnalys
                 suspects,
                 index,
                 group_goroutines,
+                window_ns: t.window.end_ns - t.window.start_ns,
             }
         })
         .collect()

@@ -62,6 +62,8 @@ pub struct LaneInfo {
     pub goroutine: Option<u64>,
     /// The stack group the goroutine belongs to, when it is in one.
     pub group: Option<u32>,
+    /// The trace leak group it belongs to (trace lanes only).
+    pub trace_group: Option<u32>,
     /// The function to label it with (leak site or entry).
     pub function: Option<FrameId>,
     /// Its most telling stack (last blocking stack, or its dump stack).
@@ -85,10 +87,10 @@ pub enum TimeAxis {
 pub trait LaneSource: Send + Sync {
     fn lane_count(&self) -> usize;
     fn lane(&self, lane: usize) -> LaneInfo;
-    /// Spans of a lane overlapping `[t0, t1)`, in time order.
-    fn spans(&self, lane: usize, t0: i64, t1: i64) -> &[LaneSpan];
-    /// Events of a lane, in time order.
-    fn events(&self, lane: usize) -> &[LaneEvent];
+    /// Visits the spans of a lane overlapping `[t0, t1)`, in time order.
+    fn spans(&self, lane: usize, t0: i64, t1: i64, visit: &mut dyn FnMut(LaneSpan));
+    /// Events of a lane within `[t0, t1]`, in time order.
+    fn events(&self, lane: usize, t0: i64, t1: i64) -> Vec<LaneEvent>;
     /// The whole time range.
     fn window(&self) -> (i64, i64);
     fn axis(&self) -> TimeAxis;
@@ -334,6 +336,7 @@ impl SnapshotLanes {
                 info: LaneInfo {
                     goroutine: gl.id,
                     group,
+                    trace_group: None,
                     function,
                     stack: gl.stack,
                     created_ns: Some(start),
@@ -390,6 +393,7 @@ impl LaneSource for SnapshotLanes {
             .unwrap_or(LaneInfo {
                 goroutine: None,
                 group: None,
+                trace_group: None,
                 function: None,
                 stack: StackId::EMPTY,
                 created_ns: None,
@@ -397,17 +401,23 @@ impl LaneSource for SnapshotLanes {
             })
     }
 
-    fn spans(&self, lane: usize, t0: i64, t1: i64) -> &[LaneSpan] {
+    fn spans(&self, lane: usize, t0: i64, t1: i64, visit: &mut dyn FnMut(LaneSpan)) {
         let Some(l) = self.lanes.get(lane) else {
-            return &[];
+            return;
         };
         let all = &self.spans[l.spans.start as usize..l.spans.end as usize];
-        visible_spans(all, t0, t1)
+        for s in visible_spans(all, t0, t1) {
+            visit(*s);
+        }
     }
 
-    fn events(&self, lane: usize) -> &[LaneEvent] {
-        self.lanes.get(lane).map_or(&[], |l| {
-            &self.events[l.events.start as usize..l.events.end as usize]
+    fn events(&self, lane: usize, t0: i64, t1: i64) -> Vec<LaneEvent> {
+        self.lanes.get(lane).map_or(Vec::new(), |l| {
+            self.events[l.events.start as usize..l.events.end as usize]
+                .iter()
+                .filter(|e| e.time_ns >= t0 && e.time_ns <= t1)
+                .copied()
+                .collect()
         })
     }
 

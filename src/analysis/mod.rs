@@ -10,6 +10,7 @@ pub mod lanes;
 pub mod summary;
 pub mod top;
 pub mod trace;
+pub mod trace_lanes;
 pub mod wait;
 
 use serde::Serialize;

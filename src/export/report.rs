@@ -91,18 +91,136 @@ pub struct SuspectExtras {
     pub sections: Vec<Section>,
 }
 
-/// The hook for execution traces.
-///
-/// HOOK(trace): once the trace module lands, fill [`SuspectExtras`] here
-/// from the session's traces: a "trace goroutines" column (how many trace
-/// goroutines match each suspect's stack group), and per suspect sections
-/// with the creator stacks of those goroutines and their blocking points
-/// (where and since when each one blocked). Until then there is nothing to
-/// add, and the report says only what the snapshots say.
+/// Creation events and blocking points listed per suspect, at most.
+const TRACE_ROWS: usize = 12;
+
+/// What the session's first execution trace adds: a "trace goroutines"
+/// column (trace goroutines on each suspect's call path), per suspect the
+/// creators of those goroutines with their stacks and the blocking points
+/// on the path (where, why, for how long), and a section with the
+/// goroutines the trace saw created and still stuck at its end.
 pub fn trace_extras(session: &Session, analysis: &Analysis) -> SuspectExtras {
-    // TODO(lead): trace-derived rows and sections (see above).
-    let _ = (session, analysis);
-    SuspectExtras::default()
+    let traces = crate::analysis::correlate::analyze_traces(session, analysis);
+    let Some(ta) = traces.first() else {
+        return SuspectExtras::default();
+    };
+    let Some(trace) = session.inputs.get(ta.input).and_then(|i| i.as_trace()) else {
+        return SuspectExtras::default();
+    };
+    let t = &session.stacks;
+    let frame_text = |f: Option<crate::model::FrameId>| {
+        f.map_or(NO_FRAMES.to_owned(), |f| {
+            let fr = t.frame(f);
+            format!("{} ({}:{})", t.str(fr.function), t.str(fr.file), fr.line)
+        })
+    };
+    let rel = |ns: i64| crate::model::time::format_duration_ns(ns - trace.window.start_ns);
+    let mut extras = SuspectExtras {
+        columns: vec!["trace goroutines".to_owned()],
+        ..SuspectExtras::default()
+    };
+    for s in &analysis.suspects {
+        let members = ta
+            .group_goroutines
+            .get(s.group)
+            .map_or(&[][..], Vec::as_slice);
+        let mut extra = SuspectExtra {
+            cells: vec![members.len().to_string()],
+            sections: Vec::new(),
+        };
+        if !members.is_empty() {
+            let g = &analysis.groups[s.group];
+            let mut matches = ta.index.find(trace, |st| {
+                crate::analysis::trace::same_call_path(t, st, g.stack, 6)
+            });
+            // Goroutines born in the window first: their creation is in it.
+            matches.sort_by_key(|m| (m.creation.is_none(), m.id));
+            let mut rows = Vec::new();
+            for m in matches
+                .iter()
+                .filter(|m| m.by_blocking || m.by_start)
+                .take(TRACE_ROWS)
+            {
+                let created = m
+                    .creation
+                    .as_ref()
+                    .map_or("before the window".to_owned(), |c| {
+                        let by = c
+                            .creator_id
+                            .map_or(String::new(), |id| format!(" in goroutine {id}"));
+                        format!(
+                            "+{} by {}{by}",
+                            rel(c.time_ns),
+                            frame_text(t.leaf(c.creator_stack))
+                        )
+                    });
+                let blocked = m.blocking_points.last().map_or(String::new(), |b| {
+                    format!(
+                        "+{}: {} for {}{}",
+                        rel(b.time_ns),
+                        crate::analysis::trace::wait_reason(t, b.reason, b.stack),
+                        crate::model::time::format_duration_ns(b.duration_ns),
+                        if b.unblocked { "" } else { " (still blocked)" }
+                    )
+                });
+                rows.push(vec![m.id.to_string(), created, blocked]);
+            }
+            extra.sections.push(Section {
+                heading: format!(
+                    "In the trace: {} goroutines on this call path",
+                    members.len()
+                ),
+                blocks: vec![Block::Table {
+                    header: vec![
+                        "goroutine".to_owned(),
+                        "created".to_owned(),
+                        "last blocking point".to_owned(),
+                    ],
+                    rows,
+                }],
+            });
+        }
+        extras.by_group.insert(s.group, extra);
+    }
+    let rows: Vec<Vec<String>> = ta
+        .suspects
+        .iter()
+        .filter(|s| s.growing)
+        .map(|s| {
+            let l = &ta.leaks[s.leak];
+            vec![
+                frame_text(s.leak_site),
+                l.reason.clone(),
+                l.creation_site
+                    .map_or(String::new(), |f| t.function(f).to_owned()),
+                l.goroutines.len().to_string(),
+            ]
+        })
+        .collect();
+    let sum = &ta.summary;
+    extras.sections.push(Section {
+        heading: format!("Execution trace ({})", sum.go_version),
+        blocks: vec![
+            Block::Text(format!(
+                "{} events; {} goroutines created in the window, {} ended, {} alive at its end.",
+                sum.events, sum.goroutines_created, sum.goroutines_ended, sum.alive_at_end
+            )),
+            Block::Text(
+                "Goroutines created in the window that are still waiting at its end, by site:"
+                    .to_owned(),
+            ),
+            Block::Table {
+                header: vec![
+                    "blocked at".to_owned(),
+                    "reason".to_owned(),
+                    "created by".to_owned(),
+                    "goroutines".to_owned(),
+                ],
+                rows,
+            },
+        ],
+    });
+    extras
 }
 
 /// What a report contains and how it looks.

@@ -13,7 +13,8 @@ use super::warning::Warnings;
 pub enum Input {
     Snapshot(Snapshot),
     /// Boxed: a trace is large and rare beside many snapshots.
-    Trace(Box<Trace>),
+    /// Shared so views can hold it without copying millions of spans.
+    Trace(std::sync::Arc<Trace>),
 }
 
 impl Input {
@@ -34,7 +35,7 @@ impl Input {
     pub fn warnings_mut(&mut self) -> &mut Warnings {
         match self {
             Input::Snapshot(s) => &mut s.warnings,
-            Input::Trace(t) => &mut t.warnings,
+            Input::Trace(t) => &mut std::sync::Arc::make_mut(t).warnings,
         }
     }
 
@@ -42,6 +43,14 @@ impl Input {
         match self {
             Input::Snapshot(s) => Some(s),
             Input::Trace(_) => None,
+        }
+    }
+
+    /// The trace, shared, for views that keep it.
+    pub fn trace_arc(&self) -> Option<&std::sync::Arc<Trace>> {
+        match self {
+            Input::Trace(t) => Some(t),
+            Input::Snapshot(_) => None,
         }
     }
 
@@ -74,7 +83,8 @@ impl Session {
                 Input::Snapshot(s)
             }
             Input::Trace(mut t) => {
-                t.remap(&map);
+                // Unique right after loading, so this does not copy.
+                std::sync::Arc::make_mut(&mut t).remap(&map);
                 Input::Trace(t)
             }
         };

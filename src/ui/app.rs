@@ -11,6 +11,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use egui::{Color32, Key, KeyboardShortcut, Modifiers, Ui};
 
 use crate::analysis::flame::{FlameTree, NodeId};
+use crate::analysis::lanes::LaneSource;
 use crate::analysis::{AnalysisOptions, LabelMode};
 use crate::jobs::{Job, Wake};
 use crate::model::{Snapshot, SnapshotData};
@@ -48,7 +49,7 @@ struct FlameChoice {
 struct FlameCache {
     key: (usize, FlameChoice),
     tree: Arc<FlameTree>,
-    highlight_for: Option<usize>,
+    highlight_for: Option<Selection>,
     highlight: Vec<bool>,
 }
 
@@ -536,13 +537,16 @@ impl LeakscopeApp {
         }
     }
 
+    /// Selects as a click would (tests, command line).
+    pub fn select(&mut self, selection: Selection) {
+        self.apply(Action::Select(selection));
+    }
+
     fn apply(&mut self, action: Action) {
         match action {
             Action::Select(sel) => {
                 self.selection = sel;
-                if let (Selection::Group(g), Some(ws)) = (sel, &self.workspace)
-                    && let Some(&lane) = ws.lanes.lanes_of_group(g as u32).first()
-                {
+                if let Some(&lane) = self.highlighted_lanes().first() {
                     self.timeline.jump_to(lane, None);
                 }
             }
@@ -557,11 +561,35 @@ impl LeakscopeApp {
         }
     }
 
-    /// Lanes of the selected group (for tests and the status bar).
+    /// Whether the timeline shows the trace's goroutines.
+    pub fn showing_trace(&self) -> bool {
+        self.state.timeline_trace && self.workspace.as_ref().is_some_and(|w| w.trace.is_some())
+    }
+
+    /// The lanes the timeline shows.
+    pub fn active_lanes(&self) -> Option<Arc<dyn LaneSource>> {
+        let ws = self.workspace.as_ref()?;
+        match &ws.trace {
+            Some(t) if self.state.timeline_trace => Some(t.lanes.clone() as Arc<dyn LaneSource>),
+            _ => Some(Arc::clone(&ws.lanes)),
+        }
+    }
+
+    /// Lanes of the selection on the timeline shown, sorted (also for tests).
     pub fn highlighted_lanes(&self) -> Vec<u32> {
-        match (self.selection.group(), &self.workspace) {
-            (Some(g), Some(ws)) => ws.lanes.lanes_of_group(g as u32).to_vec(),
-            _ => Vec::new(),
+        let Some(ws) = &self.workspace else {
+            return Vec::new();
+        };
+        match self.selection {
+            Selection::None => Vec::new(),
+            Selection::Group(g) => self
+                .active_lanes()
+                .map(|l| l.lanes_of_group(g as u32).to_vec())
+                .unwrap_or_default(),
+            Selection::TraceGroup(i) => match &ws.trace {
+                Some(t) if self.showing_trace() => t.lanes.lanes_of_leak(i).to_vec(),
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -609,22 +637,32 @@ impl LeakscopeApp {
                 highlight_for: None,
             });
         }
-        let sel = self.selection.group();
+        let sel = self.selection;
         if let Some(cache) = &mut self.flame_cache
-            && cache.highlight_for != sel
+            && cache.highlight_for != Some(sel)
         {
             cache.highlight = vec![false; cache.tree.nodes.len()];
-            if let Some(g) = sel {
-                for stack in group_stacks_in(&ws, g, self.flame.input) {
-                    for n in cache.tree.path_of(&ws.session.stacks, stack) {
-                        cache.highlight[n] = true;
-                    }
-                }
-                if let Some(h) = cache.highlight.first_mut() {
-                    *h = true;
+            let stacks = match sel {
+                Selection::None => Vec::new(),
+                Selection::Group(g) => group_stacks_in(&ws, g, self.flame.input),
+                Selection::TraceGroup(i) => ws
+                    .trace
+                    .as_ref()
+                    .and_then(|t| t.analysis.leaks.get(i))
+                    .map(|l| vec![l.blocking_stack, l.start_stack])
+                    .unwrap_or_default(),
+            };
+            for stack in stacks {
+                for n in cache.tree.path_of(&ws.session.stacks, stack) {
+                    cache.highlight[n] = true;
                 }
             }
-            cache.highlight_for = sel;
+            if sel != Selection::None
+                && let Some(h) = cache.highlight.first_mut()
+            {
+                *h = true;
+            }
+            cache.highlight_for = Some(sel);
         }
     }
 
@@ -723,9 +761,9 @@ impl LeakscopeApp {
                 });
                 ui.menu_button("View", |ui| {
                     if ui.button("Fit timeline  (F)").clicked()
-                        && let Some(ws) = &self.workspace
+                        && let Some(lanes) = self.active_lanes()
                     {
-                        self.timeline.fit(ws.lanes.as_ref());
+                        self.timeline.fit(lanes.as_ref());
                     }
                     ui.checkbox(
                         &mut self.state.lanes_by_creation,
@@ -799,11 +837,11 @@ impl LeakscopeApp {
                         "{} input(s) · {snaps} snapshot(s) · {last} goroutines in the last",
                         ws.session.inputs.len()
                     ));
-                    if let Some(g) = self.selection.group() {
+                    if self.selection != Selection::None {
                         ui.separator();
                         ui.label(format!(
                             "selected group: {} lanes",
-                            ws.lanes.lanes_of_group(g as u32).len()
+                            self.highlighted_lanes().len()
                         ));
                     }
                 }
@@ -889,8 +927,22 @@ impl LeakscopeApp {
                 let mut action = None;
                 ui.columns(2, |cols| {
                     cols[0].strong("Goroutines over time");
-                    panels::plot_ui(&mut cols[0], &ws, self.selection);
-                    action = panels::events_ui(&mut cols[1], &ws, self.selection);
+                    let lanes = self.active_lanes();
+                    let selected = self.highlighted_lanes();
+                    if let (Some(t), true) = (&ws.trace, self.showing_trace()) {
+                        panels::trace_plot_ui(&mut cols[0], &ws, t, self.selection, &selected);
+                    } else {
+                        panels::plot_ui(&mut cols[0], &ws, self.selection);
+                    }
+                    if let Some(lanes) = lanes {
+                        action = panels::events_ui(
+                            &mut cols[1],
+                            lanes.as_ref(),
+                            &ws.session.stacks,
+                            self.selection,
+                            &selected,
+                        );
+                    }
                 });
                 action
             })
@@ -945,16 +997,34 @@ impl LeakscopeApp {
         );
         left_ui.horizontal(|ui| {
             ui.strong("Goroutine timeline");
-            ui.weak("(snapshots)");
+            match &ws.trace {
+                Some(t) => {
+                    let s = &t.analysis.summary;
+                    ui.selectable_value(
+                        &mut self.state.timeline_trace,
+                        true,
+                        format!("trace ({})", s.go_version),
+                    )
+                    .on_hover_text("the execution trace: every state change in its window");
+                    ui.selectable_value(&mut self.state.timeline_trace, false, "snapshots")
+                        .on_hover_text("the goroutine snapshots over their capture times");
+                }
+                None => {
+                    ui.weak("(snapshots)");
+                }
+            }
         });
         if self.state.show_legend {
             panels::legend_ui(&mut left_ui);
         }
+        let lanes = self.active_lanes().unwrap_or_else(|| Arc::clone(&ws.lanes));
+        let selected = self.highlighted_lanes();
         let data = TimelineData {
-            lanes: ws.lanes.as_ref(),
+            lanes: lanes.as_ref(),
             table: &ws.session.stacks,
-            generation: self.generation,
+            generation: self.generation * 2 + usize::from(self.showing_trace()),
             selection: self.selection,
+            selected_lanes: &selected,
             filter: &self.search,
             by_creation: self.state.lanes_by_creation,
             lane_height: self.state.lane_height,

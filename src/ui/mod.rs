@@ -17,9 +17,11 @@ pub use app::LeakscopeApp;
 
 /// The demo session compiled into the binary: goroutine dumps of a real
 /// leaking service (`leakyd`, see `assets/demo/README.md`) taken 20 to 40
-/// seconds apart, so a newcomer sees growing suspects at once.
+/// seconds apart and an execution trace of the same service, so a newcomer
+/// sees growing suspects, their goroutines' lanes, creation events and
+/// blocking points at once.
 pub fn demo_inputs() -> Vec<InputSpec> {
-    const FILES: [(&str, &[u8]); 4] = [
+    const FILES: [(&str, &[u8]); 5] = [
         (
             "demo/goroutine-t0.debug2.txt",
             include_bytes!("../../assets/demo/goroutine-t0.debug2.txt"),
@@ -35,6 +37,10 @@ pub fn demo_inputs() -> Vec<InputSpec> {
         (
             "demo/goroutine-t3.debug2.txt",
             include_bytes!("../../assets/demo/goroutine-t3.debug2.txt"),
+        ),
+        (
+            "demo/trace-go123.out",
+            include_bytes!("../../assets/demo/trace-go123.out"),
         ),
     ];
     FILES

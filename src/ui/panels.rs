@@ -4,7 +4,9 @@
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Ui, Vec2};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
+use crate::analysis::lanes::LaneSource;
 use crate::analysis::lanes::{EventKind, LaneEvent};
+use crate::model::StackTable;
 use crate::model::time::format_duration_ns;
 use crate::ui::state::{Action, Selection};
 use crate::ui::theme;
@@ -16,16 +18,20 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
     let t = &ws.session.stacks;
     let growing = a.suspects.iter().filter(|s| s.growth.growing).count();
     let snapshots = a.series.len();
+    if snapshots == 0 {
+        if let Some(t) = &ws.trace {
+            return trace_suspects_ui(ui, ws, t, selection, true);
+        }
+        ui.heading("Leak suspects");
+        ui.weak("No goroutine snapshots or traces loaded.");
+        return None;
+    }
     ui.horizontal(|ui| {
         ui.heading("Leak suspects");
         if snapshots >= 2 {
             ui.weak(format!("{growing} growing"));
         }
     });
-    if snapshots == 0 {
-        ui.weak("No goroutine snapshots loaded.");
-        return None;
-    }
     ui.weak(if snapshots >= 2 {
         format!("{} groups across {snapshots} snapshots", a.groups.len())
     } else {
@@ -33,6 +39,16 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
     });
     ui.separator();
     let mut action = None;
+    if let Some(t) = &ws.trace {
+        // The trace's own suspects below the snapshots', in a fixed share.
+        let h = (ui.available_height() * 0.35).max(120.0);
+        egui::Panel::bottom("trace-suspects")
+            .resizable(true)
+            .default_size(h)
+            .show(ui, |ui| {
+                action = trace_suspects_ui(ui, ws, t, selection, false);
+            });
+    }
     let row_h = 58.0;
     egui::ScrollArea::vertical()
         .id_salt("suspects")
@@ -95,6 +111,79 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
                     );
                 });
                 ui.separator();
+            }
+        });
+    action
+}
+
+/// Goroutines the trace saw created in its window and still alive at its end.
+fn trace_suspects_ui(
+    ui: &mut Ui,
+    ws: &Workspace,
+    t: &crate::workspace::TraceWorkspace,
+    selection: Selection,
+    alone: bool,
+) -> Option<Action> {
+    let ta = &t.analysis;
+    let table = &ws.session.stacks;
+    let stuck = ta.suspects.iter().filter(|s| s.growing).count();
+    ui.horizontal(|ui| {
+        if alone {
+            ui.heading("Leak suspects");
+        } else {
+            ui.strong("From the trace");
+        }
+        ui.weak(format!("{stuck} stuck"));
+    });
+    ui.weak(format!(
+        "created in the {} window, still alive at its end",
+        crate::model::time::format_duration_ns(ta.summary_window_ns())
+    ));
+    let mut action = None;
+    egui::ScrollArea::vertical()
+        .id_salt("trace-suspects")
+        .auto_shrink([false, false])
+        .show_rows(ui, 40.0, ta.suspects.len(), |ui, range| {
+            for rank in range {
+                let s = &ta.suspects[rank];
+                let l = &ta.leaks[s.leak];
+                let selected = selection == Selection::TraceGroup(s.leak);
+                let name = s
+                    .leak_site
+                    .map_or(l.entry_function.as_str(), |f| table.function(f));
+                ui.push_id(("trace", rank), |ui| {
+                    let resp = ui
+                        .horizontal(|ui| {
+                            let text = if s.growing {
+                                egui::RichText::new(name).strong().color(theme::BLOCKING)
+                            } else {
+                                egui::RichText::new(name)
+                            };
+                            let r = ui.selectable_label(selected, text);
+                            ui.monospace(format!("{}", l.goroutines.len()));
+                            r
+                        })
+                        .inner;
+                    if resp.clicked() {
+                        action = Some(Action::Select(if selected {
+                            Selection::None
+                        } else {
+                            Selection::TraceGroup(s.leak)
+                        }));
+                    }
+                    let by = l
+                        .creation_site
+                        .map(|f| format!(" · by {}", table.function(f)))
+                        .unwrap_or_default();
+                    ui.add(
+                        egui::Label::new(
+                            egui::RichText::new(format!("{}{by}", l.reason))
+                                .weak()
+                                .small(),
+                        )
+                        .truncate(),
+                    );
+                });
             }
         });
     action
@@ -184,6 +273,53 @@ pub fn plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) {
         });
 }
 
+/// Goroutines over the trace window: all of them and the selection.
+pub fn trace_plot_ui(
+    ui: &mut Ui,
+    ws: &Workspace,
+    t: &crate::workspace::TraceWorkspace,
+    selection: Selection,
+    selected: &[u32],
+) {
+    let w0 = t.lanes.trace().window.start_ns;
+    let to_points = |series: &[(i64, u64)]| -> PlotPoints {
+        series
+            .iter()
+            .map(|&(at, n)| [(at - w0) as f64 / 1e9, n as f64])
+            .collect()
+    };
+    let total = to_points(&t.lanes.alive);
+    let sel = (selection != Selection::None).then(|| to_points(&t.lanes.alive_of(selected)));
+    let name = match selection {
+        Selection::Group(g) => ws
+            .analysis
+            .suspects
+            .iter()
+            .find(|s| s.group == g)
+            .and_then(|s| s.leak_site)
+            .map(|f| ws.session.stacks.function(f).to_owned()),
+        Selection::TraceGroup(i) => t.analysis.leaks.get(i).map(|l| l.entry_function.clone()),
+        Selection::None => None,
+    }
+    .unwrap_or_default();
+    Plot::new("goroutines-over-trace")
+        .legend(Legend::default())
+        .x_axis_label("seconds into the trace")
+        .y_axis_label("goroutines alive")
+        .include_y(0.0)
+        .allow_scroll(false)
+        .show(ui, |p| {
+            p.line(
+                Line::new("all goroutines", total)
+                    .color(Color32::GRAY)
+                    .width(2.0),
+            );
+            if let Some(pts) = sel {
+                p.line(Line::new(name, pts).color(theme::BLOCKING).width(2.5));
+            }
+        });
+}
+
 /// One row of the events list.
 struct EventRow {
     lane: u32,
@@ -191,24 +327,34 @@ struct EventRow {
     event: LaneEvent,
 }
 
-/// The selected group's creation events and blocking points; a click jumps there.
-pub fn events_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<Action> {
-    let Some(g) = selection.group() else {
+/// Rows listed at most, so a huge selection stays quick to draw.
+const MAX_EVENT_ROWS: usize = 20_000;
+
+/// The selected goroutines' creation events and blocking points; a click
+/// jumps there on the timeline.
+pub fn events_ui(
+    ui: &mut Ui,
+    lanes: &dyn LaneSource,
+    t: &StackTable,
+    selection: Selection,
+    ids: &[u32],
+) -> Option<Action> {
+    if selection == Selection::None {
         ui.weak("Select a suspect, a flame graph frame or a lane to list its creation events and blocking points.");
         return None;
-    };
-    let lanes = ws.lanes.as_ref();
-    let t = &ws.session.stacks;
-    let ids = lanes.lanes_of_group(g as u32);
+    }
     let mut rows: Vec<EventRow> = Vec::new();
     for &lane in ids.iter().take(5_000) {
+        if rows.len() >= MAX_EVENT_ROWS {
+            break;
+        }
         let info = lanes.lane(lane as usize);
-        for e in lanes.events(lane as usize) {
+        for e in lanes.events(lane as usize, i64::MIN, i64::MAX) {
             if matches!(e.kind, EventKind::Created | EventKind::Blocked) {
                 rows.push(EventRow {
                     lane,
                     goroutine: info.goroutine,
-                    event: *e,
+                    event: e,
                 });
             }
         }

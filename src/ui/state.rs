@@ -17,6 +17,9 @@ pub struct ViewState {
     /// Order timeline lanes by creation time instead of by suspect rank.
     pub lanes_by_creation: bool,
     pub show_legend: bool,
+    /// Show the trace's goroutines on the timeline (when a trace is loaded)
+    /// rather than the snapshots'.
+    pub timeline_trace: bool,
 }
 
 impl Default for ViewState {
@@ -28,6 +31,7 @@ impl Default for ViewState {
             flame_upward: false,
             lanes_by_creation: false,
             show_legend: true,
+            timeline_trace: true,
         }
     }
 }
@@ -50,13 +54,16 @@ pub enum Selection {
     None,
     /// A stack group (index into `Analysis::groups`).
     Group(usize),
+    /// Goroutines a trace saw created and never end, at one site (index
+    /// into `TraceAnalysis::leaks`).
+    TraceGroup(usize),
 }
 
 impl Selection {
     pub fn group(self) -> Option<usize> {
         match self {
             Selection::Group(g) => Some(g),
-            Selection::None => None,
+            Selection::None | Selection::TraceGroup(_) => None,
         }
     }
 }

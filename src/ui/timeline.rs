@@ -39,6 +39,8 @@ pub struct TimelineData<'a> {
     /// Changes whenever the lanes change, to refit and rebuild the order.
     pub generation: usize,
     pub selection: Selection,
+    /// Lanes of the selection, sorted.
+    pub selected_lanes: &'a [u32],
     /// Lane filter: text in the function or stack, `g:ID`, or `state:TEXT`.
     pub filter: &'a str,
     pub by_creation: bool,
@@ -92,11 +94,11 @@ fn lane_matches(d: &TimelineData<'_>, lane: usize, filter: &str) -> bool {
     }
     if let Some(state) = filter.strip_prefix("state:") {
         let state = state.trim();
-        return d
-            .lanes
-            .spans(lane, i64::MIN, i64::MAX)
-            .iter()
-            .any(|s| d.table.str(s.state).to_ascii_lowercase().contains(state));
+        let mut hit = false;
+        d.lanes.spans(lane, i64::MIN, i64::MAX, &mut |s| {
+            hit |= d.table.str(s.state).to_ascii_lowercase().contains(state);
+        });
+        return hit;
     }
     d.table
         .frames(info.stack)
@@ -206,11 +208,19 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
         0.0,
         visuals.faint_bg_color,
     );
-    draw_axis(&painter, plot, t0, t1, &lanes.axis(), &visuals);
+    draw_axis(
+        &painter,
+        plot,
+        t0,
+        t1,
+        &lanes.axis(),
+        lanes.window().0,
+        &visuals,
+    );
 
     // Lanes.
     let first = view.first.floor() as usize;
-    let selected_group = d.selection.group().map(|g| g as u32);
+    let selecting = d.selection != Selection::None;
     let mut mesh = Mesh::default();
     let mut markers: Vec<(Pos2, EventKind, bool)> = Vec::new();
     let font = egui::FontId::proportional((lane_h - 3.0).clamp(8.0, 12.0));
@@ -227,7 +237,7 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
         let y = plot.top() + (row - first) as f32 * lane_h;
         lane_rows.push((lane, y));
         let info = lanes.lane(lane);
-        let in_selection = selected_group.is_some() && info.group == selected_group;
+        let in_selection = selecting && d.selected_lanes.binary_search(&(lane as u32)).is_ok();
         if in_selection {
             mesh.add_colored_rect(
                 Rect::from_min_max(
@@ -251,7 +261,7 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
             Pos2::new(plot.right(), y + lane_h - 1.0),
         );
         let mut pending: Option<(f32, f32, Color32)> = None;
-        for s in lanes.spans(lane, t0, t1) {
+        lanes.spans(lane, t0, t1, &mut |s| {
             let x0 = x_of(s.start_ns).max(plot.left());
             let x1 = x_of(s.end_ns).min(plot.right());
             let color = theme::state_color(s.kind, d.table.str(s.state));
@@ -269,16 +279,21 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
                     pending = Some((x0, x1, color));
                 }
             }
-        }
+        });
         if let Some((a, b, c)) = pending {
             push_bar(&mut mesh, bar, a, b, c);
         }
         if lane_h >= 6.0 {
-            for e in lanes.events(lane) {
-                if e.time_ns < t0 || e.time_ns > t1 {
+            // One marker of a kind per pixel column: busy goroutines block
+            // thousands of times.
+            let mut last: Option<(i32, EventKind)> = None;
+            for e in lanes.events(lane, t0, t1) {
+                let p = Pos2::new(x_of(e.time_ns), y + lane_h / 2.0);
+                let key = (p.x as i32, e.kind);
+                if last == Some(key) {
                     continue;
                 }
-                let p = Pos2::new(x_of(e.time_ns), y + lane_h / 2.0);
+                last = Some(key);
                 markers.push((p, e.kind, in_selection));
             }
         }
@@ -311,12 +326,11 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
     // Creator links: from the creator's lane, if it is on screen, to the created one.
     let lane_y = |lane: usize| lane_rows.iter().find(|(l, _)| *l == lane).map(|(_, y)| *y);
     for e_lane in lane_rows.iter().map(|(l, _)| *l) {
-        let info = lanes.lane(e_lane);
-        if selected_group.is_none() || info.group != selected_group {
+        if !selecting || d.selected_lanes.binary_search(&(e_lane as u32)).is_err() {
             continue;
         }
-        for e in lanes.events(e_lane) {
-            if e.kind != EventKind::Created || e.time_ns < t0 || e.time_ns > t1 {
+        for e in lanes.events(e_lane, t0, t1) {
+            if e.kind != EventKind::Created {
                 continue;
             }
             if let (Some(other), Some(y)) = (e.other_lane, lane_y(e_lane))
@@ -408,11 +422,15 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
             let info = lanes.lane(lane);
             let slop = (4.0 * (span_ns / plot.width() as f64)) as i64;
             let event = lanes
-                .events(lane)
-                .iter()
-                .find(|e| (e.time_ns - t).abs() <= slop)
-                .copied();
-            let span = lanes.spans(lane, t, t + 1).first().copied();
+                .events(lane, t - slop, t + slop)
+                .into_iter()
+                .min_by_key(|e| (e.time_ns - t).abs());
+            let mut span = None;
+            lanes.spans(lane, t, t + 1, &mut |s| {
+                if span.is_none() {
+                    span = Some(s);
+                }
+            });
             response.clone().on_hover_ui_at_pointer(|ui| {
                 match info.goroutine {
                     Some(g) => ui.strong(format!("goroutine {g}")),
@@ -448,10 +466,12 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
                 }
                 ui.weak("click to select its stack group");
             });
-            if response.clicked()
-                && let Some(g) = info.group
-            {
-                action = Some(Action::Select(Selection::Group(g as usize)));
+            if response.clicked() {
+                if let Some(g) = info.trace_group {
+                    action = Some(Action::Select(Selection::TraceGroup(g as usize)));
+                } else if let Some(g) = info.group {
+                    action = Some(Action::Select(Selection::Group(g as usize)));
+                }
             }
         }
     }
@@ -549,6 +569,7 @@ fn draw_axis(
     t0: i64,
     t1: i64,
     axis: &TimeAxis,
+    origin: i64,
     visuals: &egui::Visuals,
 ) {
     let span = (t1 - t0).max(1) as f64;
@@ -605,7 +626,8 @@ fn draw_axis(
                     let s = format_rfc3339(t);
                     s.get(11..23).unwrap_or(&s).to_owned()
                 }
-                _ => format_duration_ns(t),
+                TimeAxis::TraceRelative => format!("+{}", format_duration_ns(t - origin)),
+                TimeAxis::Snapshots(_) => format_duration_ns(t),
             };
             painter.text(
                 Pos2::new(x + 2.0, plot.top() - 10.0),

@@ -956,7 +956,7 @@ pub(super) fn parse(
     progress.set(1.0);
     Ok(Loaded {
         table,
-        input: Input::Trace(Box::new(trace)),
+        input: Input::Trace(std::sync::Arc::new(trace)),
     })
 }
 
