@@ -288,3 +288,146 @@ fn exports_write_files_and_ask_before_replacing() {
     assert!(html.contains("main.querySearchBackend") && html.contains("<svg"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A pprof server on 127.0.0.1 serving the fixture goroutine profiles t0..t3
+/// in turn (then t3 again), for at most `max_requests` requests or 30 s.
+fn fixture_pprof_server(
+    max_requests: usize,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let profiles: Vec<Vec<u8>> = PROTO.iter().map(|n| read(n)).collect();
+    let handle = std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut served = 0;
+        let mut next = 0;
+        while served < max_requests
+            && std::time::Instant::now() < deadline
+            && !stop.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            let Ok((mut s, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                continue;
+            };
+            s.set_nonblocking(false).ok();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+                .ok();
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let line = String::from_utf8_lossy(&req)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            let path = line.split(' ').nth(1).unwrap_or("/").to_owned();
+            let (status, body): (&str, Vec<u8>) = if path.starts_with("/debug/pprof/goroutine") {
+                let b = profiles[next.min(profiles.len() - 1)].clone();
+                next += 1;
+                ("200 OK", b)
+            } else if path == "/debug/pprof/" {
+                (
+                    "200 OK",
+                    b"<html><body><a href='goroutine?debug=1'>goroutine</a></body></html>".to_vec(),
+                )
+            } else {
+                ("404 Not Found", b"404 page not found\n".to_vec())
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            s.write_all(head.as_bytes()).ok();
+            s.write_all(&body).ok();
+            served += 1;
+        }
+    });
+    (addr, handle)
+}
+
+#[test]
+fn a_live_session_ranks_snapshots_as_they_arrive() {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (addr, server) = fixture_pprof_server(40, stop.clone());
+    let dir = std::env::temp_dir().join(format!("leakscope-ui-live-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let mut h = harness(LeakscopeApp::new(ViewState::default()));
+    h.step();
+    let form = leakscope::ui::live::ConnectForm {
+        url: format!("{addr}"),
+        interval_secs: "0.2".into(),
+        folder: dir.display().to_string(),
+        ..Default::default()
+    };
+    h.state_mut().connect(form).expect("connects");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(25);
+    loop {
+        h.step();
+        let done = h
+            .state()
+            .workspace
+            .as_ref()
+            .is_some_and(|w| w.analysis.series.len() >= 4);
+        if done || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let ws = h.state().workspace.clone().expect("snapshots arrived");
+    assert!(
+        ws.analysis.series.len() >= 4,
+        "{} snapshots",
+        ws.analysis.series.len()
+    );
+    let t = &ws.session.stacks;
+    let search = ws
+        .analysis
+        .suspects
+        .iter()
+        .find(|s| {
+            s.leak_site
+                .is_some_and(|f| t.function(f) == "main.querySearchBackend")
+        })
+        .unwrap();
+    assert!(search.growth.growing);
+    assert_eq!(
+        ws.analysis.groups[search.group].counts[..4],
+        [10, 20, 30, 40]
+    );
+    // Every capture is on disk, in the session folder.
+    let saved = std::fs::read_dir(&dir).unwrap().filter(|e| {
+        e.as_ref().is_ok_and(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .ends_with("-goroutine.pb.gz")
+        })
+    });
+    assert!(saved.count() >= 4);
+    h.get_by_label("Disconnect").click();
+    for _ in 0..200 {
+        h.step();
+        if h.state().live.as_ref().is_some_and(|l| l.stopped.is_some()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let live = h.state().live.as_ref().unwrap();
+    assert_eq!(
+        live.stopped.as_deref(),
+        Some("disconnected"),
+        "{}",
+        live.status()
+    );
+    drop(h);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    server.join().ok();
+    std::fs::remove_dir_all(&dir).ok();
+}

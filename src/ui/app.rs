@@ -17,6 +17,7 @@ use crate::jobs::{Job, Wake};
 use crate::model::{Snapshot, SnapshotData};
 use crate::ui::export::{self as ui_export, ExportKind, PendingReplace};
 use crate::ui::flame::{FlameData, FlameEvent, FlameView, flame_ui};
+use crate::ui::live::{self as ui_live, ConnectForm, LiveView};
 use crate::ui::panels;
 use crate::ui::state::{Action, Selection, ViewState};
 use crate::ui::timeline::{TimelineData, TimelineView, timeline_ui};
@@ -87,6 +88,12 @@ pub struct LeakscopeApp {
     /// An export whose target exists, waiting for the user to confirm.
     pub replace: Option<PendingReplace>,
     export_job: Option<Job<(PathBuf, Result<(), String>)>>,
+    /// The Connect dialog, while open.
+    pub connect_form: Option<ConnectForm>,
+    /// The live session, while connected.
+    pub live: Option<LiveView>,
+    /// Leak site of the selection, to select it again after a live reload.
+    reselect: Option<String>,
 }
 
 impl LeakscopeApp {
@@ -115,6 +122,9 @@ impl LeakscopeApp {
             save_dialog: None,
             replace: None,
             export_job: None,
+            connect_form: None,
+            live: None,
+            reselect: None,
         }
     }
 
@@ -222,6 +232,17 @@ impl LeakscopeApp {
                 self.selection = Selection::Group(s.group);
             }
         }
+        if let Some(site) = self.reselect.take() {
+            let t = &ws.session.stacks;
+            if let Some(s) = ws
+                .analysis
+                .suspects
+                .iter()
+                .find(|s| s.leak_site.is_some_and(|f| t.function(f) == site))
+            {
+                self.selection = Selection::Group(s.group);
+            }
+        }
         self.workspace = Some(Arc::new(ws));
         self.apply(Action::Select(self.selection));
     }
@@ -286,6 +307,21 @@ impl LeakscopeApp {
                 Err(TryRecvError::Disconnected) => self.dialog = None,
                 Err(TryRecvError::Empty) => {}
             }
+        }
+        let mut reload = None;
+        if let Some(live) = &mut self.live {
+            live.drain();
+            if live.dirty && self.job.is_none() {
+                live.dirty = false;
+                reload = Some(live.session_dir().to_path_buf());
+            }
+            if live.stopped.is_none() {
+                ctx.request_repaint_after(std::time::Duration::from_millis(250));
+            }
+        }
+        if let Some(dir) = reload {
+            self.reselect = self.selected_leak_site();
+            self.open(vec![InputSpec::Path(dir)]);
         }
         if let Some((rx, kind)) = &self.save_dialog {
             match rx.try_recv() {
@@ -537,6 +573,127 @@ impl LeakscopeApp {
         }
     }
 
+    fn selected_leak_site(&self) -> Option<String> {
+        let ws = self.workspace.as_ref()?;
+        let g = self.selection.group()?;
+        let s = ws.analysis.suspects.iter().find(|s| s.group == g)?;
+        Some(ws.session.stacks.function(s.leak_site?).to_owned())
+    }
+
+    /// Connects to a live service as the Connect dialog would.
+    pub fn connect(&mut self, form: ConnectForm) -> Result<(), String> {
+        let wake = self.wake.clone().unwrap_or_else(|| Arc::new(|| {}));
+        if let Some(old) = self.live.take() {
+            old.stop();
+        }
+        let live = ui_live::connect(&form, wake)?;
+        self.live = Some(live);
+        self.connect_form = None;
+        Ok(())
+    }
+
+    fn connect_window(&mut self, ctx: &egui::Context) {
+        let Some(form) = &mut self.connect_form else {
+            return;
+        };
+        let mut open = true;
+        let mut go = false;
+        egui::Window::new("Connect to a live service")
+            .open(&mut open)
+            .collapsible(false)
+            .default_width(460.0)
+            .show(ctx, |ui| {
+                egui::Grid::new("connect-grid").num_columns(2).show(ui, |ui| {
+                    ui.label("pprof URL");
+                    ui.add(egui::TextEdit::singleline(&mut form.url).hint_text("host:6060 or http://host:6060/debug/pprof/"));
+                    ui.end_row();
+                    ui.label("poll every (s)");
+                    ui.add(egui::TextEdit::singleline(&mut form.interval_secs).desired_width(60.0));
+                    ui.end_row();
+                    ui.label("session folder");
+                    ui.add(egui::TextEdit::singleline(&mut form.folder).hint_text("a new folder here, named by host and time"));
+                    ui.end_row();
+                    ui.label("headers");
+                    ui.add(
+                        egui::TextEdit::multiline(&mut form.headers)
+                            .desired_rows(2)
+                            .hint_text("Authorization: Bearer …"),
+                    );
+                    ui.end_row();
+                });
+                ui.weak("Every goroutine profile is saved in the session folder as it arrives; the folder reopens as a session.");
+                if let Some(e) = &form.error {
+                    ui.colored_label(Color32::RED, e);
+                }
+                if ui.button("Connect").clicked() {
+                    go = true;
+                }
+            });
+        if go && let Some(form) = self.connect_form.clone() {
+            if let Err(e) = self.connect(form)
+                && let Some(f) = &mut self.connect_form
+            {
+                f.error = Some(e);
+            }
+        } else if !open {
+            self.connect_form = None;
+        }
+    }
+
+    fn live_controls_ui(&mut self, ui: &mut Ui) {
+        let Some(live) = &mut self.live else {
+            return;
+        };
+        // Buttons first: text that changes width never moves them.
+        if let Some(reason) = &live.stopped {
+            if ui.small_button("Close").clicked() {
+                self.live = None;
+                return;
+            }
+            ui.weak(format!("({reason})"));
+        } else {
+            if ui.small_button("Disconnect").clicked() {
+                live.stop();
+            }
+            if live.is_paused() {
+                if ui.small_button("Resume").clicked() {
+                    live.resume();
+                }
+            } else if ui.small_button("Pause").clicked() {
+                live.pause();
+            }
+            match live.trace {
+                Some((_, f)) => {
+                    if ui.small_button("Cancel trace").clicked() {
+                        live.cancel_trace();
+                    }
+                    ui.add(egui::ProgressBar::new(f).desired_width(90.0).text("trace"));
+                }
+                None => {
+                    if ui.small_button("Capture trace (5 s)").clicked() {
+                        live.capture_trace(5);
+                    }
+                }
+            }
+        }
+        let Some(live) = &self.live else {
+            return;
+        };
+        let color = match &live.state {
+            crate::live::ConnectionState::Connected => theme_ok(),
+            crate::live::ConnectionState::Retrying { .. } => Color32::from_rgb(230, 160, 0),
+            _ => ui.visuals().weak_text_color(),
+        };
+        ui.colored_label(color, live.status());
+        if let Some(last) = live.failures.last() {
+            ui.colored_label(
+                Color32::from_rgb(230, 160, 0),
+                format!("last error: {last}"),
+            )
+            .on_hover_text(live.failures.join("\n"));
+        }
+    }
+
     /// Selects as a click would (tests, command line).
     pub fn select(&mut self, selection: Selection) {
         self.apply(Action::Select(selection));
@@ -703,6 +860,7 @@ impl LeakscopeApp {
         }
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
         self.notices_window(&ctx);
+        self.connect_window(&ctx);
         self.replace_dialog(&ctx);
         self.screenshot_step(&ctx);
     }
@@ -728,6 +886,10 @@ impl LeakscopeApp {
                 ui.menu_button("File", |ui| {
                     if ui.button("Open…  (Ctrl+O)").clicked() {
                         self.open_dialog(false);
+                        ui.close();
+                    }
+                    if ui.button("Connect to a live service…").clicked() {
+                        self.connect_form = Some(ConnectForm::default());
                         ui.close();
                     }
                     if ui.button("Add to session…").clicked() {
@@ -799,6 +961,13 @@ impl LeakscopeApp {
                     ui.label("Flame graph: click to zoom, breadcrumb to go back");
                 });
                 ui.separator();
+                if ui
+                    .button("Connect…")
+                    .on_hover_text("poll a running service's /debug/pprof/")
+                    .clicked()
+                {
+                    self.connect_form = Some(ConnectForm::default());
+                }
                 let search = ui.add(
                     egui::TextEdit::singleline(&mut self.search)
                         .hint_text("search frames (regex) / filter lanes")
@@ -819,6 +988,9 @@ impl LeakscopeApp {
 
     fn status_bar_ui(&mut self, ui: &mut Ui) {
         egui::Panel::bottom("status").show(ui, |ui| {
+            if self.live.is_some() {
+                ui.horizontal(|ui| self.live_controls_ui(ui));
+            }
             ui.horizontal(|ui| {
                 if let Some(job) = &self.job {
                     ui.spinner();
@@ -1205,6 +1377,10 @@ impl LeakscopeApp {
             c.send_viewport_cmd(egui::ViewportCommand::Close);
         });
     }
+}
+
+fn theme_ok() -> Color32 {
+    Color32::from_rgb(67, 160, 71)
 }
 
 fn default_flame_input(ws: &Workspace) -> Option<usize> {

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod export;
 pub mod flame;
+pub mod live;
 pub mod panels;
 pub mod state;
 pub mod theme;

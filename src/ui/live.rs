@@ -1,0 +1,260 @@
+//! A live pprof connection in the app: the Connect dialog, the poller's
+//! events, and the controls in the status bar. The polling itself is
+//! [`crate::live`]; every capture lands in a session folder, which the app
+//! reloads as captures arrive, so the growth ranking and the plot update
+//! while the service runs.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::{Duration, Instant};
+
+use crate::jobs::Wake;
+use crate::live::{
+    CaptureId, CaptureKind, ConnectionState, Header, LiveConfig, LiveEvent, Poller, StopReason,
+};
+
+/// The Connect dialog's fields.
+#[derive(Clone, Debug)]
+pub struct ConnectForm {
+    pub url: String,
+    pub interval_secs: String,
+    /// One `Name: value` per line (Authorization, Cookie, ...).
+    pub headers: String,
+    pub folder: String,
+    pub error: Option<String>,
+}
+
+impl Default for ConnectForm {
+    fn default() -> Self {
+        ConnectForm {
+            url: "localhost:6060".to_owned(),
+            interval_secs: "10".to_owned(),
+            headers: String::new(),
+            folder: String::new(),
+            error: None,
+        }
+    }
+}
+
+/// A running live session.
+pub struct LiveView {
+    poller: Poller,
+    rx: Receiver<LiveEvent>,
+    pub url: String,
+    pub state: ConnectionState,
+    pub snapshots: u64,
+    pub captures: u64,
+    /// Recent failures, newest last (the poller carries on after each).
+    pub failures: Vec<String>,
+    /// An on-demand trace in flight and how far it is.
+    pub trace: Option<(CaptureId, f32)>,
+    pub stopped: Option<String>,
+    /// A capture arrived since the session was last reloaded.
+    pub dirty: bool,
+}
+
+/// Keeps the failure list short.
+const MAX_FAILURES: usize = 50;
+
+impl LiveView {
+    pub fn session_dir(&self) -> &Path {
+        self.poller.session_dir()
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.poller.is_paused()
+    }
+
+    pub fn pause(&self) {
+        self.poller.pause();
+    }
+
+    pub fn resume(&self) {
+        self.poller.resume();
+    }
+
+    pub fn stop(&self) {
+        self.poller.stop();
+    }
+
+    /// Starts a trace of `seconds` over the service.
+    pub fn capture_trace(&mut self, seconds: u64) {
+        let id = self
+            .poller
+            .request(CaptureKind::Trace(Duration::from_secs(seconds)));
+        self.trace = Some((id, 0.0));
+    }
+
+    pub fn cancel_trace(&mut self) {
+        if let Some((id, _)) = self.trace.take() {
+            self.poller.cancel(id);
+        }
+    }
+
+    /// Takes the poller's events for at most a few milliseconds.
+    pub fn drain(&mut self) {
+        let until = Instant::now() + Duration::from_millis(8);
+        loop {
+            match self.rx.try_recv() {
+                Ok(e) => self.apply(e),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    if self.stopped.is_none() {
+                        self.stopped = Some("the poller ended".to_owned());
+                    }
+                    break;
+                }
+            }
+            if Instant::now() > until {
+                break;
+            }
+        }
+    }
+
+    fn apply(&mut self, e: LiveEvent) {
+        match e {
+            LiveEvent::State(s) => self.state = s,
+            LiveEvent::ServerInfo(_) | LiveEvent::Paused | LiveEvent::Resumed => {}
+            LiveEvent::Captured(c) => {
+                self.captures += 1;
+                if c.id.is_none() {
+                    self.snapshots += 1;
+                }
+                if let (Some(id), Some((t, _))) = (c.id, self.trace)
+                    && id == t
+                {
+                    self.trace = None;
+                }
+                self.dirty = true;
+            }
+            LiveEvent::Failed(f) => {
+                if let (Some(id), Some((t, _))) = (f.id, self.trace)
+                    && id == t
+                {
+                    self.trace = None;
+                }
+                self.failures.push(f.error.to_string());
+                if self.failures.len() > MAX_FAILURES {
+                    self.failures.remove(0);
+                }
+            }
+            LiveEvent::Progress { id, fraction, .. } => {
+                if let Some((t, f)) = &mut self.trace
+                    && *t == id
+                {
+                    *f = fraction.unwrap_or(*f);
+                }
+            }
+            LiveEvent::PollingDone { .. } => {}
+            LiveEvent::Stopped { reason } => {
+                self.state = ConnectionState::Stopped;
+                self.stopped = Some(match reason {
+                    StopReason::Requested => "disconnected".to_owned(),
+                    StopReason::GaveUp {
+                        failures,
+                        last_error,
+                    } => {
+                        format!("gave up after {failures} failures: {last_error}")
+                    }
+                    StopReason::SessionFolder(e) => format!("session folder: {e}"),
+                });
+            }
+        }
+    }
+
+    /// One line for the status bar.
+    pub fn status(&self) -> String {
+        let state = match &self.state {
+            ConnectionState::Connecting => "connecting…".to_owned(),
+            ConnectionState::Connected => "connected".to_owned(),
+            ConnectionState::Retrying {
+                failures,
+                retry_in,
+                unreachable,
+                ..
+            } => format!(
+                "{} ({failures} failures), retrying in {:.0} s",
+                if *unreachable {
+                    "unreachable"
+                } else {
+                    "failing"
+                },
+                retry_in.as_secs_f32()
+            ),
+            ConnectionState::Stopped => "stopped".to_owned(),
+        };
+        let paused = if self.is_paused() { ", paused" } else { "" };
+        format!(
+            "live {}: {state}{paused} · {} snapshots",
+            self.url, self.snapshots
+        )
+    }
+}
+
+/// A folder for a new session beside the working directory, named by host and time.
+pub fn default_folder(url: &str) -> PathBuf {
+    let host: String = url
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .chars()
+        .take_while(|c| *c != '/')
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(0));
+    let stamp: String = crate::model::time::format_rfc3339(now)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(15)
+        .collect();
+    std::env::current_dir()
+        .unwrap_or_default()
+        .join(format!("leakscope-{host}-{stamp}"))
+}
+
+/// Starts polling as the form says.
+pub fn connect(form: &ConnectForm, wake: Wake) -> Result<LiveView, String> {
+    let url = form.url.trim();
+    let folder = if form.folder.trim().is_empty() {
+        default_folder(url)
+    } else {
+        PathBuf::from(form.folder.trim())
+    };
+    let mut config = LiveConfig::new(url, &folder).map_err(|e| e.to_string())?;
+    let secs: f64 = form.interval_secs.trim().parse().map_err(|_| {
+        format!(
+            "interval {:?} is not a number of seconds",
+            form.interval_secs
+        )
+    })?;
+    if !(0.1..=86_400.0).contains(&secs) {
+        return Err("the interval must be between 0.1 s and a day".to_owned());
+    }
+    config.interval = Duration::from_secs_f64(secs);
+    config.headers = form
+        .headers
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| Header::parse(l).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    let (poller, rx) = Poller::start(config, move || wake()).map_err(|e| e.to_string())?;
+    Ok(LiveView {
+        poller,
+        rx,
+        url: url.to_owned(),
+        state: ConnectionState::Connecting,
+        snapshots: 0,
+        captures: 0,
+        failures: Vec::new(),
+        trace: None,
+        stopped: None,
+        dirty: false,
+    })
+}
