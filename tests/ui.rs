@@ -218,6 +218,20 @@ fn a_trace_suspect_highlights_its_lanes_creations_and_blocking_points() {
     }
     let fns = app.highlighted_flame_functions();
     assert!(fns.contains(&"main.consumeEvents".to_owned()), "{fns:?}");
+    // Zoom to the selection: from the first creation to the window's end.
+    let first_created = lanes
+        .iter()
+        .filter_map(|&l| src.lane(l as usize).created_ns)
+        .min()
+        .unwrap();
+    app.zoom_to_selection();
+    let (z0, z1) = app.timeline_range();
+    let (w0, w1) = src.window();
+    assert!(
+        z0 < first_created && first_created - z0 < (w1 - first_created) / 5,
+        "{z0} {first_created}"
+    );
+    assert!(z1 >= w1 && z0 > w0, "{z0}..{z1} in {w0}..{w1}");
     // The snapshot group of the same leak maps to all 20 trace goroutines of it.
     let g = ws
         .analysis

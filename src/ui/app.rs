@@ -694,6 +694,30 @@ impl LeakscopeApp {
         }
     }
 
+    /// The time range the timeline shows, ns.
+    pub fn timeline_range(&self) -> (i64, i64) {
+        (self.timeline.t0, self.timeline.t1)
+    }
+
+    /// Fits the timeline to the selected goroutines: from the first
+    /// creation to the last end (or the window's end for those alive).
+    pub fn zoom_to_selection(&mut self) {
+        let Some(lanes) = self.active_lanes() else {
+            return;
+        };
+        let (w0, w1) = lanes.window();
+        let mut range: Option<(i64, i64)> = None;
+        for l in self.highlighted_lanes() {
+            let info = lanes.lane(l as usize);
+            let a = info.created_ns.unwrap_or(w0).max(w0);
+            let b = info.ended_ns.unwrap_or(w1).min(w1);
+            range = Some(range.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
+        if let Some((a, b)) = range {
+            self.timeline.zoom_to(a, b);
+        }
+    }
+
     /// Selects as a click would (tests, command line).
     pub fn select(&mut self, selection: Selection) {
         self.apply(Action::Select(selection));
@@ -874,6 +898,12 @@ impl LeakscopeApp {
         if ctx.input_mut(|i| i.consume_shortcut(&find)) {
             self.focus_search = true;
         }
+        if self.selection != Selection::None
+            && !ctx.egui_wants_keyboard_input()
+            && ctx.input(|i| i.key_pressed(Key::Z))
+        {
+            self.zoom_to_selection();
+        }
         if ctx.input(|i| i.key_pressed(Key::Escape)) {
             self.selection = Selection::None;
             self.search.clear();
@@ -927,6 +957,15 @@ impl LeakscopeApp {
                     {
                         self.timeline.fit(lanes.as_ref());
                     }
+                    if ui
+                        .add_enabled(
+                            self.selection != Selection::None,
+                            egui::Button::new("Zoom to selection  (Z)"),
+                        )
+                        .clicked()
+                    {
+                        self.zoom_to_selection();
+                    }
                     ui.checkbox(
                         &mut self.state.lanes_by_creation,
                         "Order lanes by creation time",
@@ -957,7 +996,8 @@ impl LeakscopeApp {
                 ui.menu_button("Help", |ui| {
                     ui.label("Ctrl+O open · Ctrl+F search · Esc clear selection");
                     ui.label("Timeline: drag to pan, Ctrl+wheel or pinch to zoom,");
-                    ui.label("wheel to scroll lanes, arrows/WASD to pan and zoom, F to fit");
+                    ui.label("wheel to scroll lanes, arrows/WASD to pan and zoom, F to fit,");
+                    ui.label("Z to zoom to the selection");
                     ui.label("Flame graph: click to zoom, breadcrumb to go back");
                 });
                 ui.separator();

@@ -53,6 +53,13 @@ impl TimelineView {
         self.pending_jump = Some((lane, time_ns));
     }
 
+    /// Shows `[t0, t1]` with a little margin.
+    pub fn zoom_to(&mut self, t0: i64, t1: i64) {
+        let pad = ((t1 - t0) / 20).max(1_000);
+        self.t0 = t0 - pad;
+        self.t1 = t1.max(t0 + 1) + pad;
+    }
+
     pub fn fit(&mut self, lanes: &dyn LaneSource) {
         let (a, b) = lanes.window();
         let pad = ((b - a) / 50).max(1);
@@ -143,6 +150,8 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
     // Interaction: zoom at the pointer, pan by drag, scroll lanes.
     let span_ns = (view.t1 - view.t0).max(1) as f64;
     let ns_per_px = span_ns / plot.width() as f64;
+    // Keys act on the timeline only while typing goes nowhere else.
+    let keys = !ui.ctx().egui_wants_keyboard_input();
     if response.hovered() {
         let (scroll, zoom, modifiers) =
             ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.modifiers));
@@ -159,6 +168,9 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
             view.first -= scroll.y / lane_h;
         }
         ui.input(|i| {
+            if !keys {
+                return;
+            }
             let pan = span_ns * 0.1;
             if i.key_pressed(Key::ArrowLeft) || i.key_pressed(Key::A) {
                 view.t0 -= pan as i64;
@@ -175,7 +187,7 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
                 factor /= 1.25;
             }
         });
-        if ui.input(|i| i.key_pressed(Key::F)) {
+        if keys && ui.input(|i| i.key_pressed(Key::F)) {
             view.fit(lanes);
         }
         if factor != 1.0 {
