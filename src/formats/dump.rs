@@ -515,19 +515,7 @@ impl<'a, 'p> ChunkParser<'a, 'p> {
                 self.pending = Pending::None;
                 return;
             }
-            // A function line with no location: the dump was cut, or a
-            // frame the runtime could not place. Keep the function.
-            self.warn(
-                "frame-without-location",
-                offset,
-                "frames without a file:line",
-            );
-            let frame = self.frame(offset, func, "");
-            match self.pending {
-                Pending::Creator(_) => self.creator_frame = Some(frame),
-                _ => self.push_frame(offset, frame),
-            }
-            self.pending = Pending::None;
+            self.flush_pending(offset, func);
         }
         if indented {
             self.warn(
@@ -625,19 +613,25 @@ impl<'a, 'p> ChunkParser<'a, 'p> {
         }
     }
 
+    /// Keeps a function line that got no location line: the dump was cut,
+    /// or the runtime could not place the frame.
+    fn flush_pending(&mut self, offset: usize, func: &'a str) {
+        self.warn(
+            "frame-without-location",
+            offset,
+            "frames without a file:line",
+        );
+        let frame = self.frame(offset, func, "");
+        match self.pending {
+            Pending::Creator(_) => self.creator_frame = Some(frame),
+            _ => self.push_frame(offset, frame),
+        }
+        self.pending = Pending::None;
+    }
+
     fn end_goroutine(&mut self, offset: usize) {
         if let Pending::Frame(func) | Pending::Creator(func) = self.pending {
-            self.warn(
-                "frame-without-location",
-                offset,
-                "frames without a file:line",
-            );
-            let frame = self.frame(offset, func, "");
-            match self.pending {
-                Pending::Creator(_) => self.creator_frame = Some(frame),
-                _ => self.push_frame(offset, frame),
-            }
-            self.pending = Pending::None;
+            self.flush_pending(offset, func);
         }
         self.close_ancestor();
         if let Some(mut g) = self.current.take() {

@@ -336,23 +336,7 @@ impl LeakscopeApp {
                 Err(TryRecvError::Empty) => {}
             }
         }
-        if let Some(job) = &mut self.export_job {
-            if let Some((path, result)) = job.try_take() {
-                self.export_job = None;
-                self.notices.push(match result {
-                    Ok(()) => Notice {
-                        level: Level::Info,
-                        text: format!("saved {}", path.display()),
-                    },
-                    Err(e) => Notice {
-                        level: Level::Error,
-                        text: format!("export failed: {e}"),
-                    },
-                });
-            } else if job.is_done() {
-                self.export_job = None;
-            }
-        }
+        self.poll_export();
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
                 .dropped_files
@@ -429,26 +413,36 @@ impl LeakscopeApp {
         }));
     }
 
+    /// Takes a finished export's result into the notices; true while one runs.
+    fn poll_export(&mut self) -> bool {
+        let Some(job) = &mut self.export_job else {
+            return false;
+        };
+        if let Some((path, result)) = job.try_take() {
+            self.export_job = None;
+            self.notices.push(match result {
+                Ok(()) => Notice {
+                    level: Level::Info,
+                    text: format!("saved {}", path.display()),
+                },
+                Err(e) => Notice {
+                    level: Level::Error,
+                    text: format!("export failed: {e}"),
+                },
+            });
+            return false;
+        }
+        if job.is_done() {
+            self.export_job = None;
+            return false;
+        }
+        true
+    }
+
     /// Waits for a running export (tests).
     pub fn wait_for_export(&mut self) {
-        while let Some(job) = &mut self.export_job {
-            if let Some((path, result)) = job.try_take() {
-                self.export_job = None;
-                self.notices.push(match result {
-                    Ok(()) => Notice {
-                        level: Level::Info,
-                        text: format!("saved {}", path.display()),
-                    },
-                    Err(e) => Notice {
-                        level: Level::Error,
-                        text: format!("export failed: {e}"),
-                    },
-                });
-            } else if job.is_done() {
-                self.export_job = None;
-            } else {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
+        while self.poll_export() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
         }
     }
 

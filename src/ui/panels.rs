@@ -261,16 +261,24 @@ pub fn plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) {
         .y_axis_label("goroutines")
         .include_y(0.0)
         .allow_scroll(false)
-        .show(ui, |p| {
-            p.line(
-                Line::new("all goroutines", total)
-                    .color(Color32::GRAY)
-                    .width(2.0),
-            );
-            if let Some(pts) = selected_pts {
-                p.line(Line::new(name, pts).color(theme::BLOCKING).width(2.5));
-            }
-        });
+        .show(ui, |p| total_and_selection(p, total, selected_pts, name));
+}
+
+/// The grey total and, where something is selected, its red series.
+fn total_and_selection(
+    p: &mut egui_plot::PlotUi<'_>,
+    total: PlotPoints<'static>,
+    selected: Option<PlotPoints<'static>>,
+    name: String,
+) {
+    p.line(
+        Line::new("all goroutines", total)
+            .color(Color32::GRAY)
+            .width(2.0),
+    );
+    if let Some(pts) = selected {
+        p.line(Line::new(name, pts).color(theme::BLOCKING).width(2.5));
+    }
 }
 
 /// Goroutines over the trace window: all of them and the selection.
@@ -308,16 +316,7 @@ pub fn trace_plot_ui(
         .y_axis_label("goroutines alive")
         .include_y(0.0)
         .allow_scroll(false)
-        .show(ui, |p| {
-            p.line(
-                Line::new("all goroutines", total)
-                    .color(Color32::GRAY)
-                    .width(2.0),
-            );
-            if let Some(pts) = sel {
-                p.line(Line::new(name, pts).color(theme::BLOCKING).width(2.5));
-            }
-        });
+        .show(ui, |p| total_and_selection(p, total, sel, name));
 }
 
 /// One row of the events list.
