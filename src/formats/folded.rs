@@ -39,6 +39,9 @@ pub fn parse(
     let (text, lossy) = text::to_text(data);
     let text: &str = &text;
     let mut table = StackTable::default();
+    // Distinct prefixes and frames grow with the input; a generous guess
+    // (a node per ~64 bytes, a frame per ~512) saves rehashing big maps.
+    table.reserve(data.len() / 64, data.len() / 512);
     let mut warnings = Warnings::default();
     if lossy {
         warnings.add("invalid-utf8", || {

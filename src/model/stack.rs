@@ -7,6 +7,8 @@
 //! over the same tree. Walking parent links from a node yields the frames
 //! innermost first, the order in which Go prints them.
 
+use std::collections::hash_map::Entry;
+
 use rustc_hash::FxHashMap;
 
 use super::intern::{Interner, StrId};
@@ -139,6 +141,16 @@ impl Remap {
 }
 
 impl StackTable {
+    /// Makes room for about `stacks` more stack nodes and `frames` more
+    /// frames, so a big input fills the maps without rehashing them over
+    /// and over.
+    pub fn reserve(&mut self, stacks: usize, frames: usize) {
+        self.nodes.reserve(stacks);
+        self.node_index.reserve(stacks);
+        self.frames.reserve(frames);
+        self.frame_index.reserve(frames);
+    }
+
     pub fn intern_str(&mut self, s: &str) -> StrId {
         self.strings.intern(s)
     }
@@ -165,13 +177,15 @@ impl StackTable {
     }
 
     pub fn intern_frame_ids(&mut self, frame: Frame) -> FrameId {
-        if let Some(&id) = self.frame_index.get(&frame) {
-            return id;
+        let next = FrameId(self.frames.len() as u32);
+        match self.frame_index.entry(frame) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(v) => {
+                v.insert(next);
+                self.frames.push(frame);
+                next
+            }
         }
-        let id = FrameId(self.frames.len() as u32);
-        self.frames.push(frame);
-        self.frame_index.insert(frame, id);
-        id
     }
 
     pub fn frame(&self, id: FrameId) -> Frame {
@@ -198,18 +212,20 @@ impl StackTable {
 
     /// The stack `parent` with `frame` called from its innermost frame.
     pub fn child(&mut self, parent: StackId, frame: FrameId) -> StackId {
-        if let Some(&id) = self.node_index.get(&(parent, frame)) {
-            return id;
+        let next = StackId(self.nodes.len() as u32);
+        match self.node_index.entry((parent, frame)) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(v) => {
+                v.insert(next);
+                let depth = self.nodes.get(parent.index()).map_or(0, |n| n.depth) + 1;
+                self.nodes.push(Node {
+                    parent,
+                    frame,
+                    depth,
+                });
+                next
+            }
         }
-        let depth = self.depth(parent) + 1;
-        let id = StackId(self.nodes.len() as u32);
-        self.nodes.push(Node {
-            parent,
-            frame,
-            depth,
-        });
-        self.node_index.insert((parent, frame), id);
-        id
     }
 
     /// Interns a stack given innermost frame first, as Go prints it.
