@@ -445,3 +445,31 @@ fn a_live_session_ranks_snapshots_as_they_arrive() {
     server.join().ok();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn lanes_filter_by_label_state_goroutine_and_function() {
+    let mut h = harness(app_with(&PROTO));
+    h.run();
+    let all = h.state().timeline_lanes().len();
+    assert!(all >= 138, "{all}");
+    let mut count = |filter: &str| {
+        h.state_mut().set_search(filter);
+        h.run();
+        h.state().timeline_lanes().len()
+    };
+    // The profiles record labels: 40 search goroutines at t3, 12 watchers.
+    assert_eq!(count("label:endpoint=search"), 40);
+    assert_eq!(count("label:endpoint=watch"), 12);
+    assert_eq!(count("label:component=jobs"), 4);
+    assert_eq!(count("main.heartbeatLoop"), 4);
+    assert_eq!(count(""), all);
+    // Dumps carry goroutine ids and states.
+    let mut h = harness(app_with(&DEBUG2));
+    h.run();
+    h.state_mut().set_search("g:1");
+    h.run();
+    assert_eq!(h.state().timeline_lanes().len(), 1);
+    h.state_mut().set_search("state:sync.mutex.lock");
+    h.run();
+    assert_eq!(h.state().timeline_lanes().len(), 16);
+}

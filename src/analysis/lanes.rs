@@ -14,7 +14,7 @@ use std::ops::Range;
 use rustc_hash::FxHashMap;
 
 use super::{Analysis, frames};
-use crate::model::{FrameId, Session, StackId, StateKind, StrId};
+use crate::model::{FrameId, LabelSetId, Session, StackId, StateKind, StrId};
 
 /// One interval of a lane in one state.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -64,6 +64,11 @@ pub struct LaneInfo {
     pub group: Option<u32>,
     /// The trace leak group it belongs to (trace lanes only).
     pub trace_group: Option<u32>,
+    /// pprof labels where the input records them (profiles, `debug=1`,
+    /// Go 1.27 dumps; a trace's goroutine label as one `label` value).
+    pub labels: LabelSetId,
+    /// A trace's goroutine label text.
+    pub label_text: StrId,
     /// The function to label it with (leak site or entry).
     pub function: Option<FrameId>,
     /// Its most telling stack (last blocking stack, or its dump stack).
@@ -337,6 +342,8 @@ impl SnapshotLanes {
                     goroutine: gl.id,
                     group,
                     trace_group: None,
+                    labels: gl.labels,
+                    label_text: StrId::EMPTY,
                     function,
                     stack: gl.stack,
                     created_ns: Some(start),
@@ -394,6 +401,8 @@ impl LaneSource for SnapshotLanes {
                 goroutine: None,
                 group: None,
                 trace_group: None,
+                labels: LabelSetId::NONE,
+                label_text: StrId::EMPTY,
                 function: None,
                 stack: StackId::EMPTY,
                 created_ns: None,

@@ -688,6 +688,16 @@ impl LeakscopeApp {
         }
     }
 
+    /// Sets the search / lane filter text, as typing in the top bar does.
+    pub fn set_search(&mut self, text: &str) {
+        self.search = text.to_owned();
+    }
+
+    /// The lanes the timeline lists, in order, after filtering.
+    pub fn timeline_lanes(&self) -> &[u32] {
+        self.timeline.order()
+    }
+
     /// The time range the timeline shows, ns.
     pub fn timeline_range(&self) -> (i64, i64) {
         (self.timeline.t0, self.timeline.t1)
@@ -1004,7 +1014,7 @@ impl LeakscopeApp {
                 }
                 let search = ui.add(
                     egui::TextEdit::singleline(&mut self.search)
-                        .hint_text("search frames (regex) / filter lanes")
+                        .hint_text("search frames (regex) · lanes: g:ID state:… label:k=v")
                         .desired_width(280.0),
                 );
                 if self.focus_search {
@@ -1012,7 +1022,10 @@ impl LeakscopeApp {
                     self.focus_search = false;
                 }
                 if !self.search.is_empty()
-                    && ui.small_button("✕").on_hover_text("clear search").clicked()
+                    && ui
+                        .small_button("clear")
+                        .on_hover_text("clear search")
+                        .clicked()
                 {
                     self.search.clear();
                 }

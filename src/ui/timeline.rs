@@ -41,7 +41,8 @@ pub struct TimelineData<'a> {
     pub selection: Selection,
     /// Lanes of the selection, sorted.
     pub selected_lanes: &'a [u32],
-    /// Lane filter: text in the function or stack, `g:ID`, or `state:TEXT`.
+    /// Lane filter: text in the function or stack, `g:ID`, `state:TEXT`
+    /// or `label:KEY=VALUE` (any part of it).
     pub filter: &'a str,
     pub by_creation: bool,
     pub lane_height: f32,
@@ -96,6 +97,18 @@ impl TimelineView {
 
 fn lane_matches(d: &TimelineData<'_>, lane: usize, filter: &str) -> bool {
     let info = d.lanes.lane(lane);
+    if let Some(label) = filter.strip_prefix("label:") {
+        let label = label.trim();
+        return d
+            .table
+            .labels_to_string(info.labels)
+            .to_ascii_lowercase()
+            .contains(label)
+            || d.table
+                .str(info.label_text)
+                .to_ascii_lowercase()
+                .contains(label);
+    }
     if let Some(id) = filter.strip_prefix("g:") {
         return info.goroutine.map(|g| g.to_string()) == Some(id.trim().to_owned());
     }
