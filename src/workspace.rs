@@ -71,8 +71,17 @@ pub fn build(
     options: &AnalysisOptions,
     progress: &Progress,
 ) -> Option<Workspace> {
+    build_with(inputs, &LoadOptions::default(), options, progress)
+}
+
+/// [`build`] with other loading limits (tests and fuzzing scale them down).
+pub fn build_with(
+    inputs: Vec<InputSpec>,
+    load: &LoadOptions,
+    options: &AnalysisOptions,
+    progress: &Progress,
+) -> Option<Workspace> {
     progress.set_stage("loading");
-    let load = LoadOptions::default();
     // A folder (a saved live session) stands for its captures, with the
     // capture times its manifest records.
     let mut errors = Vec::new();
@@ -94,11 +103,10 @@ pub fn build(
         .map(|(spec, captured_at)| {
             let none = Progress::none();
             let r = match spec {
-                InputSpec::Path(p) => {
-                    formats::load_file(p, &load, &none).map_err(|e| e.to_string())
+                InputSpec::Path(p) => formats::load_file(p, load, &none).map_err(|e| e.to_string()),
+                InputSpec::Bytes { name, data } => {
+                    formats::load_bytes(name, data, load, &none).map_err(|e| format!("{name}: {e}"))
                 }
-                InputSpec::Bytes { name, data } => formats::load_bytes(name, data, &load, &none)
-                    .map_err(|e| format!("{name}: {e}")),
             };
             if progress.is_cancelled() {
                 None

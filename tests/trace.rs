@@ -29,6 +29,9 @@ use leakscope::formats::{FormatError, LoadOptions, Loaded, load_bytes};
 use leakscope::model::{GoState, Input, Session, SpanCause, StackTable, Trace};
 use leakscope::progress::Progress;
 
+mod common;
+use common::tracegen::{V2, ev};
+
 const GO123: &str = "trace-go123.out";
 const LEGACY: &str = "trace-go121-legacy.out";
 
@@ -488,94 +491,6 @@ fn a_session_shares_stacks_between_trace_and_other_inputs() {
 
 // ---------------------------------------------------------------------------
 // Synthetic traces for format versions without a fixture.
-
-fn uv(out: &mut Vec<u8>, mut v: u64) {
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-struct V2 {
-    out: Vec<u8>,
-}
-
-impl V2 {
-    fn new(minor: u32) -> V2 {
-        let mut out = format!("go 1.{minor} trace").into_bytes();
-        out.resize(16, 0);
-        V2 { out }
-    }
-
-    fn batch(&mut self, generation: u64, m: u64, time: u64, payload: &[u8]) {
-        self.out.push(1);
-        uv(&mut self.out, generation);
-        uv(&mut self.out, m);
-        uv(&mut self.out, time);
-        uv(&mut self.out, payload.len() as u64);
-        self.out.extend_from_slice(payload);
-    }
-
-    fn tables(&mut self, generation: u64, minor: u32) {
-        let strings = [
-            "chan receive",
-            "main.main",
-            "main.go",
-            "main.worker",
-            "runtime.chanrecv1",
-            "runtime/chan.go",
-        ];
-        let mut p = vec![4];
-        for (i, s) in strings.iter().enumerate() {
-            p.push(5);
-            uv(&mut p, i as u64 + 1);
-            uv(&mut p, s.len() as u64);
-            p.extend_from_slice(s.as_bytes());
-        }
-        self.batch(generation, u64::MAX, 0, &p);
-        // Stacks: 1 = main.main; 2 = main.worker; 3 = chanrecv1 <- main.worker.
-        let stacks: [&[(u64, u64, u64)]; 3] =
-            [&[(2, 3, 10)], &[(4, 3, 20)], &[(5, 6, 5), (4, 3, 22)]];
-        let mut p = vec![2];
-        for (i, frames) in stacks.iter().enumerate() {
-            p.push(3);
-            uv(&mut p, i as u64 + 1);
-            uv(&mut p, frames.len() as u64);
-            for &(func, file, line) in *frames {
-                uv(&mut p, 0x1000 + line);
-                uv(&mut p, func);
-                uv(&mut p, file);
-                uv(&mut p, line);
-            }
-        }
-        self.batch(generation, u64::MAX, 0, &p);
-        let mut p = Vec::new();
-        if minor >= 25 {
-            p.extend_from_slice(&[50, 8]);
-            uv(&mut p, 1_000_000_000);
-            p.push(51);
-            for v in [0, 1, 2, 3] {
-                uv(&mut p, v);
-            }
-        } else {
-            p.push(8);
-            uv(&mut p, 1_000_000_000);
-        }
-        self.batch(generation, u64::MAX, 0, &p);
-    }
-}
-
-fn ev(p: &mut Vec<u8>, typ: u8, args: &[u64]) {
-    p.push(typ);
-    for &a in args {
-        uv(p, a);
-    }
-}
 
 /// g1 existed (running), creates g5 and blocks; g5 runs, unblocks g1,
 /// enters a syscall that loses its P; g1 runs and exits. g7 waits the whole

@@ -44,7 +44,8 @@ fn stuck_members(t: &Trace, g: &TraceLeakGroup) -> u64 {
         .iter()
         .filter(|&&gi| {
             let born = t.creation(gi).map_or(w0, |c| c.time_ns);
-            (w1 - born) * 10 >= window
+            // Wide: a damaged trace's window can span most of `i64`.
+            (i128::from(w1) - i128::from(born)) * 10 >= i128::from(window)
         })
         .count() as u64
 }

@@ -161,8 +161,10 @@ impl SnapshotLanes {
             .collect();
         let first_t = times_ns[0];
         let last_t = times_ns[n - 1];
+        // Capture times come from files and manifests: saturating
+        // arithmetic keeps forged ones from overflowing.
         let step = if n > 1 {
-            ((last_t - first_t) / (n as i64 - 1)).max(1)
+            (last_t.saturating_sub(first_t) / (n as i64 - 1)).max(1)
         } else {
             STEP_NS
         };
@@ -250,16 +252,17 @@ impl SnapshotLanes {
             // times the snapshots are spaced nominally.
             let age_ns = |m: Option<u32>| {
                 m.filter(|&m| wall && m > 0)
-                    .map(|m| i64::from(m) * 60_000_000_000)
+                    .map(|m| i64::from(m).saturating_mul(60_000_000_000))
             };
             let start = match age_ns(g0.wait_minutes) {
-                Some(age) => t_first - age,
+                Some(age) => t_first.saturating_sub(age),
                 _ => {
                     if first.snapshot == 0 {
-                        t_first - step / 4
+                        t_first.saturating_sub(step / 4)
                     } else {
                         // Appeared since the previous snapshot.
-                        times_ns[first.snapshot - 1] + (t_first - times_ns[first.snapshot - 1]) / 2
+                        let prev = times_ns[first.snapshot - 1];
+                        prev.saturating_add(t_first.saturating_sub(prev) / 2)
                     }
                 }
             };
@@ -271,23 +274,23 @@ impl SnapshotLanes {
                 let to = times_ns[s.snapshot];
                 out.spans.push(LaneSpan {
                     start_ns: from,
-                    end_ns: to.max(from + 1),
+                    end_ns: to.max(from.saturating_add(1)),
                     kind: g.kind,
                     state: g.state,
                 });
-                from = to.max(from + 1);
+                from = to.max(from.saturating_add(1));
             }
             let alive_at_end = last.snapshot == n - 1;
             // The last state holds until the next snapshot (or the end).
             let tail_end = if alive_at_end {
-                last_t + step / 4
+                last_t.saturating_add(step / 4)
             } else {
-                times_ns[last.snapshot]
-                    + (times_ns[last.snapshot + 1] - times_ns[last.snapshot]) / 2
+                let at = times_ns[last.snapshot];
+                at.saturating_add(times_ns[last.snapshot + 1].saturating_sub(at) / 2)
             };
             out.spans.push(LaneSpan {
                 start_ns: from,
-                end_ns: tail_end.max(from + 1),
+                end_ns: tail_end.max(from.saturating_add(1)),
                 kind: gl.kind,
                 state: gl.state,
             });
@@ -305,13 +308,13 @@ impl SnapshotLanes {
             }
             if gl.kind == StateKind::Waiting {
                 let since = match age_ns(gl.wait_minutes) {
-                    Some(age) => times_ns[last.snapshot] - age,
+                    Some(age) => times_ns[last.snapshot].saturating_sub(age),
                     _ => start,
                 };
                 // How long, as the dump says (`, N minutes`), else as seen.
                 let waited = match gl.wait_minutes {
-                    Some(m) if m > 0 => i64::from(m) * 60_000_000_000,
-                    _ if wall => times_ns[last.snapshot] - since.max(start),
+                    Some(m) if m > 0 => i64::from(m).saturating_mul(60_000_000_000),
+                    _ if wall => times_ns[last.snapshot].saturating_sub(since.max(start)),
                     _ => 0,
                 };
                 out.events.push(LaneEvent {
@@ -369,7 +372,7 @@ impl SnapshotLanes {
                 e.other_lane = id_to_lane.get(&id).copied();
             }
         }
-        out.window = (window_start, last_t + step / 4);
+        out.window = (window_start, last_t.saturating_add(step / 4));
         out.axis = Some(if wall {
             TimeAxis::Wall
         } else {

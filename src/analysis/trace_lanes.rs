@@ -189,7 +189,9 @@ fn alive_series(t: &Trace, goroutines: impl Iterator<Item = GoIndex>) -> Vec<(i6
     let span = (w1 - w0).max(1);
     (0..=SERIES_POINTS)
         .map(|i| {
-            let at = w0 + span * i as i64 / SERIES_POINTS as i64;
+            // Wide: a damaged trace's window can span most of `i64`.
+            let at =
+                w0.saturating_add((i128::from(span) * i as i128 / SERIES_POINTS as i128) as i64);
             let born = births.partition_point(|&b| b <= at) as u64;
             let died = deaths.partition_point(|&d| d <= at) as u64;
             (at, born.saturating_sub(died))

@@ -18,7 +18,7 @@
 //! an empty stack.
 
 use super::error::FormatError;
-use super::limits::Limits;
+use super::limits::{GoroutineBudget, Limits};
 use super::text::{self, Lines};
 use super::{Loaded, detect};
 use crate::model::{
@@ -33,6 +33,8 @@ struct Record {
     labels: crate::model::LabelSetId,
     /// Frames past the depth limit were dropped.
     capped: bool,
+    /// The count did not fit the goroutine budget at all: left out.
+    over_budget: bool,
 }
 
 /// Parses a `debug=1` count profile; `data` is already inflated.
@@ -56,6 +58,7 @@ pub fn parse(
     let mut records: Vec<Record> = Vec::new();
     let mut current: Option<Record> = None;
     let mut total: u64 = 0;
+    let mut budget = GoroutineBudget::new(limits);
     let warn = |w: &mut Warnings, kind: &'static str, offset: usize, what: &str| {
         w.add(kind, || {
             format!("{what} (first at line {})", text::line_number(text, offset))
@@ -159,8 +162,10 @@ pub fn parse(
                 break;
             }
             total = total.saturating_add(count);
+            let kept = budget.take(count);
             current = Some(Record {
-                count,
+                count: kept,
+                over_budget: kept == 0 && count > 0,
                 frames: Vec::new(),
                 labels: crate::model::LabelSetId::NONE,
                 capped: false,
@@ -175,6 +180,8 @@ pub fn parse(
         );
     }
     records.extend(current.take());
+    records.retain(|r| !r.over_budget);
+    budget.warn(&mut warnings);
     if records.is_empty() {
         return Err(FormatError::NothingFound {
             format: "debug=1 profile",

@@ -716,7 +716,11 @@ fn parse_header(line: &str) -> Option<Header<'_>> {
     for part in parts {
         let part = part.trim();
         if let Some(n) = part.strip_suffix(" minutes") {
-            minutes = n.trim().parse().ok();
+            minutes = n
+                .trim()
+                .parse()
+                .ok()
+                .filter(|&m| m <= super::limits::MAX_WAIT_MINUTES);
         } else if part == "locked to thread" {
             locked = true;
         } else if let Some(l) = part.strip_prefix("labels:") {

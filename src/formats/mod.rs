@@ -36,12 +36,13 @@ pub struct Loaded {
 
 impl Loaded {
     /// Sets the capture time of a snapshot from outside the file (a session
-    /// manifest; see [`session_dir`]).
+    /// manifest; see [`session_dir`]); implausible times are ignored (see
+    /// [`limits::MAX_UNIX_NS`]).
     pub fn set_captured_at(&mut self, unix_ns: i64) {
-        // Refutable once traces are inputs too.
-        #[allow(irrefutable_let_patterns)]
-        if let Input::Snapshot(s) = &mut self.input {
-            s.captured_at_ns = Some(unix_ns);
+        if let Input::Snapshot(s) = &mut self.input
+            && let Some(t) = limits::plausible_unix_ns(unix_ns)
+        {
+            s.captured_at_ns = Some(t);
         }
     }
 }

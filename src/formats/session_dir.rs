@@ -199,7 +199,9 @@ pub fn list_captures(dir: &Path) -> Result<Vec<SessionCapture>, SessionDirError>
                 .and_then(|m| m.captures.iter().find(|c| c.file == name));
             SessionCapture {
                 path: dir.join(&name),
-                captured_at_ns: entry.map(|c| c.started_at_ns),
+                // Unset (0) or forged times are no times.
+                captured_at_ns: entry
+                    .and_then(|c| super::limits::plausible_unix_ns(c.started_at_ns)),
                 partial: entry.is_some_and(|c| c.partial),
             }
         })

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod tracegen;
+
 use leakscope::analysis::{self, Analysis, AnalysisOptions};
 use leakscope::formats::{self, LoadOptions, Loaded};
 use leakscope::model::{Session, Snapshot};
@@ -40,6 +42,28 @@ pub fn analyze(names: &[&str]) -> (Session, Analysis) {
     let s = session(names);
     let a = analysis::analyze(&s, &AnalysisOptions::default());
     (s, a)
+}
+
+/// What the app and `inspect --json` do with a loaded input, as the fuzz
+/// targets do (`fuzz/fuzz_targets/common.rs`): a session, the analysis, the
+/// timeline lanes, the trace correlation and the JSON report. Returns the
+/// report, so a test can look at what survived.
+pub fn downstream(l: Loaded) -> String {
+    use leakscope::analysis::correlate;
+    use leakscope::analysis::lanes::SnapshotLanes;
+    use leakscope::analysis::trace_lanes::TraceLanes;
+    let mut session = Session::default();
+    session.add_owned(l.table, l.input);
+    let analysis = analysis::analyze(&session, &AnalysisOptions::default());
+    let _lanes = SnapshotLanes::build(&session, &analysis);
+    let traces = correlate::analyze_traces(&session, &analysis);
+    for ta in &traces {
+        if let Some(t) = session.inputs.get(ta.input).and_then(|i| i.trace_arc()) {
+            let _ = TraceLanes::build(t.clone(), ta, &analysis, &session.stacks);
+        }
+    }
+    let report = analysis::summary::build_with(&session, &analysis, &traces);
+    serde_json::to_string(&report).unwrap_or_default()
 }
 
 pub fn snapshot(l: &Loaded) -> &Snapshot {

@@ -46,7 +46,7 @@ use rustc_hash::FxHashMap;
 use self::wire::{Field, Fields, Value, WireError, WireErrorKind};
 use super::Loaded;
 use super::error::FormatError;
-use super::limits::Limits;
+use super::limits::{GoroutineBudget, Limits};
 use crate::model::{
     FrameId, Goroutine, Input, LabelSetId, LabelValue, Mapping, ProfileType, Sample, SampleProfile,
     Snapshot, SnapshotData, Source, StackTable, StrId, ValueType, Warnings,
@@ -227,8 +227,8 @@ pub fn parse(
     source.profile_type = Some(profile_type);
     let snapshot = Snapshot {
         source,
-        captured_at_ns: (scan.time_nanos != 0).then_some(scan.time_nanos),
-        duration_ns: (scan.duration_nanos != 0).then_some(scan.duration_nanos),
+        captured_at_ns: plausible_time(scan.time_nanos, "time_nanos", &mut warnings),
+        duration_ns: plausible_time(scan.duration_nanos, "duration_nanos", &mut warnings),
         data,
         stated_total: None,
         panic: None,
@@ -238,6 +238,17 @@ pub fn parse(
         table,
         input: Input::Snapshot(snapshot),
     })
+}
+
+/// A time field if it is set and plausible (0 means unset in the schema).
+fn plausible_time(ns: i64, field: &'static str, warnings: &mut Warnings) -> Option<i64> {
+    let t = super::limits::plausible_unix_ns(ns);
+    if t.is_none() && ns != 0 {
+        warnings.add("implausible-time", || {
+            format!("ignored {field} = {ns}, which is not a time a profile can have")
+        });
+    }
+    t
 }
 
 /// What the first walk found: everything but the samples.
@@ -795,29 +806,29 @@ fn to_goroutines(
     limits: &Limits,
     warnings: &mut Warnings,
 ) -> Vec<Goroutine> {
-    let cap = limits.max_goroutines;
-    samples
+    let mut budget = GoroutineBudget::new(limits);
+    let out = samples
         .into_iter()
         .filter_map(|s| {
             let value = s.values.get(value_index).copied().unwrap_or(0);
-            let Ok(mut count) = u64::try_from(value) else {
+            let Ok(claimed) = u64::try_from(value) else {
                 warnings.add("negative-count", || {
                     format!("a goroutine sample has the negative count {value}; skipped it")
                 });
                 return None;
             };
-            if count > cap {
-                warnings.add("count-clamped", || {
-                    format!("a goroutine sample claims {count} goroutines; counted {cap}")
-                });
-                count = cap;
+            let count = budget.take(claimed);
+            if count == 0 && claimed > 0 {
+                return None;
             }
             let mut g = Goroutine::new(s.stack);
             g.count = count;
             g.labels = s.labels;
             Some(g)
         })
-        .collect()
+        .collect();
+    budget.warn(warnings);
+    out
 }
 
 /// What the sample types say about the profile.

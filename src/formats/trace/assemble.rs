@@ -183,7 +183,7 @@ pub(super) struct Writer<'a> {
     pub slots: &'a [AtomicU64],
     pub index: &'a IdIndex,
     /// Next free slot of each goroutine in this segment, by goroutine index.
-    pub cursor: Vec<u32>,
+    pub cursor: Cursor,
     /// Segment combo to global detail id.
     pub combos: FxHashMap<(u64, u64), u32>,
     pub clock: Clock,
@@ -200,7 +200,7 @@ impl Sink for Writer<'_> {
             self.lost += 1;
             return;
         };
-        let Some(cur) = self.cursor.get_mut(gi as usize) else {
+        let Some(cur) = self.cursor.get_mut(gi) else {
             self.lost += 1;
             return;
         };
@@ -311,15 +311,39 @@ pub(super) fn segment_bases(
     bases
 }
 
-/// A cursor array for one segment from its `(goroutine, first slot)` list.
-pub(super) fn cursor_for(bases: &[(u32, u32)], goroutines: usize) -> Vec<u32> {
+/// Next free slot per goroutine index, while one segment is written.
+#[derive(Debug)]
+pub(super) enum Cursor {
+    /// One entry per goroutine of the trace.
+    Dense(Vec<u32>),
+    /// Only the goroutines the segment writes. A trace of many short
+    /// generations, each touching a few of many goroutines, would otherwise
+    /// fill a whole array per generation: quadratic time on a small file.
+    Sparse(FxHashMap<u32, u32>),
+}
+
+impl Cursor {
+    #[inline]
+    fn get_mut(&mut self, goroutine: u32) -> Option<&mut u32> {
+        match self {
+            Cursor::Dense(v) => v.get_mut(goroutine as usize),
+            Cursor::Sparse(m) => m.get_mut(&goroutine),
+        }
+    }
+}
+
+/// The cursors of one segment from its `(goroutine, first slot)` list.
+pub(super) fn cursor_for(bases: &[(u32, u32)], goroutines: usize) -> Cursor {
+    if bases.len().saturating_mul(8) < goroutines {
+        return Cursor::Sparse(bases.iter().copied().collect());
+    }
     let mut cursor = vec![u32::MAX; goroutines];
     for &(g, first) in bases {
         if let Some(c) = cursor.get_mut(g as usize) {
             *c = first;
         }
     }
-    cursor
+    Cursor::Dense(cursor)
 }
 
 /// Zeroed slots that segments fill in parallel.

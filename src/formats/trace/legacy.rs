@@ -11,8 +11,8 @@ use std::ops::Range;
 use rustc_hash::FxHashMap;
 
 use super::assemble::{
-    self, Clock, Counter, Details, Extras, FORMAT, GcOp, HOLE, IdIndex, LEGACY_SYSCALL, Parts,
-    RawAnnot, RawCpu, RawCreation, RawDetail, RawProc, Resolve, SYSBLOCK_MARKER,
+    self, Clock, Counter, Cursor, Details, Extras, FORMAT, GcOp, HOLE, IdIndex, LEGACY_SYSCALL,
+    Parts, RawAnnot, RawCpu, RawCreation, RawDetail, RawProc, Resolve, SYSBLOCK_MARKER,
     SYSCALL_PLACEHOLDER, Sink, Writer, burst_kind,
 };
 use super::{Reader, text};
@@ -538,6 +538,7 @@ fn scan(data: &[u8], minor: u32, limits: &Limits, progress: &Progress) -> Scan {
     let mut n = 0u32;
     // End of the last record read whole; the second pass stops there too.
     let mut valid_end = r.pos();
+    let mut batches = 0u64;
     while !r.is_empty() {
         let at = r.pos();
         valid_end = at;
@@ -578,6 +579,16 @@ fn scan(data: &[u8], minor: u32, limits: &Limits, progress: &Progress) -> Scan {
                 s.strings.entry(id).or_insert(bytes);
             }
             Rec::Batch { p, ticks } => {
+                batches += 1;
+                if batches > limits.max_trace_batches {
+                    let (limit, left) = (limits.max_trace_batches, data.len() - at);
+                    s.warnings.add("trace-limit", || {
+                        format!(
+                            "stopped after {limit} batches, the limit; ignored the last {left} bytes"
+                        )
+                    });
+                    break;
+                }
                 if let Some((slot, old_p, st, _)) = cur.take() {
                     end_batch(&mut s.ps, slot, at);
                     states.insert(old_p, st);
@@ -893,7 +904,7 @@ pub(super) fn parse(
         index: &index,
         // One segment: each goroutine's slots start where its range does,
         // and once written the cursors are where the next ranges start.
-        cursor: span_starts,
+        cursor: Cursor::Dense(span_starts),
         combos,
         clock: Clock {
             ns_per_tick,
@@ -911,7 +922,12 @@ pub(super) fn parse(
         replay(data, *p, batches, init_end, minor, &mut w);
     }
     let (lost, unresolved) = (w.lost, w.unresolved);
-    let mut span_starts = w.cursor;
+    let mut span_starts = match w.cursor {
+        Cursor::Dense(v) => v,
+        // Never: built dense above. Were it, the trace would load without
+        // spans instead of panicking.
+        Cursor::Sparse(_) => Vec::new(),
+    };
     span_starts.rotate_right(1);
     if let Some(first) = span_starts.first_mut() {
         *first = 0;

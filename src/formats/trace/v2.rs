@@ -6,7 +6,7 @@
 //! second replay writes spans, again in parallel.
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -54,13 +54,18 @@ struct Generation {
 }
 
 /// Splits the file into generations of complete batches; stops at the first
-/// damaged batch and says so.
-fn frame(data: &[u8], warnings: &mut Warnings) -> Vec<Generation> {
+/// damaged batch, or at the batch or generation limit, and says so.
+fn frame(data: &[u8], limits: &Limits, warnings: &mut Warnings) -> Vec<Generation> {
     let mut gens: Vec<Generation> = Vec::new();
+    let mut batches = 0u64;
     let mut r = Reader::at(data, 16);
     while !r.is_empty() {
         let offset = r.pos();
         let left = data.len() - offset;
+        if batches >= limits.max_trace_batches {
+            stopped(warnings, "batches", limits.max_trace_batches, left);
+            break;
+        }
         let corrupt = |warnings: &mut Warnings, what: String| {
             warnings.add("trace-corrupt", || {
                 format!("{what} at byte {offset}; ignored the last {left} bytes")
@@ -107,6 +112,10 @@ fn frame(data: &[u8], warnings: &mut Warnings) -> Vec<Generation> {
                 break;
             }
             Some(n) if n == gen_no => {}
+            _ if gens.len() as u64 >= limits.max_trace_generations => {
+                stopped(warnings, "generations", limits.max_trace_generations, left);
+                break;
+            }
             Some(n) if n.checked_add(1) == Some(gen_no) => gens.push(Generation {
                 number: gen_no,
                 batches: Vec::new(),
@@ -135,6 +144,7 @@ fn frame(data: &[u8], warnings: &mut Warnings) -> Vec<Generation> {
                 _ => BatchKind::Events,
             }
         };
+        batches += 1;
         if let Some(g) = gens.last_mut() {
             g.batches.push(Batch {
                 m,
@@ -149,10 +159,16 @@ fn frame(data: &[u8], warnings: &mut Warnings) -> Vec<Generation> {
 }
 
 pub(super) fn batch_offsets(data: &[u8]) -> Vec<usize> {
-    frame(data, &mut Warnings::default())
+    frame(data, &Limits::default(), &mut Warnings::default())
         .iter()
         .flat_map(|g| g.batches.iter().map(|b| b.offset))
         .collect()
+}
+
+fn stopped(warnings: &mut Warnings, what: &str, limit: u64, left: usize) {
+    warnings.add("trace-limit", || {
+        format!("stopped after {limit} {what}, the limit; ignored the last {left} bytes")
+    });
 }
 
 fn truncated(warnings: &mut Warnings, offset: usize, left: usize) {
@@ -924,7 +940,7 @@ pub(super) fn parse(
 ) -> Result<Loaded, FormatError> {
     progress.set_stage("Reading trace generations");
     let mut warnings = Warnings::default();
-    let gens = frame(data, &mut warnings);
+    let gens = frame(data, limits, &mut warnings);
     if gens.is_empty() {
         return Err(FormatError::NothingFound {
             format: FORMAT,
@@ -940,6 +956,7 @@ pub(super) fn parse(
         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
         progress.set(from + (to - from) * n as f32 / gens.len().max(1) as f32);
     };
+    let type_totals: Vec<AtomicU64> = (0..256).map(|_| AtomicU64::new(0)).collect();
     let scans: Vec<Scan> = gens
         .par_iter()
         .map(|g| {
@@ -969,7 +986,13 @@ pub(super) fn parse(
             s.threads = threads;
             s.counter = counter;
             s.extras = extras;
-            s.type_counts = type_counts;
+            // Summed here rather than kept per generation: 2 KB each adds
+            // up over a file of many tiny generations.
+            for (total, &c) in type_totals.iter().zip(&type_counts) {
+                if c > 0 {
+                    total.fetch_add(c, Ordering::Relaxed);
+                }
+            }
             s.events = events;
             tick(0.0, 0.4);
             s
@@ -1085,15 +1108,12 @@ pub(super) fn parse(
     let bases = assemble::segment_bases(&span_starts, &index, &counts);
     drop(counts);
     let mut events = 0;
-    let mut type_counts = vec![0u64; 256];
+    let type_counts: Vec<u64> = type_totals.into_iter().map(AtomicU64::into_inner).collect();
     let mut record_counts = Vec::new();
     let mut threads = Vec::with_capacity(scans.len());
     for s in &mut scans {
         s.counter = Counter::default();
         events += s.events;
-        for (t, c) in type_counts.iter_mut().zip(&s.type_counts) {
-            *t += c;
-        }
         record_counts.extend_from_slice(&s.record_counts);
         warnings.extend(std::mem::take(&mut s.warnings));
         threads.push(std::mem::take(&mut s.threads));

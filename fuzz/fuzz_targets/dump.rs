@@ -1,0 +1,17 @@
+#![no_main]
+//! The dump parser on its own, then everything downstream of it.
+
+#[path = "common.rs"]
+mod common;
+
+use leakscope::formats::dump;
+use leakscope::model::Format;
+use leakscope::progress::Progress;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let source = common::source(Format::GoroutineDump, data.len());
+    if let Ok(loaded) = dump::parse(data, source, &common::limits(), &Progress::none()) {
+        common::check(loaded);
+    }
+});
