@@ -7,7 +7,7 @@
 //! whole model has to fit beside the file in about twice the file's size.
 //! So a goroutine's lane is not a list of structs but a range of one flat
 //! `Vec<u64>`: each state span is a single word holding its start time, how
-//! it began (which also tells its state) and a 21-bit detail (see
+//! it began (which also tells its state) and a 25-bit detail (see
 //! [`SpanCause`]). A span ends where the next span of the same goroutine
 //! starts, or at the end of the window, so no end time is stored, and spans
 //! of one goroutine are sorted by start, so a view finds the visible ones by
@@ -21,10 +21,14 @@
 //!
 //! Times are integer nanoseconds of the trace clock (`runtime.nanotime` on
 //! Linux; the legacy format's tick counter scaled by its frequency). Inside
-//! a span they are stored relative to the window start in 38 bits, exact for
-//! windows up to 274 s; longer windows store them in units of 2, 4, ... ns
-//! (`time_shift`), still finer than the 64 ns tick of the trace clock on
-//! Linux for windows of up to five hours.
+//! a span they are stored relative to the window start in 34 bits, exact for
+//! windows up to 17 s; longer windows store them in units of 2, 4, ... ns
+//! (`time_shift`). Go 1.22+ stamps events in 64 ns ticks on Linux, so that
+//! loses nothing for windows of up to 18 minutes, and stays below a
+//! microsecond for windows of up to four hours. The detail gets the bits
+//! instead: it names the goroutine that unblocked a span, and a 500 MB
+//! trace of a busy service creates nearly three million goroutines, more
+//! than 21 bits can name; 25 bits name 33 million.
 
 use std::fmt;
 use std::ops::Range;
@@ -109,7 +113,7 @@ pub enum SpanCause {
 
 /// The packed span word, shared by the trace parser and the model.
 pub(crate) mod packed {
-    pub const DETAIL_BITS: u32 = 21;
+    pub const DETAIL_BITS: u32 = 25;
     pub const KIND_BITS: u32 = 5;
     pub const TIME_SHIFT: u32 = DETAIL_BITS + KIND_BITS;
     pub const TIME_BITS: u32 = 64 - TIME_SHIFT;

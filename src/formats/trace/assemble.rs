@@ -1218,4 +1218,23 @@ mod tests {
         assert!(matches!(s, IdIndex::Sparse(_)));
         assert_eq!(s.get(u64::MAX / 2), Some(1));
     }
+
+    /// The 500 MB trace of `scripts/scale-test.sh` creates 2.8 million
+    /// goroutines in its window; with 21 detail bits every unblocker past
+    /// the 2,097,151st lost its name.
+    #[test]
+    fn unblockers_past_two_million_goroutines_keep_their_name() {
+        let ids: Vec<u64> = (1..=3_000_000u64).collect();
+        let index = IdIndex::new(&ids);
+        let d = index.detail(2_900_000);
+        assert_eq!(d, 2_900_000);
+        let w = pack(5, UNBLOCKED, d);
+        assert_eq!(detail(w), 2_900_000);
+        // A two-minute window (the scale trace's) keeps 8 ns steps, finer
+        // than Go's 64 ns trace tick.
+        let shift = time_shift(120_000_000_000);
+        assert_eq!(shift, 3);
+        let t = 119_999_999_936u64;
+        assert_eq!(time(pack(t >> shift, BLOCKED, 0)) << shift, t);
+    }
 }
