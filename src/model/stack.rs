@@ -71,11 +71,26 @@ pub enum LabelValue {
 /// A label set, sorted by key so equal sets compare equal.
 pub type Labels = Box<[(StrId, LabelValue)]>;
 
+/// No node: the end of a child or sibling list.
+const NO_NODE: u32 = u32::MAX;
+
+/// Children a node lists before they also go into
+/// [`StackTable::wide_index`].
+const NARROW_CHILDREN: u32 = 8;
+
 #[derive(Copy, Clone, Debug)]
 struct Node {
     parent: StackId,
     frame: FrameId,
     depth: u32,
+    /// Children as a linked list (newest first). Most nodes have one or two
+    /// children and a new node none at all, so finding a child walks a
+    /// list of a few entries of a table that is being appended to, where a
+    /// hash map of every (parent, frame) pair would miss the cache on
+    /// every frame of every new stack.
+    first_child: u32,
+    next_sibling: u32,
+    children: u32,
 }
 
 /// Strings, frames, stacks and label sets of one session (or of one file while it loads).
@@ -85,7 +100,9 @@ pub struct StackTable {
     frames: Vec<Frame>,
     frame_index: FxHashMap<Frame, FrameId>,
     nodes: Vec<Node>,
-    node_index: FxHashMap<(StackId, FrameId), StackId>,
+    /// Children of nodes with more than [`NARROW_CHILDREN`] of them (a
+    /// dispatcher calling hundreds of handlers), by (parent, frame).
+    wide_index: FxHashMap<(StackId, FrameId), StackId>,
     label_sets: Vec<Labels>,
     label_index: FxHashMap<Labels, LabelSetId>,
 }
@@ -96,6 +113,9 @@ impl Default for StackTable {
             parent: StackId::EMPTY,
             frame: FrameId(u32::MAX),
             depth: 0,
+            first_child: NO_NODE,
+            next_sibling: NO_NODE,
+            children: 0,
         };
         let mut label_index = FxHashMap::default();
         label_index.insert(Labels::default(), LabelSetId::NONE);
@@ -104,7 +124,7 @@ impl Default for StackTable {
             frames: Vec::new(),
             frame_index: FxHashMap::default(),
             nodes: vec![root],
-            node_index: FxHashMap::default(),
+            wide_index: FxHashMap::default(),
             label_sets: vec![Labels::default()],
             label_index,
         }
@@ -146,7 +166,6 @@ impl StackTable {
     /// and over.
     pub fn reserve(&mut self, stacks: usize, frames: usize) {
         self.nodes.reserve(stacks);
-        self.node_index.reserve(stacks);
         self.frames.reserve(frames);
         self.frame_index.reserve(frames);
     }
@@ -212,20 +231,48 @@ impl StackTable {
 
     /// The stack `parent` with `frame` called from its innermost frame.
     pub fn child(&mut self, parent: StackId, frame: FrameId) -> StackId {
-        let next = StackId(self.nodes.len() as u32);
-        match self.node_index.entry((parent, frame)) {
-            Entry::Occupied(e) => *e.get(),
-            Entry::Vacant(v) => {
-                v.insert(next);
-                let depth = self.nodes.get(parent.index()).map_or(0, |n| n.depth) + 1;
-                self.nodes.push(Node {
-                    parent,
-                    frame,
-                    depth,
-                });
-                next
+        let Some(p) = self.nodes.get(parent.index()).copied() else {
+            return parent;
+        };
+        if p.children > NARROW_CHILDREN {
+            if let Some(&id) = self.wide_index.get(&(parent, frame)) {
+                return id;
+            }
+        } else {
+            let mut c = p.first_child;
+            while let Some(n) = self.nodes.get(c as usize) {
+                if n.frame == frame {
+                    return StackId(c);
+                }
+                c = n.next_sibling;
             }
         }
+        let next = StackId(self.nodes.len() as u32);
+        self.nodes.push(Node {
+            parent,
+            frame,
+            depth: p.depth + 1,
+            first_child: NO_NODE,
+            next_sibling: p.first_child,
+            children: 0,
+        });
+        let children = p.children + 1;
+        let pm = &mut self.nodes[parent.index()];
+        pm.first_child = next.0;
+        pm.children = children;
+        if children > NARROW_CHILDREN {
+            if children == NARROW_CHILDREN + 1 {
+                // The node just became wide: index the children it has.
+                let mut c = next.0;
+                while let Some(n) = self.nodes.get(c as usize) {
+                    self.wide_index.insert((parent, n.frame), StackId(c));
+                    c = n.next_sibling;
+                }
+            } else {
+                self.wide_index.insert((parent, frame), next);
+            }
+        }
+        next
     }
 
     /// Interns a stack given innermost frame first, as Go prints it.
@@ -440,6 +487,40 @@ mod tests {
         assert_eq!(t.frames_outer_first(a), vec![main, f, park]);
         assert_eq!(t.leaf(a), Some(park));
         assert_eq!(t.leaf(StackId::EMPTY), None);
+    }
+
+    #[test]
+    fn wide_parents_find_their_children_again() {
+        let mut t = StackTable::default();
+        let main = t.intern_frame("main.main", "main.go", 1);
+        let handlers: Vec<FrameId> = (0..100)
+            .map(|i| t.intern_frame(&format!("main.handle{i}"), "main.go", i))
+            .collect();
+        let first: Vec<StackId> = handlers
+            .iter()
+            .map(|&h| t.intern_outer_first([main, h]))
+            .collect();
+        let nodes = t.stack_count();
+        // Again, in another order: every one is found, nothing is added.
+        for (i, &h) in handlers.iter().enumerate().rev() {
+            assert_eq!(t.intern_outer_first([main, h]), first[i]);
+        }
+        assert_eq!(t.stack_count(), nodes);
+        assert_eq!(nodes, 1 + 1 + 100);
+        for (i, &s) in first.iter().enumerate() {
+            assert_eq!(t.leaf(s), Some(handlers[i]));
+            assert_eq!(t.depth(s), 2);
+        }
+        // Handlers as outermost frames make the root itself wide.
+        let roots: Vec<StackId> = handlers
+            .iter()
+            .map(|&h| t.intern_outer_first([h]))
+            .collect();
+        let again: Vec<StackId> = handlers
+            .iter()
+            .map(|&h| t.intern_outer_first([h]))
+            .collect();
+        assert_eq!(roots, again);
     }
 
     #[test]
