@@ -26,13 +26,16 @@ for t in "${targets[@]}"; do
 		for f in ../tests/golden/folded-*.txt; do put folded "$(basename "$f")" <"$f"; done
 		printf 'main;a;b 3\nmain;a;c 1\nmain;d 7\n' | put folded small.txt ;;
 	trace_v2)
-		# First byte picks the minor (22 + b % 4): 1 is go 1.23.
-		{ printf '\001'; tail -c +17 "$F/trace-go123.out"; } | put trace_v2 go123 ;;
+		# First byte picks the minor (22 + b % 4): 1 is go 1.23. The small
+		# trace of another program keeps inputs short and executions fast.
+		{ printf '\001'; tail -c +17 "$F/trace-go123.out"; } | put trace_v2 go123
+		{ printf '\001'; tail -c +17 "$F/variants/trace-go123.out"; } | put trace_v2 variants-go123 ;;
 	trace_legacy)
 		# First byte picks the minor (11 + b % 11): 10 is go 1.21.
-		{ printf '\012'; tail -c +17 "$F/trace-go121-legacy.out"; } | put trace_legacy go121 ;;
+		{ printf '\012'; tail -c +17 "$F/trace-go121-legacy.out"; } | put trace_legacy go121
+		{ printf '\012'; tail -c +17 "$F/variants/trace-go121.out"; } | put trace_legacy variants-go121 ;;
 	load_bytes)
-		for f in "$F"/*.pb.gz "$F"/*.txt "$F"/trace-*.out "$F"/variants/*.txt ../tests/golden/folded-*.txt; do
+		for f in "$F"/*.pb.gz "$F"/*.txt "$F"/trace-*.out "$F"/variants/*.txt "$F"/variants/*.out ../tests/golden/folded-*.txt; do
 			put load_bytes "$(basename "$f")" <"$f"
 		done ;;
 	session_dir)

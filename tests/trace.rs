@@ -320,6 +320,118 @@ fn legacy_never_ending_goroutines_match_the_manifest() {
     check_leaks(LEGACY);
 }
 
+/// Traces of another program (`tests/fixtures/variants/src`, made by
+/// `variants/make.sh` with Go 1.23 and Go 1.21): other names, a generic
+/// method in a dotted import path, nil-channel and no-case selects, RWMutex,
+/// Cond, a 120-deep recursion, a goroutine locked to its thread, labels, and
+/// twenty short-lived goroutines contending on a mutex, sleeping and making
+/// syscalls before they exit.
+const VARIANT_TRACES: [&str; 2] = ["variants/trace-go123.out", "variants/trace-go121.out"];
+
+#[test]
+fn another_programs_traces_equal_the_reference() {
+    for name in VARIANT_TRACES {
+        check_against_reference(name);
+    }
+}
+
+#[test]
+fn another_programs_traces_show_where_each_goroutine_is_stuck() {
+    // (entry function, reason as the trace names it, goroutines)
+    let stuck: [(&str, &str, usize); 14] = [
+        (
+            "example.org/acme/svc%2ev2.(*Pool[...]).Get",
+            "sync.(*Cond).Wait",
+            3,
+        ),
+        ("main.labelled", "chan receive", 3),
+        ("main.reader", "sync", 2),
+        ("main.writer", "sync", 1),
+        ("main.holdWrite", "chan receive", 1),
+        ("main.nilRecv", "forever", 1),
+        ("main.nilSend", "forever", 1),
+        ("main.noCases", "forever", 1),
+        ("main.pinned", "chan receive", 1),
+        ("main.recurse", "chan receive", 1),
+        ("main.spawnChild", "chan receive", 1),
+        ("main.worker", "chan receive", 1),
+        ("main.churn.func1", "", 0),
+        ("main.churn.func2", "", 0),
+    ];
+    for name in VARIANT_TRACES {
+        let loaded = load_fixture(name);
+        let t = trace(&loaded);
+        let table = &loaded.table;
+        let groups = trace_leaks(t, table);
+        for (entry, reason, count) in stuck {
+            let found = find_group(&groups, entry, reason);
+            if count == 0 {
+                // The churn goroutines all ended: no group of theirs is left.
+                assert!(
+                    groups.iter().all(|g| g.entry_function != entry),
+                    "{name}: {entry} should have ended"
+                );
+                continue;
+            }
+            let g = found.unwrap_or_else(|| panic!("{name}: no group {entry} / {reason}"));
+            assert_eq!(g.goroutines.len(), count, "{name}: {entry}");
+            assert_eq!(g.state, GoState::Waiting, "{name}: {entry}");
+            for &gi in &g.goroutines {
+                let c = t.creation(gi).expect("created in the window");
+                let creator = c.creator.and_then(|cr| t.goroutine(cr)).expect("a creator");
+                let created_by = table
+                    .frames(c.creator_stack)
+                    .next()
+                    .map(|f| table.function(f));
+                let want = if entry == "main.worker" {
+                    "main.spawnChild"
+                } else {
+                    "main.setup"
+                };
+                assert_eq!(created_by, Some(want), "{name}: {entry} created by");
+                assert!(creator.id > 0);
+            }
+        }
+        // The recursion's blocking stack is all there: 120 frames of
+        // main.recurse under its entry.
+        let r = find_group(&groups, "main.recurse", "chan receive").unwrap();
+        let depth = table
+            .frames(r.blocking_stack)
+            .filter(|&f| table.function(f) == "main.recurse")
+            .count();
+        assert_eq!(depth, 121, "{name}");
+        // Twenty churn goroutines ran, blocked on the mutex or slept, and ended.
+        let s = summarize(t, table);
+        assert_eq!(s.goroutines_ended, 20, "{name}");
+        let churned: Vec<_> = t
+            .goroutine_indices()
+            .filter(|&g| {
+                t.creation(g).is_some_and(|c| {
+                    table
+                        .leaf(c.start_stack)
+                        // func1 or func2: compilers number closures differently.
+                        .is_some_and(|f| table.function(f).starts_with("main.churn.func"))
+                })
+            })
+            .collect();
+        assert_eq!(churned.len(), 20, "{name}");
+        assert!(churned.iter().all(|&g| t.end_ns(g).is_some()), "{name}");
+        // The legacy format marks a syscall that did not block as an
+        // instant (GoSysCall, counted against the reference above), so
+        // only the new format has a syscall span for each.
+        if !t.legacy {
+            let syscalls = churned
+                .iter()
+                .filter(|&&g| t.spans(g).any(|sp| sp.state == GoState::Syscall))
+                .count();
+            assert_eq!(
+                syscalls, 20,
+                "{name}: every churn goroutine read /proc/self/stat"
+            );
+        }
+    }
+}
+
 #[test]
 fn blocking_points_know_their_unblocker() {
     let loaded = load_fixture(GO123);
