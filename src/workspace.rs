@@ -13,6 +13,7 @@ use crate::analysis::correlate::{self, TraceAnalysis};
 use crate::analysis::lanes::{LaneSource, SnapshotLanes};
 use crate::analysis::trace_lanes::TraceLanes;
 use crate::analysis::{self, Analysis, AnalysisOptions};
+use crate::formats::session_dir::SessionCapture;
 use crate::formats::{self, LoadOptions};
 use crate::model::Session;
 use crate::progress::Progress;
@@ -85,13 +86,13 @@ pub fn build_with(
     // A folder (a saved live session) stands for its captures, with the
     // capture times its manifest records.
     let mut errors = Vec::new();
-    let mut files: Vec<(InputSpec, Option<i64>)> = Vec::new();
+    let mut files: Vec<(InputSpec, Option<SessionCapture>)> = Vec::new();
     for spec in &inputs {
         match spec {
             InputSpec::Path(p) if p.is_dir() => match formats::session_dir::list_captures(p) {
                 Ok(caps) => files.extend(
                     caps.into_iter()
-                        .map(|c| (InputSpec::Path(c.path), c.captured_at_ns)),
+                        .map(|c| (InputSpec::Path(c.path.clone()), Some(c))),
                 ),
                 Err(e) => errors.push(e.to_string()),
             },
@@ -100,7 +101,7 @@ pub fn build_with(
     }
     let loaded: Vec<_> = files
         .par_iter()
-        .map(|(spec, captured_at)| {
+        .map(|(spec, capture)| {
             let none = Progress::none();
             let r = match spec {
                 InputSpec::Path(p) => formats::load_file(p, load, &none).map_err(|e| e.to_string()),
@@ -112,8 +113,8 @@ pub fn build_with(
                 None
             } else {
                 Some(r.map(|mut l| {
-                    if let Some(t) = captured_at {
-                        l.set_captured_at(*t);
+                    if let Some(c) = capture {
+                        c.apply(&mut l);
                     }
                     l
                 }))

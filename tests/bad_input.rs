@@ -275,3 +275,181 @@ fn detection_never_uses_the_file_name() {
     let l = load_bytes("profile.pb.gz", &data).unwrap();
     assert_eq!(snapshot(&l).source.format, Format::GoroutineDebug1);
 }
+
+/// A goroutine profile with one `main.main`-rooted stack whose innermost
+/// function is named `leaf`, and a location whose bytes are `location`.
+fn profile_with(leaf: &str, location: Option<Vec<u8>>) -> Vec<u8> {
+    use leakscope::formats::pprof::proto;
+    use prost::Message as _;
+    let p = proto::Profile {
+        sample_type: vec![proto::ValueType { r#type: 1, unit: 2 }],
+        sample: vec![proto::Sample {
+            location_id: vec![1],
+            value: vec![3],
+            label: vec![],
+        }],
+        location: vec![proto::Location {
+            id: 1,
+            mapping_id: 0,
+            address: 0x1000,
+            line: vec![proto::Line {
+                function_id: 1,
+                line: 3,
+            }],
+            is_folded: false,
+        }],
+        function: vec![proto::Function {
+            id: 1,
+            name: 3,
+            system_name: 0,
+            filename: 4,
+            start_line: 1,
+        }],
+        string_table: ["", "goroutine", "count", leaf, "main.go"]
+            .map(str::to_owned)
+            .to_vec(),
+        ..proto::Profile::default()
+    };
+    let mut out = p.encode_to_vec();
+    if let Some(loc) = location {
+        // Field 4 (location), length-delimited.
+        out.push(4 << 3 | 2);
+        let mut n = loc.len();
+        while n >= 0x80 {
+            out.push(n as u8 | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+        out.extend_from_slice(&loc);
+    }
+    out
+}
+
+#[test]
+fn a_gigantic_function_name_is_cut_to_the_string_limit() {
+    let max = formats::limits::MAX_STRING_BYTES;
+    let name = format!("main.{}", "x".repeat(4 << 20));
+    let l = load_bytes("long.pb", &profile_with(&name, None)).unwrap();
+    let s = snapshot(&l);
+    assert_eq!(s.goroutine_count(), Some(3));
+    let leaf = l
+        .table
+        .function(l.table.leaf(s.goroutines()[0].stack).unwrap());
+    assert_eq!(leaf.len(), max);
+    assert!(name.starts_with(leaf));
+    assert_eq!(s.warnings.count("long-string"), 1, "{:?}", s.warnings);
+    // The same in a text dump, where the line limit is larger than the
+    // string limit.
+    let dump = format!(
+        "goroutine 1 [running]:\nmain.{}()\n\t/src/main.go:1 +0x1\n",
+        "y".repeat(512 << 10)
+    );
+    let l = load_bytes("long.txt", dump.as_bytes()).unwrap();
+    let s = snapshot(&l);
+    let leaf = l
+        .table
+        .function(l.table.leaf(s.goroutines()[0].stack).unwrap());
+    assert_eq!(leaf.len(), max);
+    assert_eq!(s.warnings.count("long-string"), 1, "{:?}", s.warnings);
+    // And in folded stacks.
+    let folded = format!("main.main;{} 4\n", "z".repeat(200 << 10));
+    let l = load_bytes("long.folded", folded.as_bytes()).unwrap();
+    assert_eq!(snapshot(&l).warnings.count("long-string"), 1);
+}
+
+#[test]
+fn deeply_nested_protobuf_meets_the_decoder_limit_not_the_stack() {
+    // A location made of 500,000 nested group starts: a decoder that
+    // recursed once per level would overflow the stack and abort.
+    let nested: Vec<u8> = std::iter::repeat_n(15 << 3 | 3, 500_000).collect();
+    let l = load_bytes("nested.pb", &profile_with("main.main", Some(nested))).unwrap();
+    let s = snapshot(&l);
+    assert_eq!(s.goroutine_count(), Some(3));
+    assert_eq!(s.warnings.count("bad-location"), 1, "{:?}", s.warnings);
+    // Nested length-delimited messages, 100,000 deep, inside a location's line.
+    let mut inner: Vec<u8> = Vec::new();
+    for _ in 0..100_000 {
+        let mut outer = vec![4 << 3 | 2];
+        let mut n = inner.len();
+        while n >= 0x80 {
+            outer.push(n as u8 | 0x80);
+            n >>= 7;
+        }
+        outer.push(n as u8);
+        outer.extend_from_slice(&inner);
+        inner = outer;
+        if inner.len() > 8 << 20 {
+            break;
+        }
+    }
+    let l = load_bytes("nested2.pb", &profile_with("main.main", Some(inner))).unwrap();
+    assert_eq!(snapshot(&l).goroutine_count(), Some(3));
+}
+
+#[test]
+fn a_deeply_nested_session_manifest_never_overflows_the_stack() {
+    use leakscope::formats::session_dir;
+    let dir = std::env::temp_dir().join(format!("leakscope-nested-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("000001-goroutine.pb.gz"),
+        read("goroutine-t0.pb.gz"),
+    )
+    .unwrap();
+    // Nested in a field the manifest does not have, which a reader skips.
+    let deep = format!(
+        "{{\"leakscope_session\":1,\"x\":{}{}}}",
+        "[".repeat(1_000_000),
+        "]".repeat(1_000_000)
+    );
+    std::fs::write(dir.join(session_dir::MANIFEST_FILE), deep).unwrap();
+    // Skipped without recursing, so the folder lists as if it had no extra field.
+    let list = session_dir::list_captures(&dir).unwrap();
+    assert_eq!(list.len(), 1);
+    // Deep nesting where the manifest expects a value is an error naming it.
+    let deep = format!(
+        "{{\"captures\":[{{\"file\":{}{}}}]}}",
+        "[".repeat(1_000_000),
+        "]".repeat(1_000_000)
+    );
+    std::fs::write(dir.join(session_dir::MANIFEST_FILE), deep).unwrap();
+    // A manifest that cannot be read costs its capture times, not the
+    // captures: they load, and say why they have no time.
+    let list = session_dir::list_captures(&dir).unwrap();
+    assert_eq!(list.len(), 1);
+    let msg = list[0].manifest_problem.clone().unwrap();
+    assert!(msg.contains("manifest.json"), "{msg}");
+    let session =
+        leakscope::cli::load_session(std::slice::from_ref(&dir), &LoadOptions::default()).unwrap();
+    let w = session.inputs[0].warnings();
+    assert_eq!(w.count("session-manifest"), 1, "{w:?}");
+    assert_eq!(
+        session.inputs[0].as_snapshot().unwrap().goroutine_count(),
+        Some(45)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_ten_thousand_frame_trace_stack_is_capped() {
+    use common::tracegen::{V2, ev};
+    // A Go 1.23 trace whose goroutine waits in a stack of 10,000 frames
+    // (as deep as a 64 KB batch can hold).
+    let mut b = V2::new(23);
+    let mut p = Vec::new();
+    ev(&mut p, 13, &[0, 0, 1]); // ProcStatus P0 running
+    ev(&mut p, 48, &[1, 1, 1, 4, 4]); // GoStatusStack g1 waiting in stack 4
+    b.batch(1, 1, 1000, &p);
+    b.deep_stack(1, 4, 10_000);
+    b.tables(1, 23);
+    let l = load_bytes("deep.trace", &b.out).unwrap();
+    let t = l.input.as_trace().unwrap();
+    assert_eq!(t.warnings.count("trace-deep-stack"), 1, "{:?}", t.warnings);
+    let g = t.goroutine_indices().next().unwrap();
+    let span = t.spans(g).next().unwrap();
+    assert_eq!(span.state, leakscope::model::GoState::Waiting);
+    assert_eq!(
+        l.table.depth(span.stack) as usize,
+        Limits::default().max_stack_depth
+    );
+}

@@ -92,9 +92,7 @@ pub fn load_session(paths: &[PathBuf], options: &LoadOptions) -> Result<Session,
         .par_iter()
         .map(|c| -> Result<_, LoadError> {
             let mut l = formats::load_file(&c.path, options, &Progress::none())?;
-            if let Some(t) = c.captured_at_ns {
-                l.set_captured_at(t);
-            }
+            c.apply(&mut l);
             Ok(l)
         })
         .collect();

@@ -4,6 +4,11 @@
 //! about 560 MB of text, a busy service's trace a few hundred MB) while
 //! hostile input meets a clear error long before memory runs out.
 
+/// Longest string (function name, file path, label) any input keeps; the
+/// interner of the model enforces it for every parser at once, and loading
+/// warns when it cut one.
+pub use crate::model::intern::MAX_STRING_BYTES;
+
 /// Latest capture time a file or manifest may state, in Unix ns (2^62 ns is
 /// in the year 2116). Times before 1970 or after this are ignored with a
 /// warning: everything downstream subtracts and spaces capture times, and a

@@ -152,6 +152,13 @@ pub fn load_bytes(
         Format::Pprof => pprof::parse(&inflated, source, limits, progress)?,
         Format::Trace => trace::parse(&inflated, source, limits, progress)?,
     };
+    let cut = loaded.table.strings().cut_strings();
+    warnings.add_n("long-string", cut, || {
+        format!(
+            "strings longer than {} KiB (function names, paths or labels) were cut to that length",
+            limits::MAX_STRING_BYTES >> 10
+        )
+    });
     if !warnings.is_empty() {
         let w = loaded.input.warnings_mut();
         warnings.extend(std::mem::take(w));

@@ -115,6 +115,35 @@ pub struct SessionCapture {
     pub captured_at_ns: Option<i64>,
     /// The manifest marks it as cut off (a partial trace).
     pub partial: bool,
+    /// Why the folder's manifest was not used, when it could not be read:
+    /// the captures still load (in name order, which is capture order),
+    /// each saying what it lacks.
+    pub manifest_problem: Option<String>,
+}
+
+impl SessionCapture {
+    /// A file given by itself, outside any session folder.
+    pub fn file(path: PathBuf) -> SessionCapture {
+        SessionCapture {
+            path,
+            captured_at_ns: None,
+            partial: false,
+            manifest_problem: None,
+        }
+    }
+
+    /// Gives a loaded capture what the folder knows of it.
+    pub fn apply(&self, loaded: &mut super::Loaded) {
+        if let Some(t) = self.captured_at_ns {
+            loaded.set_captured_at(t);
+        }
+        if let Some(problem) = &self.manifest_problem {
+            loaded
+                .input
+                .warnings_mut()
+                .add("session-manifest", || problem.clone());
+        }
+    }
 }
 
 /// Why a folder could not be listed.
@@ -170,7 +199,18 @@ pub fn list_captures(dir: &Path) -> Result<Vec<SessionCapture>, SessionDirError>
         path: dir.to_owned(),
         source,
     };
-    let manifest = read_manifest(dir)?;
+    // An unreadable manifest costs the capture times it records, not the
+    // captures: they load without it, and say so.
+    let (manifest, manifest_problem) = match read_manifest(dir) {
+        Ok(m) => (m, None),
+        Err(e @ SessionDirError::Manifest { .. }) => (
+            None,
+            Some(format!(
+                "{e}; loaded without it, so capture times come from the files themselves"
+            )),
+        ),
+        Err(e) => return Err(e),
+    };
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io_err)? {
         let entry = entry.map_err(io_err)?;
@@ -203,6 +243,7 @@ pub fn list_captures(dir: &Path) -> Result<Vec<SessionCapture>, SessionDirError>
                 captured_at_ns: entry
                     .and_then(|c| super::limits::plausible_unix_ns(c.started_at_ns)),
                 partial: entry.is_some_and(|c| c.partial),
+                manifest_problem: manifest_problem.clone(),
             }
         })
         .collect())
@@ -216,11 +257,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<SessionCapture>, SessionDir
         if path.is_dir() {
             out.extend(list_captures(path)?);
         } else {
-            out.push(SessionCapture {
-                path: path.clone(),
-                captured_at_ns: None,
-                partial: false,
-            });
+            out.push(SessionCapture::file(path.clone()));
         }
     }
     Ok(out)

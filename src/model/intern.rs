@@ -21,11 +21,33 @@ impl StrId {
     }
 }
 
+/// Longest string kept, in bytes; longer ones keep this much (cut at a
+/// character boundary). Real function names, paths and label values stay
+/// far below it (Go's longest generic instantiations run to a few KB),
+/// while a forged profile could name a function with a gigabyte string
+/// that every view would then lay out. Listed with the other limits in
+/// `formats::limits`.
+pub const MAX_STRING_BYTES: usize = 64 << 10;
+
+/// `s` cut to at most [`MAX_STRING_BYTES`], at a character boundary.
+fn capped(s: &str) -> &str {
+    if s.len() <= MAX_STRING_BYTES {
+        return s;
+    }
+    let mut end = MAX_STRING_BYTES;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// Deduplicating string store; ids are dense and stable for its lifetime.
 #[derive(Clone, Debug)]
 pub struct Interner {
     strings: Vec<Box<str>>,
     index: FxHashMap<Box<str>, StrId>,
+    /// Strings cut to [`MAX_STRING_BYTES`] so far (each time one was given).
+    cut: u64,
 }
 
 impl Default for Interner {
@@ -33,6 +55,7 @@ impl Default for Interner {
         let mut interner = Interner {
             strings: Vec::new(),
             index: FxHashMap::default(),
+            cut: 0,
         };
         interner.intern("");
         interner
@@ -42,6 +65,10 @@ impl Default for Interner {
 impl Interner {
     /// Returns the id of `s`, storing it on first sight.
     pub fn intern(&mut self, s: &str) -> StrId {
+        if s.len() > MAX_STRING_BYTES {
+            self.cut += 1;
+        }
+        let s = capped(s);
         if let Some(&id) = self.index.get(s) {
             return id;
         }
@@ -55,7 +82,12 @@ impl Interner {
 
     /// The id of `s` if it was interned, without storing it.
     pub fn find(&self, s: &str) -> Option<StrId> {
-        self.index.get(s).copied()
+        self.index.get(capped(s)).copied()
+    }
+
+    /// How many times a string longer than [`MAX_STRING_BYTES`] was cut.
+    pub fn cut_strings(&self) -> u64 {
+        self.cut
     }
 
     /// The string behind `id`; the empty string for an id from another interner.
@@ -96,5 +128,19 @@ mod tests {
         assert_eq!(i.get(b), "runtime.gopark");
         assert_eq!(i.intern(""), StrId::EMPTY);
         assert_eq!(i.find("nope"), None);
+    }
+
+    #[test]
+    fn long_strings_are_cut_at_a_character_boundary() {
+        let mut i = Interner::default();
+        // "é" is two bytes: the cap falls inside one of them.
+        let long = format!("x{}", "é".repeat(MAX_STRING_BYTES));
+        let id = i.intern(&long);
+        let kept = i.get(id);
+        assert!(kept.len() <= MAX_STRING_BYTES && kept.len() > MAX_STRING_BYTES - 2);
+        assert!(long.starts_with(kept));
+        assert_eq!(i.intern(&long), id);
+        assert_eq!(i.find(&long), Some(id));
+        assert_eq!(i.cut_strings(), 2);
     }
 }

@@ -87,6 +87,23 @@ impl V2 {
     }
 }
 
+impl V2 {
+    /// A stack batch with one stack, `id`, of `frames` frames of
+    /// `main.main` (string 2) in `main.go` (string 3).
+    pub fn deep_stack(&mut self, generation: u64, id: u64, frames: u64) {
+        let mut p = vec![2, 3];
+        uv(&mut p, id);
+        uv(&mut p, frames);
+        for line in 0..frames {
+            uv(&mut p, 0x1000 + line);
+            uv(&mut p, 2);
+            uv(&mut p, 3);
+            uv(&mut p, line + 1);
+        }
+        self.batch(generation, u64::MAX, 0, &p);
+    }
+}
+
 /// Appends one event: its type byte, then its arguments as varints.
 pub fn ev(p: &mut Vec<u8>, typ: u8, args: &[u64]) {
     p.push(typ);
