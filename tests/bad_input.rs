@@ -453,3 +453,44 @@ fn a_ten_thousand_frame_trace_stack_is_capped() {
         Limits::default().max_stack_depth
     );
 }
+
+#[test]
+fn gzip_files_inflate_straight_from_disk_under_the_same_caps() {
+    let dir = std::env::temp_dir().join(format!("leakscope-gzfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let load = |name: &str, data: &[u8], options: &LoadOptions| {
+        let path = dir.join(name);
+        std::fs::write(&path, data).unwrap();
+        formats::load_file(&path, options, &Progress::none())
+    };
+    let trace = read("trace-go123.out");
+    let whole = load("t.out.gz", &gzip(&trace), &LoadOptions::default()).unwrap();
+    let plain = load_bytes("t.out", &trace).unwrap();
+    let (a, b) = (
+        whole.input.as_trace().unwrap(),
+        plain.input.as_trace().unwrap(),
+    );
+    assert_eq!(a.events, b.events);
+    assert_eq!(a.goroutine_count(), b.goroutine_count());
+    assert!(a.warnings.is_empty(), "{:?}", a.warnings);
+    // The size recorded is the file's, compressed.
+    assert_eq!(whole.input.source().bytes, gzip(&trace).len() as u64);
+    // Cut in half on disk: what inflated loads, and says so.
+    let gz = gzip(&read("goroutine-t3.debug2.txt"));
+    let cut = load("cut.txt.gz", &gz[..gz.len() / 2], &LoadOptions::default()).unwrap();
+    assert_eq!(snapshot(&cut).warnings.count("gzip-truncated"), 1);
+    assert!(goroutines(&cut) > 0 && goroutines(&cut) < 138);
+    // A bomb on disk stops at the cap, naming the file.
+    let mut raw = b"goroutine 1 [running]:\nmain.main()\n\tmain.go:1 +0x1\n\n".to_vec();
+    raw.resize(64 << 20, b'a');
+    let small = LoadOptions {
+        limits: Limits {
+            max_inflated_bytes: 8 << 20,
+            ..Limits::default()
+        },
+    };
+    let err = load("bomb.txt.gz", &gzip(&raw), &small).unwrap_err();
+    assert!(err.to_string().contains("bomb.txt.gz"), "{err}");
+    assert!(err.to_string().contains("gzip bomb"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -33,9 +33,23 @@ pub fn maybe_gunzip<'a>(
     if !is_gzip(data) {
         return Ok(Cow::Borrowed(data));
     }
+    gunzip_from(data, data.len(), limits, warnings).map(Cow::Owned)
+}
+
+/// Inflates a gzip stream read from `reader` (`compressed_len` bytes, as a
+/// size hint), under the same cap and with the same handling of a cut or
+/// corrupt stream as [`maybe_gunzip`]. Reading a file this way never holds
+/// its compressed bytes beside the inflated ones.
+pub fn gunzip_from(
+    reader: impl std::io::Read,
+    compressed_len: usize,
+    limits: &Limits,
+    warnings: &mut Warnings,
+) -> Result<Vec<u8>, FormatError> {
     let cap = limits.max_inflated_bytes;
-    let mut decoder = flate2::read::MultiGzDecoder::new(data);
-    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(cap as usize));
+    let mut decoder =
+        flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(256 * 1024, reader));
+    let mut out = Vec::with_capacity(compressed_len.saturating_mul(4).min(cap as usize));
     let mut buf = vec![0u8; 256 * 1024];
     loop {
         match decoder.read(&mut buf) {
@@ -62,7 +76,7 @@ pub fn maybe_gunzip<'a>(
             }
         }
     }
-    Ok(Cow::Owned(out))
+    Ok(out)
 }
 
 /// The format of a file from its first bytes (gzip or not), so that a large

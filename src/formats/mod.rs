@@ -99,33 +99,64 @@ pub fn load_file(
             source: FormatError::TooLarge { size, limit },
         });
     }
-    let mut data = Vec::with_capacity(size as usize);
     // `take` guards against a file that grows while it is read.
     let mut reader = file.take(limit + 1);
+    let mut head = Vec::with_capacity(size.min(SNIFF_BYTES) as usize);
     (&mut reader)
         .take(SNIFF_BYTES)
-        .read_to_end(&mut data)
+        .read_to_end(&mut head)
         .map_err(io_err)?;
-    detect::sniff_head(&data).map_err(|source| LoadError::Format {
+    let format_err = |source| LoadError::Format {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    detect::sniff_head(&head).map_err(format_err)?;
+    let name = path.display().to_string();
+    if detect::is_gzip(&head) {
+        // Inflated straight from the file: the compressed bytes are never
+        // held beside the inflated ones.
+        let mut warnings = Warnings::default();
+        let mut counted = CountingReader {
+            inner: std::io::Read::chain(std::io::Cursor::new(head), &mut reader),
+            count: 0,
+        };
+        let inflated =
+            detect::gunzip_from(&mut counted, size as usize, &options.limits, &mut warnings)
+                .map_err(format_err)?;
+        let compressed = counted.count;
+        if compressed > limit {
+            return Err(format_err(FormatError::TooLarge {
+                size: compressed,
+                limit,
+            }));
+        }
+        return load_inflated(&name, &inflated, compressed, warnings, options, progress)
+            .map_err(format_err);
+    }
+    let mut data = head;
+    data.reserve(size.saturating_sub(data.len() as u64) as usize);
     reader.read_to_end(&mut data).map_err(io_err)?;
     if data.len() as u64 > limit {
-        return Err(LoadError::Format {
-            path: path.to_owned(),
-            source: FormatError::TooLarge {
-                size: data.len() as u64,
-                limit,
-            },
-        });
+        return Err(format_err(FormatError::TooLarge {
+            size: data.len() as u64,
+            limit,
+        }));
     }
-    load_bytes(&path.display().to_string(), &data, options, progress).map_err(|source| {
-        LoadError::Format {
-            path: path.to_owned(),
-            source,
-        }
-    })
+    load_bytes(&name, &data, options, progress).map_err(format_err)
+}
+
+/// Counts the bytes read through it.
+struct CountingReader<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
 }
 
 /// Parses bytes from anywhere (file, network, embedded demo); `name` labels the input.
@@ -135,22 +166,42 @@ pub fn load_bytes(
     options: &LoadOptions,
     progress: &Progress,
 ) -> Result<Loaded, FormatError> {
-    let limits = &options.limits;
     let mut warnings = Warnings::default();
-    let inflated = detect::maybe_gunzip(data, limits, &mut warnings)?;
-    let format = detect::detect(&inflated)?;
+    let inflated = detect::maybe_gunzip(data, &options.limits, &mut warnings)?;
+    load_inflated(
+        name,
+        &inflated,
+        data.len() as u64,
+        warnings,
+        options,
+        progress,
+    )
+}
+
+/// Parses inflated bytes; `bytes` is the size of the input as it came
+/// (compressed or not) and `warnings` what inflating it said.
+fn load_inflated(
+    name: &str,
+    inflated: &[u8],
+    bytes: u64,
+    mut warnings: Warnings,
+    options: &LoadOptions,
+    progress: &Progress,
+) -> Result<Loaded, FormatError> {
+    let limits = &options.limits;
+    let format = detect::detect(inflated)?;
     let source = crate::model::Source {
         path: name.to_owned(),
         format,
         profile_type: None,
-        bytes: data.len() as u64,
+        bytes,
     };
     let mut loaded = match format {
-        Format::GoroutineDump => dump::parse(&inflated, source, limits, progress)?,
-        Format::GoroutineDebug1 => debug1::parse(&inflated, source, limits, progress)?,
-        Format::Folded => folded::parse(&inflated, source, limits, progress)?,
-        Format::Pprof => pprof::parse(&inflated, source, limits, progress)?,
-        Format::Trace => trace::parse(&inflated, source, limits, progress)?,
+        Format::GoroutineDump => dump::parse(inflated, source, limits, progress)?,
+        Format::GoroutineDebug1 => debug1::parse(inflated, source, limits, progress)?,
+        Format::Folded => folded::parse(inflated, source, limits, progress)?,
+        Format::Pprof => pprof::parse(inflated, source, limits, progress)?,
+        Format::Trace => trace::parse(inflated, source, limits, progress)?,
     };
     let cut = loaded.table.strings().cut_strings();
     warnings.add_n("long-string", cut, || {
