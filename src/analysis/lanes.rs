@@ -101,6 +101,13 @@ pub trait LaneSource: Send + Sync {
     fn axis(&self) -> TimeAxis;
     /// Lanes of a group, for cross-highlighting.
     fn lanes_of_group(&self, group: u32) -> &[u32];
+    /// Whether a span's length is how long the goroutine was in that state.
+    /// A trace measures it; snapshots only see a state at capture times,
+    /// so their spans are drawn to span the gaps and their lengths mean
+    /// nothing (how long a goroutine waited is in the wait ages instead).
+    fn span_lengths_measured(&self) -> bool {
+        true
+    }
 }
 
 /// Binary-searches the spans (sorted by start, not overlapping) that touch `[t0, t1)`.
@@ -392,6 +399,10 @@ impl SnapshotLanes {
 }
 
 impl LaneSource for SnapshotLanes {
+    fn span_lengths_measured(&self) -> bool {
+        false
+    }
+
     fn lane_count(&self) -> usize {
         self.lanes.len()
     }
@@ -449,6 +460,14 @@ impl LaneSource for SnapshotLanes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot_spans_claim_no_length() {
+        // The app's hover would otherwise say "waiting for 15 s" of a
+        // goroutine seen once, in a dump that records no wait age.
+        let lanes: &dyn LaneSource = &SnapshotLanes::default();
+        assert!(!lanes.span_lengths_measured());
+    }
 
     #[test]
     fn visible_spans_binary_search() {

@@ -470,10 +470,14 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
                     } else {
                         state
                     };
-                    ui.label(format!(
-                        "{state} for {}",
-                        format_duration_ns(s.end_ns - s.start_ns)
-                    ));
+                    if lanes.span_lengths_measured() {
+                        ui.label(format!(
+                            "{state} for {}",
+                            format_duration_ns(s.end_ns - s.start_ns)
+                        ));
+                    } else {
+                        ui.label(format!("{state} (as a snapshot shows it)"));
+                    }
                 }
                 for (i, f) in d.table.frames(info.stack).take(8).enumerate() {
                     let fr = d.table.frame(f);
