@@ -331,3 +331,42 @@ fn wait_ages_come_from_the_dump() {
     assert_eq!(a.group(search).wait_minutes.get(&1), Some(&20));
     assert_eq!(a.group(search).wait_minutes.get(&0), Some(&20));
 }
+
+/// The timeline's hover text of a goroutine in snapshots: its state, and
+/// the wait age the dump printed, never the length of the span drawn to
+/// fill the gap between captures.
+#[test]
+fn snapshot_lanes_describe_waits_by_the_dump_not_by_the_drawing() {
+    use leakscope::analysis::lanes::{LaneSource, SnapshotLanes, span_description};
+    let describe = |names: &[&str], function: &str| -> Vec<String> {
+        let (s, a) = analyze(names);
+        let lanes = SnapshotLanes::build(&s, &a);
+        assert!(!lanes.span_lengths_measured());
+        let (w0, w1) = lanes.window();
+        (0..lanes.lane_count())
+            .filter(|&l| {
+                lanes
+                    .lane(l)
+                    .function
+                    .is_some_and(|f| s.stacks.function(f) == function)
+            })
+            .map(|l| {
+                let mut last = None;
+                lanes.spans(l, w0, w1, &mut |sp| last = Some(sp));
+                span_description(&lanes, &s.stacks, l, &last.unwrap())
+            })
+            .collect()
+    };
+    // runtime.Stack output of the fixture service: of its 40 search
+    // goroutines, the 20 of the first leak phase print `, 1 minutes`.
+    let texts = describe(&["stackdump-runtime-stack.txt"], "main.querySearchBackend");
+    let aged = texts
+        .iter()
+        .filter(|t| *t == "chan send, waiting for 1 min by the last snapshot")
+        .count();
+    let unaged = texts
+        .iter()
+        .filter(|t| *t == "chan send (as a snapshot shows it)")
+        .count();
+    assert_eq!((aged, unaged), (20, 20), "{texts:?}");
+}

@@ -8,9 +8,9 @@
 
 use egui::{Color32, Key, Mesh, Pos2, Rect, Sense, Stroke, Ui, Vec2};
 
-use crate::analysis::lanes::{EventKind, LaneSource, TimeAxis};
+use crate::analysis::lanes::{EventKind, LaneSource, TimeAxis, span_description};
+use crate::model::StackTable;
 use crate::model::time::{format_duration_ns, format_rfc3339};
-use crate::model::{StackTable, StateKind};
 use crate::ui::state::{Action, Selection};
 use crate::ui::theme;
 
@@ -464,20 +464,7 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
                 if let Some(e) = event {
                     event_text(ui, d.table, &e);
                 } else if let Some(s) = span {
-                    let state = d.table.str(s.state);
-                    let state = if state.is_empty() {
-                        kind_name(s.kind)
-                    } else {
-                        state
-                    };
-                    if lanes.span_lengths_measured() {
-                        ui.label(format!(
-                            "{state} for {}",
-                            format_duration_ns(s.end_ns - s.start_ns)
-                        ));
-                    } else {
-                        ui.label(format!("{state} (as a snapshot shows it)"));
-                    }
+                    ui.label(span_description(lanes, d.table, lane, &s));
                 }
                 for (i, f) in d.table.frames(info.stack).take(8).enumerate() {
                     let fr = d.table.frame(f);
@@ -516,17 +503,6 @@ fn push_bar(mesh: &mut Mesh, bar: Rect, x0: f32, x1: f32, color: Color32) {
         Rect::from_min_max(Pos2::new(x0, bar.top()), Pos2::new(x1, bar.bottom())),
         color,
     );
-}
-
-fn kind_name(k: StateKind) -> &'static str {
-    match k {
-        StateKind::Running => "running",
-        StateKind::Runnable => "runnable",
-        StateKind::Waiting => "waiting",
-        StateKind::Syscall => "syscall",
-        StateKind::Other => "other",
-        StateKind::Unknown => "state unknown",
-    }
 }
 
 fn short_file(path: &str) -> &str {
