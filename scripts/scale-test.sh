@@ -24,6 +24,7 @@
 #   scripts/scale-test.sh                 # capture what is missing, measure
 #   RUNS=3 scripts/scale-test.sh          # more runs per file (median shown)
 #   GO=/usr/lib/go-1.23/bin/go GO_LEGACY=/usr/lib/go-1.21/bin/go scripts/scale-test.sh
+#   SKIP_DUMP=1 TRACE_MB=1000 SCALE_DIR=target/scale-1g scripts/scale-test.sh   # a 1 GB trace
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -146,11 +147,11 @@ capture_trace() {
 	log "captured $2: $(bytes "$file") bytes"
 }
 
-capture_dump
-capture_trace "$WORK/leakyd" trace-500mb-go123.out
+if [[ ${SKIP_DUMP:-0} != 1 ]]; then capture_dump; fi
+capture_trace "$WORK/leakyd" "trace-${TRACE_MB}mb-go123.out"
 if [[ -n $GO_LEGACY ]]; then
 	need_leakyd
-	capture_trace "$WORK/leakyd-legacy" trace-500mb-go121-legacy.out
+	capture_trace "$WORK/leakyd-legacy" "trace-${TRACE_MB}mb-go121-legacy.out"
 fi
 
 # --- measuring ----------------------------------------------------------------
@@ -197,6 +198,6 @@ EOF
 printf '\nleakscope inspect --json, %d run(s) each, %d CPUs, %s\n' "$RUNS" "$(nproc)" \
 	"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n1)"
 for f in "$OUT"/goroutine-1m.stack.txt "$OUT"/goroutine-1m.debug1.txt "$OUT"/goroutine-1m.pb.gz \
-	"$OUT"/trace-500mb-go123.out "$OUT"/trace-500mb-go121-legacy.out; do
+	"$OUT"/trace-"$TRACE_MB"mb-go123.out "$OUT"/trace-"$TRACE_MB"mb-go121-legacy.out; do
 	[[ -f $f ]] && measure "$f"
 done
