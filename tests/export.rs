@@ -759,3 +759,65 @@ fn cli_report_writes_html_and_markdown() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A trace alone draws as the goroutines alive when its window closed,
+/// each in the last stack the trace shows it in (MANIFEST: 40 search
+/// goroutines at the end of the Go 1.23 trace, 10 in the legacy one, which
+/// was captured after one leak phase).
+#[test]
+fn cli_export_of_a_trace_draws_its_goroutines_at_the_end() {
+    let dir = temp_dir("cli-trace");
+    for (name, total, search, subscribe) in [
+        ("trace-go123.out", 158, 40, 20),
+        ("trace-go121-legacy.out", 59, 10, 5),
+    ] {
+        let svg = dir.join(format!("{name}.svg"));
+        let file = fixture(name).display().to_string();
+        let out = leakscope(&["export", "--svg", svg.to_str().unwrap(), &file]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(&svg).unwrap();
+        assert!(
+            text.contains(&format!("Goroutines at the end of the trace: {name}")),
+            "{name}"
+        );
+        let boxes = frames(&text);
+        let all = format!("all ({total} goroutines, 100%)");
+        assert!(boxes.iter().any(|b| b.title == all), "{name}: {all}");
+        frame_with(&boxes, "main.querySearchBackend", search, "goroutines");
+        frame_with(&boxes, "main.consumeEvents", subscribe, "goroutines");
+        // A focus narrows it as it narrows a snapshot.
+        let focused = dir.join(format!("{name}-focus.svg"));
+        let out = leakscope(&[
+            "export",
+            "--focus",
+            "querySearchBackend",
+            "--svg",
+            focused.to_str().unwrap(),
+            &file,
+        ]);
+        assert!(out.status.success());
+        let boxes = frames(&std::fs::read_to_string(&focused).unwrap());
+        let all = format!("all ({search} goroutines, 100%)");
+        assert!(boxes.iter().any(|b| b.title == all), "{name}: focused");
+    }
+    // A differential needs two snapshots; a trace is refused clearly.
+    let out = leakscope(&[
+        "export",
+        "--diff",
+        "--svg",
+        dir.join("d.svg").to_str().unwrap(),
+        &fixture("trace-go123.out").display().to_string(),
+        &fixture("trace-go121-legacy.out").display().to_string(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("a trace is not one"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

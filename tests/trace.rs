@@ -978,3 +978,41 @@ fn gzipped_traces_load() {
     assert_eq!(trace(&loaded).events, expected(LEGACY).events);
     let _ = StackTable::default();
 }
+
+#[test]
+fn stacks_at_the_end_are_the_goroutines_alive_when_the_window_closed() {
+    use leakscope::analysis::trace::stacks_at_end;
+    for name in [GO123, LEGACY] {
+        let loaded = load_fixture(name);
+        let t = trace(&loaded);
+        let table = &loaded.table;
+        let stacks = stacks_at_end(t);
+        let total: u64 = stacks.iter().map(|&(_, n)| n).sum();
+        assert_eq!(total, summarize(t, table).alive_at_end, "{name}");
+        // Every goroutine blocked at the end is in its blocking stack.
+        for g in t.goroutine_indices() {
+            let last = t.final_span(g).unwrap();
+            if last.state == GoState::Waiting && !last.stack.is_empty() {
+                assert!(
+                    stacks.iter().any(|&(s, _)| s == last.stack),
+                    "{name}: g{}",
+                    t.goroutine(g).unwrap().id
+                );
+            }
+        }
+        // The search leak's goroutines wait in the runtime's channel send
+        // under their entry (the stacks of blocks in the window start at
+        // runtime.chansend1, those of status events at runtime.gopark).
+        let search: u64 = stacks
+            .iter()
+            .filter(|&&(s, _)| {
+                let frames: Vec<&str> = table.frames(s).map(|f| table.function(f)).collect();
+                frames.last() == Some(&"main.querySearchBackend")
+                    && frames.first().is_some_and(|f| f.starts_with("runtime."))
+            })
+            .map(|&(_, n)| n)
+            .sum();
+        let want = if name == GO123 { 40 } else { 10 };
+        assert_eq!(search, want, "{name}");
+    }
+}

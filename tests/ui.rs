@@ -473,3 +473,25 @@ fn lanes_filter_by_label_state_goroutine_and_function() {
     h.run();
     assert_eq!(h.state().timeline_lanes().len(), 16);
 }
+
+#[test]
+fn a_trace_alone_has_a_flame_graph_of_its_goroutines_at_the_end() {
+    let mut h = harness(app_with(&["trace-go123.out"]));
+    h.run();
+    // The flame graph shows the goroutines alive when the window closed,
+    // where the trace last saw each.
+    assert_eq!(h.state_mut().flame_root_total(), 158);
+    h.get_all_by_label("main.querySearchBackend")
+        .next()
+        .unwrap()
+        .click();
+    h.run();
+    let app = h.state_mut();
+    assert!(matches!(app.selection, Selection::TraceGroup(_)));
+    let fns = app.highlighted_flame_functions();
+    assert!(
+        fns.contains(&"main.querySearchBackend".to_owned()),
+        "{fns:?}"
+    );
+    assert!(!fns.contains(&"main.consumeEvents".to_owned()), "{fns:?}");
+}

@@ -31,6 +31,42 @@ pub struct TraceSummary {
     pub blocked_at_end: BTreeMap<String, u64>,
 }
 
+/// Spans looked back through for a goroutine's last stack: a running
+/// goroutine's own span has none (the trace records stacks where a
+/// goroutine stops, blocks or is created), the span before it does.
+const LAST_STACK_LOOKBACK: usize = 8;
+
+/// The goroutines alive when a trace's window closed, weighted by the last
+/// stack the trace shows each in: where it waits for a waiting one (the
+/// blocking stack, as a goroutine profile would show it), where it last
+/// stopped, blocked or entered a syscall for the others, else its start
+/// function. It is the goroutine profile of the moment the trace ended,
+/// for the flame graph of a session that holds only a trace.
+pub fn stacks_at_end(trace: &Trace) -> Vec<(StackId, u64)> {
+    let mut by_stack: FxHashMap<StackId, u64> = FxHashMap::default();
+    for g in trace.goroutine_indices() {
+        let n = trace.span_len(g);
+        let Some(last) = n.checked_sub(1).and_then(|i| trace.span(g, i)) else {
+            continue;
+        };
+        if last.state == GoState::Ended {
+            continue;
+        }
+        let stack = (0..n)
+            .rev()
+            .take(LAST_STACK_LOOKBACK)
+            .filter_map(|i| trace.span(g, i))
+            .map(|s| s.stack)
+            .find(|s| !s.is_empty())
+            .or_else(|| trace.goroutine(g).map(|info| info.start_stack))
+            .unwrap_or(StackId::EMPTY);
+        *by_stack.entry(stack).or_default() += 1;
+    }
+    let mut out: Vec<(StackId, u64)> = by_stack.into_iter().collect();
+    out.sort_unstable();
+    out
+}
+
 pub fn summarize(trace: &Trace, table: &StackTable) -> TraceSummary {
     let mut s = TraceSummary {
         go_version: trace.go_version.clone(),

@@ -33,7 +33,8 @@ pub struct ExportArgs {
     #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
     search: Option<Regex>,
     /// Which inputs to draw: goroutine, heap, allocs, cpu, block, mutex,
-    /// threadcreate. Default: the goroutine snapshots, else the first input.
+    /// threadcreate, or trace (its goroutines when the window closed).
+    /// Default: the goroutine snapshots, else the profiles, else the traces.
     #[arg(long, value_name = "T")]
     profile_type: Option<String>,
     /// Value of a sampled profile to draw (inuse_space, alloc_objects,
@@ -76,7 +77,8 @@ pub fn run(args: &ExportArgs) -> ExitCode {
 }
 
 /// Inputs the command may draw, oldest first: those of the asked profile
-/// type, else the goroutine snapshots, else every snapshot.
+/// type, else the goroutine snapshots, else every snapshot, else the
+/// traces (each standing for its goroutines when its window closed).
 pub(crate) fn candidates(
     session: &Session,
     profile_type: Option<&str>,
@@ -101,7 +103,18 @@ pub(crate) fn candidates(
             })
             .collect(),
     };
-    picked.retain(|&i| session.inputs[i].as_snapshot().is_some());
+    let is_trace = |i: usize| session.inputs[i].as_trace().is_some();
+    if profile_type == Some("trace") {
+        picked = (0..session.inputs.len()).filter(|&i| is_trace(i)).collect();
+    } else if picked
+        .iter()
+        .any(|&i| session.inputs[i].as_snapshot().is_some())
+    {
+        picked.retain(|&i| session.inputs[i].as_snapshot().is_some());
+    } else {
+        // Only traces: each stands for its goroutines at the window's end.
+        picked.retain(|&i| is_trace(i));
+    }
     if picked.is_empty() {
         let have: Vec<String> = session
             .inputs
@@ -200,6 +213,9 @@ fn export(args: &ExportArgs) -> anyhow::Result<()> {
         };
         if first == last {
             bail!("--diff needs two snapshots of the same kind; got one");
+        }
+        if session.inputs[first].as_trace().is_some() {
+            bail!("--diff compares two snapshots; a trace is not one (draw it without --diff)");
         }
         let base = spec(&session, &analysis, args, first)?;
         let now = spec(&session, &analysis, args, last)?;

@@ -48,7 +48,8 @@ pub enum ExportError {
     /// The selection holds no stacks with a positive weight.
     #[error("nothing to draw: {0}")]
     Empty(String),
-    /// An input index outside the session, or an input that is not a snapshot.
+    /// An input index outside the session, or an input that is not a
+    /// snapshot where one is needed.
     #[error("no snapshot #{0} among the inputs")]
     NoInput(usize),
     /// A sample type the profile does not have.
@@ -160,6 +161,19 @@ pub fn weighted_stacks(
     analysis: &Analysis,
     spec: &FlameSpec,
 ) -> Result<Vec<(StackId, u64)>, ExportError> {
+    if let Some(t) = session.inputs.get(spec.input).and_then(|i| i.as_trace()) {
+        // A trace stands for the goroutines alive when its window closed.
+        if spec.group.is_some() {
+            return Err(ExportError::NotInSeries {
+                path: t.source.path.clone(),
+            });
+        }
+        let stacks = crate::analysis::trace::stacks_at_end(t);
+        return Ok(match &spec.focus {
+            Some(re) => focus(&session.stacks, stacks, re),
+            None => stacks,
+        });
+    }
     let snap = snapshot(session, spec.input)?;
     let vi = value_index(snap, spec);
     let mut stacks = match spec.group {
@@ -335,6 +349,27 @@ pub fn titles(
     spec: &FlameSpec,
     tree: &FlameTree,
 ) -> Result<Titles, ExportError> {
+    if let Some(t) = session.inputs.get(spec.input).and_then(|i| i.as_trace()) {
+        return Ok(Titles {
+            title: format!(
+                "Goroutines at the end of the trace{}: {}",
+                narrowing(session, analysis, spec),
+                file_name(&t.source.path)
+            ),
+            subtitle: Some(
+                [
+                    t.source.path.clone(),
+                    format!("execution trace ({})", t.go_version),
+                    format!(
+                        "{} goroutines alive when the window closed",
+                        thousands(tree.root_total())
+                    ),
+                ]
+                .join(" · "),
+            ),
+            count_name: "goroutines".to_owned(),
+        });
+    }
     let snap = snapshot(session, spec.input)?;
     let vi = value_index(snap, spec);
     let count_name = count_name(session, snap, vi);

@@ -12,7 +12,7 @@ use egui::{Color32, Key, KeyboardShortcut, Modifiers, Ui};
 
 use crate::analysis::flame::{FlameTree, NodeId};
 use crate::analysis::lanes::LaneSource;
-use crate::analysis::{AnalysisOptions, LabelMode};
+use crate::analysis::{self, AnalysisOptions, LabelMode};
 use crate::jobs::{Job, Wake};
 use crate::model::{Snapshot, SnapshotData};
 use crate::ui::export::{self as ui_export, ExportKind, PendingReplace};
@@ -230,6 +230,14 @@ impl LeakscopeApp {
                 .find(|s| s.leak_site.is_some_and(|f| re.is_match(t.function(f))))
             {
                 self.selection = Selection::Group(s.group);
+            } else if let Some(i) = ws.trace.as_ref().and_then(|tr| {
+                // No snapshot group matches: a trace's, by its entry function.
+                tr.analysis
+                    .leaks
+                    .iter()
+                    .position(|l| re.is_match(&l.entry_function))
+            }) {
+                self.selection = Selection::TraceGroup(i);
             }
         }
         if let Some(site) = self.reselect.take() {
@@ -794,6 +802,12 @@ impl LeakscopeApp {
             .unwrap_or_default()
     }
 
+    /// The total weight of the flame graph shown (for tests).
+    pub fn flame_root_total(&mut self) -> u64 {
+        self.refresh_flame();
+        self.flame_cache.as_ref().map_or(0, |c| c.tree.root_total())
+    }
+
     /// The function names of the highlighted flame boxes (for tests).
     pub fn highlighted_flame_functions(&mut self) -> Vec<String> {
         let nodes = self.highlighted_flame_nodes();
@@ -1051,11 +1065,20 @@ impl LeakscopeApp {
                 }
                 if let Some(ws) = &self.workspace {
                     let snaps = ws.analysis.series.len();
-                    let last = ws.analysis.series.last().map_or(0, |p| p.total);
-                    ui.label(format!(
-                        "{} input(s) · {snaps} snapshot(s) · {last} goroutines in the last",
-                        ws.session.inputs.len()
-                    ));
+                    let mut text = format!("{} input(s)", ws.session.inputs.len());
+                    if let Some(last) = ws.analysis.series.last() {
+                        text.push_str(&format!(
+                            " · {snaps} snapshot(s) · {} goroutines in the last",
+                            last.total
+                        ));
+                    }
+                    if let Some(t) = &ws.trace {
+                        text.push_str(&format!(
+                            " · trace: {} goroutines alive at its end",
+                            t.analysis.summary.alive_at_end
+                        ));
+                    }
+                    ui.label(text);
                     if self.selection != Selection::None {
                         ui.separator();
                         ui.label(format!(
@@ -1295,11 +1318,19 @@ impl LeakscopeApp {
                 let file = s.path.rsplit('/').next().unwrap_or(&s.path).to_owned();
                 match &s.profile_type {
                     Some(p) => format!("{file} ({})", p.name()),
+                    None if ws.session.inputs[i].as_trace().is_some() => {
+                        format!("{file} (goroutines at its end)")
+                    }
                     None => file,
                 }
             };
+            // Snapshots first, then traces (their goroutines at the end).
             let choices: Vec<usize> = (0..ws.session.inputs.len())
                 .filter(|&i| ws.session.inputs[i].as_snapshot().is_some())
+                .chain(
+                    (0..ws.session.inputs.len())
+                        .filter(|&i| ws.session.inputs[i].as_trace().is_some()),
+                )
                 .collect();
             let current = self.flame.input.map_or("—".to_owned(), name);
             egui::ComboBox::new("flame-input", "input")
@@ -1431,9 +1462,13 @@ fn theme_ok() -> Color32 {
 }
 
 fn default_flame_input(ws: &Workspace) -> Option<usize> {
-    ws.analysis.series.last().map(|p| p.input).or_else(|| {
-        (0..ws.session.inputs.len()).find(|&i| ws.session.inputs[i].as_snapshot().is_some())
-    })
+    let inputs = &ws.session.inputs;
+    ws.analysis
+        .series
+        .last()
+        .map(|p| p.input)
+        .or_else(|| (0..inputs.len()).find(|&i| inputs[i].as_snapshot().is_some()))
+        .or_else(|| (0..inputs.len()).find(|&i| inputs[i].as_trace().is_some()))
 }
 
 fn build_flame(ws: &Workspace, choice: FlameChoice) -> FlameTree {
@@ -1441,6 +1476,13 @@ fn build_flame(ws: &Workspace, choice: FlameChoice) -> FlameTree {
         i.and_then(|i| ws.session.inputs.get(i))
             .and_then(|x| x.as_snapshot())
     };
+    if let Some(t) = choice
+        .input
+        .and_then(|i| ws.session.inputs.get(i))
+        .and_then(|x| x.as_trace())
+    {
+        return FlameTree::build(&ws.session.stacks, analysis::trace::stacks_at_end(t));
+    }
     let Some(s) = snap(choice.input) else {
         return FlameTree::default();
     };
@@ -1456,6 +1498,13 @@ fn build_flame(ws: &Workspace, choice: FlameChoice) -> FlameTree {
 }
 
 fn flame_unit(ws: &Workspace, choice: FlameChoice) -> String {
+    if choice
+        .input
+        .and_then(|i| ws.session.inputs.get(i))
+        .is_some_and(|x| x.as_trace().is_some())
+    {
+        return "goroutines".into();
+    }
     let Some(s) = choice
         .input
         .and_then(|i| ws.session.inputs.get(i))
