@@ -248,3 +248,35 @@ fn v2_trace_of_many_generations_over_many_goroutines() {
     );
     assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
 }
+
+/// Found by `fuzz/folded` (overflow panic in `analysis::analyze`): folded
+/// counts are any `i64`, and four of 5·10^18 add up past `u64::MAX` in a
+/// group's count, the series total and the flame graph's weights. Sums of
+/// counts saturate now.
+#[test]
+fn folded_counts_that_add_up_past_u64() {
+    use leakscope::analysis::flame::FlameTree;
+    use leakscope::export::svg::{SvgOptions, svg_string};
+    let text = "main.main;main.a 5000000000000000000\n\
+                main.main;main.a 5000000000000000000\n\
+                main.main;main.b 5000000000000000000\n\
+                main.main;main.b 5000000000000000000\n";
+    let l = load_bytes("huge.folded", text.as_bytes()).unwrap();
+    let mut session = leakscope::model::Session::default();
+    session.add(&l.table, l.input);
+    let a = leakscope::analysis::analyze(&session, &Default::default());
+    assert_eq!(a.series.last().map(|p| p.total), Some(u64::MAX));
+    let snap = session.inputs[0].as_snapshot().unwrap();
+    let tree = FlameTree::build(&session.stacks, FlameTree::snapshot_weights(snap, 0));
+    assert_eq!(tree.root_total(), u64::MAX);
+    let titles = leakscope::export::Titles {
+        title: "t".into(),
+        subtitle: None,
+        count_name: "samples".into(),
+    };
+    // inferno counts in 64 bits too: the export says why it cannot draw it.
+    let err = svg_string(&tree, &session.stacks, &SvgOptions::new(titles)).unwrap_err();
+    assert!(err.to_string().contains("past 2^63"), "{err}");
+    let l = load_bytes("huge.folded", text.as_bytes()).unwrap();
+    downstream(l);
+}

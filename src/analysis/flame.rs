@@ -65,6 +65,14 @@ struct Weights {
     now: u64,
 }
 
+impl Weights {
+    /// Sampled profiles' values are any i64, so sums saturate.
+    fn add(&mut self, w: Weights) {
+        self.base = self.base.saturating_add(w.base);
+        self.now = self.now.saturating_add(w.now);
+    }
+}
+
 impl FlameTree {
     /// A tree of stacks with their weights (repeated stacks add up).
     pub fn build(
@@ -73,7 +81,8 @@ impl FlameTree {
     ) -> FlameTree {
         let mut by_stack: FxHashMap<StackId, Weights> = FxHashMap::default();
         for (s, w) in stacks {
-            by_stack.entry(s).or_default().now += w;
+            let e = by_stack.entry(s).or_default();
+            e.now = e.now.saturating_add(w);
         }
         Self::from_weights(table, by_stack, false)
     }
@@ -87,10 +96,12 @@ impl FlameTree {
     ) -> FlameTree {
         let mut by_stack: FxHashMap<StackId, Weights> = FxHashMap::default();
         for (s, w) in base {
-            by_stack.entry(s).or_default().base += w;
+            let e = by_stack.entry(s).or_default();
+            e.base = e.base.saturating_add(w);
         }
         for (s, w) in now {
-            by_stack.entry(s).or_default().now += w;
+            let e = by_stack.entry(s).or_default();
+            e.now = e.now.saturating_add(w);
         }
         Self::from_weights(table, by_stack, true)
     }
@@ -206,8 +217,7 @@ impl FlameTree {
                 at = next;
             }
             let r = &mut raw[at as usize];
-            r.own.base += w.base;
-            r.own.now += w.now;
+            r.own.add(w);
         }
         // Totals: children come after their parents, so accumulate backwards.
         for r in &mut raw {
@@ -215,8 +225,7 @@ impl FlameTree {
         }
         for i in (1..raw.len()).rev() {
             let (p, w) = (raw[i].parent as usize, raw[i].w);
-            raw[p].w.base += w.base;
-            raw[p].w.now += w.now;
+            raw[p].w.add(w);
         }
         // Children by name, then depth-first into the final order. Names
         // are ranked once, so sorting a million boxes compares integers.
@@ -361,7 +370,9 @@ impl FlameTree {
         if id != 0 {
             path.push(table.str(n.function));
         }
-        let child_base: u64 = self.children(id).map(|c| self.nodes[c].base_total).sum();
+        let child_base = self
+            .children(id)
+            .fold(0u64, |t, c| t.saturating_add(self.nodes[c].base_total));
         let own_base = n.base_total.saturating_sub(child_base);
         if id != 0 && (n.self_weight > 0 || (self.differential && own_base > 0)) {
             let stack = path.join(";");

@@ -187,6 +187,12 @@ impl Record {
     }
 }
 
+/// Adds a count to a sum of counts; sampled profiles' values are any i64,
+/// so a few of them can add up past `u64::MAX`.
+fn add(sum: &mut u64, n: u64) {
+    *sum = sum.saturating_add(n);
+}
+
 fn records(snapshot: &Snapshot) -> Vec<Record> {
     match &snapshot.data {
         SnapshotData::Goroutines(gs) => {
@@ -264,7 +270,8 @@ pub fn group(table: &StackTable, snapshots: &[&Snapshot], mode: &LabelMode) -> V
                     groups.len() - 1
                 });
             let g = &mut groups[gi];
-            g.counts[si] += r.count;
+            // Counts of sampled profiles are any i64: sums saturate.
+            g.counts[si] = g.counts[si].saturating_add(r.count);
             if table.depth(r.stack) > table.depth(g.stack) {
                 g.stack = r.stack;
             }
@@ -274,7 +281,10 @@ pub fn group(table: &StackTable, snapshots: &[&Snapshot], mode: &LabelMode) -> V
                 infer_wait_reason(table, r.stack)
             };
             if let Some(reason) = reason {
-                *g.wait_reasons.entry(reason.to_owned()).or_default() += r.count;
+                add(
+                    g.wait_reasons.entry(reason.to_owned()).or_default(),
+                    r.count,
+                );
             }
             if let Some(m) = r.wait_minutes {
                 // Ages come from the newest snapshot that prints them.
@@ -283,14 +293,14 @@ pub fn group(table: &StackTable, snapshots: &[&Snapshot], mode: &LabelMode) -> V
                     g.wait_minutes.clear();
                     g.wait_minutes_from = Some(si);
                 }
-                *g.wait_minutes.entry(m).or_default() += r.count;
+                add(g.wait_minutes.entry(m).or_default(), r.count);
             }
             if let Some(c) = r.created_by {
-                *g.created_by.entry(c).or_default() += r.count;
+                add(g.created_by.entry(c).or_default(), r.count);
             }
-            *g.label_sets.entry(r.labels).or_default() += r.count;
-            g.runtime_leaked += if r.leaked { r.count } else { 0 };
-            g.locked_to_thread += if r.locked { r.count } else { 0 };
+            add(g.label_sets.entry(r.labels).or_default(), r.count);
+            add(&mut g.runtime_leaked, if r.leaked { r.count } else { 0 });
+            add(&mut g.locked_to_thread, if r.locked { r.count } else { 0 });
             g.members.push(Member {
                 snapshot: si as u32,
                 record: ri as u32,

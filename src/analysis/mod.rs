@@ -161,7 +161,9 @@ pub fn analyze(session: &Session, options: &AnalysisOptions) -> Analysis {
             captured_at_ns: session.inputs[input]
                 .as_snapshot()
                 .and_then(|s| s.captured_at_ns),
-            total: groups.iter().map(|g| g.counts[si]).sum(),
+            total: groups
+                .iter()
+                .fold(0u64, |t, g| t.saturating_add(g.counts[si])),
         })
         .collect();
     let xs: Option<Vec<f64>> = (order == SeriesOrder::CaptureTime).then(|| {
@@ -217,7 +219,7 @@ pub fn analyze(session: &Session, options: &AnalysisOptions) -> Analysis {
 }
 
 fn wait_ages(g: &Group) -> Option<WaitAges> {
-    let total: u64 = g.wait_minutes.values().sum();
+    let total: u64 = g.wait_minutes.values().fold(0, |t, &n| t.saturating_add(n));
     if total == 0 {
         return None;
     }

@@ -33,11 +33,14 @@ pub fn top_functions(
         seen.clear();
         for (i, frame) in table.frames(s.stack).enumerate() {
             let f = table.frame(frame).function;
+            // Values are any i64: sums saturate.
             if i == 0 {
-                *flat.entry(f).or_default() += v;
+                let e = flat.entry(f).or_default();
+                *e = e.saturating_add(v);
             }
             if seen.insert(f) {
-                *cum.entry(f).or_default() += v;
+                let e = cum.entry(f).or_default();
+                *e = e.saturating_add(v);
             }
         }
     }

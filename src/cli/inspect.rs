@@ -148,13 +148,13 @@ fn snapshots_text(out: &mut String, r: &Report, suspects: &[&SuspectJson], all: 
     }
     let growing = suspects.iter().filter(|s| s.growing).count();
     if snaps.len() >= 2 {
-        let leaked: i64 = r
+        let leaked: i128 = r
             .suspects
             .iter()
             .filter(|s| s.growing)
             .map(|s| {
-                s.counts.last().copied().unwrap_or(0) as i64
-                    - s.counts.first().copied().unwrap_or(0) as i64
+                i128::from(s.counts.last().copied().unwrap_or(0))
+                    - i128::from(s.counts.first().copied().unwrap_or(0))
             })
             .sum();
         let _ = writeln!(

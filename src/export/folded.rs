@@ -111,7 +111,7 @@ pub fn folded_lines(
         let mut child_base = vec![0u64; n];
         for node in tree.nodes.iter().skip(1) {
             if let Some(c) = child_base.get_mut(node.parent) {
-                *c += node.base_total;
+                *c = c.saturating_add(node.base_total);
             }
         }
         tree.nodes

@@ -65,6 +65,9 @@ pub enum ExportError {
     /// Stack groups exist only for the snapshots of the goroutine series.
     #[error("{path}: not one of the goroutine snapshots, so it has no stack groups")]
     NotInSeries { path: String },
+    /// The weights add up past what a flame graph SVG can count.
+    #[error("nothing to draw: {0}")]
+    Overflow(String),
     /// inferno refused the input (it should not: the lines come from a tree).
     #[error("rendering the flame graph: {0}")]
     Render(io::Error),

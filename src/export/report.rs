@@ -352,11 +352,11 @@ fn headline(summary: &Report) -> String {
                     first.goroutines, last.goroutines
                 )
             } else {
-                let added: i64 = growing
+                let added: i128 = growing
                     .iter()
                     .map(|s| {
-                        s.counts.last().copied().unwrap_or(0) as i64
-                            - s.counts.first().copied().unwrap_or(0) as i64
+                        i128::from(s.counts.last().copied().unwrap_or(0))
+                            - i128::from(s.counts.first().copied().unwrap_or(0))
                     })
                     .sum();
                 format!(

@@ -159,6 +159,17 @@ pub fn write_svg(
     opts: &SvgOptions,
     out: impl Write,
 ) -> Result<(), ExportError> {
+    // inferno adds the counts up in 64 bits; a total past 2^63 (only a
+    // forged or corrupt profile has one: our own sums saturate) would
+    // overflow there.
+    let root = tree.nodes.first();
+    if root.is_some_and(|r| r.total.max(r.base_total) > i64::MAX as u64) {
+        return Err(ExportError::Overflow(
+            "the counts add up past 2^63, more than a flame graph can draw; the profile's values \
+             are not plausible"
+                .to_owned(),
+        ));
+    }
     let lines = folded_lines(tree, table, opts.zoom, opts.min_width_pct);
     let drawn = lines.iter().any(|l| {
         l.rsplit(' ')

@@ -66,14 +66,14 @@ impl FlameView {
         if stale {
             let regex = Regex::new(&format!("(?i){pattern}")).map_err(|e| e.to_string());
             let mut matched = vec![false; data.tree.nodes.len()];
-            let mut matched_total = 0;
+            let mut matched_total = 0u64;
             if let Ok(re) = &regex {
                 let mut covered_until = 0;
                 for (i, n) in data.tree.nodes.iter().enumerate().skip(1) {
                     if re.is_match(data.table.str(n.function)) {
                         matched[i] = true;
                         if i >= covered_until {
-                            matched_total += n.total;
+                            matched_total = matched_total.saturating_add(n.total);
                             covered_until = i + n.size as usize;
                         }
                     }

@@ -62,6 +62,17 @@ pub fn downstream(l: Loaded) -> String {
             let _ = TraceLanes::build(t.clone(), ta, &analysis, &session.stacks);
         }
     }
+    // The flame graph of every input, as the app draws it and exports it.
+    for i in 0..session.inputs.len() {
+        let spec = leakscope::export::FlameSpec::input(i);
+        if let Ok(tree) = leakscope::export::flame_tree(&session, &analysis, &spec) {
+            let _ = leakscope::export::folded::folded_lines(&tree, &session.stacks, None, 0.0);
+            if let Ok(titles) = leakscope::export::titles(&session, &analysis, &spec, &tree) {
+                let opts = leakscope::export::svg::SvgOptions::new(titles);
+                let _ = leakscope::export::svg::svg_string(&tree, &session.stacks, &opts);
+            }
+        }
+    }
     let report = analysis::summary::build_with(&session, &analysis, &traces);
     serde_json::to_string(&report).unwrap_or_default()
 }
