@@ -804,6 +804,10 @@ fn cli_export_of_a_trace_draws_its_goroutines_at_the_end() {
         let all = format!("all ({search} goroutines, 100%)");
         assert!(boxes.iter().any(|b| b.title == all), "{name}: focused");
     }
+    // The incident report of a trace alone carries that flame graph too.
+    let (s, a) = session_rel(&["trace-go123.out"]);
+    let html = report::render(&s, &a, &ReportOptions::default()).unwrap();
+    assert!(html.contains("Goroutines at the end of the trace: trace-go123.out"));
     // A differential needs two snapshots; a trace is refused clearly.
     let out = leakscope(&[
         "export",

@@ -277,6 +277,9 @@ fn folded_counts_that_add_up_past_u64() {
     // inferno counts in 64 bits too: the export says why it cannot draw it.
     let err = svg_string(&tree, &session.stacks, &SvgOptions::new(titles)).unwrap_err();
     assert!(err.to_string().contains("past 2^63"), "{err}");
+    // The report is still written, without the graph it cannot draw.
+    let html = leakscope::export::report::render(&session, &a, &Default::default()).unwrap();
+    assert!(html.contains("main.a") || html.contains("huge.folded"));
     let l = load_bytes("huge.folded", text.as_bytes()).unwrap();
     downstream(l);
 }

@@ -32,7 +32,8 @@ pub fn limits() -> Limits {
 }
 
 /// What the app and `inspect --json` do with a loaded input: a session, the
-/// analysis, the timeline lanes, the trace correlation and the JSON report.
+/// analysis, the timeline lanes, the trace correlation, the flame graphs,
+/// the incident report and the JSON report.
 /// A parser that returns ids pointing nowhere shows up here as a panic.
 pub fn check(loaded: Loaded) {
     let mut session = Session::default();
@@ -56,6 +57,8 @@ pub fn check(loaded: Loaded) {
             }
         }
     }
+    // The incident report, charts and graphs included.
+    let _ = leakscope::export::report::render(&session, &analysis, &Default::default());
     let report = analysis::summary::build_with(&session, &analysis, &traces);
     let _ = serde_json::to_string(&report);
 }

@@ -151,7 +151,8 @@ pub fn line_chart(
         .unwrap_or(0)
         .max(1);
     let step = nice_step(max, 5);
-    let top = max.div_ceil(step) * step;
+    // Forged counts near u64::MAX: the axis saturates instead of wrapping.
+    let top = max.div_ceil(step).saturating_mul(step);
     let y = |v: u64| TOP + plot_h * (1.0 - v as f64 / top as f64);
 
     let mut s = String::new();
@@ -176,7 +177,10 @@ pub fn line_chart(
             LEFT - 6.0,
             yy + 4.0
         );
-        v += step;
+        match v.checked_add(step) {
+            Some(next) => v = next,
+            None => break,
+        }
     }
     // Snapshot ticks.
     for (x, (a, b)) in xs.iter().zip(labels) {

@@ -265,15 +265,17 @@ pub fn default_diff_inputs(analysis: &Analysis) -> Option<(usize, usize)> {
     }
 }
 
-/// The snapshot a flame graph shows by default: the newest of the
-/// goroutine series, else the first input that is a snapshot.
+/// The input a flame graph shows by default: the newest of the goroutine
+/// series, else the first input that is a snapshot, else the first trace.
 pub fn default_input(session: &Session, analysis: &Analysis) -> Option<usize> {
-    analysis.series.last().map(|p| p.input).or_else(|| {
-        session
-            .inputs
-            .iter()
-            .position(|i| i.as_snapshot().is_some())
-    })
+    let inputs = &session.inputs;
+    analysis
+        .series
+        .last()
+        .map(|p| p.input)
+        .or_else(|| inputs.iter().position(|i| i.as_snapshot().is_some()))
+        // A trace alone: its goroutines when the window closed.
+        .or_else(|| inputs.iter().position(|i| i.as_trace().is_some()))
 }
 
 /// What one unit of a snapshot's weight is, for hover titles.

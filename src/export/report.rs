@@ -309,8 +309,12 @@ fn content<'a>(
         if tree.root_total() > 0 {
             let titles = super::titles(session, analysis, &spec, &tree)?;
             let heading = format!("Flame graph: {}", titles.title);
-            let svg = svg::svg_string(&tree, &session.stacks, &graph_opts(titles))?;
-            graphs.push(Graph { heading, svg });
+            // Implausible counts cost the report its graph, not the report.
+            match svg::svg_string(&tree, &session.stacks, &graph_opts(titles)) {
+                Ok(svg) => graphs.push(Graph { heading, svg }),
+                Err(ExportError::Overflow(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
     }
     if let Some((base, now)) = super::default_diff_inputs(analysis) {
@@ -319,8 +323,12 @@ fn content<'a>(
         if tree.root_total() > 0 {
             let titles = super::diff_titles(session, analysis, &b, &n, &tree)?;
             let heading = format!("Differential flame graph: {}", titles.title);
-            let svg = svg::svg_string(&tree, &session.stacks, &graph_opts(titles))?;
-            graphs.push(Graph { heading, svg });
+            // Implausible counts cost the report its graph, not the report.
+            match svg::svg_string(&tree, &session.stacks, &graph_opts(titles)) {
+                Ok(svg) => graphs.push(Graph { heading, svg }),
+                Err(ExportError::Overflow(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(Content {

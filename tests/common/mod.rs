@@ -46,7 +46,8 @@ pub fn analyze(names: &[&str]) -> (Session, Analysis) {
 
 /// What the app and `inspect --json` do with a loaded input, as the fuzz
 /// targets do (`fuzz/fuzz_targets/common.rs`): a session, the analysis, the
-/// timeline lanes, the trace correlation and the JSON report. Returns the
+/// timeline lanes, the trace correlation, the flame graphs, the incident
+/// report and the JSON report. Returns the
 /// report, so a test can look at what survived.
 pub fn downstream(l: Loaded) -> String {
     use leakscope::analysis::correlate;
@@ -73,6 +74,8 @@ pub fn downstream(l: Loaded) -> String {
             }
         }
     }
+    // The incident report, charts and graphs included.
+    let _ = leakscope::export::report::render(&session, &analysis, &Default::default());
     let report = analysis::summary::build_with(&session, &analysis, &traces);
     serde_json::to_string(&report).unwrap_or_default()
 }
