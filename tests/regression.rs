@@ -283,3 +283,30 @@ fn folded_counts_that_add_up_past_u64() {
     let l = load_bytes("huge.folded", text.as_bytes()).unwrap();
     downstream(l);
 }
+
+/// Found by `fuzz/folded` (overflow panic in inferno's differential
+/// colours): a folded line `main.plolUpstream 3 9999999999999912` is one
+/// frame named `main.plolUpstream 3` with a count; written back out for
+/// inferno it read as a differential line with two counts, and the huge
+/// "growth" overflowed. Such names now keep their number apart with a
+/// no-break space, and the SVG stays a plain flame graph.
+#[test]
+fn a_frame_name_ending_in_a_number_is_not_a_second_count() {
+    let text = "main.main;main.worker 3 9999999999999912\nmain.main;main.idle 2\n";
+    let l = load_bytes("numbered.folded", text.as_bytes()).unwrap();
+    let mut session = leakscope::model::Session::default();
+    session.add(&l.table, l.input);
+    let a = leakscope::analysis::analyze(&session, &Default::default());
+    let spec = leakscope::export::FlameSpec::input(0);
+    let tree = leakscope::export::flame_tree(&session, &a, &spec).unwrap();
+    assert!(!tree.differential);
+    let titles = leakscope::export::titles(&session, &a, &spec, &tree).unwrap();
+    let opts = leakscope::export::svg::SvgOptions::new(titles);
+    let svg = leakscope::export::svg::svg_string(&tree, &session.stacks, &opts).unwrap();
+    assert!(
+        svg.contains("main.worker\u{a0}3 (9,999,999,999,999,912 samples"),
+        "{svg}"
+    );
+    let l = load_bytes("numbered.folded", text.as_bytes()).unwrap();
+    downstream(l);
+}

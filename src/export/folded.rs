@@ -72,14 +72,28 @@ impl FoldedLines {
 
 /// A function name as a folded frame: `;` separates frames and a newline
 /// ends the line, so both are replaced; an empty name becomes `[unknown]`.
+/// A name ending in a space and a number (`f 3`, from a folded file that
+/// had one) would make its line read as a differential one, with two
+/// counts, so that space becomes a no-break space.
 pub fn frame_name(function: &str) -> Cow<'_, str> {
     if function.is_empty() {
-        Cow::Borrowed("[unknown]")
-    } else if function.contains([';', '\n', '\r']) {
+        return Cow::Borrowed("[unknown]");
+    }
+    let mut name = if function.contains([';', '\n', '\r']) {
         Cow::Owned(function.replace(';', ",").replace(['\n', '\r'], " "))
     } else {
         Cow::Borrowed(function)
+    };
+    if let Some((head, tail)) = name.rsplit_once(' ')
+        && !tail.is_empty()
+        && tail
+            .trim_start_matches('-')
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+    {
+        name = Cow::Owned(format!("{head}\u{a0}{tail}"));
     }
+    name
 }
 
 /// The folded lines of a tree, or of the subtree under `zoom` (with its
@@ -235,6 +249,9 @@ mod tests {
             ["main.main;main.f 2", "main.main;main.f;main.g 3"]
         );
         assert_eq!(frame_name("a;b\nc"), "a,b c");
+        assert_eq!(frame_name("f 3"), "f\u{a0}3");
+        assert_eq!(frame_name("f -3"), "f\u{a0}-3");
+        assert_eq!(frame_name("f 3x"), "f 3x");
         assert_eq!(frame_name(""), "[unknown]");
     }
 

@@ -162,11 +162,18 @@ pub fn write_svg(
     // inferno adds the counts up in 64 bits; a total past 2^63 (only a
     // forged or corrupt profile has one: our own sums saturate) would
     // overflow there.
+    // Its differential colours multiply by 150, so differential totals
+    // must stay well below that.
+    let cap = if tree.differential {
+        i64::MAX as u64 / 256
+    } else {
+        i64::MAX as u64
+    };
     let root = tree.nodes.first();
-    if root.is_some_and(|r| r.total.max(r.base_total) > i64::MAX as u64) {
+    if root.is_some_and(|r| r.total.max(r.base_total) > cap) {
         return Err(ExportError::Overflow(
-            "the counts add up past 2^63, more than a flame graph can draw; the profile's values \
-             are not plausible"
+            "the counts add up past 2^63 (2^55 for a differential), more than a flame graph can \
+             draw; the profile's values are not plausible"
                 .to_owned(),
         ));
     }
