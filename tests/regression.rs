@@ -292,7 +292,10 @@ fn folded_counts_that_add_up_past_u64() {
 /// no-break space, and the SVG stays a plain flame graph.
 #[test]
 fn a_frame_name_ending_in_a_number_is_not_a_second_count() {
-    let text = "main.main;main.worker 3 9999999999999912\nmain.main;main.idle 2\n";
+    // The second time it read the number past a trailing form feed, which
+    // readers trim.
+    let text = "main.main;main.worker 3 9999999999999912\nmain.main;main.idle 2\n\
+                main.main;mac 9306789888000\x0c 1\n";
     let l = load_bytes("numbered.folded", text.as_bytes()).unwrap();
     let mut session = leakscope::model::Session::default();
     session.add(&l.table, l.input);

@@ -20,6 +20,14 @@ use crate::model::StackTable;
 /// graph needs a box for their weight or its total would not add up.
 pub const NO_STACK: &str = "[no stack]";
 
+/// Whether a folded reader would take `s` for a sample count.
+fn looks_like_count(s: &str) -> bool {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Folded lines in one buffer, so 100,000 lines are two allocations.
 #[derive(Clone, Debug, Default)]
 pub struct FoldedLines {
@@ -84,14 +92,14 @@ pub fn frame_name(function: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(function)
     };
-    if let Some((head, tail)) = name.rsplit_once(' ')
-        && !tail.is_empty()
-        && tail
-            .trim_start_matches('-')
-            .bytes()
-            .all(|b| b.is_ascii_digit())
+    // As readers of folded lines look for a count: after the last ASCII
+    // space of the line with its trailing whitespace trimmed, digits with
+    // at most one dot.
+    if let Some((head, tail)) = name.trim_end().rsplit_once(' ')
+        && looks_like_count(tail)
     {
-        name = Cow::Owned(format!("{head}\u{a0}{tail}"));
+        let rest = &name[head.len() + 1..];
+        name = Cow::Owned(format!("{head}\u{a0}{rest}"));
     }
     name
 }
@@ -250,7 +258,12 @@ mod tests {
         );
         assert_eq!(frame_name("a;b\nc"), "a,b c");
         assert_eq!(frame_name("f 3"), "f\u{a0}3");
-        assert_eq!(frame_name("f -3"), "f\u{a0}-3");
+        assert_eq!(frame_name("f -3"), "f -3");
+        assert_eq!(
+            frame_name("mac 9306789888000\x0c"),
+            "mac\u{a0}9306789888000\x0c"
+        );
+        assert_eq!(frame_name("a b 2.5  "), "a b\u{a0}2.5  ");
         assert_eq!(frame_name("f 3x"), "f 3x");
         assert_eq!(frame_name(""), "[unknown]");
     }
