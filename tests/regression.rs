@@ -310,6 +310,7 @@ fn a_frame_name_ending_in_a_number_is_not_a_second_count() {
         svg.contains("main.worker\u{a0}3 (9,999,999,999,999,912 samples"),
         "{svg}"
     );
+    assert!(svg.contains("mac\u{a0}9306789888000"), "{svg}");
     let l = load_bytes("numbered.folded", text.as_bytes()).unwrap();
     downstream(l);
 }
