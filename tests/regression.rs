@@ -295,7 +295,7 @@ fn a_frame_name_ending_in_a_number_is_not_a_second_count() {
     // The second time it read the number past a trailing form feed, which
     // readers trim.
     let text = "main.main;main.worker 3 9999999999999912\nmain.main;main.idle 2\n\
-                main.main;mac 9306789888000\x0c 1\n";
+                main.main;mac 9306789888000\x0c 5000000000000000\n";
     let l = load_bytes("numbered.folded", text.as_bytes()).unwrap();
     let mut session = leakscope::model::Session::default();
     session.add(&l.table, l.input);
@@ -307,7 +307,7 @@ fn a_frame_name_ending_in_a_number_is_not_a_second_count() {
     let opts = leakscope::export::svg::SvgOptions::new(titles);
     let svg = leakscope::export::svg::svg_string(&tree, &session.stacks, &opts).unwrap();
     assert!(
-        svg.contains("main.worker\u{a0}3 (9,999,999,999,999,912 samples"),
+        svg.contains("main.worker\u{a0}3 (9,999,999,999,999,912 samples,"),
         "{svg}"
     );
     assert!(svg.contains("mac\u{a0}9306789888000"), "{svg}");
