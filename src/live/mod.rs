@@ -134,7 +134,7 @@ impl CaptureKind {
     }
 
     /// What the body must look like.
-    pub fn expect(&self) -> Expect {
+    pub fn expected_body(&self) -> Expect {
         match self {
             CaptureKind::Trace(_) => Expect::Trace,
             _ => Expect::Profile,

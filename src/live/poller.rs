@@ -650,7 +650,7 @@ fn capture(
             at_ns: now_ns(),
         })
     };
-    let expect = kind.expect();
+    let expect = kind.expected_body();
     let mut pending = session
         .begin(kind, expect == Expect::Profile)
         .map_err(|e| fail(e, None))?;
