@@ -11,10 +11,10 @@ use std::ops::Range;
 use rustc_hash::FxHashMap;
 
 use super::assemble::{
-    self, Clock, Counter, Cursor, Details, Extras, FORMAT, GcOp, HOLE, IdIndex, LEGACY_SYSCALL,
-    Parts, RawAnnot, RawCpu, RawCreation, RawDetail, RawProc, Resolve, SYSBLOCK_MARKER,
-    SYSCALL_PLACEHOLDER, Sink, Writer, burst_kind,
+    self, Clock, Counter, Cursor, Details, FORMAT, HOLE, IdIndex, LEGACY_SYSCALL, RawDetail,
+    SYSBLOCK_MARKER, SYSCALL_PLACEHOLDER, Sink, Writer, burst_kind,
 };
+use super::extras::{Extras, GcOp, Parts, RawAnnot, RawCpu, RawCreation, RawProc, Resolve};
 use super::{Reader, text};
 use crate::formats::{FormatError, Limits, Loaded};
 use crate::model::timeline::{GoState, SpanDetail, TimeSpan, Trace, packed, status_kind};

@@ -55,6 +55,7 @@
 //! in the input's warnings.
 
 mod assemble;
+mod extras;
 mod legacy;
 mod v2;
 

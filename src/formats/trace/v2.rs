@@ -11,10 +11,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::assemble::{
-    self, Clock, Counter, Details, Extras, FORMAT, GcOp, IdIndex, Parts, RawAnnot, RawCpu,
-    RawCreation, RawDetail, RawProc, Resolve, Sink, Writer,
-};
+use super::assemble::{self, Clock, Counter, Details, FORMAT, IdIndex, RawDetail, Sink, Writer};
+use super::extras::{Extras, GcOp, Parts, RawAnnot, RawCpu, RawCreation, RawProc, Resolve};
 use super::{Reader, text};
 use crate::formats::{FormatError, Limits, Loaded};
 use crate::model::timeline::{GoState, SpanDetail, TimeSpan, Trace, packed, state_from_status};
