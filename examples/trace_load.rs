@@ -82,7 +82,7 @@ fn main() -> anyhow::Result<()> {
                 "  {:>6} {:<45} {:<14} created at {}",
                 g.goroutines.len(),
                 g.entry_function,
-                g.reason,
+                g.reason.text(&loaded.table),
                 g.creation_site
                     .map(|f| {
                         let fr = loaded.table.frame(f);

@@ -117,7 +117,7 @@ fn inspect_text_is_for_people() {
         "{text}"
     );
     assert!(
-        text.contains("main.querySearchBackend  [10 → 20 → 30 → 40]  GROWING +10.0/interval"),
+        text.contains("main.querySearchBackend  [10 → 20 → 30 → 40]  GROWING +10.0/snapshot"),
         "{text}"
     );
     assert!(text.contains("waiting: chan send"));
@@ -159,9 +159,9 @@ fn label_mode_can_merge() {
 const TRACE_LEAKS: &[(&str, &str, u64)] = &[
     ("main.querySearchBackend", "chan send", 10),
     ("main.consumeEvents", "chan receive", 5),
-    ("main.(*inventoryStore).reserve", "sync", 4),
+    ("main.(*inventoryStore).reserve", "sync.Mutex.Lock", 4),
     ("main.pollUpstream", "select", 3),
-    ("main.flushBatch", "sync", 2),
+    ("main.flushBatch", "sync.WaitGroup.Wait", 2),
     ("net/http.(*persistConn).readLoop", "select", 2),
     ("net/http.(*persistConn).writeLoop", "select", 2),
 ];
@@ -203,7 +203,7 @@ fn inspect_json_of_a_trace_alone() {
         }
         // The server side of the proxy connections blocks in the network poller.
         assert!(suspects.iter().any(|s| s["growing"] == true
-            && s["wait_reason"] == "network"
+            && s["wait_reason"] == "IO wait"
             && s["created_by"] == "net/http.(*Server).Serve"
             && s["counts"].as_array().unwrap().last().unwrap() == 2));
         // The tracer's own goroutines are never flagged.

@@ -135,7 +135,9 @@ fn traceback_ancestors_are_kept_apart_from_the_stack() {
     // same program gives the same groups.
     let (_, a) = analyze(&[&v("debug2.txt"), &v("stack.txt")]);
     for g in &a.groups {
-        let running = g.wait_reasons.contains_key("running");
+        let running = g
+            .wait_reasons
+            .contains_key(&leakscope::model::WaitReason::Running);
         if !running {
             assert_eq!(g.counts[0], g.counts[1], "{:?}", g.counts);
         }

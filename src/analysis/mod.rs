@@ -12,13 +12,18 @@ pub mod top;
 pub mod trace;
 pub mod trace_lanes;
 pub mod wait;
+pub mod wording;
+
+use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use group::{Group, LabelMode, Member};
+pub use group::{Group, LabelMode};
 pub use growth::Growth;
 
-use crate::model::{Format, FrameId, Session, Snapshot, SnapshotData, StackId};
+use group::Grouper;
+
+use crate::model::{Format, FrameId, Session, Snapshot, SnapshotData, StackId, StackTable};
 
 /// Knobs of the analysis.
 #[derive(Clone, Debug, Default)]
@@ -81,7 +86,18 @@ pub struct Analysis {
     pub suspects: Vec<Suspect>,
     /// Groups were split by labels.
     pub split_by_labels: bool,
+    /// For each series snapshot, the group of each of its records: shared,
+    /// so copying an analysis to hand it to another thread stays cheap.
+    record_groups: Vec<Arc<[u32]>>,
+    grouper: Grouper,
+    options: AnalysisOptions,
 }
+
+/// Snapshots the growth statistics look at, newest last: whether a group
+/// grows *now* is what matters, and a bound keeps the cost of ranking
+/// after each new capture flat however long a session runs. Counts of
+/// every snapshot are kept.
+pub const GROWTH_WINDOW: usize = 100;
 
 impl Analysis {
     pub fn group(&self, suspect: &Suspect) -> &Group {
@@ -95,25 +111,179 @@ impl Analysis {
             .filter_map(|p| session.inputs.get(p.input)?.as_snapshot())
             .collect()
     }
+
+    /// The group of each record of series snapshot `si`.
+    pub fn record_groups(&self, si: usize) -> &[u32] {
+        self.record_groups.get(si).map_or(&[], |r| &r[..])
+    }
+
+    /// The records of series snapshot `si` that belong to `group`.
+    pub fn records_of(&self, group: usize, si: usize) -> impl Iterator<Item = usize> + '_ {
+        self.record_groups(si)
+            .iter()
+            .enumerate()
+            .filter(move |(_, g)| **g as usize == group)
+            .map(|(r, _)| r)
+    }
+
+    /// The series position of a session input, if it is in the series.
+    pub fn series_index(&self, input: usize) -> Option<usize> {
+        self.series.iter().position(|p| p.input == input)
+    }
+
+    pub fn options(&self) -> &AnalysisOptions {
+        &self.options
+    }
+
+    /// Takes in input `input`, just added to `session`, without going over
+    /// the earlier inputs again where that gives the same result as
+    /// [`analyze`]: a goroutine snapshot captured after the series' last
+    /// one (or, without capture times, given after it) that does not change
+    /// how labels split groups. Anything else is analysed from scratch.
+    pub fn append(&mut self, session: &Session, input: usize) {
+        if !self.extends_series(session, input) {
+            *self = analyze(session, &self.options);
+            return;
+        }
+        let Some(snapshot) = session.inputs.get(input).and_then(|i| i.as_snapshot()) else {
+            return;
+        };
+        let si = self.series.len();
+        for g in &mut self.groups {
+            g.counts.push(0);
+        }
+        let records = self
+            .grouper
+            .add(&session.stacks, snapshot, si, &mut self.groups);
+        self.record_groups.push(records.into());
+        self.series.push(SeriesPoint {
+            input,
+            captured_at_ns: snapshot.captured_at_ns,
+            total: self
+                .groups
+                .iter()
+                .fold(0u64, |t, g| t.saturating_add(g.counts[si])),
+        });
+        self.rank(&session.stacks);
+    }
+
+    /// Whether `input` can join the end of the series as it is.
+    fn extends_series(&self, session: &Session, input: usize) -> bool {
+        let Some(snapshot) = session.inputs.get(input).and_then(|i| i.as_snapshot()) else {
+            // Traces and sampled profiles are not part of the series.
+            return session
+                .inputs
+                .get(input)
+                .is_some_and(|i| !in_series_kind(i, true));
+        };
+        if !in_series_kind(&session.inputs[input], self.series_is_goroutines(session)) {
+            return !in_series_kind(&session.inputs[input], true)
+                && !in_series_kind(&session.inputs[input], false);
+        }
+        let labels_ok = match self.options.labels {
+            LabelMode::Auto => self.grouper.splits_by_labels() == group::records_labels(snapshot),
+            _ => true,
+        };
+        let time_ok = match (self.order, self.series.last()) {
+            (_, None) => false,
+            (SeriesOrder::CaptureTime, Some(last)) => {
+                snapshot.captured_at_ns >= last.captured_at_ns && snapshot.captured_at_ns.is_some()
+            }
+            (SeriesOrder::InputOrder, Some(_)) => snapshot.captured_at_ns.is_none(),
+        };
+        labels_ok && time_ok
+    }
+
+    fn series_is_goroutines(&self, session: &Session) -> bool {
+        self.series.first().is_none_or(|p| {
+            session
+                .inputs
+                .get(p.input)
+                .is_some_and(|i| in_series_kind(i, true))
+        })
+    }
+
+    /// Measures every group's growth and ranks the suspects.
+    fn rank(&mut self, table: &StackTable) {
+        let window = self.series.len().saturating_sub(GROWTH_WINDOW);
+        let xs: Option<Vec<f64>> = (self.order == SeriesOrder::CaptureTime).then(|| {
+            self.series[window..]
+                .iter()
+                .map(|p| p.captured_at_ns.unwrap_or(0) as f64 / 1e9)
+                .collect()
+        });
+        let snapshots = self.series.len();
+        let groups = &self.groups;
+        let mut suspects: Vec<Suspect> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let growth = growth::growth(&g.counts[window..], xs.as_deref());
+                let wait_ages = wait_ages(g);
+                let score = if snapshots >= 2 {
+                    growth.score
+                } else {
+                    // One snapshot: size first, weighted up to 2× for goroutines
+                    // that have waited an hour or more.
+                    let median = wait_ages.map_or(0, |w| w.median.min(60));
+                    g.last_count() as f64 * (1.0 + f64::from(median) / 60.0)
+                };
+                Suspect {
+                    group: i,
+                    leak_site: frames::leak_site(table, g.stack),
+                    entry: frames::entry_function(table, g.stack),
+                    growth,
+                    score,
+                    wait_ages,
+                }
+            })
+            .collect();
+        let name = |s: &Suspect| s.leak_site.map_or("", |f| table.function(f));
+        suspects.sort_by(|a, b| {
+            let (ga, gb) = (&groups[a.group], &groups[b.group]);
+            b.growth
+                .growing
+                .cmp(&a.growth.growing)
+                .then(b.score.total_cmp(&a.score))
+                .then(gb.last_count().cmp(&ga.last_count()))
+                .then(b.wait_ages.map(|w| w.max).cmp(&a.wait_ages.map(|w| w.max)))
+                .then_with(|| name(a).cmp(name(b)))
+                .then(a.group.cmp(&b.group))
+        });
+        self.suspects = suspects;
+    }
+}
+
+/// Whether an input is of the kind that makes a series: goroutine
+/// snapshots (`goroutines`), else folded stacks.
+fn in_series_kind(input: &crate::model::Input, goroutines: bool) -> bool {
+    input.as_snapshot().is_some_and(|s| {
+        if goroutines {
+            matches!(s.data, SnapshotData::Goroutines(_))
+        } else {
+            s.source.format == Format::Folded
+        }
+    })
 }
 
 /// The snapshots that form the growth series: goroutine snapshots, or where
 /// there are none, folded stacks (whose counts are then taken as the
 /// measure).
 fn series_inputs(session: &Session) -> Vec<usize> {
-    let pick = |want: &dyn Fn(&Snapshot) -> bool| -> Vec<usize> {
+    let pick = |goroutines: bool| -> Vec<usize> {
         session
             .inputs
             .iter()
             .enumerate()
-            .filter_map(|(i, input)| input.as_snapshot().filter(|s| want(s)).map(|_| i))
+            .filter(|(_, input)| in_series_kind(input, goroutines))
+            .map(|(i, _)| i)
             .collect()
     };
-    let goroutines = pick(&|s| matches!(s.data, SnapshotData::Goroutines(_)));
+    let goroutines = pick(true);
     if !goroutines.is_empty() {
         return goroutines;
     }
-    pick(&|s| s.source.format == Format::Folded)
+    pick(false)
 }
 
 /// Groups, measures and ranks.
@@ -145,14 +315,7 @@ pub fn analyze(session: &Session, options: &AnalysisOptions) -> Analysis {
         .filter_map(|&i| session.inputs[i].as_snapshot())
         .collect();
     let table = &session.stacks;
-    let split_by_labels = match &options.labels {
-        LabelMode::Auto => {
-            !snapshots.is_empty() && snapshots.iter().all(|s| group::records_labels(s))
-        }
-        LabelMode::Merge => false,
-        _ => true,
-    };
-    let groups = group::group(table, &snapshots, &options.labels);
+    let (groups, record_groups, grouper) = group::group(table, &snapshots, &options.labels);
     let series: Vec<SeriesPoint> = inputs
         .iter()
         .enumerate()
@@ -166,56 +329,18 @@ pub fn analyze(session: &Session, options: &AnalysisOptions) -> Analysis {
                 .fold(0u64, |t, g| t.saturating_add(g.counts[si])),
         })
         .collect();
-    let xs: Option<Vec<f64>> = (order == SeriesOrder::CaptureTime).then(|| {
-        series
-            .iter()
-            .map(|p| p.captured_at_ns.unwrap_or(0) as f64 / 1e9)
-            .collect()
-    });
-
-    let mut suspects: Vec<Suspect> = groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| {
-            let growth = growth::growth(&g.counts, xs.as_deref());
-            let wait_ages = wait_ages(g);
-            let score = if series.len() >= 2 {
-                growth.score
-            } else {
-                // One snapshot: size first, weighted up to 2× for goroutines
-                // that have waited an hour or more.
-                let median = wait_ages.map_or(0, |w| w.median.min(60));
-                g.last_count() as f64 * (1.0 + f64::from(median) / 60.0)
-            };
-            Suspect {
-                group: i,
-                leak_site: frames::leak_site(table, g.stack),
-                entry: frames::entry_function(table, g.stack),
-                growth,
-                score,
-                wait_ages,
-            }
-        })
-        .collect();
-    let name = |s: &Suspect| s.leak_site.map_or("", |f| table.function(f));
-    suspects.sort_by(|a, b| {
-        let (ga, gb) = (&groups[a.group], &groups[b.group]);
-        b.growth
-            .growing
-            .cmp(&a.growth.growing)
-            .then(b.score.total_cmp(&a.score))
-            .then(gb.last_count().cmp(&ga.last_count()))
-            .then(b.wait_ages.map(|w| w.max).cmp(&a.wait_ages.map(|w| w.max)))
-            .then_with(|| name(a).cmp(name(b)))
-            .then(a.group.cmp(&b.group))
-    });
-    Analysis {
+    let mut analysis = Analysis {
         series,
         order,
+        split_by_labels: grouper.splits_by_labels(),
         groups,
-        suspects,
-        split_by_labels,
-    }
+        suspects: Vec::new(),
+        record_groups: record_groups.into_iter().map(Into::into).collect(),
+        grouper,
+        options: options.clone(),
+    };
+    analysis.rank(table);
+    analysis
 }
 
 fn wait_ages(g: &Group) -> Option<WaitAges> {

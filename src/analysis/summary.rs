@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::analysis::correlate::{self, TraceAnalysis, TraceSuspect};
 use crate::analysis::trace::TraceSummary;
-use crate::analysis::{self, Analysis, SeriesOrder, Suspect};
+use crate::analysis::{self, Analysis, SeriesOrder, Suspect, wording};
 use crate::model::time::format_rfc3339;
 use crate::model::{Input, LabelValue, Session, Snapshot, StackId, Warning};
 
@@ -204,7 +204,7 @@ fn suspect_json(
         function: site.map(|f| t.str(f.function).to_owned()),
         file: site.map(|f| t.str(f.file).to_owned()),
         line: site.map(|f| f.line),
-        wait_reason: g.wait_reason().map(str::to_owned),
+        wait_reason: wording::wait_reasons(t, &g.wait_reasons),
         created_by: created.map(|f| t.function(f).to_owned()),
         created_at: created.map(|f| frame_json(session, f)),
         counts: g.counts.clone(),
@@ -241,7 +241,7 @@ fn trace_suspect_json(session: &Session, ta: &TraceAnalysis, s: &TraceSuspect) -
         function: site.map(|f| t.str(f.function).to_owned()),
         file: site.map(|f| t.str(f.file).to_owned()),
         line: site.map(|f| f.line),
-        wait_reason: Some(g.reason.clone()),
+        wait_reason: Some(g.reason.text(t).to_owned()),
         created_by: g.creation_site.map(|f| t.function(f).to_owned()),
         created_at: g.creation_site.map(|f| frame_json(session, f)),
         counts: g.counts.iter().map(|&(_, c)| c).collect(),

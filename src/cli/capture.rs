@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::analysis::{self, AnalysisOptions};
+use crate::analysis::{self, AnalysisOptions, wording};
 use crate::live::{
     self, Backoff, CaptureId, CaptureKind, ConnectionState, FetchLimits, Header, LiveConfig,
     LiveEvent, Poller, StopReason, Target, Timeouts,
@@ -309,10 +309,7 @@ fn summary(session: &Session, dir: &std::path::Path, saved: usize) -> String {
         );
         for s in growing.iter().take(SUMMARY_SUSPECTS) {
             let counts: Vec<String> = s.counts.iter().map(u64::to_string).collect();
-            let rate = match s.per_minute {
-                Some(m) => format!("{m:+.1}/min"),
-                None => format!("{:+.1}/snapshot", s.slope),
-            };
+            let rate = wording::rate(s.per_minute, s.slope);
             let _ = writeln!(
                 out,
                 "  {}  [{}]  {rate}{}",

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::analysis::summary::{Report, SuspectJson, build};
-use crate::analysis::{self, AnalysisOptions, LabelMode, SeriesOrder};
+use crate::analysis::{self, AnalysisOptions, LabelMode, SeriesOrder, wording};
 use crate::formats::LoadOptions;
 
 #[derive(Debug, Args)]
@@ -184,10 +184,7 @@ fn snapshots_text(out: &mut String, r: &Report, suspects: &[&SuspectJson], all: 
         let counts: Vec<String> = s.counts.iter().map(u64::to_string).collect();
         let trend = if snaps.len() >= 2 {
             if s.growing {
-                match s.per_minute {
-                    Some(m) => format!("GROWING {m:+.1}/min"),
-                    None => format!("GROWING {:+.1}/interval", s.slope),
-                }
+                format!("GROWING {}", wording::rate(s.per_minute, s.slope))
             } else {
                 "steady".to_owned()
             }

@@ -182,7 +182,9 @@ pub fn weighted_stacks(
     let mut stacks = match spec.group {
         None => FlameTree::snapshot_weights(snap, vi),
         Some(g) => {
-            let group = analysis.groups.get(g).ok_or(ExportError::NoGroup(g))?;
+            if analysis.groups.get(g).is_none() {
+                return Err(ExportError::NoGroup(g));
+            }
             let si = analysis
                 .series
                 .iter()
@@ -190,11 +192,9 @@ pub fn weighted_stacks(
                 .ok_or_else(|| ExportError::NotInSeries {
                     path: snap.source.path.clone(),
                 })?;
-            group
-                .members
-                .iter()
-                .filter(|m| m.snapshot as usize == si)
-                .filter_map(|m| record_weight(snap, m.record as usize, vi))
+            analysis
+                .records_of(g, si)
+                .filter_map(|r| record_weight(snap, r, vi))
                 .collect()
         }
     };

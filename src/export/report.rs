@@ -19,7 +19,7 @@ use std::path::Path;
 use super::svg::{self, SvgOptions};
 use super::{ExportError, FlameSpec, chart, escape};
 use crate::analysis::summary::{self, FrameJson, Report, SuspectJson};
-use crate::analysis::{Analysis, SeriesOrder};
+use crate::analysis::{Analysis, SeriesOrder, wording};
 use crate::model::Session;
 use crate::model::time::format_rfc3339;
 
@@ -158,7 +158,7 @@ pub fn trace_extras(session: &Session, analysis: &Analysis) -> SuspectExtras {
                     format!(
                         "+{}: {} for {}{}",
                         rel(b.time_ns),
-                        crate::analysis::trace::wait_reason(t, b.reason, b.stack),
+                        crate::analysis::wait::wait_reason(t, b.reason, b.stack).text(t),
                         crate::model::time::format_duration_ns(b.duration_ns),
                         if b.unblocked { "" } else { " (still blocked)" }
                     )
@@ -190,7 +190,7 @@ pub fn trace_extras(session: &Session, analysis: &Analysis) -> SuspectExtras {
             let l = &ta.leaks[s.leak];
             vec![
                 frame_text(s.leak_site),
-                l.reason.clone(),
+                l.reason.text(t).to_owned(),
                 l.creation_site
                     .map_or(String::new(), |f| t.function(f).to_owned()),
                 l.goroutines.len().to_string(),
@@ -402,10 +402,7 @@ fn growth_text(s: &SuspectJson) -> String {
             "steady".to_owned()
         };
     }
-    match s.per_minute {
-        Some(m) => format!("+{:.1}/interval ({m:+.2}/min)", s.slope),
-        None => format!("+{:.1}/interval", s.slope),
-    }
+    wording::rate(s.per_minute, s.slope)
 }
 
 fn wait_text(s: &SuspectJson) -> String {

@@ -6,6 +6,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::analysis::lanes::LaneSource;
 use crate::analysis::lanes::{EventKind, LaneEvent};
+use crate::analysis::wording;
 use crate::model::StackTable;
 use crate::model::time::format_duration_ns;
 use crate::ui::state::{Action, Selection};
@@ -91,16 +92,13 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
                         let counts: Vec<String> = g.counts.iter().map(u64::to_string).collect();
                         ui.monospace(counts.join("→"));
                         if s.growth.growing {
-                            let rate = match s.growth.per_minute {
-                                Some(m) => format!("{m:+.1}/min"),
-                                None => format!("{:+.1}/snap", s.growth.slope),
-                            };
+                            let rate = wording::growth_rate(&s.growth);
                             ui.colored_label(theme::BLOCKING, rate);
                         }
                     });
                     let mut facts = Vec::new();
-                    if let Some(r) = g.wait_reason() {
-                        facts.push(r.to_owned());
+                    if let Some(r) = wording::wait_reasons(t, &g.wait_reasons) {
+                        facts.push(r);
                     }
                     if let Some(c) = g.created_by().and_then(|c| t.leaf(c)) {
                         facts.push(format!("by {}", t.function(c)));
@@ -177,7 +175,7 @@ fn trace_suspects_ui(
                         .unwrap_or_default();
                     ui.add(
                         egui::Label::new(
-                            egui::RichText::new(format!("{}{by}", l.reason))
+                            egui::RichText::new(format!("{}{by}", l.reason.text(table)))
                                 .weak()
                                 .small(),
                         )
@@ -435,10 +433,11 @@ pub fn events_ui(
 /// The timeline legend.
 pub fn legend_ui(ui: &mut Ui) {
     ui.horizontal_wrapped(|ui| {
-        for (name, color) in theme::LEGEND {
+        for category in crate::model::WaitCategory::ALL {
             let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
-            ui.painter().rect_filled(rect, 2.0, color);
-            ui.small(name);
+            ui.painter()
+                .rect_filled(rect, 2.0, theme::state_color(category));
+            ui.small(category.label());
         }
         let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
         let c = rect.center();

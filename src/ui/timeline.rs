@@ -116,7 +116,7 @@ fn lane_matches(d: &TimelineData<'_>, lane: usize, filter: &str) -> bool {
         let state = state.trim();
         let mut hit = false;
         d.lanes.spans(lane, i64::MIN, i64::MAX, &mut |s| {
-            hit |= d.table.str(s.state).to_ascii_lowercase().contains(state);
+            hit |= s.reason.text(d.table).to_ascii_lowercase().contains(state);
         });
         return hit;
     }
@@ -289,7 +289,7 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
         lanes.spans(lane, t0, t1, &mut |s| {
             let x0 = x_of(s.start_ns).max(plot.left());
             let x1 = x_of(s.end_ns).min(plot.right());
-            let color = theme::state_color(s.kind, d.table.str(s.state));
+            let color = theme::state_color(s.reason.category());
             match &mut pending {
                 Some((_, px1, pc)) if x0 - *px1 < 1.0 && (x1 - x0 < 1.0 || *pc == color) => {
                     *px1 = x1.max(*px1);

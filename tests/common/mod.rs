@@ -85,7 +85,10 @@ pub fn snapshot(l: &Loaded) -> &Snapshot {
 }
 
 /// The leaking stacks of MANIFEST.md: (leak site as leakscope names it,
-/// wait reason as debug=2 prints it, goroutines added per leak phase).
+/// wait reason in leakscope's vocabulary, goroutines added per leak phase).
+/// Reasons are as debug=2 prints them, except that Go 1.23's bare
+/// `semacquire` under `sync.(*WaitGroup).Wait` reads `sync.WaitGroup.Wait`,
+/// as Go 1.25 and later print it.
 /// The server side of the proxy connections runs only standard-library
 /// code, so its leak site is the innermost frame outside the runtime and
 /// its wait wrappers.
@@ -94,7 +97,7 @@ pub const LEAKS: &[(&str, &str, u64)] = &[
     ("main.consumeEvents", "chan receive", 5),
     ("main.pollUpstream", "select", 3),
     ("main.(*inventoryStore).reserve", "sync.Mutex.Lock", 4),
-    ("main.flushBatch", "semacquire", 2),
+    ("main.flushBatch", "sync.WaitGroup.Wait", 2),
     ("main.heartbeatLoop", "sleep", 1),
     ("net/http.(*persistConn).readLoop", "select", 2),
     ("net/http.(*persistConn).writeLoop", "select", 2),

@@ -276,11 +276,10 @@ fn group_stacks_in(
     let series = input.and_then(|i| ws.analysis.series.iter().position(|p| p.input == i));
     let snaps = ws.analysis.series_snapshots(&ws.session);
     let mut out: Vec<crate::model::StackId> = match series {
-        Some(si) => g
-            .members
-            .iter()
-            .filter(|m| m.snapshot as usize == si)
-            .filter_map(|m| record_stack(snaps.get(si)?, m.record as usize))
+        Some(si) => ws
+            .analysis
+            .records_of(group, si)
+            .filter_map(|r| record_stack(snaps.get(si)?, r))
             .collect(),
         None => Vec::new(),
     };
