@@ -12,9 +12,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use leakscope::pipeline::InputSpec;
 use leakscope::ui::LeakscopeApp;
 use leakscope::ui::state::{Selection, ViewState};
-use leakscope::workspace::InputSpec;
 
 fn dump(goroutines: usize) -> String {
     let path = concat!(

@@ -42,7 +42,7 @@ pub mod jobs;
 pub mod live;
 pub mod model;
 pub mod palette;
+pub mod pipeline;
 pub mod progress;
 #[cfg(feature = "gui")]
 pub mod ui;
-pub mod workspace;

@@ -20,6 +20,7 @@ use leakscope::export::svg::{Orientation, SvgOptions, svg_string};
 use leakscope::export::{self, ExportError, FlameSpec, atomic_write};
 use leakscope::formats::{self, LoadOptions};
 use leakscope::model::Session;
+use leakscope::pipeline::{self, Findings, InputSpec};
 use leakscope::progress::Progress;
 use regex::Regex;
 
@@ -36,6 +37,24 @@ fn session_rel(names: &[&str]) -> (Session, Analysis) {
     }
     let a = analysis::analyze(&s, &AnalysisOptions::default());
     (s, a)
+}
+
+/// The pipeline's findings of fixtures named by relative paths, as
+/// [`session_rel`] loads them.
+fn findings_rel(names: &[&str]) -> Findings {
+    let inputs = names
+        .iter()
+        .map(|n| InputSpec::Path(Path::new("tests/fixtures").join(n)))
+        .collect();
+    let f = pipeline::run(
+        inputs,
+        &LoadOptions::default(),
+        &AnalysisOptions::default(),
+        &Progress::none(),
+    )
+    .unwrap();
+    assert!(f.errors.is_empty(), "{:?}", f.errors);
+    f
 }
 
 /// Compares `actual` with `tests/golden/<name>`, creating it if missing and
@@ -463,8 +482,8 @@ fn suspect_rows(html: &str) -> Vec<(String, bool, Vec<String>)> {
 
 #[test]
 fn html_report_has_the_suspects_table_with_the_manifest_counts() {
-    let (s, a) = session_rel(&DEBUG2);
-    let html = report::render(&s, &a, &ReportOptions::default()).unwrap();
+    let f = findings_rel(&DEBUG2);
+    let html = report::render(&f, &ReportOptions::default()).unwrap();
     let rows = suspect_rows(&html);
     for (function, reason, per_phase) in LEAKS {
         let (_, growing, cells) = rows
@@ -504,7 +523,8 @@ fn html_report_has_the_suspects_table_with_the_manifest_counts() {
 
 #[test]
 fn markdown_report_and_the_extras_hook() {
-    let (s, a) = session_rel(&PROTO);
+    let f = findings_rel(&PROTO);
+    let a = &f.analysis;
     let mut extras = SuspectExtras {
         columns: vec!["Trace goroutines".into()],
         ..SuspectExtras::default()
@@ -531,10 +551,10 @@ fn markdown_report_and_the_extras_hook() {
     });
     let opts = ReportOptions {
         format: ReportFormat::Markdown,
-        extras,
+        extras: Some(extras),
         ..ReportOptions::default()
     };
-    let md = report::render(&s, &a, &opts).unwrap();
+    let md = report::render(&f, &opts).unwrap();
     assert!(
         md.contains(
             "| 1 | `main.querySearchBackend` **growing** | chan send | – | 10 | 20 | 30 | 40 |"
@@ -558,8 +578,8 @@ fn markdown_report_and_the_extras_hook() {
         );
     }
     assert_golden("report-pb.md", &md);
-    // Without extras, the hook adds nothing yet.
-    assert_eq!(report::trace_extras(&s, &a), SuspectExtras::default());
+    // Without a trace, the trace adds nothing.
+    assert_eq!(report::trace_extras(&f), SuspectExtras::default());
 }
 
 #[test]
@@ -805,8 +825,8 @@ fn cli_export_of_a_trace_draws_its_goroutines_at_the_end() {
         assert!(boxes.iter().any(|b| b.title == all), "{name}: focused");
     }
     // The incident report of a trace alone carries that flame graph too.
-    let (s, a) = session_rel(&["trace-go123.out"]);
-    let html = report::render(&s, &a, &ReportOptions::default()).unwrap();
+    let f = findings_rel(&["trace-go123.out"]);
+    let html = report::render(&f, &ReportOptions::default()).unwrap();
     assert!(html.contains("Goroutines at the end of the trace: trace-go123.out"));
     // A differential needs two snapshots; a trace is refused clearly.
     let out = leakscope(&[

@@ -601,7 +601,7 @@ fn a_session_shares_stacks_between_trace_and_other_inputs() {
             .collect::<Vec<_>>()
     };
     assert_eq!(frames(l.blocking_stack)[1..], frames(q.blocking_stack)[1..]);
-    assert!(matches!(session.inputs[1], Input::Trace(_)));
+    assert!(matches!(*session.inputs[1], Input::Trace(_)));
 }
 
 // ---------------------------------------------------------------------------

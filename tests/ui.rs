@@ -7,9 +7,9 @@ mod common;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use leakscope::analysis::lanes::EventKind;
+use leakscope::pipeline::InputSpec;
 use leakscope::ui::LeakscopeApp;
 use leakscope::ui::state::{Selection, ViewState};
-use leakscope::workspace::InputSpec;
 
 use common::*;
 

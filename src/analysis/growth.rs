@@ -43,6 +43,19 @@ const MIN_TAU: f64 = 0.5;
 /// from being reported as leaks.
 pub fn growth(counts: &[u64], x: Option<&[f64]>) -> Growth {
     let n = counts.len();
+    if counts.windows(2).all(|w| w[0] == w[1]) {
+        // A flat series (most groups: pools, idle connections) has no
+        // trend: no need to look at every pair.
+        return Growth {
+            slope: 0.0,
+            tau: 0.0,
+            delta: 0,
+            increases: 0,
+            per_minute: x.filter(|x| x.len() == n && spread(x) > 0.0).map(|_| 0.0),
+            growing: false,
+            score: 0.0,
+        };
+    }
     let seconds = x.filter(|x| x.len() == n && spread(x) > 0.0).map(spread);
     let xs: Vec<f64> = match x {
         Some(x) if x.len() == n && spread(x) > 0.0 => {
@@ -103,17 +116,22 @@ fn spread(x: &[f64]) -> f64 {
     }
 }
 
-/// Median, sorting in place; `None` for no values.
+/// Median, reordering in place (selection, not a full sort); `None` for
+/// no values.
 pub fn median(v: &mut [f64]) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
-    v.sort_by(|a, b| a.total_cmp(b));
     let m = v.len() / 2;
-    Some(if v.len() % 2 == 1 {
-        v[m]
+    let odd = v.len() % 2 == 1;
+    let (below, mid, _) = v.select_nth_unstable_by(m, |a, b| a.total_cmp(b));
+    let upper = *mid;
+    Some(if odd {
+        upper
     } else {
-        (v[m - 1] + v[m]) / 2.0
+        // The largest value below the middle one is the other middle value.
+        let lower = below.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lower + upper) / 2.0
     })
 }
 

@@ -93,11 +93,13 @@ pub struct Analysis {
     options: AnalysisOptions,
 }
 
-/// Snapshots the growth statistics look at, newest last: whether a group
-/// grows *now* is what matters, and a bound keeps the cost of ranking
-/// after each new capture flat however long a session runs. Counts of
-/// every snapshot are kept.
-pub const GROWTH_WINDOW: usize = 100;
+/// Snapshots the growth statistics look at, the newest ones: whether a
+/// group grows *now* is what matters, and the bound keeps the cost of
+/// ranking after each new capture flat however long a session runs (the
+/// statistics look at every pair of snapshots). 32 points are plenty for
+/// Kendall's tau and Theil–Sen to tell a trend from noise. Counts of every
+/// snapshot are kept and shown.
+pub const GROWTH_WINDOW: usize = 32;
 
 impl Analysis {
     pub fn group(&self, suspect: &Suspect) -> &Group {

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::analysis::correlate::{self, TraceAnalysis, TraceSuspect};
+use crate::analysis::correlate::{TraceAnalysis, TraceSuspect};
 use crate::analysis::trace::TraceSummary;
 use crate::analysis::{self, Analysis, SeriesOrder, Suspect, wording};
 use crate::model::time::format_rfc3339;
@@ -38,6 +38,27 @@ pub struct InputJson {
     /// Top functions of a sampled profile, by its default value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub top: Option<TopJson>,
+    /// Why the input could not be loaded (its format is then `unreadable`):
+    /// one bad input never costs the others, and scripts can see which.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Report {
+    /// Lists an input that could not be loaded, with the reason.
+    pub fn add_unreadable(&mut self, path: &str, reason: &str) {
+        self.inputs.push(InputJson {
+            path: path.to_owned(),
+            format: "unreadable",
+            profile_type: None,
+            goroutines: None,
+            captured_at: None,
+            warnings: Vec::new(),
+            panic: None,
+            top: None,
+            error: Some(reason.to_owned()),
+        });
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -163,6 +184,7 @@ fn input_json(session: &Session, input: &Input) -> InputJson {
                 functions: analysis::top::top_functions(t, p, idx, 10),
             }
         }),
+        error: None,
     }
 }
 
@@ -266,15 +288,10 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// Builds the report both outputs are rendered from.
-pub fn build(session: &Session, analysis: &Analysis) -> Report {
-    let traces = correlate::analyze_traces(session, analysis);
-    build_with(session, analysis, &traces)
-}
-
-/// [`build`] with the traces already analysed.
-pub fn build_with(session: &Session, analysis: &Analysis, traces: &[TraceAnalysis]) -> Report {
-    let first = traces.first();
+/// Builds the report both outputs are rendered from, from the session's
+/// analysis and its traces' (each analysed once, by the pipeline).
+pub fn build(session: &Session, analysis: &Analysis, traces: &[&TraceAnalysis]) -> Report {
+    let first = traces.first().copied();
     Report {
         inputs: session
             .inputs

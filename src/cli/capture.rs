@@ -14,13 +14,13 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::analysis::{self, AnalysisOptions, wording};
+use crate::analysis::{AnalysisOptions, wording};
 use crate::live::{
     self, Backoff, CaptureId, CaptureKind, ConnectionState, FetchLimits, Header, LiveConfig,
     LiveEvent, Poller, StopReason, Target, Timeouts,
 };
-use crate::model::Session;
 use crate::model::time::format_duration_ns;
+use crate::pipeline::{Findings, InputSpec};
 
 #[derive(Debug, Args)]
 pub struct CaptureArgs {
@@ -146,7 +146,7 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
     let mut outstanding: HashSet<CaptureId> =
         start_kinds.into_iter().map(|k| poller.request(k)).collect();
     let mut end_kinds = Some(end_kinds);
-    let mut session = Session::default();
+    let mut findings = Findings::empty(&AnalysisOptions::default());
     let mut stopped_early = None;
     let mut saved = 0usize;
     for event in events.iter() {
@@ -170,7 +170,7 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
                 if c.id.is_none()
                     && let Some(l) = c.loaded
                 {
-                    session.add(&l.table, l.input);
+                    findings.append(*l, InputSpec::Path(c.path.clone()));
                 }
             }
             LiveEvent::Failed(f) => {
@@ -215,7 +215,7 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
         }
     }
     poller.stop_and_join();
-    print!("{}", summary(&session, &dir, saved));
+    print!("{}", summary(&findings, &dir, saved));
     match stopped_early {
         None => ExitCode::SUCCESS,
         Some(reason) => {
@@ -280,10 +280,10 @@ fn config(args: &CaptureArgs) -> anyhow::Result<LiveConfig> {
 const SUMMARY_SUSPECTS: usize = 10;
 
 /// The groups that grew across the polled snapshots, and how to look further.
-fn summary(session: &Session, dir: &std::path::Path, saved: usize) -> String {
+fn summary(findings: &Findings, dir: &std::path::Path, saved: usize) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let snapshots = session.inputs.len();
+    let snapshots = findings.session.inputs.len();
     let _ = writeln!(out, "\n{saved} files saved in {}", dir.display());
     if snapshots < 2 {
         let _ = writeln!(
@@ -291,8 +291,7 @@ fn summary(session: &Session, dir: &std::path::Path, saved: usize) -> String {
             "{snapshots} goroutine snapshot(s): growth needs at least two."
         );
     } else {
-        let analysis = analysis::analyze(session, &AnalysisOptions::default());
-        let report = crate::analysis::summary::build(session, &analysis);
+        let report = findings.report();
         let growing: Vec<_> = report.suspects.iter().filter(|s| s.growing).collect();
         let totals: Vec<String> = report
             .series

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::analysis::summary::{Report, SuspectJson, build};
-use crate::analysis::{self, AnalysisOptions, LabelMode, SeriesOrder, wording};
+use crate::analysis::summary::{Report, SuspectJson};
+use crate::analysis::{AnalysisOptions, LabelMode, SeriesOrder, wording};
 use crate::formats::LoadOptions;
 
 #[derive(Debug, Args)]
@@ -39,17 +39,14 @@ pub fn run(args: &InspectArgs) -> ExitCode {
     if let Some(mib) = args.max_inflated_mib {
         options.limits.max_inflated_bytes = mib.saturating_mul(1 << 20);
     }
-    let session = match super::load_session(&args.files, &options) {
-        Ok(s) => s,
-        Err(e) => return super::fail(&e),
+    let analysis = AnalysisOptions {
+        labels: args.labels.clone(),
     };
-    let analysis = analysis::analyze(
-        &session,
-        &AnalysisOptions {
-            labels: args.labels.clone(),
-        },
-    );
-    let report = build(&session, &analysis);
+    let findings = match super::load_findings(&args.files, &options, &analysis) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let report = findings.report();
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(s) => println!("{s}"),
@@ -70,6 +67,10 @@ pub fn render_text(r: &Report, all: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "INPUTS");
     for i in &r.inputs {
+        if let Some(e) = &i.error {
+            let _ = writeln!(out, "  {}  (could not be loaded: {e})", i.path);
+            continue;
+        }
         let what = match (&i.profile_type, i.goroutines) {
             (Some(p), Some(n)) => format!("{} {p}, {n} goroutines", i.format),
             (None, Some(n)) => format!("{}, {n} goroutines", i.format),

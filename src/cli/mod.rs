@@ -13,11 +13,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use rayon::prelude::*;
 
-use crate::analysis::LabelMode;
-use crate::formats::{self, LoadError, LoadOptions};
-use crate::model::Session;
+use crate::analysis::{AnalysisOptions, LabelMode};
+use crate::formats::LoadOptions;
+use crate::pipeline::{self, Findings, InputError, InputSpec, LoadOutcome};
 use crate::progress::Progress;
 
 /// Find goroutine leaks in Go services: pprof profiles, goroutine dumps and
@@ -84,24 +83,39 @@ pub(crate) fn parse_label_mode(s: &str) -> Result<LabelMode, String> {
     })
 }
 
-/// Loads every file in parallel and puts them in one session, in the given
-/// order; a folder (a saved live session) stands for its captures in capture order.
-pub fn load_session(paths: &[PathBuf], options: &LoadOptions) -> Result<Session, LoadError> {
-    let captures = formats::session_dir::expand_paths(paths)?;
-    let loaded: Vec<_> = captures
-        .par_iter()
-        .map(|c| -> Result<_, LoadError> {
-            let mut l = formats::load_file(&c.path, options, &Progress::none())?;
-            c.apply(&mut l);
-            Ok(l)
-        })
-        .collect();
-    let mut session = Session::default();
-    for l in loaded {
-        let l = l?;
-        session.add_owned(l.table, l.input);
+/// Loads a command's inputs through the pipeline. Every input that could
+/// not be loaded is named on stderr with its reason and the rest go on; only
+/// when nothing loaded is that the command's failure (exit code 2).
+pub(crate) fn load_inputs(
+    paths: &[PathBuf],
+    options: &LoadOptions,
+) -> Result<(LoadOutcome, Vec<InputSpec>), ExitCode> {
+    let specs: Vec<InputSpec> = paths.iter().cloned().map(InputSpec::Path).collect();
+    let outcome = pipeline::load(&specs, options, &Progress::none()).unwrap_or_default();
+    report_unreadable(&outcome.errors, &outcome.skipped);
+    if outcome.session.inputs.is_empty() {
+        return Err(fail(&"none of the inputs could be loaded"));
     }
-    Ok(session)
+    Ok((outcome, specs))
+}
+
+/// [`load_inputs`], then the analysis every view reads.
+pub(crate) fn load_findings(
+    paths: &[PathBuf],
+    options: &LoadOptions,
+    analysis: &AnalysisOptions,
+) -> Result<Findings, ExitCode> {
+    let (outcome, specs) = load_inputs(paths, options)?;
+    Ok(Findings::analyse(outcome, specs, analysis))
+}
+
+fn report_unreadable(errors: &[InputError], skipped: &[InputError]) {
+    for e in errors {
+        eprintln!("leakscope: cannot load {e}");
+    }
+    for e in skipped {
+        eprintln!("leakscope: skipped {e} (a file the session manifest does not list)");
+    }
 }
 
 /// Entry point of the binary.

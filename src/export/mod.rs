@@ -100,6 +100,31 @@ impl FlameSpec {
     }
 }
 
+/// Computes everything the app and the commands can show of `findings`:
+/// the timeline lanes of the snapshots and of every trace, every input's
+/// flame graph with its folded stacks and SVG, the incident report, and the
+/// JSON document, which it returns. The sweep, the robustness tests and the
+/// fuzz targets run it on whatever a parser returns, so ids pointing
+/// nowhere or arithmetic that overflows anywhere downstream show up there.
+pub fn render_all(findings: &crate::pipeline::Findings) -> String {
+    let (session, analysis) = (&findings.session, &findings.analysis);
+    let _ = findings.snapshot_lanes();
+    for i in 0..findings.traces.len() {
+        let _ = findings.trace_lanes(i);
+    }
+    for i in 0..session.inputs.len() {
+        let spec = FlameSpec::input(i);
+        if let Ok(tree) = flame_tree(session, analysis, &spec) {
+            let _ = folded::folded_lines(&tree, &session.stacks, None, 0.0);
+            if let Ok(titles) = titles(session, analysis, &spec, &tree) {
+                let _ = svg::svg_string(&tree, &session.stacks, &svg::SvgOptions::new(titles));
+            }
+        }
+    }
+    let _ = report::render(findings, &report::ReportOptions::default());
+    serde_json::to_string(&findings.report()).unwrap_or_default()
+}
+
 /// Title, subtitle and unit of a flame graph.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Titles {

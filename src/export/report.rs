@@ -10,7 +10,8 @@
 //!
 //! Data from other sources joins through [`SuspectExtras`]: extra columns
 //! of the suspects table, extra sections per suspect and extra sections at
-//! the end. [`trace_extras`] is where execution traces will plug in.
+//! the end. [`trace_extras`] is how the session's execution trace joins,
+//! from the trace analysis the pipeline already made.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -22,6 +23,7 @@ use crate::analysis::summary::{self, FrameJson, Report, SuspectJson};
 use crate::analysis::{Analysis, SeriesOrder, wording};
 use crate::model::Session;
 use crate::model::time::format_rfc3339;
+use crate::pipeline::Findings;
 
 /// The name of a stack group without frames (goroutines caught before
 /// their first frame, or a profile that records no stack).
@@ -99,9 +101,9 @@ const TRACE_ROWS: usize = 12;
 /// creators of those goroutines with their stacks and the blocking points
 /// on the path (where, why, for how long), and a section with the
 /// goroutines the trace saw created and still stuck at its end.
-pub fn trace_extras(session: &Session, analysis: &Analysis) -> SuspectExtras {
-    let traces = crate::analysis::correlate::analyze_traces(session, analysis);
-    let Some(ta) = traces.first() else {
+pub fn trace_extras(findings: &Findings) -> SuspectExtras {
+    let (session, analysis) = (&findings.session, &findings.analysis);
+    let Some(ta) = findings.traces.first().map(|t| &*t.analysis) else {
         return SuspectExtras::default();
     };
     let Some(trace) = session.inputs.get(ta.input).and_then(|i| i.as_trace()) else {
@@ -237,7 +239,9 @@ pub struct ReportOptions {
     pub min_width_pct: f64,
     /// When the report was made; `None` leaves it out (golden files).
     pub generated_at_ns: Option<i64>,
-    pub extras: SuspectExtras,
+    /// What joins the suspects from other sources; `None`: the session's
+    /// execution trace ([`trace_extras`]).
+    pub extras: Option<SuspectExtras>,
 }
 
 impl Default for ReportOptions {
@@ -249,7 +253,7 @@ impl Default for ReportOptions {
             chart_suspects: 5,
             min_width_pct: svg::DEFAULT_MIN_WIDTH_PCT,
             generated_at_ns: None,
-            extras: SuspectExtras::default(),
+            extras: None,
         }
     }
 }
@@ -381,16 +385,16 @@ fn headline(summary: &Report) -> String {
 }
 
 /// Renders the report of a session in the chosen format.
-pub fn render(
-    session: &Session,
-    analysis: &Analysis,
-    opts: &ReportOptions,
-) -> Result<String, ExportError> {
-    let summary = summary::build(session, analysis);
-    let c = content(session, analysis, &summary, opts)?;
+pub fn render(findings: &Findings, opts: &ReportOptions) -> Result<String, ExportError> {
+    let summary = findings.report();
+    let extras = match &opts.extras {
+        Some(e) => e.clone(),
+        None => trace_extras(findings),
+    };
+    let c = content(&findings.session, &findings.analysis, &summary, opts)?;
     Ok(match opts.format {
-        ReportFormat::Html => html(&c, opts),
-        ReportFormat::Markdown => markdown(&c, opts),
+        ReportFormat::Html => html(&c, opts, &extras),
+        ReportFormat::Markdown => markdown(&c, opts, &extras),
     })
 }
 
@@ -464,6 +468,9 @@ fn created_text(s: &SuspectJson) -> String {
 
 fn input_notes(i: &summary::InputJson) -> String {
     let mut notes: Vec<String> = Vec::new();
+    if let Some(e) = &i.error {
+        notes.push(format!("could not be loaded: {e}"));
+    }
     if let Some(p) = &i.panic {
         let first = p.message.lines().next().unwrap_or("");
         match p.goroutine {
@@ -573,7 +580,7 @@ fn inline_svg(svg: &str) -> String {
     out
 }
 
-fn html(c: &Content<'_>, opts: &ReportOptions) -> String {
+fn html(c: &Content<'_>, opts: &ReportOptions, extras: &SuspectExtras) -> String {
     let mut o = String::with_capacity(256 * 1024);
     let r = c.summary;
     o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
@@ -637,7 +644,7 @@ fn html(c: &Content<'_>, opts: &ReportOptions) -> String {
             let _ = write!(o, "<th>t{i}</th>");
         }
         o.push_str("<th>Growth</th><th>Waiting</th><th>Labels</th>");
-        for col in &opts.extras.columns {
+        for col in &extras.columns {
             let _ = write!(o, "<th>{}</th>", escape(col));
         }
         o.push_str("</tr>\n");
@@ -664,8 +671,8 @@ fn html(c: &Content<'_>, opts: &ReportOptions) -> String {
                 escape(&wait_text(s)),
                 escape(&labels_text(s))
             );
-            let extra = opts.extras.by_group.get(group);
-            for i in 0..opts.extras.columns.len() {
+            let extra = extras.by_group.get(group);
+            for i in 0..extras.columns.len() {
                 let cell = extra
                     .and_then(|e| e.cells.get(i))
                     .map_or("", String::as_str);
@@ -722,13 +729,13 @@ fn html(c: &Content<'_>, opts: &ReportOptions) -> String {
         }
         o.push_str("</dl>\n");
         let _ = writeln!(o, "<pre class=\"stack\">{}</pre>", escape(&stack_text(s)));
-        if let Some(extra) = opts.extras.by_group.get(group) {
+        if let Some(extra) = extras.by_group.get(group) {
             for sec in &extra.sections {
                 html_section(&mut o, sec, 4);
             }
         }
     }
-    for sec in &opts.extras.sections {
+    for sec in &extras.sections {
         html_section(&mut o, sec, 2);
     }
     o.push_str("</body>\n</html>\n");
@@ -805,7 +812,7 @@ fn md_image(out: &mut String, alt: &str, svg: &str) {
     );
 }
 
-fn markdown(c: &Content<'_>, opts: &ReportOptions) -> String {
+fn markdown(c: &Content<'_>, opts: &ReportOptions, extras: &SuspectExtras) -> String {
     let mut o = String::with_capacity(256 * 1024);
     let r = c.summary;
     o.push_str("# Goroutine leak report\n\n");
@@ -869,7 +876,7 @@ fn markdown(c: &Content<'_>, opts: &ReportOptions) -> String {
         ];
         header.extend((0..snaps.len()).map(|i| format!("t{i}")));
         header.extend(["Growth", "Waiting", "Labels"].map(String::from));
-        header.extend(opts.extras.columns.iter().map(|c| md_cell(c)));
+        header.extend(extras.columns.iter().map(|c| md_cell(c)));
         let _ = writeln!(o, "| {} |", header.join(" | "));
         let align: Vec<&str> = header
             .iter()
@@ -898,8 +905,8 @@ fn markdown(c: &Content<'_>, opts: &ReportOptions) -> String {
             row.push(md_cell(&growth_text(s)));
             row.push(md_cell(&wait_text(s)));
             row.push(md_cell(&labels_text(s)));
-            let extra = opts.extras.by_group.get(group);
-            for i in 0..opts.extras.columns.len() {
+            let extra = extras.by_group.get(group);
+            for i in 0..extras.columns.len() {
                 let cell = extra
                     .and_then(|e| e.cells.get(i))
                     .map_or("", String::as_str);
@@ -950,13 +957,13 @@ fn markdown(c: &Content<'_>, opts: &ReportOptions) -> String {
             }
         }
         let _ = writeln!(o, "\n```\n{}```\n", stack_text(s));
-        if let Some(extra) = opts.extras.by_group.get(group) {
+        if let Some(extra) = extras.by_group.get(group) {
             for sec in &extra.sections {
                 md_section(&mut o, sec, 4);
             }
         }
     }
-    for sec in &opts.extras.sections {
+    for sec in &extras.sections {
         md_section(&mut o, sec, 2);
     }
     o

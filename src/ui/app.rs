@@ -25,7 +25,7 @@ use crate::ui::live::{self as ui_live, ConnectForm, LiveView};
 use crate::ui::panels;
 use crate::ui::state::{Action, Selection, ViewState};
 use crate::ui::timeline::{TimelineData, TimelineView, timeline_ui};
-use crate::workspace::{self, InputSpec, Workspace};
+use crate::ui::workspace::{self, InputSpec, Workspace};
 
 mod chrome;
 mod connection;
@@ -105,6 +105,8 @@ pub struct LeakscopeApp {
     pub live: Option<LiveView>,
     /// Leak site of the selection, to select it again after a live reload.
     reselect: Option<String>,
+    /// Inputs to add once the running job is done.
+    queued: Vec<ui_live::Arrival>,
 }
 
 impl LeakscopeApp {
@@ -136,6 +138,7 @@ impl LeakscopeApp {
             connect_form: None,
             live: None,
             reselect: None,
+            queued: Vec::new(),
         }
     }
 
@@ -172,15 +175,22 @@ impl LeakscopeApp {
         }
     }
 
-    /// Adds inputs to the current session (drag and drop, "Add to session").
+    /// Adds inputs to the current session (drag and drop, "Add to
+    /// session"): only the new inputs are read.
     pub fn add(&mut self, inputs: Vec<InputSpec>) {
-        let mut all = self
-            .workspace
-            .as_ref()
-            .map(|w| w.inputs.clone())
-            .unwrap_or_default();
-        all.extend(inputs);
-        self.open(all);
+        if self.workspace.is_none() {
+            return self.open(inputs);
+        }
+        let paths: Vec<PathBuf> = inputs
+            .iter()
+            .filter_map(|i| match i {
+                InputSpec::Path(p) => Some(p.clone()),
+                InputSpec::Bytes { .. } => None,
+            })
+            .collect();
+        self.state.remember(&paths);
+        self.queued
+            .extend(inputs.into_iter().map(ui_live::Arrival::Input));
     }
 
     /// Loads and analyses on the calling thread (tests, benches).
@@ -200,6 +210,41 @@ impl LeakscopeApp {
         self.loading = inputs.clone();
         self.job = Some(Job::spawn("load", wake, move |p| {
             workspace::build(inputs, &options, p)
+        }));
+    }
+
+    /// Adds live captures to the findings in the background: only the new
+    /// captures are read, the rest of the session is shared.
+    fn append_job(&mut self, arrived: Vec<ui_live::Arrival>) {
+        let wake = self.wake.clone().unwrap_or_else(|| Arc::new(|| {}));
+        let options = AnalysisOptions {
+            labels: self.label_mode.clone(),
+        };
+        let current = self.workspace.clone();
+        self.job = Some(Job::spawn("append", wake, move |p| {
+            p.set_stage("adding the new capture");
+            let mut findings = match &current {
+                Some(ws) => ws.findings().clone(),
+                None => crate::pipeline::Findings::empty(&options),
+            };
+            let mut specs = Vec::new();
+            for a in arrived {
+                match a {
+                    ui_live::Arrival::Parsed(l, path) => {
+                        findings.append(*l, InputSpec::Path(path));
+                    }
+                    ui_live::Arrival::Input(spec) => specs.push(spec),
+                }
+            }
+            let load = crate::formats::LoadOptions::default();
+            let read = crate::pipeline::read(&specs, &load, p)?;
+            for (l, spec) in read.loaded {
+                findings.append(l, spec);
+            }
+            findings.errors.extend(read.errors);
+            findings.skipped.extend(read.skipped);
+            p.set_stage("laying out lanes");
+            Some(Workspace::new(findings))
         }));
     }
 
@@ -277,7 +322,7 @@ impl LeakscopeApp {
     }
 
     pub fn is_loading(&self) -> bool {
-        self.job.is_some() || self.pending.is_some()
+        self.job.is_some() || self.pending.is_some() || !self.queued.is_empty()
     }
 
     /// Takes finished work and dropped files; call once per frame.
@@ -327,20 +372,18 @@ impl LeakscopeApp {
                 Err(TryRecvError::Empty) => {}
             }
         }
-        let mut reload = None;
         if let Some(live) = &mut self.live {
             live.drain();
-            if live.dirty && self.job.is_none() {
-                live.dirty = false;
-                reload = Some(live.session_dir().to_path_buf());
-            }
+            self.queued.append(&mut live.arrived);
             if live.stopped.is_none() {
                 ctx.request_repaint_after(std::time::Duration::from_millis(250));
             }
         }
-        if let Some(dir) = reload {
+        // One job at a time: what arrives meanwhile waits for the next.
+        if self.job.is_none() && self.pending.is_none() && !self.queued.is_empty() {
+            let arrived = std::mem::take(&mut self.queued);
             self.reselect = self.selected_leak_site();
-            self.open(vec![InputSpec::Path(dir)]);
+            self.append_job(arrived);
         }
         if let Some((rx, kind)) = &self.save_dialog {
             match rx.try_recv() {

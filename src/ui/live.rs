@@ -1,13 +1,15 @@
 //! A live pprof connection in the app: the Connect dialog, the poller's
 //! events, and the controls in the status bar. The polling itself is
-//! [`crate::live`]; every capture lands in a session folder, which the app
-//! reloads as captures arrive, so the growth ranking and the plot update
-//! while the service runs.
+//! [`crate::live`]; every capture lands in a session folder and, already
+//! parsed, joins the app's findings ([`crate::pipeline::Findings::append`]),
+//! so the growth ranking and the plot update while the service runs and a
+//! session of hundreds of captures never reads the earlier ones again.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
+use crate::formats::Loaded;
 use crate::jobs::Wake;
 use crate::live::{
     CaptureId, CaptureKind, ConnectionState, Header, LiveConfig, LiveEvent, Poller, StopReason,
@@ -49,8 +51,17 @@ pub struct LiveView {
     /// An on-demand trace in flight and how far it is.
     pub trace: Option<(CaptureId, f32)>,
     pub stopped: Option<String>,
-    /// A capture arrived since the session was last reloaded.
-    pub dirty: bool,
+    /// Captures that arrived and have not joined the findings yet.
+    pub arrived: Vec<Arrival>,
+}
+
+/// A capture on its way into the findings.
+pub enum Arrival {
+    /// A profile the poller parsed, dated by the capture's request.
+    Parsed(Box<Loaded>, PathBuf),
+    /// Not read yet: a trace, too large to parse on the poller's thread, or
+    /// files dropped on the window. Read in the job.
+    Input(crate::pipeline::InputSpec),
 }
 
 /// Keeps the failure list short.
@@ -125,7 +136,14 @@ impl LiveView {
                 {
                     self.trace = None;
                 }
-                self.dirty = true;
+                self.arrived.push(match c.loaded {
+                    Some(mut l) => {
+                        // One clock orders a session: the capturing machine's.
+                        l.set_captured_at(c.record.started_at_ns);
+                        Arrival::Parsed(l, c.path)
+                    }
+                    None => Arrival::Input(crate::pipeline::InputSpec::Path(c.path)),
+                });
             }
             LiveEvent::Failed(f) => {
                 if let (Some(id), Some((t, _))) = (f.id, self.trace)
@@ -255,6 +273,6 @@ pub fn connect(form: &ConnectForm, wake: Wake) -> Result<LiveView, String> {
         failures: Vec::new(),
         trace: None,
         stopped: None,
-        dirty: false,
+        arrived: Vec::new(),
     })
 }

@@ -8,11 +8,12 @@ pub mod panels;
 pub mod state;
 pub mod theme;
 pub mod timeline;
+pub mod workspace;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::workspace::InputSpec;
+use crate::pipeline::InputSpec;
 
 pub use app::LeakscopeApp;
 

@@ -11,7 +11,7 @@ use crate::model::StackTable;
 use crate::model::time::format_duration_ns;
 use crate::ui::state::{Action, Selection};
 use crate::ui::theme;
-use crate::workspace::Workspace;
+use crate::ui::workspace::Workspace;
 
 /// The ranked suspects; a click selects a group.
 pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<Action> {
@@ -118,7 +118,7 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
 fn trace_suspects_ui(
     ui: &mut Ui,
     ws: &Workspace,
-    t: &crate::workspace::TraceWorkspace,
+    t: &crate::ui::workspace::TraceWorkspace,
     selection: Selection,
     alone: bool,
 ) -> Option<Action> {
@@ -283,7 +283,7 @@ fn total_and_selection(
 pub fn trace_plot_ui(
     ui: &mut Ui,
     ws: &Workspace,
-    t: &crate::workspace::TraceWorkspace,
+    t: &crate::ui::workspace::TraceWorkspace,
     selection: Selection,
     selected: &[u32],
 ) {

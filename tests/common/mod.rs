@@ -8,6 +8,7 @@ pub mod tracegen;
 use leakscope::analysis::{self, Analysis, AnalysisOptions};
 use leakscope::formats::{self, LoadOptions, Loaded};
 use leakscope::model::{Session, Snapshot};
+use leakscope::pipeline::Findings;
 use leakscope::progress::Progress;
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -45,39 +46,12 @@ pub fn analyze(names: &[&str]) -> (Session, Analysis) {
 }
 
 /// What the app and `inspect --json` do with a loaded input, as the fuzz
-/// targets do (`fuzz/fuzz_targets/common.rs`): a session, the analysis, the
-/// timeline lanes, the trace correlation, the flame graphs, the incident
-/// report and the JSON report. Returns the
-/// report, so a test can look at what survived.
+/// targets do: the pipeline's findings, then everything shown of them
+/// ([`leakscope::export::render_all`]). Returns the JSON report, so a test
+/// can look at what survived.
 pub fn downstream(l: Loaded) -> String {
-    use leakscope::analysis::correlate;
-    use leakscope::analysis::lanes::SnapshotLanes;
-    use leakscope::analysis::trace_lanes::TraceLanes;
-    let mut session = Session::default();
-    session.add_owned(l.table, l.input);
-    let analysis = analysis::analyze(&session, &AnalysisOptions::default());
-    let _lanes = SnapshotLanes::build(&session, &analysis);
-    let traces = correlate::analyze_traces(&session, &analysis);
-    for ta in &traces {
-        if let Some(t) = session.inputs.get(ta.input).and_then(|i| i.trace_arc()) {
-            let _ = TraceLanes::build(t.clone(), ta, &analysis, &session.stacks);
-        }
-    }
-    // The flame graph of every input, as the app draws it and exports it.
-    for i in 0..session.inputs.len() {
-        let spec = leakscope::export::FlameSpec::input(i);
-        if let Ok(tree) = leakscope::export::flame_tree(&session, &analysis, &spec) {
-            let _ = leakscope::export::folded::folded_lines(&tree, &session.stacks, None, 0.0);
-            if let Ok(titles) = leakscope::export::titles(&session, &analysis, &spec, &tree) {
-                let opts = leakscope::export::svg::SvgOptions::new(titles);
-                let _ = leakscope::export::svg::svg_string(&tree, &session.stacks, &opts);
-            }
-        }
-    }
-    // The incident report, charts and graphs included.
-    let _ = leakscope::export::report::render(&session, &analysis, &Default::default());
-    let report = analysis::summary::build_with(&session, &analysis, &traces);
-    serde_json::to_string(&report).unwrap_or_default()
+    let findings = Findings::of_loaded(vec![l], &AnalysisOptions::default());
+    leakscope::export::render_all(&findings)
 }
 
 pub fn snapshot(l: &Loaded) -> &Snapshot {
