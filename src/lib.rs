@@ -41,7 +41,6 @@ pub mod formats;
 pub mod jobs;
 pub mod live;
 pub mod model;
-pub mod palette;
 pub mod pipeline;
 pub mod progress;
 #[cfg(feature = "gui")]

@@ -249,7 +249,7 @@ fn flame_graphs_show_every_leak_with_its_count_in_every_dialect() {
         // The app's colours and kinds of code.
         let search = frame_with(&boxes, "main.querySearchBackend", 40, "goroutines");
         assert_eq!(search.class, "app");
-        let expected = leakscope::palette::frame_color(
+        let expected = leakscope::analysis::palette::frame_color(
             "main.querySearchBackend",
             leakscope::analysis::frames::FrameClass::App,
         );
@@ -257,12 +257,11 @@ fn flame_graphs_show_every_leak_with_its_count_in_every_dialect() {
             search.fill,
             format!("rgb({},{},{})", expected[0], expected[1], expected[2])
         );
-        // The colour the app gets for the same box.
+        // The colour the app draws the same box in: the tree's own.
+        let tree = export::flame_tree(&s, &a, &spec).unwrap();
         let id = s.stacks.find_str("main.querySearchBackend").unwrap();
-        assert_eq!(
-            leakscope::palette::function_colors(&s.stacks)[&id],
-            expected
-        );
+        let node = tree.nodes.iter().position(|n| n.function == id).unwrap();
+        assert_eq!(tree.styles[node].1, expected);
         if let Some(g) = golden {
             assert_golden(g, &svg);
         }

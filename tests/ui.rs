@@ -303,6 +303,50 @@ fn exports_write_files_and_ask_before_replacing() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// The flame graph on screen and its SVG are one graph: the same boxes in
+/// the same colours, whatever the input (a sampled profile's default value
+/// included), because both come from one tree.
+#[test]
+fn the_flame_graph_on_screen_and_in_the_svg_are_the_same_graph() {
+    let dir = std::env::temp_dir().join(format!("leakscope-ui-colors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (names, function) in [
+        (&DEBUG2[..], "main.querySearchBackend"),
+        (&["heap.pb.gz"][..], "main.loadCatalog"),
+    ] {
+        let mut h = harness(app_with(names));
+        h.run();
+        let tree = h.state_mut().flame_tree().unwrap();
+        let ws = h.state().workspace.clone().unwrap();
+        let id = ws.session.stacks.find_str(function).unwrap();
+        let node = tree.nodes.iter().position(|n| n.function == id).unwrap();
+        let [r, g, b] = tree.styles[node].1;
+        let svg = dir.join("same.svg");
+        let _ = std::fs::remove_file(&svg);
+        let kind = h.state_mut().flame_view_export().unwrap();
+        h.state_mut().export_to(kind, svg.clone());
+        h.state_mut().wait_for_export();
+        let text = std::fs::read_to_string(&svg).unwrap();
+        // The box's hover title states the same weight the app's box has.
+        let title = format!(
+            "<title>{} ({}",
+            function.replace('&', "&amp;"),
+            leakscope::export::thousands(tree.nodes[node].total)
+        );
+        let at = text
+            .find(&title)
+            .unwrap_or_else(|| panic!("{title} in {names:?}"));
+        let rest = &text[at..];
+        let fill = rest.find("fill=\"").map(|i| &rest[i + 6..]).unwrap();
+        assert!(
+            fill.starts_with(&format!("rgb({r},{g},{b})")),
+            "{names:?}: {}",
+            &fill[..30]
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// A pprof server on 127.0.0.1 serving the fixture goroutine profiles t0..t3
 /// in turn (then t3 again), for at most `max_requests` requests or 30 s.
 fn fixture_pprof_server(

@@ -10,6 +10,8 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::frames::{self, FrameClass};
+use super::palette;
 use crate::model::{FrameId, Snapshot, SnapshotData, StackId, StackTable, StrId};
 
 /// Index of a node in [`FlameTree::nodes`]; 0 is the root (all stacks).
@@ -56,6 +58,12 @@ pub struct FlameTree {
     pub differential: bool,
     /// Deepest node depth.
     pub max_depth: u32,
+    /// The kind of code of every box and its colour
+    /// ([`palette::frame_color`]), computed once with the tree, per
+    /// function: the app draws boxes in these colours and the SVG export
+    /// gives inferno the same ones, so a box looks the same on screen and
+    /// in the file.
+    pub styles: Vec<(FrameClass, palette::Rgb)>,
 }
 
 /// Weight of one stack in a baseline and a current set.
@@ -84,7 +92,7 @@ impl FlameTree {
             let e = by_stack.entry(s).or_default();
             e.now = e.now.saturating_add(w);
         }
-        Self::from_weights(table, by_stack, false)
+        Self::from_weights(table, by_stack, false).colored(table)
     }
 
     /// A differential tree: widths are `now`, and every node also carries
@@ -103,7 +111,29 @@ impl FlameTree {
             let e = by_stack.entry(s).or_default();
             e.now = e.now.saturating_add(w);
         }
-        Self::from_weights(table, by_stack, true)
+        Self::from_weights(table, by_stack, true).colored(table)
+    }
+
+    /// Fills [`FlameTree::styles`]: a function's kind of code is that of
+    /// the first box's frame, so every box of one function has one colour.
+    fn colored(mut self, table: &StackTable) -> FlameTree {
+        let mut by_function: FxHashMap<StrId, (FrameClass, palette::Rgb)> = FxHashMap::default();
+        self.styles = self
+            .nodes
+            .iter()
+            .map(|n| {
+                *by_function
+                    .entry(n.function)
+                    .or_insert_with(|| match n.frame {
+                        Some(f) => {
+                            let class = frames::classify(table, f);
+                            (class, palette::frame_color(table.str(n.function), class))
+                        }
+                        None => (FrameClass::Runtime, palette::NO_STACK),
+                    })
+            })
+            .collect();
+        self
     }
 
     /// The weighted stacks of a snapshot: goroutine counts, or one value
@@ -296,6 +326,7 @@ impl FlameTree {
             nodes,
             differential,
             max_depth,
+            styles: Vec::new(),
         }
     }
 

@@ -3,10 +3,12 @@
 
 pub mod correlate;
 pub mod flame;
+pub mod flame_spec;
 pub mod frames;
 pub mod group;
 pub mod growth;
 pub mod lanes;
+pub mod palette;
 pub mod summary;
 pub mod top;
 pub mod trace;

@@ -199,6 +199,7 @@ fn spec(
         value_index,
         group,
         focus: args.focus.clone(),
+        compare: None,
     })
 }
 

@@ -15,10 +15,11 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use egui::{Color32, Key, KeyboardShortcut, Modifiers, Ui};
 
 use crate::analysis::flame::{FlameTree, NodeId};
+use crate::analysis::flame_spec::{self, FlameSpec};
 use crate::analysis::lanes::LaneSource;
-use crate::analysis::{self, AnalysisOptions, LabelMode};
+use crate::analysis::{AnalysisOptions, LabelMode};
 use crate::jobs::{Job, Wake};
-use crate::model::{Snapshot, SnapshotData};
+use crate::model::SnapshotData;
 use crate::ui::export::{self as ui_export, ExportKind, PendingReplace};
 use crate::ui::flame::{FlameData, FlameEvent, FlameView, flame_ui};
 use crate::ui::live::{self as ui_live, ConnectForm, LiveView};
@@ -32,7 +33,7 @@ mod connection;
 mod exports;
 mod flame_input;
 
-use flame_input::{default_flame_input, flame_unit};
+use flame_input::flame_unit;
 
 /// How serious a notice is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,16 +51,9 @@ pub struct Notice {
     pub text: String,
 }
 
-/// Which input the flame graph shows, which value, and what it is compared with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct FlameChoice {
-    input: Option<usize>,
-    value: usize,
-    compare: Option<usize>,
-}
-
 struct FlameCache {
-    key: (usize, FlameChoice),
+    /// The workspace generation and the spec the tree was built for.
+    key: (usize, FlameSpec),
     tree: Arc<FlameTree>,
     highlight_for: Option<Selection>,
     highlight: Vec<bool>,
@@ -89,7 +83,8 @@ pub struct LeakscopeApp {
     label_mode: LabelMode,
     timeline: TimelineView,
     flame_view: FlameView,
-    flame: FlameChoice,
+    /// What the flame graph shows; `None` with nothing to show.
+    flame: Option<FlameSpec>,
     flame_cache: Option<FlameCache>,
     dialog: Option<(Receiver<Option<Vec<PathBuf>>>, bool)>,
     screenshot: Option<Screenshot>,
@@ -127,7 +122,7 @@ impl LeakscopeApp {
             label_mode: LabelMode::Auto,
             timeline: TimelineView::default(),
             flame_view: FlameView::default(),
-            flame: FlameChoice::default(),
+            flame: None,
             flame_cache: None,
             dialog: None,
             screenshot: None,
@@ -268,11 +263,7 @@ impl LeakscopeApp {
         self.show_notices = ws.errors.iter().len() > 0;
         self.generation += 1;
         self.selection = Selection::None;
-        self.flame = FlameChoice {
-            input: default_flame_input(&ws),
-            value: 0,
-            compare: None,
-        };
+        self.flame = flame_spec::default_input(&ws.session, &ws.analysis).map(FlameSpec::input);
         self.flame_cache = None;
         self.flame_view = FlameView::default();
         if let Some(pattern) = self.select_on_load.take()
@@ -313,11 +304,7 @@ impl LeakscopeApp {
 
     /// Shows an input in the flame graph (its first value column).
     pub fn show_in_flame(&mut self, input: usize) {
-        self.flame = FlameChoice {
-            input: Some(input),
-            value: 0,
-            compare: None,
-        };
+        self.flame = Some(FlameSpec::input(input));
         self.flame_view.zoom = 0;
     }
 
@@ -696,7 +683,7 @@ impl LeakscopeApp {
             ui.new_child(egui::UiBuilder::new().max_rect(right).id_salt("flame-pane"));
         self.flame_header_ui(&mut right_ui, &ws);
         self.refresh_flame();
-        let unit = flame_unit(&ws, self.flame);
+        let unit = flame_unit(&ws, self.flame.as_ref());
         if let Some(cache) = &self.flame_cache {
             let data = FlameData {
                 tree: &cache.tree,

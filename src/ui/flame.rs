@@ -6,6 +6,7 @@ use egui::{Color32, CornerRadius, Mesh, Pos2, Rect, Sense, Stroke, Ui, Vec2};
 use regex::Regex;
 
 use crate::analysis::flame::{FlameTree, NodeId};
+use crate::analysis::palette;
 use crate::model::StackTable;
 use crate::ui::theme;
 
@@ -202,7 +203,8 @@ pub fn flame_ui(ui: &mut Ui, view: &mut FlameView, data: &FlameData<'_>) -> Opti
                     let (a, b) = (n.base_total as f32, n.total as f32);
                     theme::diff_color((b - a) / a.max(b).max(1.0))
                 } else {
-                    theme::frame_color(table, n.function, n.frame)
+                    let [r, g, b] = tree.styles.get(i).map_or(palette::NO_STACK, |s| s.1);
+                    Color32::from_rgb(r, g, b)
                 };
                 if matched.as_ref().is_some_and(|m| m[i]) {
                     return theme::SEARCH_MATCH;

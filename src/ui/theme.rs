@@ -2,9 +2,8 @@
 
 use egui::Color32;
 
-use crate::analysis::frames;
-use crate::model::{StackTable, StrId, WaitCategory};
-use crate::palette;
+use crate::analysis::palette;
+use crate::model::WaitCategory;
 
 /// The colour of each family of waits, the same for dumps and traces;
 /// legends list them all, so no colour on screen goes unexplained.
@@ -22,20 +21,6 @@ pub fn state_color(category: WaitCategory) -> Color32 {
         WaitCategory::Runtime => Color32::from_rgb(141, 110, 99),
         WaitCategory::Unknown => Color32::from_rgb(120, 120, 120),
     }
-}
-
-pub fn frame_color(
-    table: &StackTable,
-    function: StrId,
-    frame: Option<crate::model::FrameId>,
-) -> Color32 {
-    let name = table.str(function);
-    let class = match frame {
-        Some(f) => frames::classify(table, f),
-        None => frames::FrameClass::Runtime,
-    };
-    let [r, g, b] = palette::frame_color(name, class);
-    Color32::from_rgb(r, g, b)
 }
 
 pub fn diff_color(change: f32) -> Color32 {

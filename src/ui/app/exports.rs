@@ -84,15 +84,10 @@ impl LeakscopeApp {
     pub fn flame_view_export(&mut self) -> Option<ExportKind> {
         self.refresh_flame();
         let cache = self.flame_cache.as_ref()?;
-        let input = self.flame.input?;
+        let spec = self.flame.clone()?;
         Some(ExportKind::FlameView {
             tree: Arc::clone(&cache.tree),
-            spec: crate::export::FlameSpec {
-                input,
-                value_index: Some(self.flame.value),
-                group: None,
-                focus: None,
-            },
+            spec,
             zoom: self.flame_view.zoom,
             search: (!self.search.trim().is_empty())
                 .then(|| regex::Regex::new(&format!("(?i){}", self.search.trim())).ok())

@@ -21,6 +21,12 @@ impl LeakscopeApp {
             .unwrap_or_default()
     }
 
+    /// The flame tree shown (for tests and exports).
+    pub fn flame_tree(&mut self) -> Option<Arc<FlameTree>> {
+        self.refresh_flame();
+        self.flame_cache.as_ref().map(|c| Arc::clone(&c.tree))
+    }
+
     /// The total weight of the flame graph shown (for tests).
     pub fn flame_root_total(&mut self) -> u64 {
         self.refresh_flame();
@@ -41,13 +47,15 @@ impl LeakscopeApp {
     }
 
     pub(super) fn refresh_flame(&mut self) {
-        let Some(ws) = self.workspace.clone() else {
+        let (Some(ws), Some(spec)) = (self.workspace.clone(), self.flame.clone()) else {
             self.flame_cache = None;
             return;
         };
-        let key = (self.generation, self.flame);
-        if self.flame_cache.as_ref().map(|c| c.key) != Some(key) {
-            let tree = Arc::new(build_flame(&ws, self.flame));
+        let key = (self.generation, spec);
+        if self.flame_cache.as_ref().map(|c| &c.key) != Some(&key) {
+            // A spec that no longer fits draws nothing rather than failing.
+            let tree = flame_spec::build(&ws.session, &ws.analysis, &key.1).unwrap_or_default();
+            let tree = Arc::new(tree);
             self.flame_cache = Some(FlameCache {
                 key,
                 highlight: vec![false; tree.nodes.len()],
@@ -56,14 +64,17 @@ impl LeakscopeApp {
             });
         }
         let sel = self.selection;
+        let input = self.flame.as_ref().map(|f| f.input);
         if let Some(cache) = &mut self.flame_cache
             && cache.highlight_for != Some(sel)
         {
             cache.highlight = vec![false; cache.tree.nodes.len()];
-            let stacks = match sel {
-                Selection::None => Vec::new(),
-                Selection::Group(g) => group_stacks_in(&ws, g, self.flame.input),
-                Selection::TraceGroup(i) => ws
+            let stacks = match (sel, input) {
+                (Selection::None, _) | (_, None) => Vec::new(),
+                (Selection::Group(g), Some(i)) => {
+                    flame_spec::group_stacks(&ws.session, &ws.analysis, g, i)
+                }
+                (Selection::TraceGroup(i), _) => ws
                     .trace
                     .as_ref()
                     .and_then(|t| t.analysis.leaks.get(i))
@@ -89,9 +100,10 @@ impl LeakscopeApp {
     pub(super) fn group_of_flame_node(&self, node: NodeId) -> Option<usize> {
         let ws = self.workspace.as_ref()?;
         let cache = self.flame_cache.as_ref()?;
+        let input = self.flame.as_ref()?.input;
         let mut best: Option<(bool, u64, usize)> = None;
         for s in &ws.analysis.suspects {
-            let through = group_stacks_in(ws, s.group, self.flame.input)
+            let through = flame_spec::group_stacks(&ws.session, &ws.analysis, s.group, input)
                 .into_iter()
                 .any(|st| cache.tree.path_of(&ws.session.stacks, st).contains(&node));
             if through {
@@ -138,64 +150,54 @@ impl LeakscopeApp {
                         .filter(|&i| ws.session.inputs[i].as_trace().is_some()),
                 )
                 .collect();
-            let current = self.flame.input.map_or("—".to_owned(), name);
+            let input = self.flame.as_ref().map(|f| f.input);
+            let current = input.map_or("—".to_owned(), name);
             egui::ComboBox::new("flame-input", "input")
                 .selected_text(current)
                 .show_ui(ui, |ui| {
                     for &i in &choices {
-                        if ui
-                            .selectable_label(self.flame.input == Some(i), name(i))
-                            .clicked()
-                        {
-                            self.flame = FlameChoice {
-                                input: Some(i),
-                                value: 0,
-                                compare: None,
-                            };
+                        if ui.selectable_label(input == Some(i), name(i)).clicked() {
+                            self.flame = Some(FlameSpec::input(i));
                             self.flame_view.zoom = 0;
                         }
                     }
                 });
-            if let Some(p) = self
-                .flame
-                .input
-                .and_then(|i| ws.session.inputs[i].as_snapshot())
-                .and_then(Snapshot::samples)
+            let Some(spec) = &mut self.flame else {
+                return;
+            };
+            let snapshot = ws.session.inputs[spec.input].as_snapshot();
+            if let Some(s) = snapshot
+                && let Some(p) = s.samples()
                 && p.sample_types.len() > 1
             {
                 let t = &ws.session.stacks;
                 let label = |i: usize| t.str(p.sample_types[i].kind).to_owned();
+                let shown = flame_spec::value_index(s, spec);
                 egui::ComboBox::new("flame-value", "value")
-                    .selected_text(label(self.flame.value.min(p.sample_types.len() - 1)))
+                    .selected_text(label(shown))
                     .show_ui(ui, |ui| {
                         for i in 0..p.sample_types.len() {
-                            ui.selectable_value(&mut self.flame.value, i, label(i));
+                            if ui.selectable_label(shown == i, label(i)).clicked() {
+                                spec.value_index = Some(i);
+                            }
                         }
                     });
             }
-            let goroutine_inputs: Vec<usize> = ws.analysis.series.iter().map(|p| p.input).collect();
-            if goroutine_inputs.len() >= 2
-                && self
-                    .flame
-                    .input
-                    .is_some_and(|i| goroutine_inputs.contains(&i))
-            {
-                let compare = self
-                    .flame
+            let series: Vec<usize> = ws.analysis.series.iter().map(|p| p.input).collect();
+            if series.len() >= 2 && series.contains(&spec.input) {
+                let compare = spec
                     .compare
                     .map_or("compare with…".to_owned(), |c| format!("vs {}", name(c)));
                 egui::ComboBox::new("flame-compare", "diff")
                     .selected_text(compare)
                     .show_ui(ui, |ui| {
-                        ui.selectable_value(&mut self.flame.compare, None, "no comparison");
-                        for &i in &goroutine_inputs {
-                            if Some(i) != self.flame.input {
-                                ui.selectable_value(
-                                    &mut self.flame.compare,
-                                    Some(i),
-                                    format!("growth since {}", name(i)),
-                                );
-                            }
+                        ui.selectable_value(&mut spec.compare, None, "no comparison");
+                        for &i in series.iter().filter(|&&i| i != spec.input) {
+                            ui.selectable_value(
+                                &mut spec.compare,
+                                Some(i),
+                                format!("growth since {}", name(i)),
+                            );
                         }
                     });
             }
@@ -203,95 +205,19 @@ impl LeakscopeApp {
     }
 }
 
-pub(super) fn default_flame_input(ws: &Workspace) -> Option<usize> {
-    let inputs = &ws.session.inputs;
-    ws.analysis
-        .series
-        .last()
-        .map(|p| p.input)
-        .or_else(|| (0..inputs.len()).find(|&i| inputs[i].as_snapshot().is_some()))
-        .or_else(|| (0..inputs.len()).find(|&i| inputs[i].as_trace().is_some()))
-}
-
-fn build_flame(ws: &Workspace, choice: FlameChoice) -> FlameTree {
-    let snap = |i: Option<usize>| {
-        i.and_then(|i| ws.session.inputs.get(i))
-            .and_then(|x| x.as_snapshot())
-    };
-    if let Some(t) = choice
-        .input
-        .and_then(|i| ws.session.inputs.get(i))
-        .and_then(|x| x.as_trace())
-    {
-        return FlameTree::build(&ws.session.stacks, analysis::trace::stacks_at_end(t));
-    }
-    let Some(s) = snap(choice.input) else {
-        return FlameTree::default();
-    };
-    let now = FlameTree::snapshot_weights(s, choice.value);
-    match snap(choice.compare) {
-        Some(base) => FlameTree::build_diff(
-            &ws.session.stacks,
-            FlameTree::snapshot_weights(base, choice.value),
-            now,
-        ),
-        None => FlameTree::build(&ws.session.stacks, now),
-    }
-}
-
-pub(super) fn flame_unit(ws: &Workspace, choice: FlameChoice) -> String {
-    if choice
-        .input
-        .and_then(|i| ws.session.inputs.get(i))
-        .is_some_and(|x| x.as_trace().is_some())
-    {
-        return "goroutines".into();
-    }
-    let Some(s) = choice
-        .input
-        .and_then(|i| ws.session.inputs.get(i))
-        .and_then(|x| x.as_snapshot())
-    else {
+pub(super) fn flame_unit(ws: &Workspace, spec: Option<&FlameSpec>) -> String {
+    let Some(input) = spec.and_then(|s| ws.session.inputs.get(s.input)) else {
         return String::new();
+    };
+    let Some(s) = input.as_snapshot() else {
+        // A trace: its goroutines when the window closed.
+        return "goroutines".into();
     };
     match &s.data {
         SnapshotData::Goroutines(_) => "goroutines".into(),
         SnapshotData::Samples(p) => p
             .sample_types
-            .get(choice.value)
+            .get(spec.map_or(0, |f| flame_spec::value_index(s, f)))
             .map_or(String::new(), |v| ws.session.stacks.str(v.unit).to_owned()),
-    }
-}
-
-/// Stacks of a group's goroutines in one input (all of them if the input is
-/// not part of the series).
-fn group_stacks_in(
-    ws: &Workspace,
-    group: usize,
-    input: Option<usize>,
-) -> Vec<crate::model::StackId> {
-    let Some(g) = ws.analysis.groups.get(group) else {
-        return Vec::new();
-    };
-    let series = input.and_then(|i| ws.analysis.series.iter().position(|p| p.input == i));
-    let snaps = ws.analysis.series_snapshots(&ws.session);
-    let mut out: Vec<crate::model::StackId> = match series {
-        Some(si) => ws
-            .analysis
-            .records_of(group, si)
-            .filter_map(|r| record_stack(snaps.get(si)?, r))
-            .collect(),
-        None => Vec::new(),
-    };
-    out.push(g.stack);
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
-fn record_stack(s: &Snapshot, record: usize) -> Option<crate::model::StackId> {
-    match &s.data {
-        SnapshotData::Goroutines(gs) => gs.get(record).map(|g| g.stack),
-        SnapshotData::Samples(p) => p.samples.get(record).map(|x| x.stack),
     }
 }
