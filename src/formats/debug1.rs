@@ -16,6 +16,16 @@
 //! tabwriter, so fields are separated by one or more tabs. A record whose
 //! PCs all belong to hidden frames prints no frame at all: it is kept with
 //! an empty stack.
+//!
+//! Records of other count profiles (`threadcreate`) may come with no frame
+//! line at all where nothing symbolized them: their stacks are then named
+//! by the addresses after `@`, as unsymbolized protobuf locations are, so
+//! distinct stacks stay distinct.
+//!
+//! A profile with no records is an empty snapshot when its header says
+//! `total 0`: an empty `goroutineleak` profile, nothing leaked.
+//! Every goroutine of a `goroutineleak` profile is marked leaked: the
+//! runtime proved it.
 
 use super::error::FormatError;
 use super::limits::{GoroutineBudget, Limits};
@@ -27,8 +37,10 @@ use crate::model::{
 };
 use crate::progress::Progress;
 
-struct Record {
+struct Record<'a> {
     count: u64,
+    /// The addresses after `@`, for records no frame line symbolizes.
+    pcs: &'a str,
     frames: Vec<FrameId>,
     labels: crate::model::LabelSetId,
     /// Frames past the depth limit were dropped.
@@ -150,7 +162,7 @@ pub fn parse(
             }
             continue;
         }
-        if let Some((count, _pcs)) = trimmed.split_once(" @")
+        if let Some((count, pcs)) = trimmed.split_once(" @")
             && let Ok(count) = count.trim().parse::<u64>()
         {
             records.extend(current.take());
@@ -165,6 +177,7 @@ pub fn parse(
             let kept = budget.take(count);
             current = Some(Record {
                 count: kept,
+                pcs,
                 over_budget: kept == 0 && count > 0,
                 frames: Vec::new(),
                 labels: crate::model::LabelSetId::NONE,
@@ -182,7 +195,7 @@ pub fn parse(
     records.extend(current.take());
     records.retain(|r| !r.over_budget);
     budget.warn(&mut warnings);
-    if records.is_empty() {
+    if records.is_empty() && !(profile_name.is_some() && stated_total == Some(0)) {
         return Err(FormatError::NothingFound {
             format: "debug=1 profile",
             what: "stack record",
@@ -204,6 +217,7 @@ pub fn parse(
         other => ProfileType::Other(other.to_owned()),
     };
     let data = if profile_type.is_goroutines() {
+        let leaked = profile_type == ProfileType::GoroutineLeak;
         SnapshotData::Goroutines(
             records
                 .iter()
@@ -212,11 +226,17 @@ pub fn parse(
                     g.count = r.count;
                     g.labels = r.labels;
                     g.frames_elided = r.capped;
+                    g.leaked = leaked;
                     g
                 })
                 .collect(),
         )
     } else {
+        for r in &mut records {
+            if r.frames.is_empty() {
+                r.frames = address_frames(&mut table, r.pcs, limits.max_stack_depth);
+            }
+        }
         let kind = table.intern_str(&name);
         let unit = table.intern_str("count");
         SnapshotData::Samples(SampleProfile {
@@ -246,4 +266,15 @@ pub fn parse(
             warnings,
         }),
     })
+}
+
+/// Frames named by address for a record no frame line symbolizes, innermost
+/// first as the addresses come; null addresses stand for no frame.
+fn address_frames(table: &mut StackTable, pcs: &str, max_depth: usize) -> Vec<FrameId> {
+    pcs.split_ascii_whitespace()
+        .filter_map(|pc| u64::from_str_radix(pc.strip_prefix("0x")?, 16).ok())
+        .filter(|&pc| pc != 0)
+        .take(max_depth)
+        .map(|pc| table.intern_frame(&super::pprof::address_name(pc), "", 0))
+        .collect()
 }
