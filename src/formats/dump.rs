@@ -41,8 +41,8 @@ use super::limits::Limits;
 use super::text::{self, Lines};
 use super::{Loaded, detect};
 use crate::model::{
-    Ancestor, Goroutine, Input, LabelValue, PanicInfo, Snapshot, SnapshotData, Source, StackTable,
-    StateKind, Warnings,
+    Ancestor, Goroutine, Input, PanicInfo, Snapshot, SnapshotData, Source, StackTable, StateKind,
+    Warnings,
 };
 use crate::model::{FrameId, StackId};
 use crate::progress::Progress;
@@ -500,19 +500,8 @@ impl<'a, 'p> ChunkParser<'a, 'p> {
         g.gc_scan = h.scan;
         g.synctest_bubble = h.bubble;
         if let Some(labels) = h.labels {
-            match text::parse_labels(labels) {
-                Some(pairs) => {
-                    let pairs = pairs
-                        .into_iter()
-                        .map(|(k, v)| {
-                            (
-                                self.table.intern_str(&k),
-                                LabelValue::Str(self.table.intern_str(&v)),
-                            )
-                        })
-                        .collect();
-                    g.labels = self.table.intern_labels(pairs);
-                }
+            match text::intern_labels(&mut self.table, labels) {
+                Some(set) => g.labels = set,
                 None => self.warn("bad-labels", offset, "unreadable label set in a header"),
             }
         }

@@ -1,5 +1,7 @@
 //! Pieces shared by the text parsers: lines, frames, locations, labels.
 
+use crate::model::{LabelSetId, LabelValue, StackTable};
+
 /// Lines of a buffer with their byte offsets; `\r\n` and `\n` both end a line.
 pub(crate) struct Lines<'a> {
     text: &'a str,
@@ -133,6 +135,16 @@ pub(crate) fn parse_labels(text: &str) -> Option<Vec<(String, String)>> {
         }
     }
     Some(out)
+}
+
+/// Parses a label set as [`parse_labels`] does and interns it; `None` when
+/// it does not read.
+pub(crate) fn intern_labels(table: &mut StackTable, text: &str) -> Option<LabelSetId> {
+    let pairs = parse_labels(text)?
+        .into_iter()
+        .map(|(k, v)| (table.intern_str(&k), LabelValue::Str(table.intern_str(&v))))
+        .collect();
+    Some(table.intern_labels(pairs))
 }
 
 /// One quoted or bare token, and the rest. A bare token may be empty (Go
