@@ -685,7 +685,11 @@ fn issue15_one_stack_in_two_states_keeps_both() {
     assert_eq!(cond.len(), 1, "one stack, one group");
     let g = a.group(cond[0]);
     assert_eq!(g.counts, [4]);
-    let reasons: BTreeMap<String, u64> = g.wait_reasons.clone().into_iter().collect();
+    let reasons: BTreeMap<String, u64> = g
+        .wait_reasons
+        .iter()
+        .map(|(r, n)| (r.text(&session.stacks).to_owned(), *n))
+        .collect();
     assert_eq!(reasons, want);
 }
 
