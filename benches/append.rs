@@ -7,6 +7,7 @@
 //! service (four captures, cycled, 20 s apart on the capture clock); the
 //! bench measures adding the N-th capture, parsed or from its bytes, for N
 //! from 1 to 300. Flat figures across N are the goal.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed run
 
 use std::hint::black_box;
 use std::path::PathBuf;

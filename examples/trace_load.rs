@@ -5,6 +5,7 @@
 //! `--transitions` also prints one `g ID LEN FNV` line per goroutine, the
 //! format of `tests/fixtures/trace_expected.py`, so the two can be diffed;
 //! `--analyses` times the leak groups, the cross-index and the P lanes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed run
 
 use std::time::Instant;
 

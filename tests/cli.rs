@@ -1,5 +1,6 @@
 //! The `leakscope` binary end to end: arguments, exit codes, the text a
 //! person reads and the JSON scripts rely on.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 
@@ -295,4 +296,75 @@ fn the_report_carries_the_trace() {
     assert!(md.contains("## Execution trace (go1.23)"));
     assert!(md.contains("| main.consumeEvents (example.com/leakyd/main.go:240) | chan receive | main.(*app).handleSubscribe | 5 |"));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The runtime's verdict in the text and the JSON: proven groups first,
+/// under their own heading, with how many goroutines it proved; the
+/// goroutineleak profile is not a snapshot of the series.
+#[test]
+fn inspect_names_the_runtimes_verdict_first() {
+    let names = [
+        "releases/go1.27/goroutine-t0.debug2.txt",
+        "releases/go1.27/goroutine-t1.debug2.txt",
+        "releases/go1.27/goroutine-t2.debug2.txt",
+        "releases/go1.27/goroutineleak.pb.gz",
+    ];
+    let v = inspect_json(&names);
+    assert_eq!(v["series"]["snapshots"].as_array().unwrap().len(), 3);
+    let suspects = v["suspects"].as_array().unwrap();
+    let first = &suspects[0];
+    assert_eq!(first["evidence"], "proven");
+    assert_eq!(first["function"], "main.sendResult");
+    assert_eq!(first["proven_leaked"], 8);
+    let proven: u64 = suspects
+        .iter()
+        .map(|s| s["proven_leaked"].as_u64().unwrap())
+        .sum();
+    assert_eq!(proven, 14);
+    // A growing leak the runtime cannot prove (its channel is reachable)
+    // still reads as growing, never as cleared.
+    let reply = suspects
+        .iter()
+        .find(|s| s["function"] == "main.awaitReply")
+        .unwrap();
+    assert_eq!(reply["evidence"], "growing");
+    assert_eq!(reply["proven_leaked"], 0);
+
+    let files = fixture_args(&names);
+    let mut args = vec!["inspect"];
+    args.extend(files.iter().map(String::as_str));
+    let text = String::from_utf8(leakscope(&args).stdout).unwrap();
+    assert!(
+        text.contains("5 groups with 14 goroutines proven leaked by the runtime"),
+        "{text}"
+    );
+    let proven_at = text.find("  proven leaked by the runtime:").unwrap();
+    let growing_at = text.find("  growing across snapshots:").unwrap();
+    assert!(proven_at < growing_at, "{text}");
+    assert!(text.contains("main.sendResult  [2 → 5 → 8]  PROVEN LEAKED ×8  GROWING"));
+}
+
+/// `--all` lists every group under the same headings, with nothing left
+/// to show; the growth headline counts the snapshots' groups only, not a
+/// trace's goroutines.
+#[test]
+fn inspect_all_keeps_its_headings_and_counts_snapshots_only() {
+    let mut names: Vec<&str> = DEBUG2.to_vec();
+    names.push("trace-go123.out");
+    let files = fixture_args(&names);
+    for all in [false, true] {
+        let mut args = vec!["inspect"];
+        if all {
+            args.push("--all");
+        }
+        args.extend(files.iter().map(String::as_str));
+        let text = String::from_utf8(leakscope(&args).stdout).unwrap();
+        assert!(
+            text.contains("9 growing stack groups (+93 goroutines from t0 to t3)"),
+            "{text}"
+        );
+        assert!(text.contains("  growing across snapshots:"), "{text}");
+        assert!(text.contains("  not growing:"), "{text}");
+        assert_eq!(text.contains("(--all shows them)"), !all, "{text}");
+    }
 }

@@ -1,5 +1,6 @@
 //! The goroutine text dialects (`debug=1`; `debug=2`, `runtime.Stack` and
 //! panic tracebacks) on real captures, asserted against MANIFEST.md.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 

@@ -5,6 +5,7 @@
 //!
 //! A missing golden file is created; after an intended change, rewrite them
 //! with `LEAKSCOPE_BLESS=1 cargo test --test export` and review the diff.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 

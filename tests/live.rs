@@ -3,6 +3,7 @@
 //! does, and ones that misbehave the ways services under incident do.
 //! Every server binds a random port, answers a bounded number of requests,
 //! and stops by itself after a deadline.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 
@@ -1339,4 +1340,118 @@ fn https_to_a_plain_http_port_is_a_tls_error() {
         "{err}"
     );
     server.join().unwrap();
+}
+
+/// A Go 1.27 service offering the runtime's leak profile: `capture` takes it
+/// without being asked, before the `debug=2` dump, so the dump carries the
+/// runtime's `(leaked)` marks; the session ranks the proven groups first.
+#[test]
+fn capture_takes_the_leak_profile_before_the_dump_where_offered() {
+    let index = INDEX.replace(
+        "<tr><td>9</td><td><a href='threadcreate?debug=1'>",
+        "<tr><td>14</td><td><a href='goroutineleak?debug=1'>goroutineleak</a></td></tr>\n\
+         <tr><td>9</td><td><a href='threadcreate?debug=1'>",
+    );
+    let polls = AtomicUsize::new(0);
+    let leak_taken = Arc::new(AtomicBool::new(false));
+    let taken = Arc::clone(&leak_taken);
+    let server = TestServer::start(20, move |req: &Request| {
+        let query = req.target.split_once('?').map_or("", |(_, q)| q);
+        let rel = |f: &str| read(&format!("releases/go1.27/{f}"));
+        match req.path() {
+            "/debug/pprof/" => html(&index),
+            "/debug/pprof/goroutineleak" if query.is_empty() => {
+                taken.store(true, Ordering::SeqCst);
+                ok(rel("goroutineleak.pb.gz"))
+            }
+            "/debug/pprof/goroutine" if query == "debug=2" => {
+                if taken.load(Ordering::SeqCst) {
+                    ok(rel("goroutine-after-leak.debug2.txt"))
+                } else {
+                    ok(rel("goroutine-t2.debug2.txt"))
+                }
+            }
+            "/debug/pprof/goroutine" => {
+                let i = polls.fetch_add(1, Ordering::Relaxed).min(2);
+                ok(rel(&format!("goroutine-t{i}.pb.gz")))
+            }
+            _ => status(404, "404 page not found"),
+        }
+    });
+    let dir = temp_dir("leakprofile");
+    let bin = env!("CARGO_BIN_EXE_leakscope");
+    let out = Command::new(bin)
+        .args([
+            "capture",
+            &server.addr.to_string(),
+            "--snapshots",
+            "3",
+            "--interval",
+            "100ms",
+            "--debug2",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let kinds: Vec<String> = manifest(&dir)
+        .captures
+        .into_iter()
+        .map(|c| c.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "goroutine",
+            "goroutine",
+            "goroutine",
+            "goroutineleak",
+            "goroutine-debug2"
+        ],
+        "{stdout}"
+    );
+    assert!(leak_taken.load(Ordering::SeqCst));
+    let out = Command::new(bin)
+        .args(["inspect", "--json", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &v["suspects"][0];
+    assert_eq!(first["function"], "main.sendResult");
+    assert_eq!(first["evidence"], "proven");
+    assert_eq!(first["proven_leaked"], 8);
+    // The leak profile is evidence, not a snapshot of the series.
+    let series = v["series"]["snapshots"].as_array().unwrap();
+    assert!(
+        series
+            .iter()
+            .all(|s| !s["path"].as_str().unwrap().contains("goroutineleak"))
+    );
+
+    // Asked not to, it leaves the profile alone.
+    let dir2 = temp_dir("leakprofile-off");
+    let out = Command::new(bin)
+        .args([
+            "capture",
+            &server.addr.to_string(),
+            "--snapshots",
+            "1",
+            "--no-goroutineleak",
+            "--out",
+            dir2.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        manifest(&dir2)
+            .captures
+            .iter()
+            .all(|c| c.kind != "goroutineleak")
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&dir2).ok();
+    server.shut_down();
 }

@@ -2,6 +2,7 @@
 //! a session that grows one capture at a time reads the same as one loaded
 //! whole, and snapshots and traces describe the same goroutines in the same
 //! words.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 

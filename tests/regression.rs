@@ -6,6 +6,7 @@
 //!
 //! Belongs here: a reproduction of one past bug. General robustness sweeps
 //! (truncations, byte flips, huge inputs) live in `tests/bad_input.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 

@@ -8,6 +8,7 @@
 //!
 //! Belongs here: what one Go release prints and how it loads. The traces
 //! of the same program are tested in `tests/trace.rs`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 
@@ -498,6 +499,8 @@ fn zig_zag_pollers_in_three_dialects() {
         assert_eq!((parked.growing, parked.groups), (1, 1), "{ext}");
         let pollers = &got[&("main.pollUpstream".to_owned(), String::new())];
         assert_eq!(pollers.counts, POLLERS, "{ext}");
+        // Goroutines passing through zig-zag: not growth, in any dialect.
+        assert_eq!(pollers.growing, 0, "{ext}");
     }
 }
 
@@ -765,8 +768,11 @@ fn issue15_goroutineleak_profiles_mark_every_goroutine_leaked_in_the_analysis() 
     for nn in [26, 27] {
         for file in ["goroutineleak.pb.gz", "goroutineleak.debug1.txt"] {
             let (_, a) = analyze(&[&rel(nn, file)]);
-            let leaked: u64 = a.groups.iter().map(|g| g.runtime_leaked).sum();
+            let leaked: u64 = a.groups.iter().map(|g| g.proven()).sum();
             assert_eq!(leaked, PROVEN_AT_T2, "go1.{nn} {file}");
+            // Evidence about a moment, not a step of the series.
+            assert!(a.series.is_empty(), "go1.{nn} {file}");
+            assert_eq!(a.evidence.len(), 1);
         }
     }
 }
@@ -790,4 +796,63 @@ fn leak_sites_are_the_programs_functions() {
             s.stacks.function(site)
         );
     }
+}
+
+// ---- The runtime's verdict as evidence (issue 15, item 4) ----
+
+/// The groups the runtime proves leaked come first, all of them, before any
+/// group it does not prove: in a one-snapshot ranking of a dump with
+/// `(leaked)` marks, and in a series opened with the goroutineleak profile,
+/// whose every dialect proves the same goroutines.
+#[test]
+fn proven_leaks_rank_first_with_their_evidence() {
+    use leakscope::analysis::Evidence;
+    let nn = 27;
+    let one = [rel(nn, "goroutine-after-leak.debug2.txt")];
+    let mut series: Vec<String> = (0..3)
+        .map(|t| rel(nn, &format!("goroutine-t{t}.pb.gz")))
+        .collect();
+    for leak in ["goroutineleak.pb.gz", "goroutineleak.debug1.txt"] {
+        series.push(rel(nn, leak));
+        for files in [&one[..], &series[..]] {
+            let names: Vec<&str> = files.iter().map(String::as_str).collect();
+            let (session, a) = analyze(&names);
+            let proven: Vec<bool> = a
+                .suspects
+                .iter()
+                .map(|s| s.evidence == Evidence::Proven)
+                .collect();
+            let n = proven.iter().filter(|&&p| p).count();
+            assert!(n > 0, "{files:?}");
+            assert!(proven[..n].iter().all(|&p| p), "proven first: {proven:?}");
+            let total: u64 = a.groups.iter().map(|g| g.proven()).sum();
+            assert_eq!(total, PROVEN_AT_T2, "{files:?}");
+            for s in &a.suspects {
+                let site = s.leak_site.map_or("", |f| session.stacks.function(f));
+                assert_eq!(
+                    s.evidence == Evidence::Proven,
+                    proven_site(site),
+                    "{site} in {files:?}"
+                );
+            }
+            if files.len() > 1 {
+                // The profile is no snapshot of the series: t0..t2 only,
+                // and no group grows from nothing because of it.
+                assert_eq!(a.series.len(), 3);
+                assert_eq!(a.series[2].total, TOTALS[2]);
+            } else {
+                assert!(
+                    a.suspects[n..]
+                        .iter()
+                        .all(|s| s.evidence == Evidence::OneSnapshot)
+                );
+            }
+        }
+        series.pop();
+    }
+}
+
+/// Whether the ground truth says the runtime proves a leak site's goroutines.
+fn proven_site(site: &str) -> bool {
+    proven(site)
 }

@@ -12,6 +12,7 @@
 //! The variants run in parallel; a panic is caught, recorded with the
 //! fixture, the kind of damage and its offset, and every one is reported at
 //! the end.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 

@@ -16,6 +16,7 @@
 //! transition for each status event that merely restates a known state
 //! ("Waiting->Waiting"); those carry no information, the model does not keep
 //! them, and the expected files leave them out.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
 use std::sync::mpsc;

@@ -1,6 +1,7 @@
 //! The desktop app driven headless with egui_kittest: real fixture sessions,
 //! clicks by label, and the cross-highlighting every view must show.
 #![cfg(feature = "gui")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Dialect variants real services print, on real captures made by
 //! `tests/fixtures/variants/make.sh` (Go 1.23, a build without -trimpath,
 //! GODEBUG=tracebackancestors, GOTRACEBACK=all|crash, SIGQUIT, deadlock).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 

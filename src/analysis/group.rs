@@ -67,12 +67,19 @@ pub struct Group {
     pub created_by: FxHashMap<StackId, u64>,
     /// Full label sets with counts, whatever the grouping mode.
     pub label_sets: FxHashMap<LabelSetId, u64>,
-    /// Goroutines the runtime marked `(leaked)`.
+    /// Goroutines the runtime marked `(leaked)` in a dump of the series:
+    /// the most in any one snapshot (the same goroutines stay marked in
+    /// every later dump, so summing would count them again).
     pub runtime_leaked: u64,
+    /// Goroutines of the group in a `goroutineleak` profile (the most in
+    /// any one): every one of them the garbage collector proved leaked.
+    pub proven_by_profile: u64,
     /// Goroutines locked to an OS thread.
     pub locked_to_thread: u64,
     /// Snapshot index of the last wait-age update, so ages come from the newest one.
     wait_minutes_from: Option<u32>,
+    /// `(leaked)` marks counted so far in one snapshot: (snapshot, count).
+    leaked_in: (u32, u64),
 }
 
 impl Group {
@@ -87,8 +94,10 @@ impl Group {
             created_by: FxHashMap::default(),
             label_sets: FxHashMap::default(),
             runtime_leaked: 0,
+            proven_by_profile: 0,
             locked_to_thread: 0,
             wait_minutes_from: None,
+            leaked_in: (0, 0),
         }
     }
 
@@ -112,6 +121,12 @@ impl Group {
 
     pub fn last_count(&self) -> u64 {
         self.counts.last().copied().unwrap_or(0)
+    }
+
+    /// Goroutines the runtime itself proved leaked: by its `goroutineleak`
+    /// profile or its `(leaked)` marks, whichever says more.
+    pub fn proven(&self) -> u64 {
+        self.runtime_leaked.max(self.proven_by_profile)
     }
 }
 
@@ -280,6 +295,31 @@ impl Grouper {
             .collect()
     }
 
+    /// The group a record belongs to, made with `n` zero counts if new,
+    /// and the record's wait reason.
+    fn place(
+        &mut self,
+        table: &StackTable,
+        r: &Record,
+        n: usize,
+        groups: &mut Vec<Group>,
+    ) -> (u32, WaitReason) {
+        let key: Box<[FrameId]> = self.canon.canonical(table, r.stack, r.elided).into();
+        let labels = self.project(table, r.labels);
+        let gi = *self
+            .index
+            .entry((key.clone(), labels.clone()))
+            .or_insert_with(|| {
+                groups.push(Group::new(key, labels, r.stack, n));
+                (groups.len() - 1) as u32
+            });
+        let reason = *self
+            .reasons
+            .entry((r.state, r.stack))
+            .or_insert_with(|| wait_reason(table, r.state, r.stack));
+        (gi, reason)
+    }
+
     /// Adds the next snapshot of the series (index `si`, `groups[..].counts`
     /// already one longer), returning the group of each of its records.
     pub fn add(
@@ -289,27 +329,44 @@ impl Grouper {
         si: usize,
         groups: &mut Vec<Group>,
     ) -> Vec<u32> {
-        let n = si + 1;
         records(snapshot)
             .into_iter()
             .map(|r| {
-                let key: Box<[FrameId]> = self.canon.canonical(table, r.stack, r.elided).into();
-                let labels = self.project(table, r.labels);
-                let gi = *self
-                    .index
-                    .entry((key.clone(), labels.clone()))
-                    .or_insert_with(|| {
-                        groups.push(Group::new(key, labels, r.stack, n));
-                        (groups.len() - 1) as u32
-                    });
-                let reason = *self
-                    .reasons
-                    .entry((r.state, r.stack))
-                    .or_insert_with(|| wait_reason(table, r.state, r.stack));
+                let (gi, reason) = self.place(table, &r, si + 1, groups);
                 groups[gi as usize].add(table, &r, reason, si as u32);
                 gi
             })
             .collect()
+    }
+
+    /// Takes in a `goroutineleak` profile: evidence about one moment, not a
+    /// step of the series, so it adds no counts. Each group's goroutines in
+    /// it were proven leaked; a group only the profile shows (leaked
+    /// goroutines of a stack the series never saw) joins with zero counts.
+    pub fn add_evidence(
+        &mut self,
+        table: &StackTable,
+        snapshot: &Snapshot,
+        series_len: usize,
+        groups: &mut Vec<Group>,
+    ) {
+        let mut proven: FxHashMap<u32, u64> = FxHashMap::default();
+        for r in records(snapshot) {
+            let (gi, reason) = self.place(table, &r, series_len, groups);
+            let g = &mut groups[gi as usize];
+            if g.counts.iter().all(|&c| c == 0) {
+                // Known only from the profile: what it says is all there is.
+                if table.depth(r.stack) > table.depth(g.stack) {
+                    g.stack = r.stack;
+                }
+                g.add_facts(&r, reason);
+            }
+            add(proven.entry(gi).or_default(), r.count);
+        }
+        for (gi, n) in proven {
+            let g = &mut groups[gi as usize];
+            g.proven_by_profile = g.proven_by_profile.max(n);
+        }
     }
 }
 
@@ -322,7 +379,6 @@ impl Group {
         if table.depth(r.stack) > table.depth(self.stack) {
             self.stack = r.stack;
         }
-        add(self.wait_reasons.entry(reason).or_default(), r.count);
         if let Some(m) = r.wait_minutes {
             // Ages come from the newest snapshot that prints them.
             if self.wait_minutes_from != Some(si) {
@@ -331,11 +387,24 @@ impl Group {
             }
             add(self.wait_minutes.entry(m).or_default(), r.count);
         }
+        if r.leaked {
+            if self.leaked_in.0 != si {
+                self.leaked_in = (si, 0);
+            }
+            add(&mut self.leaked_in.1, r.count);
+            self.runtime_leaked = self.runtime_leaked.max(self.leaked_in.1);
+        }
+        self.add_facts(r, reason);
+    }
+
+    /// What a record says of the group besides its count: reason, creator,
+    /// labels, thread lock.
+    fn add_facts(&mut self, r: &Record, reason: WaitReason) {
+        add(self.wait_reasons.entry(reason).or_default(), r.count);
         if let Some(c) = r.created_by {
             add(self.created_by.entry(c).or_default(), r.count);
         }
         add(self.label_sets.entry(r.labels).or_default(), r.count);
-        add(&mut self.runtime_leaked, if r.leaked { r.count } else { 0 });
         add(
             &mut self.locked_to_thread,
             if r.locked { r.count } else { 0 },

@@ -96,8 +96,12 @@ pub fn growth(counts: &[u64], x: Option<&[f64]>) -> Growth {
         _ => 0,
     };
     let increases = counts.windows(2).filter(|w| w[1] > w[0]).count();
-    let growing =
-        n >= 2 && delta > 0 && slope > 0.0 && tau >= MIN_TAU && (increases >= 2 || delta >= 2);
+    let growing = n >= 2
+        && delta > 0
+        && slope > 0.0
+        && tau >= MIN_TAU
+        && (increases >= 2 || delta >= 2)
+        && !gives_back(counts);
     Growth {
         slope,
         tau,
@@ -107,6 +111,24 @@ pub fn growth(counts: &[u64], x: Option<&[f64]>) -> Growth {
         growing,
         score: if growing { slope * tau } else { 0.0 },
     }
+}
+
+/// Whether a series loses more than half of what it gains along the way.
+/// Leaked goroutines never leave, so a leak keeps most of what it gains
+/// (transient goroutines on the same stack add noise, not losses of this
+/// size); a series that zig-zags (0, 12, 3, 13, 4) is goroutines passing
+/// through — pollers, requests in flight — however its trend statistics
+/// come out.
+fn gives_back(counts: &[u64]) -> bool {
+    let (mut rises, mut drops) = (0u128, 0u128);
+    for w in counts.windows(2) {
+        if w[1] > w[0] {
+            rises += u128::from(w[1] - w[0]);
+        } else {
+            drops += u128::from(w[0] - w[1]);
+        }
+    }
+    drops * 2 > rises
 }
 
 fn spread(x: &[f64]) -> f64 {
@@ -166,6 +188,16 @@ mod tests {
             assert!(!g.growing, "{counts:?} → {g:?}");
             assert_eq!(g.score, 0.0);
         }
+    }
+
+    #[test]
+    fn goroutines_passing_through_are_not_growth() {
+        // Pollers on their way elsewhere: up and down, no accumulation.
+        let g = growth(&[0, 0, 12, 3, 13, 4], None);
+        assert!(!g.growing, "{g:?}");
+        assert_eq!(g.score, 0.0);
+        // A leak under noise from requests in flight on the same stack.
+        assert!(growth(&[5, 30, 12, 40, 20, 50], None).growing);
     }
 
     #[test]

@@ -76,6 +76,38 @@ pub struct Suspect {
     /// snapshot the goroutine count weighted by wait age.
     pub score: f64,
     pub wait_ages: Option<WaitAges>,
+    /// The strongest evidence that the group leaks.
+    pub evidence: Evidence,
+}
+
+/// What says a group leaks, strongest first. The runtime proves only
+/// goroutines blocked on something no live goroutine can reach: a leak
+/// whose channel hangs off a global is not proven, so growth stays a
+/// signal of its own, and "not proven" never means "not leaking".
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    /// The runtime proved goroutines of the group leaked (its
+    /// `goroutineleak` profile, or `(leaked)` marks in a dump).
+    Proven,
+    /// The group grows across the snapshots.
+    Growing,
+    /// Several snapshots, and the group does not grow.
+    NotGrowing,
+    /// One snapshot: ranked by size and how long its goroutines waited.
+    OneSnapshot,
+}
+
+impl Evidence {
+    /// How the evidence reads in a list.
+    pub fn label(self) -> &'static str {
+        match self {
+            Evidence::Proven => "proven leaked by the runtime",
+            Evidence::Growing => "growing across snapshots",
+            Evidence::NotGrowing => "not growing",
+            Evidence::OneSnapshot => "one snapshot only",
+        }
+    }
 }
 
 /// Everything computed from a session.
@@ -88,6 +120,9 @@ pub struct Analysis {
     pub suspects: Vec<Suspect>,
     /// Groups were split by labels.
     pub split_by_labels: bool,
+    /// The `goroutineleak` profiles among the inputs: evidence, not steps
+    /// of the series (indices into [`Session::inputs`]).
+    pub evidence: Vec<usize>,
     /// For each series snapshot, the group of each of its records: shared,
     /// so copying an analysis to hand it to another thread stays cheap.
     record_groups: Vec<Arc<[u32]>>,
@@ -143,15 +178,35 @@ impl Analysis {
     /// the earlier inputs again where that gives the same result as
     /// [`analyze`]: a goroutine snapshot captured after the series' last
     /// one (or, without capture times, given after it) that does not change
-    /// how labels split groups. Anything else is analysed from scratch.
+    /// how labels split groups, or a `goroutineleak` profile. Inputs that
+    /// are not part of the series (traces, sampled profiles) change
+    /// nothing; anything else is analysed from scratch.
     pub fn append(&mut self, session: &Session, input: usize) {
-        if !self.extends_series(session, input) {
-            *self = analyze(session, &self.options);
-            return;
-        }
-        let Some(snapshot) = session.inputs.get(input).and_then(|i| i.as_snapshot()) else {
+        let Some(added) = session.inputs.get(input) else {
             return;
         };
+        match role(added) {
+            Role::Evidence => {
+                if let Some(snapshot) = added.as_snapshot() {
+                    let n = self.series.len();
+                    self.grouper
+                        .add_evidence(&session.stacks, snapshot, n, &mut self.groups);
+                    self.evidence.push(input);
+                    self.rank(&session.stacks);
+                }
+            }
+            Role::Series(goroutines) if goroutines == self.series_is_goroutines(session) => {
+                match added.as_snapshot() {
+                    Some(s) if self.extends_series(s) => self.push_snapshot(session, input, s),
+                    _ => *self = analyze(session, &self.options),
+                }
+            }
+            Role::Series(_) => *self = analyze(session, &self.options),
+            Role::Other => {}
+        }
+    }
+
+    fn push_snapshot(&mut self, session: &Session, input: usize, snapshot: &Snapshot) {
         let si = self.series.len();
         for g in &mut self.groups {
             g.counts.push(0);
@@ -171,19 +226,8 @@ impl Analysis {
         self.rank(&session.stacks);
     }
 
-    /// Whether `input` can join the end of the series as it is.
-    fn extends_series(&self, session: &Session, input: usize) -> bool {
-        let Some(snapshot) = session.inputs.get(input).and_then(|i| i.as_snapshot()) else {
-            // Traces and sampled profiles are not part of the series.
-            return session
-                .inputs
-                .get(input)
-                .is_some_and(|i| !in_series_kind(i, true));
-        };
-        if !in_series_kind(&session.inputs[input], self.series_is_goroutines(session)) {
-            return !in_series_kind(&session.inputs[input], true)
-                && !in_series_kind(&session.inputs[input], false);
-        }
+    /// Whether a snapshot of the series' kind can join its end as it is.
+    fn extends_series(&self, snapshot: &Snapshot) -> bool {
         let labels_ok = match self.options.labels {
             LabelMode::Auto => self.grouper.splits_by_labels() == group::records_labels(snapshot),
             _ => true,
@@ -203,7 +247,7 @@ impl Analysis {
             session
                 .inputs
                 .get(p.input)
-                .is_some_and(|i| in_series_kind(i, true))
+                .is_some_and(|i| role(i) == Role::Series(true))
         })
     }
 
@@ -232,6 +276,15 @@ impl Analysis {
                     let median = wait_ages.map_or(0, |w| w.median.min(60));
                     g.last_count() as f64 * (1.0 + f64::from(median) / 60.0)
                 };
+                let evidence = if g.proven() > 0 {
+                    Evidence::Proven
+                } else if growth.growing {
+                    Evidence::Growing
+                } else if snapshots >= 2 {
+                    Evidence::NotGrowing
+                } else {
+                    Evidence::OneSnapshot
+                };
                 Suspect {
                     group: i,
                     leak_site: frames::leak_site(table, g.stack),
@@ -239,15 +292,19 @@ impl Analysis {
                     growth,
                     score,
                     wait_ages,
+                    evidence,
                 }
             })
             .collect();
         let name = |s: &Suspect| s.leak_site.map_or("", |f| table.function(f));
+        // Proven leaks first wherever they are, most proven first; then
+        // growth; then size and wait age.
         suspects.sort_by(|a, b| {
             let (ga, gb) = (&groups[a.group], &groups[b.group]);
-            b.growth
-                .growing
-                .cmp(&a.growth.growing)
+            let proven = |s: &Suspect, g: &Group| (s.evidence == Evidence::Proven, g.proven());
+            proven(b, gb)
+                .cmp(&proven(a, ga))
+                .then(b.growth.growing.cmp(&a.growth.growing))
                 .then(b.score.total_cmp(&a.score))
                 .then(gb.last_count().cmp(&ga.last_count()))
                 .then(b.wait_ages.map(|w| w.max).cmp(&a.wait_ages.map(|w| w.max)))
@@ -258,31 +315,52 @@ impl Analysis {
     }
 }
 
-/// Whether an input is of the kind that makes a series: goroutine
-/// snapshots (`goroutines`), else folded stacks.
-fn in_series_kind(input: &crate::model::Input, goroutines: bool) -> bool {
-    input.as_snapshot().is_some_and(|s| {
-        if goroutines {
-            matches!(s.data, SnapshotData::Goroutines(_))
-        } else {
-            s.source.format == Format::Folded
-        }
-    })
+/// What an input is to the analysis.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Role {
+    /// A step of the growth series: a goroutine snapshot (`true`), or
+    /// folded stacks (`false`, a series only where there are no goroutine
+    /// snapshots).
+    Series(bool),
+    /// The runtime's `goroutineleak` profile: proof about one moment, never
+    /// a step of the series (opened beside dumps it would make every group
+    /// it lacks look like it grew from nothing).
+    Evidence,
+    /// Traces and sampled profiles: views of their own.
+    Other,
+}
+
+fn role(input: &crate::model::Input) -> Role {
+    let Some(s) = input.as_snapshot() else {
+        return Role::Other;
+    };
+    if s.source.profile_type == Some(crate::model::ProfileType::GoroutineLeak) {
+        Role::Evidence
+    } else if matches!(s.data, SnapshotData::Goroutines(_)) {
+        Role::Series(true)
+    } else if s.source.format == Format::Folded {
+        Role::Series(false)
+    } else {
+        Role::Other
+    }
+}
+
+/// The inputs of one role, in input order.
+fn inputs_of(session: &Session, want: Role) -> Vec<usize> {
+    session
+        .inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, input)| role(input) == want)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// The snapshots that form the growth series: goroutine snapshots, or where
 /// there are none, folded stacks (whose counts are then taken as the
 /// measure).
 fn series_inputs(session: &Session) -> Vec<usize> {
-    let pick = |goroutines: bool| -> Vec<usize> {
-        session
-            .inputs
-            .iter()
-            .enumerate()
-            .filter(|(_, input)| in_series_kind(input, goroutines))
-            .map(|(i, _)| i)
-            .collect()
-    };
+    let pick = |goroutines: bool| inputs_of(session, Role::Series(goroutines));
     let goroutines = pick(true);
     if !goroutines.is_empty() {
         return goroutines;
@@ -319,7 +397,13 @@ pub fn analyze(session: &Session, options: &AnalysisOptions) -> Analysis {
         .filter_map(|&i| session.inputs[i].as_snapshot())
         .collect();
     let table = &session.stacks;
-    let (groups, record_groups, grouper) = group::group(table, &snapshots, &options.labels);
+    let (mut groups, record_groups, mut grouper) = group::group(table, &snapshots, &options.labels);
+    let evidence = inputs_of(session, Role::Evidence);
+    for &i in &evidence {
+        if let Some(s) = session.inputs[i].as_snapshot() {
+            grouper.add_evidence(table, s, inputs.len(), &mut groups);
+        }
+    }
     let series: Vec<SeriesPoint> = inputs
         .iter()
         .enumerate()
@@ -339,6 +423,7 @@ pub fn analyze(session: &Session, options: &AnalysisOptions) -> Analysis {
         split_by_labels: grouper.splits_by_labels(),
         groups,
         suspects: Vec::new(),
+        evidence,
         record_groups: record_groups.into_iter().map(Into::into).collect(),
         grouper,
         options: options.clone(),

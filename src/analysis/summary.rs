@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::analysis::correlate::{TraceAnalysis, TraceSuspect};
 use crate::analysis::trace::TraceSummary;
-use crate::analysis::{self, Analysis, SeriesOrder, Suspect, wording};
+use crate::analysis::{self, Analysis, Evidence, SeriesOrder, Suspect, wording};
 use crate::model::time::format_rfc3339;
 use crate::model::{Input, LabelValue, Session, Snapshot, StackId, Warning};
 
@@ -122,7 +122,14 @@ pub struct SuspectJson {
     /// Label sets of the group's goroutines with counts.
     pub labels: Vec<LabelsJson>,
     pub locked_to_thread: u64,
+    /// Goroutines marked `(leaked)` in one dump of the series (the most in any).
     pub runtime_marked_leaked: u64,
+    /// The strongest evidence that the group leaks: `proven` (by the
+    /// runtime), `growing`, `not-growing`, `one-snapshot`.
+    pub evidence: Evidence,
+    /// Goroutines of the group the runtime proved leaked (its
+    /// `goroutineleak` profile or `(leaked)` marks, whichever says more).
+    pub proven_leaked: u64,
     /// Where the entry comes from: `snapshots` (a stack group measured
     /// across goroutine snapshots) or `trace` (goroutines an execution
     /// trace saw created and still alive at the end of its window).
@@ -240,6 +247,8 @@ fn suspect_json(
         labels,
         locked_to_thread: g.locked_to_thread,
         runtime_marked_leaked: g.runtime_leaked,
+        evidence: s.evidence,
+        proven_leaked: g.proven(),
         source: "snapshots",
         trace_goroutines: trace.map(|t| {
             t.group_goroutines
@@ -278,6 +287,12 @@ fn trace_suspect_json(session: &Session, ta: &TraceAnalysis, s: &TraceSuspect) -
         labels: Vec::new(),
         locked_to_thread: 0,
         runtime_marked_leaked: 0,
+        evidence: if s.growing {
+            Evidence::Growing
+        } else {
+            Evidence::OneSnapshot
+        },
+        proven_leaked: 0,
         source: "trace",
         trace_goroutines: Some(g.goroutines.len() as u64),
         stack: stack_json(session, stack),

@@ -43,6 +43,11 @@ pub struct CaptureArgs {
     /// allocs, block, mutex, threadcreate, goroutineleak (after the last).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     profiles: Vec<String>,
+    /// Do not take the runtime's goroutineleak profile, which is taken by
+    /// default after the last snapshot when the server offers it (each one
+    /// costs the service a garbage collection).
+    #[arg(long)]
+    no_goroutineleak: bool,
     /// Length of the CPU profile.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     cpu_seconds: Duration,
@@ -136,6 +141,7 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
     if args.debug2 {
         end_kinds.insert(0, CaptureKind::GoroutineDebug2);
     }
+    leak_profile_first(&mut end_kinds);
 
     let dir = config.session_dir.clone();
     let (poller, events) = match Poller::start(config, || {}) {
@@ -193,6 +199,14 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
             }
             LiveEvent::ServerInfo(info) => {
                 eprintln!("the server offers: {}", info.names().join(", "));
+                if let Some(kinds) = &mut end_kinds
+                    && !args.no_goroutineleak
+                    && info.offers("goroutineleak")
+                    && !kinds.contains(&CaptureKind::GoroutineLeak)
+                {
+                    kinds.push(CaptureKind::GoroutineLeak);
+                    leak_profile_first(kinds);
+                }
             }
             LiveEvent::PollingDone { .. } => {
                 for k in end_kinds.take().unwrap_or_default() {
@@ -230,6 +244,16 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
             eprintln!("leakscope: stopped early: {why}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// The runtime's leak profile goes first among the captures taken after the
+/// last snapshot: the garbage collection it runs marks the leaked goroutines,
+/// so the `debug=2` dump taken after it shows `(leaked)` on each.
+fn leak_profile_first(kinds: &mut Vec<CaptureKind>) {
+    if let Some(i) = kinds.iter().position(|k| *k == CaptureKind::GoroutineLeak) {
+        let k = kinds.remove(i);
+        kinds.insert(0, k);
     }
 }
 

@@ -20,7 +20,7 @@ use std::path::Path;
 use super::svg::{self, SvgOptions};
 use super::{ExportError, FlameSpec, chart, escape};
 use crate::analysis::summary::{self, FrameJson, Report, SuspectJson};
-use crate::analysis::{Analysis, SeriesOrder, wording};
+use crate::analysis::{Analysis, Evidence, SeriesOrder, wording};
 use crate::model::Session;
 use crate::model::time::format_rfc3339;
 use crate::pipeline::Findings;
@@ -288,7 +288,12 @@ fn content<'a>(
         .map(|s| s.group)
         .zip(&summary.suspects)
         .collect();
-    let growing = ranked.iter().filter(|(_, s)| s.growing).count();
+    // Proven and growing groups come first in the ranking: all of them are
+    // listed, then a few others.
+    let growing = ranked
+        .iter()
+        .filter(|(_, s)| matches!(s.evidence, Evidence::Proven | Evidence::Growing))
+        .count();
     let listed: Vec<(usize, &SuspectJson)> = ranked
         .iter()
         .copied()
@@ -345,10 +350,30 @@ fn content<'a>(
     })
 }
 
-/// One sentence on what the report found.
+/// One sentence on what the report found: the runtime's verdict, then the
+/// growth of the snapshots' groups (a trace's stuck goroutines are another
+/// measure, told in its own section).
 fn headline(summary: &Report) -> String {
+    let groups: Vec<&SuspectJson> = summary
+        .suspects
+        .iter()
+        .filter(|s| s.source == "snapshots")
+        .collect();
+    let proven: Vec<&&SuspectJson> = groups.iter().filter(|s| s.proven_leaked > 0).collect();
+    let verdict = match proven.iter().map(|s| s.proven_leaked).sum::<u64>() {
+        0 => String::new(),
+        n => format!(
+            "The runtime proved {n} goroutines leaked, in {} stack group{}. ",
+            proven.len(),
+            if proven.len() == 1 { "" } else { "s" }
+        ),
+    };
+    format!("{verdict}{}", growth_headline(summary, &groups))
+}
+
+fn growth_headline(summary: &Report, groups: &[&SuspectJson]) -> String {
     let snaps = &summary.series.snapshots;
-    let growing: Vec<&SuspectJson> = summary.suspects.iter().filter(|s| s.growing).collect();
+    let growing: Vec<&&SuspectJson> = groups.iter().filter(|s| s.growing).collect();
     match snaps.as_slice() {
         [] => "No goroutine snapshots among the inputs.".to_owned(),
         [only] => format!(
@@ -398,15 +423,30 @@ pub fn render(findings: &Findings, opts: &ReportOptions) -> Result<String, Expor
     })
 }
 
+/// The evidence of a suspect: proven by the runtime, its growth rate, or
+/// that it holds steady.
 fn growth_text(s: &SuspectJson) -> String {
-    if !s.growing {
-        return if s.counts.len() < 2 {
-            "–".to_owned()
-        } else {
-            "steady".to_owned()
-        };
+    let rate = if s.growing {
+        wording::rate(s.per_minute, s.slope)
+    } else if s.counts.len() < 2 {
+        "–".to_owned()
+    } else {
+        "steady".to_owned()
+    };
+    if s.proven_leaked > 0 {
+        format!("proven leaked ×{} · {rate}", s.proven_leaked)
+    } else {
+        rate
     }
-    wording::rate(s.per_minute, s.slope)
+}
+
+/// The mark a listed suspect carries beside its name.
+fn evidence_mark(s: &SuspectJson) -> &'static str {
+    match s.evidence {
+        Evidence::Proven => "proven leaked",
+        _ if s.growing => "growing",
+        _ => "",
+    }
 }
 
 fn wait_text(s: &SuspectJson) -> String {
@@ -638,7 +678,7 @@ fn html(c: &Content<'_>, opts: &ReportOptions, extras: &SuspectExtras) -> String
 
     if !c.listed.is_empty() {
         o.push_str("<h2 id=\"suspects\">Leak suspects</h2>\n");
-        o.push_str("<p class=\"note\">Growing stack groups first, by growth; then the largest others. Counts are goroutines per snapshot.</p>\n");
+        o.push_str("<p class=\"note\">Groups the runtime proved leaked first, then growing stack groups by growth, then the largest others. Counts are goroutines per snapshot.</p>\n");
         o.push_str("<table class=\"data suspects\">\n<tr><th>#</th><th>Function (leak site)</th><th>Wait reason</th><th>Created by</th>");
         for i in 0..snaps.len() {
             let _ = write!(o, "<th>t{i}</th>");
@@ -649,7 +689,10 @@ fn html(c: &Content<'_>, opts: &ReportOptions, extras: &SuspectExtras) -> String
         }
         o.push_str("</tr>\n");
         for (rank, (group, s)) in c.listed.iter().enumerate() {
-            let class = if s.growing { " class=\"growing\"" } else { "" };
+            let class = match evidence_mark(s) {
+                "" => String::new(),
+                mark => format!(" class=\"{}\"", mark.replace(' ', "-")),
+            };
             let _ = write!(
                 o,
                 "<tr{class}><td class=\"num\">{}</td><td><code>{}</code><br/><small>{}</small></td><td>{}</td><td>{}</td>",
@@ -896,7 +939,10 @@ fn markdown(c: &Content<'_>, opts: &ReportOptions, extras: &SuspectExtras) -> St
                 format!(
                     "{}{}",
                     md_code(s.function.as_deref().unwrap_or(NO_FRAMES)),
-                    if s.growing { " **growing**" } else { "" }
+                    match evidence_mark(s) {
+                        "" => String::new(),
+                        mark => format!(" **{mark}**"),
+                    }
                 ),
                 md_cell(s.wait_reason.as_deref().unwrap_or("–")),
                 s.created_by.as_deref().map_or("–".to_owned(), md_code),
