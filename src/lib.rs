@@ -43,5 +43,6 @@ pub mod live;
 pub mod model;
 pub mod pipeline;
 pub mod progress;
+pub mod text;
 #[cfg(feature = "gui")]
 pub mod ui;

@@ -8,18 +8,25 @@ use std::path::{Path, PathBuf};
 /// Module → the top-level modules it may name (itself always).
 const MAY_IMPORT: &[(&str, &[&str])] = &[
     ("progress", &[]),
-    ("jobs", &["progress"]),
-    ("model", &[]),
-    ("formats", &["model", "progress"]),
-    ("analysis", &["model"]),
-    ("pipeline", &["analysis", "formats", "model", "progress"]),
-    ("live", &["formats", "model", "progress", "pipeline"]),
-    ("export", &["analysis", "model", "pipeline"]),
+    ("text", &[]),
+    ("jobs", &["progress", "text"]),
+    ("model", &["text"]),
+    ("formats", &["model", "progress", "text"]),
+    ("analysis", &["model", "text"]),
+    (
+        "pipeline",
+        &["analysis", "formats", "model", "progress", "text"],
+    ),
+    (
+        "live",
+        &["formats", "model", "progress", "pipeline", "text"],
+    ),
+    ("export", &["analysis", "model", "pipeline", "text"]),
     (
         "cli",
         &[
             "analysis", "export", "formats", "live", "model", "pipeline", "progress", "jobs",
-            // The app is started from `cli::main` until `main.rs` chooses.
+            "text", // The app is started from `cli::main` until `main.rs` chooses.
             "ui",
         ],
     ),

@@ -380,52 +380,34 @@ impl FlameTree {
         out
     }
 
-    /// Every root-to-node path with weight ending there, as folded stacks
-    /// (`a;b;c N`), outermost frame first. A differential tree gives
-    /// `a;b;c BEFORE AFTER`, the format inferno's differential mode reads.
-    pub fn folded(&self, table: &StackTable) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut path: Vec<&str> = Vec::new();
-        self.folded_walk(table, 0, &mut path, &mut out);
-        out
-    }
-
-    fn folded_walk<'t>(
-        &self,
-        table: &'t StackTable,
-        id: NodeId,
-        path: &mut Vec<&'t str>,
-        out: &mut Vec<String>,
-    ) {
-        let n = &self.nodes[id];
-        if id != 0 {
-            path.push(table.str(n.function));
-        }
-        let child_base = self
-            .children(id)
-            .fold(0u64, |t, c| t.saturating_add(self.nodes[c].base_total));
-        let own_base = n.base_total.saturating_sub(child_base);
-        if id != 0 && (n.self_weight > 0 || (self.differential && own_base > 0)) {
-            let stack = path.join(";");
-            if self.differential {
-                out.push(format!("{stack} {own_base} {}", n.self_weight));
-            } else {
-                out.push(format!("{stack} {}", n.self_weight));
-            }
-        }
-        let children: Vec<NodeId> = self.children(id).collect();
-        for c in children {
-            self.folded_walk(table, c, path, out);
-        }
-        if id != 0 {
-            path.pop();
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each node with weight ending there: `path own` (`path base now` for
+    /// a differential tree), to read a tree at a glance.
+    fn paths(f: &FlameTree, t: &StackTable) -> Vec<String> {
+        let mut out = Vec::new();
+        for (id, n) in f.nodes.iter().enumerate().skip(1) {
+            let mut names = vec![t.str(n.function)];
+            let mut p = n.parent;
+            while p != 0 {
+                names.push(t.str(f.nodes[p].function));
+                p = f.nodes[p].parent;
+            }
+            names.reverse();
+            let child_base: u64 = f.children(id).map(|c| f.nodes[c].base_total).sum();
+            let own_base = n.base_total - child_base;
+            if f.differential && (n.self_weight > 0 || own_base > 0) {
+                out.push(format!("{} {own_base} {}", names.join(";"), n.self_weight));
+            } else if n.self_weight > 0 {
+                out.push(format!("{} {}", names.join(";"), n.self_weight));
+            }
+        }
+        out
+    }
 
     fn table() -> (StackTable, StackId, StackId, StackId) {
         let mut t = StackTable::default();
@@ -459,7 +441,7 @@ mod tests {
         assert!((f.nodes[kids[1]].x - 0.6).abs() < 1e-12);
         assert_eq!(f.max_depth, 3);
         assert_eq!(f.nodes[0].size as usize, f.nodes.len());
-        let mut folded = f.folded(&t);
+        let mut folded = paths(&f, &t);
         folded.sort();
         assert_eq!(
             folded,
@@ -477,7 +459,7 @@ mod tests {
         let f = FlameTree::build_diff(&t, [(s1, 2), (s3, 4)], [(s1, 5), (s2, 1)]);
         assert!(f.differential);
         assert_eq!((f.nodes[0].base_total, f.nodes[0].total), (6, 6));
-        let mut folded = f.folded(&t);
+        let mut folded = paths(&f, &t);
         folded.sort();
         assert_eq!(
             folded,

@@ -443,7 +443,7 @@ impl SnapshotLanes {
                     .iter()
                     .map(|p| {
                         let path = &session.inputs[p.input].source().path;
-                        path.rsplit('/').next().unwrap_or(path).to_owned()
+                        crate::text::file_name(path).to_owned()
                     })
                     .collect(),
             )

@@ -58,10 +58,6 @@ pub fn run(args: &InspectArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn short_path(p: &str) -> &str {
-    p.rsplit('/').next().unwrap_or(p)
-}
-
 /// The text for people: inputs, totals, then suspects.
 pub fn render_text(r: &Report, all: bool) -> String {
     let mut out = String::new();
@@ -193,7 +189,7 @@ fn series_text(out: &mut String, r: &Report) {
             out,
             "  t{i}  {:>8} goroutines  {}{}",
             s.goroutines,
-            short_path(&s.path),
+            crate::text::file_name(&s.path),
             s.captured_at
                 .as_deref()
                 .map(|t| format!("  {t}"))

@@ -151,10 +151,7 @@ fn count_name(session: &Session, snap: &Snapshot, value_index: usize) -> String 
     }
 }
 
-/// `goroutine-t3.pb.gz` for `tests/fixtures/goroutine-t3.pb.gz`.
-pub fn file_name(path: &str) -> &str {
-    path.rsplit(['/', '\\']).next().unwrap_or(path)
-}
+pub use crate::text::file_name;
 
 /// What kind of data a snapshot is: `goroutine dump`, `pprof heap`.
 fn kind_of(snap: &Snapshot) -> String {

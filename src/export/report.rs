@@ -824,34 +824,12 @@ fn md_section(out: &mut String, s: &Section, level: usize) {
     }
 }
 
-/// Standard base64 with padding, for data URIs.
-fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 fn md_image(out: &mut String, alt: &str, svg: &str) {
     let _ = writeln!(
         out,
         "![{}](data:image/svg+xml;base64,{})\n",
         alt.replace(['[', ']'], ""),
-        base64(svg.as_bytes())
+        crate::text::base64(svg.as_bytes())
     );
 }
 
@@ -1018,15 +996,6 @@ fn markdown(c: &Content<'_>, opts: &ReportOptions, extras: &SuspectExtras) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_the_standard() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    }
 
     #[test]
     fn formats_follow_the_extension() {
