@@ -845,3 +845,36 @@ fn cli_export_of_a_trace_draws_its_goroutines_at_the_end() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Found on every report with a flame graph (issue 15): the graphs' own ids
+/// (`details`, `title`, `background`, …) clashed with each other and with
+/// the report's headings. Each id is unique in the document, and every
+/// reference inside a graph (`url(#…)`, its style sheet) names one that is
+/// there.
+#[test]
+fn html_report_ids_are_unique_and_references_resolve() {
+    let f = findings_rel(&DEBUG2);
+    let html = report::render(&f, &ReportOptions::default()).unwrap();
+    let ids: Vec<&str> = html
+        .match_indices(" id=\"")
+        .map(|(i, m)| {
+            let rest = &html[i + m.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for id in &ids {
+        assert!(seen.insert(*id), "id {id:?} appears twice");
+    }
+    assert!(
+        ids.contains(&"details") && ids.contains(&"flame-details") && ids.contains(&"diff-details")
+    );
+    for (i, _) in html.match_indices("url(#") {
+        let rest = &html[i + 5..];
+        let id = &rest[..rest.find(')').unwrap()];
+        assert!(seen.contains(id), "url(#{id}) names no element");
+    }
+    // The graphs' style sheets follow their ids.
+    assert!(html.contains("#flame-title {") && html.contains("#diff-frames > *:hover"));
+    assert!(!html.contains("#title {"));
+}

@@ -379,7 +379,6 @@ impl FlameTree {
         }
         out
     }
-
 }
 
 #[cfg(test)]

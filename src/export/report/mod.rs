@@ -13,16 +13,19 @@
 //! the end. [`trace_extras`] is how the session's execution trace joins,
 //! from the trace analysis the pipeline already made.
 
+mod doc;
+mod html;
+mod markdown;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use super::svg::{self, SvgOptions};
-use super::{ExportError, FlameSpec, chart, escape};
+use super::{ExportError, FlameSpec, chart};
 use crate::analysis::summary::{self, FrameJson, Report, SuspectJson};
 use crate::analysis::{Analysis, Evidence, SeriesOrder, wording};
 use crate::model::Session;
-use crate::model::time::format_rfc3339;
 use crate::pipeline::Findings;
 
 /// The name of a stack group without frames (goroutines caught before
@@ -417,9 +420,10 @@ pub fn render(findings: &Findings, opts: &ReportOptions) -> Result<String, Expor
         None => trace_extras(findings),
     };
     let c = content(&findings.session, &findings.analysis, &summary, opts)?;
+    let parts = doc::build(&c, opts, &extras);
     Ok(match opts.format {
-        ReportFormat::Html => html(&c, opts, &extras),
-        ReportFormat::Markdown => markdown(&c, opts, &extras),
+        ReportFormat::Html => html::render(&parts),
+        ReportFormat::Markdown => markdown::render(&parts),
     })
 }
 
@@ -437,15 +441,6 @@ fn growth_text(s: &SuspectJson) -> String {
         format!("proven leaked ×{} · {rate}", s.proven_leaked)
     } else {
         rate
-    }
-}
-
-/// The mark a listed suspect carries beside its name.
-fn evidence_mark(s: &SuspectJson) -> &'static str {
-    match s.evidence {
-        Evidence::Proven => "proven leaked",
-        _ if s.growing => "growing",
-        _ => "",
     }
 }
 
@@ -553,446 +548,6 @@ fn order_text(c: &Content<'_>) -> &'static str {
     }
 }
 
-const CSS: &str = "
-body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2em auto; max-width: 1280px; padding: 0 1em; color: #222; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; }
-h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
-h3 { font-size: 1.05em; margin-top: 1.5em; }
-p.headline { font-size: 1.1em; font-weight: 600; }
-p.meta, p.note { color: #666; }
-table.data { border-collapse: collapse; margin: 0.5em 0; }
-table.data th, table.data td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
-table.data th { background: #f4f4f4; }
-table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.growing td:first-child { border-left: 4px solid #e15759; }
-code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
-pre { background: #f7f7f7; border: 1px solid #e4e4e4; padding: 0.6em 0.8em; overflow-x: auto; }
-dl.facts { display: grid; grid-template-columns: max-content auto; gap: 2px 12px; }
-dl.facts dt { color: #666; }
-dl.facts dd { margin: 0; }
-div.graph svg { width: 100%; height: auto; border: 1px solid #eee; }
-.chart text { font: 11px system-ui, sans-serif; fill: #333; }
-";
-
-fn html_block(out: &mut String, b: &Block) {
-    match b {
-        Block::Text(t) => {
-            let _ = writeln!(out, "<p>{}</p>", escape(t));
-        }
-        Block::Code(t) => {
-            let _ = writeln!(out, "<pre>{}</pre>", escape(t));
-        }
-        Block::Table { header, rows } => {
-            out.push_str("<table class=\"data\"><tr>");
-            for h in header {
-                let _ = write!(out, "<th>{}</th>", escape(h));
-            }
-            out.push_str("</tr>\n");
-            for r in rows {
-                out.push_str("<tr>");
-                for cell in r {
-                    let _ = write!(out, "<td>{}</td>", escape(cell));
-                }
-                out.push_str("</tr>\n");
-            }
-            out.push_str("</table>\n");
-        }
-    }
-}
-
-fn html_section(out: &mut String, s: &Section, level: u8) {
-    let _ = writeln!(out, "<h{level}>{}</h{level}>", escape(&s.heading));
-    for b in &s.blocks {
-        html_block(out, b);
-    }
-}
-
-/// An inferno SVG made fit to sit inside HTML: no XML prolog, no script and
-/// no `onload` calling it (the report has no scripts; hover titles still work).
-fn inline_svg(svg: &str) -> String {
-    let body = svg.find("<svg").map_or(svg, |i| &svg[i..]);
-    let mut out = body.replacen(" onload=\"init(evt)\"", "", 1);
-    if let (Some(a), Some(b)) = (out.find("<script"), out.find("</script>"))
-        && a < b
-    {
-        out.replace_range(a..b + "</script>".len(), "");
-    }
-    out
-}
-
-fn html(c: &Content<'_>, opts: &ReportOptions, extras: &SuspectExtras) -> String {
-    let mut o = String::with_capacity(256 * 1024);
-    let r = c.summary;
-    o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
-    o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n");
-    o.push_str("<title>Goroutine leak report</title>\n");
-    let _ = writeln!(o, "<style>{CSS}</style>\n</head>\n<body>");
-    o.push_str("<h1>Goroutine leak report</h1>\n");
-    let _ = writeln!(o, "<p class=\"headline\">{}</p>", escape(&c.headline));
-    let generated = opts
-        .generated_at_ns
-        .map(|t| format!(" on {}", format_rfc3339(t)))
-        .unwrap_or_default();
-    let _ = writeln!(
-        o,
-        "<p class=\"meta\">Made by leakscope {}{generated}.</p>",
-        env!("CARGO_PKG_VERSION")
-    );
-
-    o.push_str("<h2 id=\"inputs\">Inputs</h2>\n<table class=\"data\">\n");
-    o.push_str(
-        "<tr><th>File</th><th>Kind</th><th>Goroutines</th><th>Captured</th><th>Notes</th></tr>\n",
-    );
-    for i in &r.inputs {
-        let _ = writeln!(
-            o,
-            "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&i.path),
-            escape(&kind_text(i)),
-            i.goroutines.map(|g| g.to_string()).unwrap_or_default(),
-            escape(i.captured_at.as_deref().unwrap_or("–")),
-            escape(&input_notes(i))
-        );
-    }
-    o.push_str("</table>\n");
-
-    let snaps = &r.series.snapshots;
-    if !snaps.is_empty() {
-        o.push_str("<h2 id=\"growth\">Goroutines over time</h2>\n");
-        let _ = writeln!(o, "<p class=\"note\">Snapshots {}:</p>", order_text(c));
-        o.push_str("<table class=\"data\"><tr><th>Snapshot</th><th>File</th><th>Captured</th><th>Goroutines</th></tr>\n");
-        for (i, s) in snaps.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "<tr><td>t{i}</td><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td></tr>",
-                escape(&s.path),
-                escape(s.captured_at.as_deref().unwrap_or("–")),
-                s.goroutines
-            );
-        }
-        o.push_str("</table>\n");
-        if let Some(chart) = &c.chart {
-            let _ = writeln!(o, "<div class=\"chart-box\">{chart}</div>");
-        }
-    }
-
-    if !c.listed.is_empty() {
-        o.push_str("<h2 id=\"suspects\">Leak suspects</h2>\n");
-        o.push_str("<p class=\"note\">Groups the runtime proved leaked first, then growing stack groups by growth, then the largest others. Counts are goroutines per snapshot.</p>\n");
-        o.push_str("<table class=\"data suspects\">\n<tr><th>#</th><th>Function (leak site)</th><th>Wait reason</th><th>Created by</th>");
-        for i in 0..snaps.len() {
-            let _ = write!(o, "<th>t{i}</th>");
-        }
-        o.push_str("<th>Growth</th><th>Waiting</th><th>Labels</th>");
-        for col in &extras.columns {
-            let _ = write!(o, "<th>{}</th>", escape(col));
-        }
-        o.push_str("</tr>\n");
-        for (rank, (group, s)) in c.listed.iter().enumerate() {
-            let class = match evidence_mark(s) {
-                "" => String::new(),
-                mark => format!(" class=\"{}\"", mark.replace(' ', "-")),
-            };
-            let _ = write!(
-                o,
-                "<tr{class}><td class=\"num\">{}</td><td><code>{}</code><br/><small>{}</small></td><td>{}</td><td>{}</td>",
-                rank + 1,
-                escape(s.function.as_deref().unwrap_or(NO_FRAMES)),
-                escape(&site_text(s)),
-                escape(s.wait_reason.as_deref().unwrap_or("–")),
-                s.created_by
-                    .as_deref()
-                    .map_or("–".to_owned(), |c| format!("<code>{}</code>", escape(c))),
-            );
-            for n in &s.counts {
-                let _ = write!(o, "<td class=\"num\">{n}</td>");
-            }
-            let _ = write!(
-                o,
-                "<td>{}</td><td>{}</td><td>{}</td>",
-                escape(&growth_text(s)),
-                escape(&wait_text(s)),
-                escape(&labels_text(s))
-            );
-            let extra = extras.by_group.get(group);
-            for i in 0..extras.columns.len() {
-                let cell = extra
-                    .and_then(|e| e.cells.get(i))
-                    .map_or("", String::as_str);
-                let _ = write!(o, "<td>{}</td>", escape(cell));
-            }
-            o.push_str("</tr>\n");
-        }
-        o.push_str("</table>\n");
-    }
-
-    for (i, g) in c.graphs.iter().enumerate() {
-        let id = if i == 0 { "flame" } else { "diff" };
-        let _ = writeln!(o, "<h2 id=\"{id}\">{}</h2>", escape(&g.heading));
-        if i == 1 {
-            o.push_str("<p class=\"note\">Widths are the newest snapshot. The innermost frame of each stack is red where the stack gained goroutines, blue where it lost some, near-white where its count did not change. Hover a frame for its count.</p>\n");
-        } else {
-            o.push_str("<p class=\"note\">Hover a frame for its count. Colours tell the kind of code: warm for the application, green for dependencies, blue for the standard library, grey for the runtime.</p>\n");
-        }
-        let _ = writeln!(o, "<div class=\"graph\">{}</div>", inline_svg(&g.svg));
-    }
-
-    if !c.detailed.is_empty() {
-        o.push_str("<h2 id=\"details\">Top suspects</h2>\n");
-    }
-    for &i in &c.detailed {
-        let Some((group, s)) = c.listed.get(i) else {
-            continue;
-        };
-        let _ = writeln!(
-            o,
-            "<h3 id=\"suspect-{}\">#{} <code>{}</code></h3>",
-            i + 1,
-            i + 1,
-            escape(s.function.as_deref().unwrap_or(NO_FRAMES))
-        );
-        o.push_str("<dl class=\"facts\">\n");
-        let counts: Vec<String> = s.counts.iter().map(u64::to_string).collect();
-        let facts = [
-            ("Leak site", site_text(s)),
-            (
-                "Wait reason",
-                s.wait_reason.clone().unwrap_or_else(|| "–".into()),
-            ),
-            ("Created by", created_text(s)),
-            ("Goroutines per snapshot", counts.join(" → ")),
-            ("Growth", growth_text(s)),
-            ("Waiting", wait_text(s)),
-            ("Labels", labels_text(s)),
-        ];
-        for (k, v) in facts {
-            if !v.is_empty() {
-                let _ = writeln!(o, "<dt>{k}</dt><dd>{}</dd>", escape(&v));
-            }
-        }
-        o.push_str("</dl>\n");
-        let _ = writeln!(o, "<pre class=\"stack\">{}</pre>", escape(&stack_text(s)));
-        if let Some(extra) = extras.by_group.get(group) {
-            for sec in &extra.sections {
-                html_section(&mut o, sec, 4);
-            }
-        }
-    }
-    for sec in &extras.sections {
-        html_section(&mut o, sec, 2);
-    }
-    o.push_str("</body>\n</html>\n");
-    o
-}
-
-/// Markdown inline code; a backtick inside would end it, and `|` would
-/// split a table cell.
-fn md_code(s: &str) -> String {
-    format!("`{}`", s.replace('`', "'").replace('|', "\\|"))
-}
-
-/// Markdown table cell text.
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
-fn md_block(out: &mut String, b: &Block) {
-    match b {
-        Block::Text(t) => {
-            let _ = writeln!(out, "{t}\n");
-        }
-        Block::Code(t) => {
-            let _ = writeln!(out, "```\n{}\n```\n", t.trim_end());
-        }
-        Block::Table { header, rows } => {
-            let cells: Vec<String> = header.iter().map(|h| md_cell(h)).collect();
-            let _ = writeln!(out, "| {} |", cells.join(" | "));
-            let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
-            for r in rows {
-                let cells: Vec<String> = r.iter().map(|c| md_cell(c)).collect();
-                let _ = writeln!(out, "| {} |", cells.join(" | "));
-            }
-            out.push('\n');
-        }
-    }
-}
-
-fn md_section(out: &mut String, s: &Section, level: usize) {
-    let _ = writeln!(out, "{} {}\n", "#".repeat(level), s.heading);
-    for b in &s.blocks {
-        md_block(out, b);
-    }
-}
-
-fn md_image(out: &mut String, alt: &str, svg: &str) {
-    let _ = writeln!(
-        out,
-        "![{}](data:image/svg+xml;base64,{})\n",
-        alt.replace(['[', ']'], ""),
-        crate::text::base64(svg.as_bytes())
-    );
-}
-
-fn markdown(c: &Content<'_>, opts: &ReportOptions, extras: &SuspectExtras) -> String {
-    let mut o = String::with_capacity(256 * 1024);
-    let r = c.summary;
-    o.push_str("# Goroutine leak report\n\n");
-    let _ = writeln!(o, "**{}**\n", c.headline);
-    let generated = opts
-        .generated_at_ns
-        .map(|t| format!(" on {}", format_rfc3339(t)))
-        .unwrap_or_default();
-    let _ = writeln!(
-        o,
-        "Made by leakscope {}{generated}.\n",
-        env!("CARGO_PKG_VERSION")
-    );
-
-    o.push_str(
-        "## Inputs\n\n| File | Kind | Goroutines | Captured | Notes |\n|---|---|---:|---|---|\n",
-    );
-    for i in &r.inputs {
-        let _ = writeln!(
-            o,
-            "| {} | {} | {} | {} | {} |",
-            md_code(&i.path),
-            md_cell(&kind_text(i)),
-            i.goroutines.map(|g| g.to_string()).unwrap_or_default(),
-            md_cell(i.captured_at.as_deref().unwrap_or("–")),
-            md_cell(&input_notes(i))
-        );
-    }
-    o.push('\n');
-
-    let snaps = &r.series.snapshots;
-    if !snaps.is_empty() {
-        let _ = writeln!(
-            o,
-            "## Goroutines over time\n\nSnapshots {}:\n",
-            order_text(c)
-        );
-        o.push_str("| Snapshot | File | Captured | Goroutines |\n|---|---|---|---:|\n");
-        for (i, s) in snaps.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "| t{i} | {} | {} | {} |",
-                md_code(&s.path),
-                md_cell(s.captured_at.as_deref().unwrap_or("–")),
-                s.goroutines
-            );
-        }
-        o.push('\n');
-        if let Some(chart) = &c.chart {
-            md_image(&mut o, "Goroutines per snapshot", chart);
-        }
-    }
-
-    if !c.listed.is_empty() {
-        o.push_str("## Leak suspects\n\nGrowing stack groups first, by growth; then the largest others. Counts are goroutines per snapshot.\n\n");
-        let mut header = vec![
-            "#".to_owned(),
-            "Function (leak site)".to_owned(),
-            "Wait reason".to_owned(),
-            "Created by".to_owned(),
-        ];
-        header.extend((0..snaps.len()).map(|i| format!("t{i}")));
-        header.extend(["Growth", "Waiting", "Labels"].map(String::from));
-        header.extend(extras.columns.iter().map(|c| md_cell(c)));
-        let _ = writeln!(o, "| {} |", header.join(" | "));
-        let align: Vec<&str> = header
-            .iter()
-            .enumerate()
-            .map(|(i, _)| {
-                if i == 0 || (4..4 + snaps.len()).contains(&i) {
-                    "---:"
-                } else {
-                    "---"
-                }
-            })
-            .collect();
-        let _ = writeln!(o, "|{}|", align.join("|"));
-        for (rank, (group, s)) in c.listed.iter().enumerate() {
-            let mut row = vec![
-                (rank + 1).to_string(),
-                format!(
-                    "{}{}",
-                    md_code(s.function.as_deref().unwrap_or(NO_FRAMES)),
-                    match evidence_mark(s) {
-                        "" => String::new(),
-                        mark => format!(" **{mark}**"),
-                    }
-                ),
-                md_cell(s.wait_reason.as_deref().unwrap_or("–")),
-                s.created_by.as_deref().map_or("–".to_owned(), md_code),
-            ];
-            row.extend(s.counts.iter().map(u64::to_string));
-            row.push(md_cell(&growth_text(s)));
-            row.push(md_cell(&wait_text(s)));
-            row.push(md_cell(&labels_text(s)));
-            let extra = extras.by_group.get(group);
-            for i in 0..extras.columns.len() {
-                let cell = extra
-                    .and_then(|e| e.cells.get(i))
-                    .map_or("", String::as_str);
-                row.push(md_cell(cell));
-            }
-            let _ = writeln!(o, "| {} |", row.join(" | "));
-        }
-        o.push('\n');
-    }
-
-    for (i, g) in c.graphs.iter().enumerate() {
-        let _ = writeln!(o, "## {}\n", g.heading);
-        if i == 1 {
-            o.push_str("Widths are the newest snapshot; the innermost frame of each stack is red where it gained goroutines, blue where it lost some.\n\n");
-        }
-        md_image(&mut o, &g.heading, &g.svg);
-    }
-
-    if !c.detailed.is_empty() {
-        o.push_str("## Top suspects\n\n");
-    }
-    for &i in &c.detailed {
-        let Some((group, s)) = c.listed.get(i) else {
-            continue;
-        };
-        let _ = writeln!(
-            o,
-            "### #{} {}\n",
-            i + 1,
-            md_code(s.function.as_deref().unwrap_or(NO_FRAMES))
-        );
-        let counts: Vec<String> = s.counts.iter().map(u64::to_string).collect();
-        let facts = [
-            ("Leak site", site_text(s)),
-            (
-                "Wait reason",
-                s.wait_reason.clone().unwrap_or_else(|| "–".into()),
-            ),
-            ("Created by", created_text(s)),
-            ("Goroutines per snapshot", counts.join(" → ")),
-            ("Growth", growth_text(s)),
-            ("Waiting", wait_text(s)),
-            ("Labels", labels_text(s)),
-        ];
-        for (k, v) in facts {
-            if !v.is_empty() {
-                let _ = writeln!(o, "- **{k}:** {v}");
-            }
-        }
-        let _ = writeln!(o, "\n```\n{}```\n", stack_text(s));
-        if let Some(extra) = extras.by_group.get(group) {
-            for sec in &extra.sections {
-                md_section(&mut o, sec, 4);
-            }
-        }
-    }
-    for sec in &extras.sections {
-        md_section(&mut o, sec, 2);
-    }
-    o
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1008,11 +563,5 @@ mod tests {
             ReportFormat::Html
         );
         assert_eq!(ReportFormat::from_path(Path::new("r")), ReportFormat::Html);
-    }
-
-    #[test]
-    fn inline_svg_drops_prolog_and_script() {
-        let s = "<?xml version=\"1.0\"?><!DOCTYPE svg><svg onload=\"init(evt)\" a=\"1\"><script type=\"x\"><![CDATA[var a;]]></script><g/></svg>";
-        assert_eq!(inline_svg(s), "<svg a=\"1\"><g/></svg>");
     }
 }
