@@ -242,7 +242,7 @@ fn flame_graphs_show_every_leak_with_its_count_in_every_dialect() {
         let all = boxes.iter().find(|b| b.title.starts_with("all (")).unwrap();
         assert_eq!(all.title, "all (138 goroutines, 100%)", "{names:?}");
         for (function, _, per_phase) in LEAKS {
-            frame_with(&boxes, function, per_phase * 4, "goroutines");
+            frame_with(&boxes, leak_box(function), per_phase * 4, "goroutines");
         }
         for (function, count) in STEADY {
             frame_with(&boxes, function, *count, "goroutines");
@@ -280,7 +280,7 @@ fn differential_marks_leaks_grown_and_steady_stacks_unchanged() {
         let svg = diff_svg(&s, &a);
         let boxes = frames(&svg);
         for (function, _, per_phase) in LEAKS {
-            let b = frame_with(&boxes, function, per_phase * 4, "goroutines");
+            let b = frame_with(&boxes, leak_box(function), per_phase * 4, "goroutines");
             let leaves = leaves_above(&boxes, b);
             assert!(!leaves.is_empty());
             for l in leaves {

@@ -64,8 +64,7 @@ pub fn snapshot(l: &Loaded) -> &Snapshot {
 /// `semacquire` under `sync.(*WaitGroup).Wait` reads `sync.WaitGroup.Wait`,
 /// as Go 1.25 and later print it.
 /// The server side of the proxy connections runs only standard-library
-/// code, so its leak site is the innermost frame outside the runtime and
-/// its wait wrappers.
+/// code, so its leak site is its entry function.
 pub const LEAKS: &[(&str, &str, u64)] = &[
     ("main.querySearchBackend", "chan send", 10),
     ("main.consumeEvents", "chan receive", 5),
@@ -75,8 +74,19 @@ pub const LEAKS: &[(&str, &str, u64)] = &[
     ("main.heartbeatLoop", "sleep", 1),
     ("net/http.(*persistConn).readLoop", "select", 2),
     ("net/http.(*persistConn).writeLoop", "select", 2),
-    ("internal/poll.(*pollDesc).wait", "IO wait", 2),
+    ("net/http.(*conn).serve", "IO wait", 2),
 ];
+
+/// A flame graph box each leak's goroutines pass through and no other
+/// goroutine does, with its count per leak phase: the leak site, except for
+/// the idle server connections, whose entry `net/http.(*conn).serve` the
+/// capturing request also runs in (one more goroutine in that box).
+pub fn leak_box(site: &str) -> &str {
+    match site {
+        "net/http.(*conn).serve" => "internal/poll.(*pollDesc).wait",
+        other => other,
+    }
+}
 
 /// Steady stacks of MANIFEST.md by leak site, with their count.
 pub const STEADY: &[(&str, u64)] = &[
@@ -87,7 +97,7 @@ pub const STEADY: &[(&str, u64)] = &[
     ("main.clockSampler", 1),
     ("main.main", 1),
     ("main.serve", 1),
-    ("os/signal.signal_recv", 1),
+    ("os/signal.loop", 1),
     ("main.(*inventoryStore).rebuildIndex", 1),
 ];
 
