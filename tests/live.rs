@@ -711,8 +711,16 @@ fn capture_cli_prints_each_file_and_the_growing_groups_and_inspect_reads_the_fol
     assert_eq!(v["series"]["order"], "capture-time");
     let first = &v["suspects"][0];
     assert_eq!(first["function"], "main.querySearchBackend");
-    assert_eq!(first["counts"], serde_json::json!([10, 20, 30, 40, 40]));
+    // The debug=2 dump taken after the last snapshot is that moment again,
+    // in detail: not a fifth step (issue 14), but it gives the wait ages.
+    assert_eq!(first["counts"], serde_json::json!([10, 20, 30, 40]));
+    assert_eq!(v["series"]["snapshots"].as_array().unwrap().len(), 4);
     assert_eq!(first["wait_reason"], "chan send");
+    assert_eq!(first["wait_minutes"]["max"], 1);
+    assert_eq!(
+        first["created_by"], "main.(*app).handleSearch.func1",
+        "the dump names the creator the protobuf profiles lack"
+    );
     std::fs::remove_dir_all(&dir).ok();
     server.shut_down();
 }

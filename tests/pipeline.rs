@@ -235,3 +235,48 @@ fn session_folder_paths_are_kept_relative_to_what_was_given() {
     assert!(f.skipped[0].input.ends_with("NOTES.md"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A capture session's `debug=2` dump, taken after its protobuf snapshots,
+/// is the newest moment again in detail: not one more interval (it bent the
+/// rates) and not more goroutines (every one was drawn twice), yet its wait
+/// ages and creators join the groups.
+#[test]
+fn a_dump_after_the_snapshots_is_detail_not_another_step() {
+    let protos: Vec<PathBuf> = PROTO.iter().map(|n| fixture(n)).collect();
+    let mut with_dump = protos.clone();
+    with_dump.push(fixture("goroutine-t3.debug2.txt"));
+    let alone = findings_of(&protos);
+    let both = findings_of(&with_dump);
+    assert_eq!(both.analysis.series.len(), 4);
+    assert_eq!(both.analysis.details.len(), 1);
+    let group = |f: &Findings| {
+        let s = f
+            .analysis
+            .suspects
+            .iter()
+            .find(|s| {
+                s.leak_site.map(|x| f.session.stacks.function(x)) == Some("main.querySearchBackend")
+            })
+            .unwrap()
+            .clone();
+        (s.group, s.growth.per_minute)
+    };
+    let (ga, rate_alone) = group(&alone);
+    let (gb, rate_both) = group(&both);
+    assert_eq!(rate_alone, rate_both, "the dump does not bend the rate");
+    assert_eq!(both.analysis.groups[gb].counts, vec![10, 20, 30, 40]);
+    let lanes = both.snapshot_lanes();
+    assert_eq!(
+        lanes.lanes_of_group(gb as u32).len(),
+        40,
+        "each goroutine once"
+    );
+    assert_eq!(
+        alone.snapshot_lanes().lanes_of_group(ga as u32).len(),
+        lanes.lanes_of_group(gb as u32).len()
+    );
+    // What the dump adds: wait ages and the creator.
+    let g = &both.analysis.groups[gb];
+    assert!(!g.wait_minutes.is_empty());
+    assert!(g.created_by().is_some());
+}

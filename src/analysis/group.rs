@@ -65,7 +65,9 @@ pub struct Group {
     pub wait_minutes: BTreeMap<u32, u64>,
     /// Creation sites (`created by` frames or creator stacks) with counts.
     pub created_by: FxHashMap<StackId, u64>,
-    /// Full label sets with counts, whatever the grouping mode.
+    /// Full label sets with goroutine counts, whatever the grouping mode,
+    /// in the newest snapshot the group is in (summing over snapshots would
+    /// count the same goroutines once per snapshot).
     pub label_sets: FxHashMap<LabelSetId, u64>,
     /// Goroutines the runtime marked `(leaked)` in a dump of the series:
     /// the most in any one snapshot (the same goroutines stay marked in
@@ -80,6 +82,8 @@ pub struct Group {
     wait_minutes_from: Option<u32>,
     /// `(leaked)` marks counted so far in one snapshot: (snapshot, count).
     leaked_in: (u32, u64),
+    /// Snapshot the label counts are from.
+    labels_from: Option<u32>,
 }
 
 impl Group {
@@ -98,6 +102,7 @@ impl Group {
             locked_to_thread: 0,
             wait_minutes_from: None,
             leaked_in: (0, 0),
+            labels_from: None,
         }
     }
 
@@ -339,6 +344,71 @@ impl Grouper {
             .collect()
     }
 
+    /// Takes in a goroutine dump of another dialect than the series' (the
+    /// `debug=2` dump a capture takes after its protobuf snapshots): the
+    /// same goroutines as the series' newest moment, in more detail, so it
+    /// adds no step and no group, only what the series' dialect lacks: wait
+    /// ages, creators and the runtime's `(leaked)` marks. `detail` numbers
+    /// it apart from the series' snapshots.
+    pub fn add_detail(
+        &mut self,
+        table: &StackTable,
+        snapshot: &Snapshot,
+        detail: u32,
+        groups: &mut [Group],
+    ) {
+        let si = u32::MAX - detail;
+        // A dump without labels beside labelled snapshots: its goroutines
+        // belong to every label group of their stack.
+        let by_stack: Option<FxHashMap<Box<[FrameId]>, Vec<u32>>> =
+            (self.split && !records_labels(snapshot)).then(|| {
+                let mut m: FxHashMap<Box<[FrameId]>, Vec<u32>> = FxHashMap::default();
+                for ((key, _), &gi) in &self.index {
+                    m.entry(key.clone()).or_default().push(gi);
+                }
+                m
+            });
+        for r in records(snapshot) {
+            let key: Box<[FrameId]> = self.canon.canonical(table, r.stack, r.elided).into();
+            let targets: Vec<u32> = match &by_stack {
+                Some(m) => m.get(&key).cloned().unwrap_or_default(),
+                None => {
+                    let labels = self.project(table, r.labels);
+                    self.index
+                        .get(&(key, labels))
+                        .copied()
+                        .into_iter()
+                        .collect()
+                }
+            };
+            for gi in targets {
+                groups[gi as usize].add_detail(&r, si);
+            }
+        }
+    }
+}
+
+impl Group {
+    /// What a detail dump's record adds to the group (see
+    /// [`Grouper::add_detail`]).
+    fn add_detail(&mut self, r: &Record, si: u32) {
+        if let Some(m) = r.wait_minutes {
+            if self.wait_minutes_from != Some(si) {
+                self.wait_minutes.clear();
+                self.wait_minutes_from = Some(si);
+            }
+            add(self.wait_minutes.entry(m).or_default(), r.count);
+        }
+        if self.created_by.is_empty()
+            && let Some(c) = r.created_by
+        {
+            add(self.created_by.entry(c).or_default(), r.count);
+        }
+        self.count_leaked(r, si);
+    }
+}
+
+impl Grouper {
     /// Takes in a `goroutineleak` profile: evidence about one moment, not a
     /// step of the series, so it adds no counts. Each group's goroutines in
     /// it were proven leaked; a group only the profile shows (leaked
@@ -387,6 +457,16 @@ impl Group {
             }
             add(self.wait_minutes.entry(m).or_default(), r.count);
         }
+        self.count_leaked(r, si);
+        if self.labels_from != Some(si) {
+            self.label_sets.clear();
+            self.labels_from = Some(si);
+        }
+        self.add_facts(r, reason);
+    }
+
+    /// Counts a record's `(leaked)` mark, for the snapshot `si` it is in.
+    fn count_leaked(&mut self, r: &Record, si: u32) {
         if r.leaked {
             if self.leaked_in.0 != si {
                 self.leaked_in = (si, 0);
@@ -394,7 +474,6 @@ impl Group {
             add(&mut self.leaked_in.1, r.count);
             self.runtime_leaked = self.runtime_leaked.max(self.leaked_in.1);
         }
-        self.add_facts(r, reason);
     }
 
     /// What a record says of the group besides its count: reason, creator,

@@ -123,6 +123,9 @@ pub struct Analysis {
     /// The `goroutineleak` profiles among the inputs: evidence, not steps
     /// of the series (indices into [`Session::inputs`]).
     pub evidence: Vec<usize>,
+    /// Goroutine dumps of another dialect than the series', taken as detail
+    /// of it (see `series_inputs`).
+    pub details: Vec<usize>,
     /// For each series snapshot, the group of each of its records: shared,
     /// so copying an analysis to hand it to another thread stays cheap.
     record_groups: Vec<Arc<[u32]>>,
@@ -197,7 +200,9 @@ impl Analysis {
             }
             Role::Series(goroutines) if goroutines == self.series_is_goroutines(session) => {
                 match added.as_snapshot() {
-                    Some(s) if self.extends_series(s) => self.push_snapshot(session, input, s),
+                    Some(s) if self.extends_series(session, s) => {
+                        self.push_snapshot(session, input, s)
+                    }
                     _ => *self = analyze(session, &self.options),
                 }
             }
@@ -226,8 +231,18 @@ impl Analysis {
         self.rank(&session.stacks);
     }
 
-    /// Whether a snapshot of the series' kind can join its end as it is.
-    fn extends_series(&self, snapshot: &Snapshot) -> bool {
+    /// Whether a snapshot of the series' kind can join its end as it is: of
+    /// the series' dialect (another may make it a detail), and after it.
+    fn extends_series(&self, session: &Session, snapshot: &Snapshot) -> bool {
+        let same_dialect = self.series.first().is_none_or(|p| {
+            session
+                .inputs
+                .get(p.input)
+                .is_some_and(|i| i.format() == snapshot.source.format)
+        });
+        if !same_dialect || !self.details.is_empty() {
+            return false;
+        }
         let labels_ok = match self.options.labels {
             LabelMode::Auto => self.grouper.splits_by_labels() == group::records_labels(snapshot),
             _ => true,
@@ -359,18 +374,39 @@ fn inputs_of(session: &Session, want: Role) -> Vec<usize> {
 /// The snapshots that form the growth series: goroutine snapshots, or where
 /// there are none, folded stacks (whose counts are then taken as the
 /// measure).
-fn series_inputs(session: &Session) -> Vec<usize> {
+///
+/// Where goroutine snapshots of several dialects are mixed and one dialect
+/// has more snapshots than any other (the protobuf profiles a capture polls,
+/// and the one `debug=2` dump it takes after them), that dialect makes the
+/// series and the others are details of it: the extra dump is the newest
+/// moment again, not one more interval (it would bend every rate) and not
+/// new goroutines (every one of them would be drawn twice).
+fn series_inputs(session: &Session) -> (Vec<usize>, Vec<usize>) {
     let pick = |goroutines: bool| inputs_of(session, Role::Series(goroutines));
     let goroutines = pick(true);
-    if !goroutines.is_empty() {
-        return goroutines;
+    if goroutines.is_empty() {
+        return (pick(false), Vec::new());
     }
-    pick(false)
+    let format = |i: usize| session.inputs[i].format();
+    let mut by_format: Vec<(Format, usize)> = Vec::new();
+    for &i in &goroutines {
+        match by_format.iter_mut().find(|(f, _)| *f == format(i)) {
+            Some((_, n)) => *n += 1,
+            None => by_format.push((format(i), 1)),
+        }
+    }
+    by_format.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+    match by_format.as_slice() {
+        [(main, n), (_, m), ..] if n > m => {
+            goroutines.into_iter().partition(|&i| format(i) == *main)
+        }
+        _ => (goroutines, Vec::new()),
+    }
 }
 
 /// Groups, measures and ranks.
 pub fn analyze(session: &Session, options: &AnalysisOptions) -> Analysis {
-    let mut inputs = series_inputs(session);
+    let (mut inputs, details) = series_inputs(session);
     let times: Vec<Option<i64>> = inputs
         .iter()
         .map(|&i| {
@@ -398,6 +434,11 @@ pub fn analyze(session: &Session, options: &AnalysisOptions) -> Analysis {
         .collect();
     let table = &session.stacks;
     let (mut groups, record_groups, mut grouper) = group::group(table, &snapshots, &options.labels);
+    for (d, &i) in details.iter().enumerate() {
+        if let Some(s) = session.inputs[i].as_snapshot() {
+            grouper.add_detail(table, s, d as u32, &mut groups);
+        }
+    }
     let evidence = inputs_of(session, Role::Evidence);
     for &i in &evidence {
         if let Some(s) = session.inputs[i].as_snapshot() {
@@ -424,6 +465,7 @@ pub fn analyze(session: &Session, options: &AnalysisOptions) -> Analysis {
         groups,
         suspects: Vec::new(),
         evidence,
+        details,
         record_groups: record_groups.into_iter().map(Into::into).collect(),
         grouper,
         options: options.clone(),
