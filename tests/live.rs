@@ -45,6 +45,7 @@ impl Request {
 }
 
 /// What the server does with a request.
+#[derive(Clone)]
 enum Reply {
     /// A complete response with `Content-Length`.
     Full {
@@ -758,8 +759,13 @@ fn a_misbehaving_server_gives_one_clear_error_each_and_polling_carries_on() {
                 cut: true,
             };
         }
+        // One good snapshot first: before any, an answer that retrying
+        // cannot change stops the poller (see below).
         let i = polls.fetch_add(1, Ordering::Relaxed);
-        match i {
+        if i == 0 {
+            return ok(served_t0.clone());
+        }
+        match i - 1 {
             0 => status(401, "Unauthorized"),
             1 => status(403, "Forbidden"),
             2 => html(
@@ -799,7 +805,7 @@ fn a_misbehaving_server_gives_one_clear_error_each_and_polling_carries_on() {
     });
     let dir = temp_dir("misbehave");
     let mut config = quick_config(&server.url("/"), &dir);
-    config.snapshots = Some(4);
+    config.snapshots = Some(5);
     config.limits = FetchLimits {
         max_body_bytes: 256 * 1024,
         max_inflated_bytes: 4 << 20,
@@ -944,17 +950,61 @@ fn a_misbehaving_server_gives_one_clear_error_each_and_polling_carries_on() {
     assert_eq!(m.failures.len(), expected.len() - 2, "{:#?}", m.failures);
     // Only real captures are listed when the folder is reopened.
     let listed = session_dir::list_captures(&dir).unwrap();
-    assert_eq!(listed.len(), 5, "{listed:#?}");
+    assert_eq!(listed.len(), 6, "{listed:#?}");
     assert!(listed.iter().any(|c| c.partial), "the cut trace");
 
     // And the snapshots after the failures rank as the MANIFEST says.
     let session = polled_session(events);
     assert_eq!(
         counts_of(&session, "main.querySearchBackend"),
-        [10, 20, 30, 40]
+        [10, 10, 20, 30, 40]
     );
     std::fs::remove_dir_all(&dir).ok();
     server.shut_down();
+}
+
+/// A URL that leads nowhere useful is said at once, not after half a
+/// minute of retries: a 404, a login page, HTTPS to a plain port, refused
+/// credentials, before the first good snapshot.
+#[test]
+fn a_wrong_target_is_named_at_the_first_answer() {
+    for (reply, needle) in [
+        (status(404, "404 page not found"), "pprof is not served at"),
+        (
+            html("<!DOCTYPE html><html><title>Sign in</title></html>"),
+            "login page",
+        ),
+        (status(401, "Unauthorized"), "credentials"),
+    ] {
+        let server = TestServer::start(10, move |req: &Request| {
+            if req.path() == "/debug/pprof/" {
+                return html(INDEX);
+            }
+            reply.clone()
+        });
+        let dir = temp_dir("wrong-target");
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_leakscope"))
+            .args([
+                "capture",
+                &server.addr.to_string(),
+                "--snapshots",
+                "3",
+                "--interval",
+                "100ms",
+                "--out",
+                dir.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("stopped at the first answer"), "{stderr}");
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        std::fs::remove_dir_all(&dir).ok();
+        server.shut_down();
+    }
 }
 
 /// The service goes away after two snapshots and comes back on the same
@@ -1461,5 +1511,86 @@ fn capture_takes_the_leak_profile_before_the_dump_where_offered() {
     );
     std::fs::remove_dir_all(&dir).ok();
     std::fs::remove_dir_all(&dir2).ok();
+    server.shut_down();
+}
+
+/// The CPU profile starts with the first snapshot, beside the trace, as the
+/// README says (it used to wait for the trace); a trace that fails on a
+/// server error is tried again.
+#[test]
+fn cpu_profile_runs_beside_the_trace_and_a_failed_trace_is_retried() {
+    let started = Instant::now();
+    let times: Arc<Mutex<Vec<(String, Duration)>>> = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&times);
+    let traces = AtomicUsize::new(0);
+    let trace = trace_bytes();
+    let server = TestServer::start(30, move |req: &Request| {
+        log.lock()
+            .unwrap()
+            .push((req.path().to_owned(), started.elapsed()));
+        match req.path() {
+            "/debug/pprof/" => html(INDEX),
+            "/debug/pprof/trace" if traces.fetch_add(1, Ordering::SeqCst) == 0 => {
+                status(503, "busy")
+            }
+            "/debug/pprof/trace" => Reply::Chunked {
+                chunks: chunks(&trace, 10),
+                pause: Duration::from_millis(150),
+                cut: false,
+            },
+            "/debug/pprof/profile" => ok(read("cpu.pb.gz")),
+            "/debug/pprof/goroutine" => ok(read("goroutine-t0.pb.gz")),
+            _ => status(404, "404 page not found"),
+        }
+    });
+    let dir = temp_dir("cpu-beside-trace");
+    let out = Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args([
+            "capture",
+            &server.addr.to_string(),
+            "--snapshots",
+            "2",
+            "--interval",
+            "200ms",
+            "--trace",
+            "1s",
+            "--profiles",
+            "cpu",
+            "--cpu-seconds",
+            "1s",
+            "--no-goroutineleak",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let times = times.lock().unwrap().clone();
+    let first = |p: &str| times.iter().find(|(q, _)| q == p).map(|(_, t)| *t).unwrap();
+    let traces: Vec<Duration> = times
+        .iter()
+        .filter(|(p, _)| p == "/debug/pprof/trace")
+        .map(|(_, t)| *t)
+        .collect();
+    assert_eq!(traces.len(), 2, "the 503 was tried again: {times:?}");
+    // The CPU profile was asked for before the (retried) trace had ended.
+    assert!(
+        first("/debug/pprof/profile") < traces[1] + Duration::from_millis(1000),
+        "{times:?}"
+    );
+    let kinds: Vec<String> = manifest(&dir)
+        .captures
+        .into_iter()
+        .map(|c| c.kind)
+        .collect();
+    assert!(
+        kinds.contains(&"trace".to_owned()) && kinds.contains(&"cpu".to_owned()),
+        "{kinds:?}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
     server.shut_down();
 }

@@ -235,6 +235,12 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
         Some(reason) => {
             let why = match reason {
                 StopReason::GaveUp {
+                    failures: 1,
+                    last_error,
+                } => format!(
+                    "stopped at the first answer, which retrying would not change: {last_error}"
+                ),
+                StopReason::GaveUp {
                     failures,
                     last_error,
                 } => format!("gave up after {failures} failures in a row: {last_error}"),
