@@ -203,6 +203,9 @@ struct Shared {
     server: Mutex<Option<ServerInfo>>,
     stop_reason: Mutex<Option<StopReason>>,
     threads_alive: AtomicUsize,
+    /// The index page was read (or could not be): what the server offers is
+    /// known as far as it will be.
+    probed: AtomicBool,
 }
 
 impl Shared {
@@ -289,6 +292,7 @@ impl Poller {
             server: Mutex::new(None),
             stop_reason: Mutex::new(None),
             threads_alive: AtomicUsize::new(2),
+            probed: AtomicBool::new(false),
         });
         let (req_tx, req_rx) = mpsc::channel();
         let s = Arc::clone(&shared);
@@ -450,11 +454,15 @@ fn poll_loop(shared: &Shared, config: &LiveConfig) {
         let mut result = Ok(None);
         if !probed {
             match probe(shared) {
-                Ok(()) => probed = true,
+                Ok(()) => {
+                    probed = true;
+                    shared.probed.store(true, Ordering::SeqCst);
+                }
                 Err(f) if f.error.is_unreachable() => result = Err(f),
                 Err(f) => {
                     // Answered, but no usable index: poll anyway, do not ask again.
                     probed = true;
+                    shared.probed.store(true, Ordering::SeqCst);
                     shared.emit(LiveEvent::Failed(f));
                 }
             }
@@ -552,6 +560,9 @@ fn capture_loop(shared: &Shared, requests: &mpsc::Receiver<(CaptureId, CaptureKi
     });
 }
 
+/// How long a capture that depends on the server's index waits for it.
+const PROBE_WAIT: Duration = Duration::from_secs(10);
+
 /// Timed captures retried after a failure that may pass (the service
 /// restarting, a profile already running), with the pause before each.
 const TIMED_RETRIES: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
@@ -568,6 +579,12 @@ fn on_demand(shared: &Shared, id: CaptureId, kind: &CaptureKind) {
             at_ns: now_ns(),
         }))
     };
+    if *kind == CaptureKind::GoroutineLeak {
+        // Whether the server offers it is in its index: wait for the first
+        // poll to have read it, as captures asked at start would not.
+        let known = || shared.probed.load(Ordering::SeqCst) || shared.stopping();
+        sleep_unless(PROBE_WAIT, &known);
+    }
     if shared.is_cancelled(id) {
         shared.emit(fail(LiveError::Cancelled { url }));
     } else if *kind == CaptureKind::GoroutineLeak
