@@ -431,7 +431,7 @@ impl LeakscopeApp {
 
     /// The time range the timeline shows, ns.
     pub fn timeline_range(&self) -> (i64, i64) {
-        (self.timeline.t0, self.timeline.t1)
+        self.timeline.time.range()
     }
 
     /// Fits the timeline to the selected goroutines: from the first

@@ -6,6 +6,8 @@
 //! into one, and all rectangles of a frame go into one mesh, so 100,000
 //! lanes scroll as smoothly as ten.
 
+mod transform;
+
 use egui::{Color32, Key, Mesh, Pos2, Rect, Sense, Stroke, Ui, Vec2};
 
 use crate::analysis::lanes::{EventKind, LaneSource, TimeAxis, span_description};
@@ -14,15 +16,16 @@ use crate::model::time::{format_duration_ns, format_rfc3339};
 use crate::ui::state::{Action, Selection};
 use crate::ui::theme;
 
+pub use transform::TimeTransform;
+
 const AXIS_HEIGHT: f32 = 20.0;
 const GUTTER_WIDTH: f32 = 190.0;
 
 /// View state of the timeline.
 #[derive(Default)]
 pub struct TimelineView {
-    /// Visible time range, ns.
-    pub t0: i64,
-    pub t1: i64,
+    /// Visible time range and where it is drawn.
+    pub time: TimeTransform,
     /// Index into `order` of the top visible lane (fractional while scrolling).
     pub first: f32,
     /// Lanes to show, in display order (filtered and sorted).
@@ -56,16 +59,15 @@ impl TimelineView {
 
     /// Shows `[t0, t1]` with a little margin.
     pub fn zoom_to(&mut self, t0: i64, t1: i64) {
-        let pad = ((t1 - t0) / 20).max(1_000);
-        self.t0 = t0 - pad;
-        self.t1 = t1.max(t0 + 1) + pad;
+        let pad = (t1.saturating_sub(t0) / 20).max(1_000);
+        self.time.fit(t0, t1, pad);
     }
 
+    /// Shows the lanes' whole window.
     pub fn fit(&mut self, lanes: &dyn LaneSource) {
         let (a, b) = lanes.window();
-        let pad = ((b - a) / 50).max(1);
-        self.t0 = a - pad;
-        self.t1 = b + pad;
+        let pad = (b.saturating_sub(a) / 50).max(1);
+        self.time.fit(a, b, pad);
     }
 
     fn rebuild_order(&mut self, d: &TimelineData<'_>) {
@@ -154,29 +156,24 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
             view.first = (pos as f32 - visible_lanes as f32 / 2.0).max(0.0);
         }
         if let Some(t) = t {
-            let half = (view.t1 - view.t0) / 2;
-            view.t0 = t - half;
-            view.t1 = t + half;
+            view.time.centre_on(t);
         }
     }
 
     // Interaction: zoom at the pointer, pan by drag, scroll lanes.
-    let span_ns = (view.t1 - view.t0).max(1) as f64;
-    let ns_per_px = span_ns / plot.width() as f64;
+    view.time.set_screen(plot.left(), plot.width());
+    let span_ns = view.time.span_ns();
     // Keys act on the timeline only while typing goes nowhere else.
     let keys = !ui.ctx().egui_wants_keyboard_input();
     if response.hovered() {
         let (scroll, zoom, modifiers) =
             ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.modifiers));
         let pointer_x = response.hover_pos().map_or(plot.center().x, |p| p.x);
-        let at_ns = view.t0 as f64 + (pointer_x - plot.left()).max(0.0) as f64 * ns_per_px;
         let mut factor = zoom as f64;
         if modifiers.command && scroll.y != 0.0 {
             factor *= (scroll.y as f64 / 200.0).exp();
         } else if modifiers.shift {
-            let dx = (scroll.x + scroll.y) as f64 * ns_per_px;
-            view.t0 -= dx as i64;
-            view.t1 -= dx as i64;
+            view.time.pan_px(scroll.x + scroll.y);
         } else if scroll.y != 0.0 {
             view.first -= scroll.y / lane_h;
         }
@@ -184,14 +181,12 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
             if !keys {
                 return;
             }
-            let pan = span_ns * 0.1;
+            let pan = (span_ns * 0.1) as i64;
             if i.key_pressed(Key::ArrowLeft) || i.key_pressed(Key::A) {
-                view.t0 -= pan as i64;
-                view.t1 -= pan as i64;
+                view.time.pan_ns(-pan);
             }
             if i.key_pressed(Key::ArrowRight) || i.key_pressed(Key::D) {
-                view.t0 += pan as i64;
-                view.t1 += pan as i64;
+                view.time.pan_ns(pan);
             }
             if i.key_pressed(Key::ArrowUp) || i.key_pressed(Key::W) {
                 factor *= 1.25;
@@ -204,27 +199,20 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
             view.fit(lanes);
         }
         if factor != 1.0 {
-            let new_span = (span_ns / factor).clamp(1_000.0, 1e15);
-            let left = (at_ns - view.t0 as f64) / span_ns;
-            view.t0 = (at_ns - left * new_span) as i64;
-            view.t1 = view.t0 + new_span as i64;
+            view.time.zoom_at(pointer_x, factor);
         }
     }
     if response.dragged() {
         let delta = response.drag_delta();
-        let dt = (delta.x as f64 * ns_per_px) as i64;
-        view.t0 -= dt;
-        view.t1 -= dt;
+        view.time.pan_px(delta.x);
         view.first -= delta.y / lane_h;
     }
     view.first = view
         .first
         .clamp(0.0, total.saturating_sub(visible_lanes) as f32);
 
-    let (t0, t1) = (view.t0, view.t1);
-    let span_ns = (t1 - t0).max(1) as f64;
-    let x_of = |t: i64| plot.left() + ((t - t0) as f64 / span_ns) as f32 * plot.width();
-    let t_of = |x: f32| t0 + ((x - plot.left()) as f64 / plot.width() as f64 * span_ns) as i64;
+    let time = view.time;
+    let (t0, t1) = time.range();
 
     // Time axis.
     let visuals = ui.visuals().clone();
@@ -236,8 +224,7 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
     draw_axis(
         &painter,
         plot,
-        t0,
-        t1,
+        &time,
         &lanes.axis(),
         lanes.window().0,
         &visuals,
@@ -287,8 +274,8 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
         );
         let mut pending: Option<(f32, f32, Color32)> = None;
         lanes.spans(lane, t0, t1, &mut |s| {
-            let x0 = x_of(s.start_ns).max(plot.left());
-            let x1 = x_of(s.end_ns).min(plot.right());
+            let x0 = time.px_from_ns(s.start_ns).max(plot.left());
+            let x1 = time.px_from_ns(s.end_ns).min(plot.right());
             let color = theme::state_color(s.reason.category());
             match &mut pending {
                 Some((_, px1, pc)) if x0 - *px1 < 1.0 && (x1 - x0 < 1.0 || *pc == color) => {
@@ -313,7 +300,7 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
             // thousands of times.
             let mut last: Option<(i32, EventKind)> = None;
             for e in lanes.events(lane, t0, t1) {
-                let p = Pos2::new(x_of(e.time_ns), y + lane_h / 2.0);
+                let p = Pos2::new(time.px_from_ns(e.time_ns), y + lane_h / 2.0);
                 let key = (p.x as i32, e.kind);
                 if last == Some(key) {
                     continue;
@@ -361,7 +348,7 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
             if let (Some(other), Some(y)) = (e.other_lane, lane_y(e_lane))
                 && let Some(oy) = lane_y(other as usize)
             {
-                let x = x_of(e.time_ns);
+                let x = time.px_from_ns(e.time_ns);
                 painter.line_segment(
                     [
                         Pos2::new(x, oy + lane_h / 2.0),
@@ -443,9 +430,9 @@ pub fn timeline_ui(ui: &mut Ui, view: &mut TimelineView, d: &TimelineData<'_>) -
         let row = ((p.y - plot.top()) / lane_h).floor() as usize + first;
         if let Some(&lane) = view.order.get(row) {
             let lane = lane as usize;
-            let t = t_of(p.x);
+            let t = time.ns_from_px(p.x);
             let info = lanes.lane(lane);
-            let slop = (4.0 * (span_ns / plot.width() as f64)) as i64;
+            let slop = (4.0 * time.ns_per_px()) as i64;
             let event = lanes
                 .events(lane, t - slop, t + slop)
                 .into_iter()
@@ -571,25 +558,24 @@ pub fn event_text(ui: &mut Ui, table: &StackTable, e: &crate::analysis::lanes::L
 fn draw_axis(
     painter: &egui::Painter,
     plot: Rect,
-    t0: i64,
-    t1: i64,
+    time: &TimeTransform,
     axis: &TimeAxis,
     origin: i64,
     visuals: &egui::Visuals,
 ) {
-    let span = (t1 - t0).max(1) as f64;
-    let x_of = |t: i64| plot.left() + ((t - t0) as f64 / span) as f32 * plot.width();
+    let (t0, t1) = time.range();
+    let span = time.span_ns();
     let color = visuals.weak_text_color();
     let font = egui::FontId::proportional(10.5);
     if let TimeAxis::Snapshots(names) = axis {
         // Names only where they fit between snapshots.
-        let room = x_of(60_000_000_000) - x_of(0);
+        let room = time.px_from_ns(60_000_000_000) - time.px_from_ns(0);
         for (i, name) in names.iter().enumerate() {
             let t = i as i64 * 60_000_000_000;
             if t < t0 || t > t1 {
                 continue;
             }
-            let x = x_of(t);
+            let x = time.px_from_ns(t);
             let label = if room > 190.0 {
                 format!("t{i} {name}")
             } else {
@@ -621,7 +607,7 @@ fn draw_axis(
     let mut t = t0.div_euclid(step) * step;
     while t <= t1 {
         if t >= t0 {
-            let x = x_of(t);
+            let x = time.px_from_ns(t);
             painter.line_segment(
                 [Pos2::new(x, plot.top() - 4.0), Pos2::new(x, plot.top())],
                 Stroke::new(1.0, color),
