@@ -21,11 +21,11 @@ use crate::analysis::{AnalysisOptions, LabelMode};
 use crate::jobs::{Job, Wake};
 use crate::model::SnapshotData;
 use crate::ui::export::{self as ui_export, ExportKind, PendingReplace};
-use crate::ui::flame::{FlameData, FlameEvent, FlameView, flame_ui};
+use crate::ui::flame::{FlameData, FlameView, flame_ui};
 use crate::ui::live::{self as ui_live, ConnectForm, LiveView};
 use crate::ui::panels;
 use crate::ui::state::{Action, Selection, ViewState};
-use crate::ui::timeline::{TimelineData, TimelineView, timeline_ui};
+use crate::ui::timeline::{TimelineData, TimelinePane, legend_ui};
 use crate::ui::workspace::{self, InputSpec, Workspace};
 
 mod chrome;
@@ -81,7 +81,7 @@ pub struct LeakscopeApp {
     focus_search: bool,
     show_notices: bool,
     label_mode: LabelMode,
-    timeline: TimelineView,
+    timeline: TimelinePane,
     flame_view: FlameView,
     /// What the flame graph shows; `None` with nothing to show.
     flame: Option<FlameSpec>,
@@ -120,7 +120,7 @@ impl LeakscopeApp {
             focus_search: false,
             show_notices: false,
             label_mode: LabelMode::Auto,
-            timeline: TimelineView::default(),
+            timeline: TimelinePane::default(),
             flame_view: FlameView::default(),
             flame: None,
             flame_cache: None,
@@ -431,7 +431,7 @@ impl LeakscopeApp {
 
     /// The time range the timeline shows, ns.
     pub fn timeline_range(&self) -> (i64, i64) {
-        self.timeline.time.range()
+        self.timeline.range()
     }
 
     /// Fits the timeline to the selected goroutines: from the first
@@ -472,6 +472,18 @@ impl LeakscopeApp {
             Action::ExportGroup(g) => {
                 if let Some(k) = self.group_export(g) {
                     self.start_export(k);
+                }
+            }
+            Action::FitTimeline => {
+                if let Some(lanes) = self.active_lanes() {
+                    self.timeline.fit(lanes.as_ref());
+                }
+            }
+            Action::FlameZoom(node) => self.flame_view.zoom = node,
+            Action::FlameClicked(node) => {
+                self.flame_view.zoom = node;
+                if let Some(g) = self.group_of_flame_node(node) {
+                    self.apply(Action::Select(Selection::Group(g)));
                 }
             }
         }
@@ -635,7 +647,7 @@ impl LeakscopeApp {
             ui.visuals().widgets.noninteractive.bg_stroke.color,
         );
 
-        let mut action = None;
+        let mut actions = Vec::new();
         let mut left_ui = ui.new_child(
             egui::UiBuilder::new()
                 .max_rect(left)
@@ -661,23 +673,21 @@ impl LeakscopeApp {
             }
         });
         if self.state.show_legend {
-            panels::legend_ui(&mut left_ui);
+            legend_ui(&mut left_ui);
         }
         let lanes = self.active_lanes().unwrap_or_else(|| Arc::clone(&ws.lanes));
         let selected = self.highlighted_lanes();
         let data = TimelineData {
             lanes: lanes.as_ref(),
             table: &ws.session.stacks,
-            generation: self.generation * 2 + usize::from(self.showing_trace()),
+            lanes_key: self.generation * 2 + usize::from(self.showing_trace()),
             selection: self.selection,
             selected_lanes: &selected,
             filter: &self.search,
             by_creation: self.state.lanes_by_creation,
             lane_height: self.state.lane_height,
         };
-        if let Some(a) = timeline_ui(&mut left_ui, &mut self.timeline, &data) {
-            action = Some(a);
-        }
+        self.timeline.ui(&mut left_ui, &data, &mut actions);
 
         let mut right_ui =
             ui.new_child(egui::UiBuilder::new().max_rect(right).id_salt("flame-pane"));
@@ -693,15 +703,10 @@ impl LeakscopeApp {
                 search: &self.search,
                 upward: self.state.flame_upward,
             };
-            if let Some(FlameEvent::Clicked(node)) =
-                flame_ui(&mut right_ui, &mut self.flame_view, &data)
-                && let Some(g) = self.group_of_flame_node(node)
-            {
-                action = Some(Action::Select(Selection::Group(g)));
-            }
+            actions.extend(flame_ui(&mut right_ui, &mut self.flame_view, &data));
         }
         ui.advance_cursor_after_rect(full);
-        if let Some(a) = action {
+        for a in actions {
             self.apply(a);
         }
     }

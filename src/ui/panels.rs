@@ -1,7 +1,7 @@
 //! The panels around the two main views: leak suspects, the goroutine
 //! count plot, and the selected group's creation events and blocking points.
 
-use egui::{Color32, Pos2, Rect, Sense, Stroke, Ui, Vec2};
+use egui::{Color32, Pos2, Sense, Stroke, Ui, Vec2};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::analysis::lanes::LaneSource;
@@ -428,42 +428,4 @@ pub fn events_ui(
             }
         });
     action
-}
-
-/// The timeline legend.
-pub fn legend_ui(ui: &mut Ui) {
-    ui.horizontal_wrapped(|ui| {
-        for category in crate::model::WaitCategory::ALL {
-            let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
-            ui.painter()
-                .rect_filled(rect, 2.0, theme::state_color(category));
-            ui.small(category.label());
-        }
-        let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
-        let c = rect.center();
-        ui.painter().add(egui::Shape::convex_polygon(
-            vec![
-                c + Vec2::new(0.0, -4.0),
-                c + Vec2::new(4.0, 4.0),
-                c + Vec2::new(-4.0, 4.0),
-            ],
-            theme::CREATION,
-            Stroke::NONE,
-        ));
-        ui.small("created");
-        let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
-        let c = rect.center();
-        ui.painter().add(egui::Shape::convex_polygon(
-            vec![
-                c + Vec2::new(0.0, -4.0),
-                c + Vec2::new(4.0, 0.0),
-                c + Vec2::new(0.0, 4.0),
-                c + Vec2::new(-4.0, 0.0),
-            ],
-            theme::BLOCKING,
-            Stroke::NONE,
-        ));
-        ui.small("blocking point");
-        let _ = Rect::NOTHING;
-    });
 }

@@ -79,4 +79,10 @@ pub enum Action {
     },
     /// Export a stack group's flame graph.
     ExportGroup(usize),
+    /// Show the timeline's whole window.
+    FitTimeline,
+    /// Show a flame box full width (0: the root).
+    FlameZoom(crate::analysis::flame::NodeId),
+    /// A flame box was clicked: zoom into it and select the group through it.
+    FlameClicked(crate::analysis::flame::NodeId),
 }
