@@ -9,7 +9,7 @@ use crate::analysis::lanes::{EventKind, LaneEvent};
 use crate::analysis::wording;
 use crate::model::StackTable;
 use crate::model::time::format_duration_ns;
-use crate::ui::state::{Action, Selection};
+use crate::ui::state::{Action, ExportRequest, Selection};
 use crate::ui::theme;
 use crate::ui::workspace::Workspace;
 
@@ -76,7 +76,7 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
                             .button("Export this group's flame graph (SVG)…")
                             .clicked()
                         {
-                            action = Some(Action::ExportGroup(s.group));
+                            action = Some(Action::Export(ExportRequest::Group(s.group)));
                             ui.close();
                         }
                     });
