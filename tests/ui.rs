@@ -592,3 +592,67 @@ fn every_panel_of_a_frame_shows_the_same_selection() {
     }
     assert_eq!(frames.last(), Some(&[true; 5]), "{frames:?}");
 }
+
+/// Back and forward (Alt+Left / Alt+Right and the toolbar buttons) retrace
+/// selections and timeline zooms, as gotraceui's history does.
+#[test]
+fn back_and_forward_retrace_selections_and_zooms() {
+    use egui::{Key, Modifiers};
+    let mut h = harness(app_with(&DEBUG2));
+    h.run();
+    let fitted = h.state().timeline_range();
+    assert!(!h.state().can_go_back());
+    h.get_by_label("main.consumeEvents").click();
+    h.run();
+    let consume = h.state().selection;
+    assert!(matches!(consume, Selection::Group(_)));
+    // Z fits the timeline to the 20 selected goroutines.
+    h.key_press(Key::Z);
+    h.run();
+    let zoomed = h.state().timeline_range();
+    assert_ne!(zoomed, fitted);
+    h.get_by_label("main.heartbeatLoop").click();
+    h.run();
+    let heartbeat = h.state().selection;
+    assert_ne!(heartbeat, consume);
+
+    // Back: the first suspect as zoomed, then before the zoom, then nothing.
+    let back = |h: &mut Harness<'static, LeakscopeApp>| {
+        h.key_press_modifiers(Modifiers::ALT, Key::ArrowLeft);
+        h.run();
+        (h.state().selection, h.state().timeline_range())
+    };
+    assert_eq!(back(&mut h), (consume, zoomed));
+    assert_eq!(back(&mut h), (consume, fitted));
+    assert_eq!(back(&mut h), (Selection::None, fitted));
+    assert!(!h.state().can_go_back());
+    assert_eq!(back(&mut h), (Selection::None, fitted));
+
+    // Forward with the toolbar button, then with Alt+Right.
+    h.get_by_label("Forward ›").click();
+    h.run();
+    assert_eq!(h.state().selection, consume);
+    assert_eq!(h.state().timeline_range(), fitted);
+    h.key_press_modifiers(Modifiers::ALT, Key::ArrowRight);
+    h.run();
+    assert_eq!(
+        (h.state().selection, h.state().timeline_range()),
+        (consume, zoomed)
+    );
+    h.get_by_label("Forward ›").click();
+    h.run();
+    assert_eq!(h.state().selection, heartbeat);
+    assert_eq!(h.state().highlighted_lanes().len(), 4);
+    assert!(!h.state().can_go_forward());
+
+    // The toolbar's Back, then a new selection: the way forward is gone.
+    h.get_by_label("‹ Back").click();
+    h.run();
+    assert_eq!(h.state().selection, consume);
+    assert!(h.state().can_go_forward());
+    h.key_press(Key::Escape);
+    h.run();
+    assert_eq!(h.state().selection, Selection::None);
+    assert!(!h.state().can_go_forward());
+    assert_eq!(back(&mut h).0, consume);
+}

@@ -5,8 +5,8 @@
 //! (spec, tree cache, zoom), the [`TimelinePane`] (time range, scroll, the
 //! lanes its filter keeps), the [`Exporter`] (save dialog, export job,
 //! replace confirmation) and the live [`Connection`]. The app itself holds
-//! what they share: the findings shown, the selection, the search text and
-//! the notices.
+//! what they share: the findings shown, the selection, the search text,
+//! the notices and the navigation history.
 //!
 //! A frame runs in three steps so that every panel of it shows the same
 //! state: [`LeakscopeApp::logic`] takes what other threads finished (jobs,
@@ -15,7 +15,7 @@
 //! [`Action`]s, which are applied only once everything is drawn.
 //!
 //! The menu and status bars are in `chrome`, the panels in `panes`, and
-//! what actions do in `apply`.
+//! what actions do (with the history) in `apply`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,6 +27,7 @@ use crate::analysis::lanes::LaneSource;
 use crate::jobs::Wake;
 use crate::ui::exporter::Exporter;
 use crate::ui::flame::FlamePane;
+use crate::ui::history::History;
 use crate::ui::live::{Arrival, ConnectForm, Connection, LiveView};
 use crate::ui::loader::{Loader, LoaderEvent};
 use crate::ui::state::{Action, Selection, ViewState};
@@ -39,6 +40,8 @@ mod panes;
 
 pub use crate::ui::export::PendingReplace;
 pub use crate::ui::state::{Level, Notice};
+
+use apply::Location;
 
 /// A screenshot to save once everything is loaded and laid out.
 struct Screenshot {
@@ -61,6 +64,7 @@ pub struct LeakscopeApp {
     /// Frame search (flame graph) and lane filter (timeline) in one.
     search: String,
     focus_search: bool,
+    history: History<Location>,
     /// A suspect to select once loaded (regex on the leak site), from the command line.
     select_on_load: Option<String>,
     loader: Loader,
@@ -83,6 +87,7 @@ impl LeakscopeApp {
             wake: None,
             search: String::new(),
             focus_search: false,
+            history: History::default(),
             select_on_load: None,
             loader: Loader::default(),
             flame: FlamePane::default(),
@@ -181,6 +186,7 @@ impl LeakscopeApp {
         }
         self.show_notices = !ws.errors.is_empty();
         self.generation += 1;
+        self.history.clear();
         self.flame.reset(&ws);
         let pattern = self.select_on_load.take();
         let selection = pattern
@@ -370,6 +376,13 @@ impl LeakscopeApp {
         }
         if shortcut(Modifiers::COMMAND, Key::F) {
             self.focus_search = true;
+        }
+        // Before the timeline sees the arrows (it pans with them).
+        if shortcut(Modifiers::ALT, Key::ArrowLeft) {
+            actions.push(Action::Back);
+        }
+        if shortcut(Modifiers::ALT, Key::ArrowRight) {
+            actions.push(Action::Forward);
         }
         if self.selection != Selection::None
             && !ctx.egui_wants_keyboard_input()

@@ -4,6 +4,7 @@ pub mod app;
 pub mod export;
 pub mod exporter;
 pub mod flame;
+pub mod history;
 pub mod live;
 pub mod loader;
 pub mod panels;

@@ -93,6 +93,10 @@ pub enum Action {
     FlameZoom(NodeId),
     /// A flame box was clicked: zoom into it and select the group through it.
     FlameClicked(NodeId),
+    /// Back through selections and zooms.
+    Back,
+    /// Forward again after [`Action::Back`].
+    Forward,
     /// Ask where to save, then export.
     Export(ExportRequest),
     /// Ask which files to open; `add` adds them to the session.

@@ -1,8 +1,23 @@
-//! What actions do, applied after a frame is drawn.
+//! What actions do, applied after a frame is drawn, and the navigation
+//! history they leave behind.
 
 use super::*;
+use crate::analysis::flame_spec::FlameSpec;
 use crate::ui::export::ExportKind;
 use crate::ui::state::ExportRequest;
+
+/// A place to go back to: what was selected and what the views showed.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Location {
+    selection: Selection,
+    /// The timeline showed the trace's lanes (rather than the snapshots').
+    trace_lanes: bool,
+    /// The timeline's time range and scroll position.
+    range: (i64, i64),
+    scroll: f32,
+    /// The flame graph's spec and zoomed box.
+    flame: Option<(FlameSpec, NodeId)>,
+}
 
 impl LeakscopeApp {
     /// Selects as a click would (tests, command line).
@@ -19,28 +34,35 @@ impl LeakscopeApp {
     pub(super) fn apply(&mut self, action: Action) {
         match action {
             Action::Select(sel) => {
+                self.leave();
                 self.set_selection(sel);
             }
             Action::JumpTo { lane, time_ns } => {
+                self.leave();
                 self.timeline.jump_to(lane, Some(time_ns));
             }
             Action::FitTimeline => {
+                self.leave();
                 if let Some(lanes) = self.active_lanes() {
                     self.timeline.fit(lanes.as_ref());
                 }
             }
             Action::ZoomToSelection => {
                 if let Some((a, b)) = self.selection_range() {
+                    self.leave();
                     self.timeline.zoom_to(a, b);
                 }
             }
             Action::ShowTrace(trace) => {
+                self.leave();
                 self.state.timeline_trace = trace;
             }
             Action::FlameZoom(node) => {
+                self.leave();
                 self.flame.set_zoom(node);
             }
             Action::FlameClicked(node) => {
+                self.leave();
                 self.flame.set_zoom(node);
                 let group = self
                     .workspace
@@ -50,6 +72,8 @@ impl LeakscopeApp {
                     self.set_selection(Selection::Group(g));
                 }
             }
+            Action::Back => self.go(true),
+            Action::Forward => self.go(false),
             other => self.apply_command(other),
         }
     }
@@ -104,6 +128,53 @@ impl LeakscopeApp {
             range = Some(range.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
         }
         range
+    }
+
+    fn location(&self) -> Location {
+        Location {
+            selection: self.selection,
+            trace_lanes: self.showing_trace(),
+            range: self.timeline.range(),
+            scroll: self.timeline.scroll(),
+            flame: self.flame.spec().cloned().map(|s| (s, self.flame.zoom())),
+        }
+    }
+
+    /// Records where the user is before a navigation moves them.
+    fn leave(&mut self) {
+        let here = self.location();
+        self.history.leave(here);
+    }
+
+    /// Goes back (or forward) to a recorded place.
+    fn go(&mut self, back: bool) {
+        let here = self.location();
+        let to = if back {
+            self.history.back(here)
+        } else {
+            self.history.forward(here)
+        };
+        let Some(to) = to else {
+            return;
+        };
+        self.selection = to.selection;
+        if self.workspace.as_ref().is_some_and(|w| w.trace.is_some()) {
+            self.state.timeline_trace = to.trace_lanes;
+        }
+        self.timeline.restore(self.lanes_key(), to.range, to.scroll);
+        if let Some((spec, zoom)) = to.flame
+            && self.flame.spec() == Some(&spec)
+        {
+            self.flame.set_zoom(zoom);
+        }
+    }
+
+    pub fn can_go_back(&self) -> bool {
+        self.history.can_go_back()
+    }
+
+    pub fn can_go_forward(&self) -> bool {
+        self.history.can_go_forward()
     }
 
     /// The export asked for, with what it needs from the views now.

@@ -16,6 +16,7 @@ impl LeakscopeApp {
                 ui.menu_button("View", |ui| self.view_menu_ui(ui, actions));
                 ui.menu_button("Help", help_menu_ui);
                 ui.separator();
+                self.history_buttons_ui(ui, actions);
                 if ui
                     .button("Connect…")
                     .on_hover_text("poll a running service's /debug/pprof/")
@@ -94,6 +95,26 @@ impl LeakscopeApp {
         ui.radio_value(&mut mode, LabelMode::Merge, "merge");
         if mode != self.loader.label_mode {
             actions.push(Action::SetLabelMode(mode));
+        }
+    }
+
+    /// Back and forward through selections and zooms.
+    fn history_buttons_ui(&self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        let back = egui::Button::new("‹ Back");
+        if ui
+            .add_enabled(self.can_go_back(), back)
+            .on_hover_text("the previous selection or zoom  (Alt+Left)")
+            .clicked()
+        {
+            actions.push(Action::Back);
+        }
+        let forward = egui::Button::new("Forward ›");
+        if ui
+            .add_enabled(self.can_go_forward(), forward)
+            .on_hover_text("again what Back left  (Alt+Right)")
+            .clicked()
+        {
+            actions.push(Action::Forward);
         }
     }
 
@@ -234,6 +255,7 @@ impl LeakscopeApp {
 
 fn help_menu_ui(ui: &mut Ui) {
     ui.label("Ctrl+O open · Ctrl+F search · Esc clear selection");
+    ui.label("Alt+Left / Alt+Right: back and forward through selections and zooms");
     ui.label("Timeline: drag to pan, Ctrl+wheel or pinch to zoom,");
     ui.label("wheel to scroll lanes, arrows/WASD to pan and zoom, F to fit,");
     ui.label("Z to zoom to the selection");
