@@ -355,11 +355,13 @@ impl LeakscopeApp {
         let wake = self.wake();
         self.connection.connect_window(&ctx, wake);
         actions.extend(self.exporter.replace_dialog_ui(&ctx));
-        if !actions.is_empty() {
-            for action in actions {
-                self.apply(action);
-            }
-            // What the actions changed shows in the next frame.
+        // What the actions changed shows in the next frame, and inputs
+        // picked or dropped in this one start loading there.
+        let repaint = !actions.is_empty();
+        for action in actions {
+            self.apply(action);
+        }
+        if repaint || self.loader.is_waiting() {
             ctx.request_repaint();
         }
         self.screenshot_step(&ctx);

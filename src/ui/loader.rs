@@ -85,6 +85,11 @@ impl Loader {
         self.job.is_some() || self.pending.is_some() || !self.queued.is_empty()
     }
 
+    /// Inputs wait for a job that starts at the next [`Loader::logic`].
+    pub fn is_waiting(&self) -> bool {
+        self.pending.is_some() || (self.job.is_none() && !self.queued.is_empty())
+    }
+
     /// The running job's progress and how many inputs it reads.
     pub fn progress(&self) -> Option<(&Progress, usize)> {
         self.job.as_ref().map(|j| (j.job.progress(), j.inputs))
