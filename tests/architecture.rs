@@ -26,8 +26,7 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
         "cli",
         &[
             "analysis", "export", "formats", "live", "model", "pipeline", "progress", "jobs",
-            "text", // The app is started from `cli::main` until `main.rs` chooses.
-            "ui",
+            "text",
         ],
     ),
 ];

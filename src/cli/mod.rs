@@ -1,8 +1,11 @@
-//! The command line: `inspect`, `capture`, `export`, `report` (and, with
-//! the `gui` feature, the app).
+//! The command line: `inspect`, `capture`, `export`, `report`, and the
+//! arguments of the desktop app.
 //!
 //! Every command runs the same [`crate::analysis`] functions the desktop
-//! app uses, so scripts and CI see exactly what people see.
+//! app uses, so scripts and CI see exactly what people see. The CLI knows
+//! nothing of the app: without a subcommand [`main`] hands the app's
+//! arguments back and `main.rs` starts the app (feature `gui`), so the
+//! command line builds and runs without a GUI toolkit.
 
 mod capture;
 mod export;
@@ -118,43 +121,49 @@ fn report_unreadable(errors: &[InputError], skipped: &[InputError]) {
     }
 }
 
-/// Entry point of the binary.
-pub fn main() -> ExitCode {
+/// What the binary does after the command line was read.
+#[derive(Debug)]
+pub enum Dispatch {
+    /// A subcommand ran; exit with its code.
+    Exit(ExitCode),
+    /// No subcommand: open the desktop app.
+    App(AppArgs),
+}
+
+/// The desktop app's arguments, as given on the command line.
+#[derive(Debug, Default)]
+pub struct AppArgs {
+    /// Files to open; none opens the demo session.
+    pub files: Vec<PathBuf>,
+    /// Save a PNG of the window once loaded, then exit.
+    pub screenshot: Option<PathBuf>,
+    /// Window size, `[width, height]` in points.
+    pub size: Option<[f32; 2]>,
+    /// Regex on the leak site of the suspect to select once loaded.
+    pub select: Option<String>,
+}
+
+/// Reads the command line and runs a subcommand, or says to open the app.
+pub fn main() -> Dispatch {
     let cli = Cli::parse();
-    match cli.command {
+    Dispatch::Exit(match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Capture(args)) => capture::run(&args),
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Report(args)) => report::run(&args),
-        None => run_app(cli),
-    }
-}
-
-#[cfg(feature = "gui")]
-fn run_app(cli: Cli) -> ExitCode {
-    let options = crate::ui::RunOptions {
-        files: cli.files,
-        screenshot: cli.screenshot,
-        size: cli.size,
-        select: cli.select,
-    };
-    match crate::ui::run(options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(&e),
-    }
-}
-
-#[cfg(not(feature = "gui"))]
-fn run_app(cli: Cli) -> ExitCode {
-    let _ = (cli.files, cli.screenshot, cli.size, cli.select);
-    eprintln!(
-        "leakscope: built without the desktop app (feature `gui`); use a subcommand such as `inspect`"
-    );
-    ExitCode::from(2)
+        None => {
+            return Dispatch::App(AppArgs {
+                files: cli.files,
+                screenshot: cli.screenshot,
+                size: cli.size,
+                select: cli.select,
+            });
+        }
+    })
 }
 
 /// Prints one line naming the input and the reason, and gives exit code 2.
-pub(crate) fn fail(err: &dyn std::fmt::Display) -> ExitCode {
+pub fn fail(err: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("leakscope: {err}");
     ExitCode::from(2)
 }

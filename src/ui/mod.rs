@@ -2,8 +2,11 @@
 
 pub mod app;
 pub mod export;
+pub mod exporter;
 pub mod flame;
+pub mod history;
 pub mod live;
+pub mod loader;
 pub mod panels;
 pub mod state;
 pub mod theme;

@@ -28,6 +28,8 @@ pub fn diff_color(change: f32) -> Color32 {
     Color32::from_rgb(r, g, b)
 }
 
+/// Healthy: a live connection that works.
+pub const OK: Color32 = Color32::from_rgb(67, 160, 71);
 pub const SEARCH_MATCH: Color32 = Color32::from_rgb(230, 0, 230);
 pub const HIGHLIGHT: Color32 = Color32::from_rgb(255, 215, 0);
 pub const CREATION: Color32 = Color32::from_rgb(46, 125, 50);
