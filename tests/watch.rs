@@ -728,3 +728,153 @@ fn prometheus_fires_the_deploy_alerts_while_the_watcher_saves_the_incident() {
     server.shut_down();
     std::fs::remove_dir_all(&out).ok();
 }
+
+// ---------------------------------------------------------------------------
+// Targets behind mutual TLS (certificates of tests/fixtures/tls/make.sh).
+
+/// An https server that asks every client for a certificate signed by the
+/// test CA and answers the goroutine profile; handshakes that fail are
+/// counted.
+fn mtls_server(
+    requests: usize,
+) -> (
+    std::net::SocketAddr,
+    Arc<AtomicUsize>,
+    std::thread::JoinHandle<()>,
+) {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let tls = |name: &str| fixture(&format!("tls/{name}"));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(tls("ca.pem")).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        Arc::clone(&provider),
+    )
+    .build()
+    .unwrap();
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(tls("server.pem"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(tls("server.key")).unwrap();
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(chain, key)
+            .unwrap(),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let refused = Arc::new(AtomicUsize::new(0));
+    let r = Arc::clone(&refused);
+    let body = watch_fixture("goroutine-s05.pb.gz");
+    let thread = std::thread::spawn(move || {
+        for conn in listener.incoming().take(requests) {
+            let mut tcp = conn.unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut server = rustls::ServerConnection::new(Arc::clone(&config)).unwrap();
+            let mut stream = rustls::Stream::new(&mut server, &mut tcp);
+            let mut head = [0u8; 4096];
+            match stream.read(&mut head) {
+                Ok(n) if n > 0 => {
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    stream.write_all(reply.as_bytes()).ok();
+                    stream.write_all(&body).ok();
+                    stream.flush().ok();
+                    server.send_close_notify();
+                    server.write_tls(&mut tcp).ok();
+                }
+                _ => {
+                    r.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    });
+    (addr, refused, thread)
+}
+
+#[test]
+fn targets_behind_mutual_tls_are_reached_with_the_ca_and_a_client_certificate() {
+    use leakscope::live::{Client, FetchLimits, LiveError, Timeouts, TlsFiles, fetch_profile};
+    let (addr, refused, thread) = mtls_server(3);
+    let target = Target::parse(&format!("https://{addr}/debug/pprof/")).unwrap();
+    let tls = |name: &str| Some(fixture(&format!("tls/{name}")));
+    let client = |files: TlsFiles| {
+        Client::new(
+            target.clone(),
+            Vec::new(),
+            Timeouts::default(),
+            FetchLimits::default(),
+        )
+        .with_tls(&files)
+    };
+    let watch = leakscope::live::Watch::none();
+
+    // The CA and the client certificate: the profile, parsed.
+    let full = client(TlsFiles {
+        ca: tls("ca.pem"),
+        cert: tls("client.pem"),
+        key: tls("client.key"),
+    })
+    .unwrap();
+    let (body, loaded) = fetch_profile(&full, "goroutine", &watch).unwrap();
+    assert_eq!(body, watch_fixture("goroutine-s05.pb.gz"));
+    // s.json: step 5 holds 30 leaked, a pool of 8 and main.
+    assert_eq!(watch::window::total_of(&loaded), 39);
+
+    // Without the client certificate the server refuses the handshake.
+    let no_cert = client(TlsFiles {
+        ca: tls("ca.pem"),
+        ..TlsFiles::default()
+    })
+    .unwrap();
+    let err = fetch_profile(&no_cert, "goroutine", &watch).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LiveError::Tls { .. } | LiveError::ConnectionLost { .. }
+        ),
+        "{err}"
+    );
+    // Without the CA the server's certificate is not trusted.
+    let no_ca = client(TlsFiles::default()).unwrap();
+    let err = fetch_profile(&no_ca, "goroutine", &watch).unwrap_err();
+    assert!(matches!(err, LiveError::Tls { .. }), "{err}");
+    assert!(err.to_string().to_lowercase().contains("issuer"), "{err}");
+    thread.join().unwrap();
+    assert_eq!(refused.load(Ordering::Relaxed), 2);
+
+    // Bad certificate files are named before anything is fetched.
+    let err = client(TlsFiles {
+        ca: tls("make.sh"),
+        ..TlsFiles::default()
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("make.sh: no PEM certificate in it"),
+        "{err}"
+    );
+    let err = client(TlsFiles {
+        cert: tls("client.pem"),
+        ..TlsFiles::default()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("needs its key"), "{err}");
+    let err = client(TlsFiles {
+        cert: tls("client.pem"),
+        key: tls("client.pem"),
+        ..TlsFiles::default()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("no private key"), "{err}");
+}
