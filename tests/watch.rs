@@ -878,3 +878,103 @@ fn targets_behind_mutual_tls_are_reached_with_the_ca_and_a_client_certificate() 
     .unwrap_err();
     assert!(err.to_string().contains("no private key"), "{err}");
 }
+
+// ---------------------------------------------------------------------------
+// The command.
+
+#[test]
+fn the_watch_command_reads_its_trigger_file_and_says_what_it_saved() {
+    let server = service(first_life(), false);
+    let out = temp_dir("cli");
+    std::fs::create_dir_all(&out).unwrap();
+    let config = out.join("watch.toml");
+    std::fs::write(
+        &config,
+        "[triggers]\ngrowth_per_minute = 1\ngrowth_for_secs = 0.1\ntotal_floor = 1000000\ndoubling = false\nproven = false\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+            .arg("watch")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let url = server.url("/debug/pprof/");
+    let dir = out.to_str().unwrap();
+    let o = run(&[
+        &url,
+        "--out",
+        dir,
+        "--config",
+        config.to_str().unwrap(),
+        "--interval",
+        "30ms",
+        "--polls",
+        "14",
+        "--trace",
+        "0",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("metrics on http://127.0.0.1:"), "{stderr}");
+    assert!(
+        stderr.contains("trigger growth [goroutine]: main.(*relay).forward (chan send) grows"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(": 14 polls, 0 failed, 0 restart(s), 1 incident(s)"),
+        "{stdout}"
+    );
+    let incident = stdout.lines().last().unwrap().trim();
+    assert!(
+        Path::new(incident).starts_with(out.join("incidents")),
+        "{stdout}"
+    );
+
+    // A flag wins over the file: the replay grows some 10,000/min (six
+    // every 30 ms), never a million.
+    let o = run(&[
+        &url,
+        "--out",
+        dir,
+        "--config",
+        config.to_str().unwrap(),
+        "--growth-rate",
+        "1000000",
+        "--interval",
+        "30ms",
+        "--polls",
+        "6",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains(": 6 polls, 0 failed, 0 restart(s), 0 incident(s)"),
+        "{stdout}"
+    );
+
+    // Mistakes are named, and nothing is watched.
+    std::fs::write(&config, "[triggers]\ngrowth_per_min = 1\n").unwrap();
+    let o = run(&[&url, "--out", dir, "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("watch.toml") && stderr.contains("growth_per_min"),
+        "{stderr}"
+    );
+    let o = run(&[&url, "--out", dir, "--listen", "0.0.0.0:0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--token-file"));
+    let o = run(&[&url, "--out", dir, "--match", "(unclosed"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("match_function"));
+    server.shut_down();
+    std::fs::remove_dir_all(&out).ok();
+}
