@@ -978,3 +978,100 @@ fn the_watch_command_reads_its_trigger_file_and_says_what_it_saved() {
     server.shut_down();
     std::fs::remove_dir_all(&out).ok();
 }
+
+// ---------------------------------------------------------------------------
+// Many instances.
+
+/// `leakscope capture` of one instance into its own folder.
+fn capture_instance(server: &TestServer, dir: &Path, snapshots: u32) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args(["capture", &server.url("/debug/pprof/"), "--snapshots"])
+        .arg(snapshots.to_string())
+        .args(["--interval", "60ms", "--no-goroutineleak", "--out"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn inspect_ranks_groups_across_instances() {
+    let out = temp_dir("fleet");
+    // Three instances leak, one stays at step 10 (60 leaked, steady).
+    let servers: Vec<TestServer> = (0..4)
+        .map(|i| {
+            if i < 3 {
+                service(first_life(), false)
+            } else {
+                service(vec![Step::Capture("s10")], false)
+            }
+        })
+        .collect();
+    let dirs: Vec<PathBuf> = (0..4).map(|i| out.join(format!("instance-{i}"))).collect();
+    std::thread::scope(|scope| {
+        for (s, d) in servers.iter().zip(&dirs) {
+            scope.spawn(move || capture_instance(s, d, 6));
+        }
+    });
+    let inspect = |dirs: &[PathBuf], json: bool| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+            .arg("inspect")
+            .args(if json { &["--json"][..] } else { &[][..] })
+            .args(dirs)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let text = inspect(&dirs, false);
+    assert!(text.starts_with("FLEET: 4 instances (127.0.0.1-"), "{text}");
+    let first = text.split("\n  #2").next().unwrap();
+    assert!(
+        first.contains("#1   main.(*relay).forward (chan send)"),
+        "{text}"
+    );
+    assert!(first.contains("grows on 3 of 4 instances"), "{text}");
+    assert!(first.contains("on 4 of 4 instances"), "{text}");
+    let pool = text.split("main.worker (select)").nth(1).expect(&text);
+    assert!(
+        pool.contains("grows on none of 4 instances; on 4 of 4 instances, 8 goroutines each"),
+        "{text}"
+    );
+
+    let json: serde_json::Value = serde_json::from_str(&inspect(&dirs, true)).unwrap();
+    let top = &json["groups"][0];
+    assert_eq!(top["function"], "main.(*relay).forward");
+    assert_eq!(top["growing_on"], 3);
+    let per: Vec<(bool, u64)> = top["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["growing"].as_bool().unwrap(),
+                i["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // Growing first; each grew six per snapshot over six snapshots; the
+    // steady one holds the 60 of step 10.
+    assert_eq!(per.len(), 4);
+    assert!(per[..3].iter().all(|&(g, c)| g && c == 30), "{per:?}");
+    assert_eq!(per[3], (false, 60));
+
+    // Only one instance of two leaking: said so, by name.
+    let text = inspect(&[dirs[0].clone(), dirs[3].clone()], false);
+    let name = format!("127.0.0.1-{}", servers[0].addr.port());
+    assert!(
+        text.contains(&format!("grows only on {name} (+")),
+        "{name}\n{text}"
+    );
+    assert!(
+        text.contains("on 2 of 2 instances, 30–60 goroutines"),
+        "{text}"
+    );
+    for s in servers {
+        s.shut_down();
+    }
+    std::fs::remove_dir_all(&out).ok();
+}
