@@ -243,34 +243,6 @@ pub fn line_chart(
     s
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn steps_are_nice() {
-        assert_eq!(nice_step(138, 5), 50);
-        assert_eq!(nice_step(4, 5), 1);
-        assert_eq!(nice_step(100_000, 5), 20_000);
-    }
-
-    #[test]
-    fn chart_escapes_names_and_places_points() {
-        let svg = line_chart(
-            "t",
-            None,
-            &[("t0".into(), "a".into()), ("t1".into(), "b".into())],
-            &[ChartLine {
-                name: "main.(*T).f<x>".into(),
-                counts: vec![1, 2],
-                color: "#000000",
-            }],
-        );
-        assert!(svg.contains("main.(*T).f&lt;x&gt; (2)"), "{svg}");
-        assert_eq!(svg.matches("<circle").count(), 2);
-    }
-}
-
 /// A goroutine history over hours or weeks (a Prometheus range query),
 /// with the snapshots of the session marked on it: when the growth began,
 /// whether it follows deploys or restarts (drops to a baseline), and where
@@ -348,4 +320,32 @@ pub fn history_chart(
     );
     s.push_str("</svg>");
     Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_nice() {
+        assert_eq!(nice_step(138, 5), 50);
+        assert_eq!(nice_step(4, 5), 1);
+        assert_eq!(nice_step(100_000, 5), 20_000);
+    }
+
+    #[test]
+    fn chart_escapes_names_and_places_points() {
+        let svg = line_chart(
+            "t",
+            None,
+            &[("t0".into(), "a".into()), ("t1".into(), "b".into())],
+            &[ChartLine {
+                name: "main.(*T).f<x>".into(),
+                counts: vec![1, 2],
+                color: "#000000",
+            }],
+        );
+        assert!(svg.contains("main.(*T).f&lt;x&gt; (2)"), "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 2);
+    }
 }
