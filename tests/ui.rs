@@ -21,8 +21,12 @@ fn app_with(names: &[&str]) -> LeakscopeApp {
 }
 
 fn harness(app: LeakscopeApp) -> Harness<'static, LeakscopeApp> {
+    harness_at(app, [1440.0, 900.0])
+}
+
+fn harness_at(app: LeakscopeApp, size: [f32; 2]) -> Harness<'static, LeakscopeApp> {
     Harness::builder()
-        .with_size([1440.0, 900.0])
+        .with_size(size)
         .build_ui_state(|ui, app: &mut LeakscopeApp| app.ui(ui), app)
 }
 
@@ -655,4 +659,74 @@ fn back_and_forward_retrace_selections_and_zooms() {
     assert_eq!(h.state().selection, Selection::None);
     assert!(!h.state().can_go_forward());
     assert_eq!(back(&mut h).0, consume);
+}
+
+/// The text of every widget whose text contains `part`.
+fn texts_containing(h: &Harness<'static, LeakscopeApp>, part: &str) -> Vec<String> {
+    use egui_kittest::kittest::NodeT as _;
+    h.query_all_by_label_contains(part)
+        .map(|n| {
+            let node = n.accesskit_node();
+            node.label().or_else(|| node.value()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Every piece of text a frame painted (labels, lane names, flame boxes).
+fn painted_texts(out: &egui::FullOutput) -> Vec<String> {
+    fn walk(s: &egui::Shape, out: &mut Vec<String>) {
+        match s {
+            egui::Shape::Vec(v) => v.iter().for_each(|x| walk(x, out)),
+            egui::Shape::Text(t) => out.push(t.galley.job.text.clone()),
+            _ => {}
+        }
+    }
+    let mut texts = Vec::new();
+    for c in &out.shapes {
+        walk(&c.shape, &mut texts);
+    }
+    texts
+}
+
+/// Names read short on screen (package and the rest, generics as `[…]`),
+/// whole in tooltips and with View ▸ "Full function names and paths": a
+/// service whose import paths are longer than a lane label used to show
+/// only its module path.
+#[test]
+fn names_are_short_on_screen_and_whole_on_request() {
+    let mut h = harness_at(
+        app_with(&["variants/debug2.txt", "variants/trace-go123.out"]),
+        [1280.0, 800.0],
+    );
+    h.run();
+    let full = "example.org/acme/svc%2ev2.(*Pool[...]).Get";
+    let short = "svc.(*Pool[…]).Get";
+    // The suspect rows (snapshot and trace), lane labels and flame boxes.
+    assert_eq!(h.get_all_by_label(short).count(), 2);
+    assert!(h.query_by_label(full).is_none());
+    let texts = painted_texts(h.output());
+    assert!(
+        texts.iter().any(|t| t.ends_with(short)),
+        "no lane label names {short}: {texts:?}"
+    );
+    assert!(
+        !texts.iter().any(|t| t.contains("example.org/acme/")),
+        "{texts:?}"
+    );
+    // Selected: its events list its blocking points with short paths.
+    h.get_all_by_label(short).next().unwrap().click();
+    h.run();
+    let blocked = texts_containing(&h, "blocked: goroutine");
+    assert!(!blocked.is_empty());
+    for b in &blocked {
+        assert!(b.contains(&format!("at {short} (src/pool.go:")), "{b}");
+    }
+    // Whole names on request.
+    h.state_mut().state.full_names = true;
+    h.run();
+    // Both suspect rows, and the plot's legend of the selection.
+    assert!(h.get_all_by_label(full).count() >= 2);
+    assert!(h.query_by_label(short).is_none());
+    let texts = painted_texts(h.output());
+    assert!(texts.iter().any(|t| t.ends_with(full)), "{texts:?}");
 }

@@ -30,6 +30,7 @@ use crate::ui::flame::FlamePane;
 use crate::ui::history::History;
 use crate::ui::live::{Arrival, ConnectForm, Connection, LiveView};
 use crate::ui::loader::{Loader, LoaderEvent};
+use crate::ui::names::Names;
 use crate::ui::state::{Action, Selection, ViewState};
 use crate::ui::timeline::TimelinePane;
 use crate::ui::workspace::{InputSpec, Workspace};
@@ -158,6 +159,13 @@ impl LeakscopeApp {
 
     pub fn is_loading(&self) -> bool {
         self.loader.is_busy()
+    }
+
+    /// How names read on screen, by the View menu's setting.
+    pub fn names(&self) -> Names {
+        Names {
+            full: self.state.full_names,
+        }
     }
 
     /// The wake handed to jobs; one that does nothing before the first frame.

@@ -86,6 +86,8 @@ impl LeakscopeApp {
         ui.checkbox(&mut s.lanes_by_creation, "Order lanes by creation time");
         ui.checkbox(&mut s.flame_upward, "Flame graph grows upward");
         ui.checkbox(&mut s.show_legend, "Show the state legend");
+        ui.checkbox(&mut s.full_names, "Full function names and paths")
+            .on_hover_text("import paths and whole file paths; tooltips always show them");
         ui.add(egui::Slider::new(&mut s.lane_height, 4.0..=30.0).text("lane height"));
         ui.separator();
         ui.label("Group by pprof labels:");

@@ -14,7 +14,9 @@ impl LeakscopeApp {
         egui::Panel::left("suspects")
             .resizable(true)
             .default_size(330.0)
-            .show(ui, |ui| panels::suspects_ui(ui, ws, self.selection))
+            .show(ui, |ui| {
+                panels::suspects_ui(ui, ws, self.selection, self.names())
+            })
             .inner
     }
 
@@ -29,13 +31,19 @@ impl LeakscopeApp {
             .default_size(210.0)
             .show(ui, |ui| {
                 let mut action = None;
+                let names = self.names();
                 ui.columns(2, |cols| {
                     cols[0].strong("Goroutines over time");
                     match (&ws.trace, self.showing_trace()) {
-                        (Some(t), true) => {
-                            panels::trace_plot_ui(&mut cols[0], ws, t, self.selection, selected)
-                        }
-                        _ => panels::plot_ui(&mut cols[0], ws, self.selection),
+                        (Some(t), true) => panels::trace_plot_ui(
+                            &mut cols[0],
+                            ws,
+                            t,
+                            self.selection,
+                            selected,
+                            names,
+                        ),
+                        _ => panels::plot_ui(&mut cols[0], ws, self.selection, names),
                     }
                     if let Some(lanes) = self.active_lanes() {
                         action = panels::events_ui(
@@ -44,6 +52,7 @@ impl LeakscopeApp {
                             &ws.session.stacks,
                             self.selection,
                             selected,
+                            names,
                         );
                     }
                 });
@@ -78,6 +87,7 @@ impl LeakscopeApp {
             selection: self.selection,
             search: &self.search,
             upward: self.state.flame_upward,
+            names: self.names(),
         };
         self.flame.ui(&mut right_ui, &frame, actions);
         ui.advance_cursor_after_rect(full);
@@ -158,6 +168,7 @@ impl LeakscopeApp {
             filter: &self.search,
             by_creation: self.state.lanes_by_creation,
             lane_height: self.state.lane_height,
+            names: self.names(),
         };
         self.timeline.ui(ui, &data, actions);
     }

@@ -44,6 +44,7 @@ pub struct FlameFrame<'a> {
     pub selection: Selection,
     pub search: &'a str,
     pub upward: bool,
+    pub names: crate::ui::names::Names,
 }
 
 impl FlamePane {
@@ -177,6 +178,7 @@ impl FlamePane {
             highlight: &cache.highlight,
             search: f.search,
             upward: f.upward,
+            names: f.names,
         };
         actions.extend(flame_ui(ui, &mut self.view, &data));
     }

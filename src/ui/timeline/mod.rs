@@ -57,6 +57,7 @@ pub struct TimelineData<'a> {
     pub filter: &'a str,
     pub by_creation: bool,
     pub lane_height: f32,
+    pub names: crate::ui::names::Names,
 }
 
 /// Which lanes the filter text keeps.

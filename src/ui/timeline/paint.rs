@@ -205,8 +205,8 @@ fn label(
     visuals: &Visuals,
 ) {
     let text = match (info.goroutine, info.function) {
-        (Some(g), Some(f)) => format!("{g}  {}", d.table.function(f)),
-        (None, Some(f)) => d.table.function(f).to_owned(),
+        (Some(g), Some(f)) => format!("{g}  {}", d.names.frame_function(d.table, f)),
+        (None, Some(f)) => d.names.frame_function(d.table, f),
         (Some(g), None) => format!("goroutine {g}"),
         (None, None) => String::from("?"),
     };
