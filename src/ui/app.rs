@@ -192,7 +192,9 @@ impl LeakscopeApp {
                     .push(Notice::warning(format!("{}: {w}", input.source().path)));
             }
         }
-        self.show_notices = !ws.errors.is_empty();
+        // Errors show in a line above the timeline; the window with all of
+        // them opens from the status bar, never over the suspects by itself.
+        self.show_notices = false;
         self.generation += 1;
         self.history.clear();
         self.flame.reset(&ws);

@@ -122,7 +122,7 @@ fn suspect_row_ui(
     let mut action = None;
     let resp = ui.horizontal(|ui| {
         ui.label(egui::RichText::new(format!("{}", rank + 1)).weak());
-        ui.selectable_label(selected, suspect_name(&name, s.growth.growing))
+        ui.add(egui::Button::selectable(selected, suspect_name(&name, s.growth.growing)).truncate())
             .on_hover_text(full)
     });
     resp.inner.context_menu(|ui| {
@@ -143,11 +143,13 @@ fn suspect_row_ui(
     }
     ui.horizontal(|ui| {
         sparkline(ui, &g.counts, s.growth.growing);
-        let counts: Vec<String> = g.counts.iter().map(u64::to_string).collect();
-        ui.monospace(counts.join("→"));
         if s.growth.growing {
             ui.colored_label(theme::BLOCKING, wording::growth_rate(&s.growth));
         }
+        // Long series (a watcher's window) are cut, the newest counts last.
+        let counts: Vec<String> = g.counts.iter().map(u64::to_string).collect();
+        ui.add(egui::Label::new(egui::RichText::new(counts.join("→")).monospace()).truncate())
+            .on_hover_text(format!("goroutines per snapshot: {}", counts.join(", ")));
     });
     let mut facts = Vec::new();
     if let Some(r) = wording::wait_reasons(t, &g.wait_reasons) {
@@ -218,11 +220,12 @@ fn trace_suspect_row_ui(
         .map_or(l.entry_function.as_str(), |f| table.function(f));
     let resp = ui
         .horizontal(|ui| {
-            let r = ui
-                .selectable_label(selected, suspect_name(&names.function(full), s.growing))
-                .on_hover_text(full);
             ui.monospace(format!("{}", l.goroutines.len()));
-            r
+            ui.add(
+                egui::Button::selectable(selected, suspect_name(&names.function(full), s.growing))
+                    .truncate(),
+            )
+            .on_hover_text(full)
         })
         .inner;
     let by = l

@@ -379,7 +379,7 @@ impl Graph<'_> {
         if tree.differential {
             let d = n.total as i64 - n.base_total as i64;
             ui.label(format!(
-                "before {} → now {} ({d:+})",
+                "before {}, now {} ({d:+})",
                 format_weight(n.base_total, unit),
                 format_weight(n.total, unit)
             ));
