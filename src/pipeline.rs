@@ -323,7 +323,7 @@ impl Findings {
                         trace,
                         &t.analysis,
                         &self.analysis,
-                        &self.session.stacks,
+                        &self.session,
                     ))
                 })
                 .clone(),

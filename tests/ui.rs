@@ -7,7 +7,7 @@ mod common;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use leakscope::analysis::lanes::EventKind;
+use leakscope::analysis::lanes::{EventKind, LaneSource as _};
 use leakscope::pipeline::InputSpec;
 use leakscope::ui::LeakscopeApp;
 use leakscope::ui::state::{Selection, ViewState};
@@ -80,7 +80,7 @@ fn clicking_a_suspect_highlights_its_stack_everywhere() {
                 }
                 EventKind::Blocked => {
                     blocked += 1;
-                    assert_eq!(ws.session.stacks.str(e.reason), "chan receive");
+                    assert_eq!(e.reason.text(&ws.session.stacks), "chan receive");
                 }
                 _ => {}
             }
@@ -224,7 +224,7 @@ fn a_trace_suspect_highlights_its_lanes_creations_and_blocking_points() {
             .filter(|e| e.kind == EventKind::Blocked)
             .collect();
         let last = blocked.last().expect("a blocking point");
-        assert_eq!(ws.session.stacks.str(last.reason), "chan receive");
+        assert_eq!(last.reason.text(&ws.session.stacks), "chan receive");
         assert!(
             last.duration_ns.unwrap() > 1_000_000_000,
             "{:?}",
@@ -899,4 +899,288 @@ fn lane_search_has_help_and_says_when_nothing_matches() {
             "40 of {} goroutines match",
             h.state().active_lanes().unwrap().lane_count()
         )),);
+}
+
+/// The colour of a lane at `t`, as the timeline draws it.
+fn color_at(
+    lanes: &dyn leakscope::analysis::lanes::LaneSource,
+    lane: usize,
+    t: i64,
+) -> Option<egui::Color32> {
+    let mut color = None;
+    lanes.spans(lane, t, t.saturating_add(1), &mut |s| {
+        color.get_or_insert(leakscope::ui::theme::span_color(s.kind, s.reason));
+    });
+    color
+}
+
+/// Lanes by the function they are labelled with.
+fn lanes_named(
+    lanes: &dyn leakscope::analysis::lanes::LaneSource,
+    table: &leakscope::model::StackTable,
+    function: &str,
+) -> Vec<usize> {
+    (0..lanes.lane_count())
+        .filter(|&l| {
+            lanes
+                .lane(l)
+                .function
+                .is_some_and(|f| table.function(f) == function)
+        })
+        .collect()
+}
+
+/// Goroutines already blocked when the trace began are drawn in their
+/// state from its first instant: the 30 search requests leaked before it
+/// in `chan send` (their stacks say so), the job workers in `select` (the
+/// trace records neither reason nor stack for them; the session's dumps
+/// show the same goroutines), the runtime's own as the runtime's. Nothing
+/// is drawn in a colour the legend does not explain, and the lane filter
+/// finds them by that state.
+#[test]
+fn goroutines_blocked_before_the_trace_have_their_colour_from_the_start() {
+    use leakscope::model::WaitCategory;
+    use leakscope::ui::theme;
+    let legend: Vec<egui::Color32> = theme::legend().iter().map(|e| e.1).collect();
+    let mut names: Vec<&str> = DEBUG2.to_vec();
+    names.push("trace-go123.out");
+    let mut h = harness(app_with(&names));
+    h.run();
+    let ws = h.state().workspace.clone().unwrap();
+    let t = &ws.session.stacks;
+    let lanes = ws.trace.as_ref().unwrap().lanes.clone();
+    let (w0, _) = lanes.window();
+    let search = lanes_named(lanes.as_ref(), t, "main.querySearchBackend");
+    let before: Vec<usize> = search
+        .iter()
+        .copied()
+        .filter(|&l| lanes.lane(l).created_ns.is_none())
+        .collect();
+    assert_eq!((search.len(), before.len()), (40, 30));
+    for &l in &before {
+        assert_eq!(
+            color_at(lanes.as_ref(), l, w0),
+            Some(theme::state_color(WaitCategory::Channel))
+        );
+    }
+    let workers = lanes_named(lanes.as_ref(), t, "main.jobWorker");
+    assert_eq!(workers.len(), 4);
+    for &l in &workers {
+        assert_eq!(
+            color_at(lanes.as_ref(), l, w0),
+            Some(theme::state_color(WaitCategory::Select)),
+            "g{:?}",
+            lanes.lane(l).goroutine
+        );
+    }
+    for f in ["runtime.forcegchelper", "runtime.bgsweep"] {
+        let l = lanes_named(lanes.as_ref(), t, f)[0];
+        assert_eq!(
+            color_at(lanes.as_ref(), l, w0),
+            Some(theme::state_color(WaitCategory::Runtime))
+        );
+    }
+    for l in 0..lanes.lane_count() {
+        if let Some(c) = color_at(lanes.as_ref(), l, w0) {
+            assert!(legend.contains(&c), "lane {l}: {c:?}");
+        }
+    }
+    // 30 blocked before, 10 created and blocked in the window.
+    h.state_mut().set_search("state:chan send");
+    h.run();
+    let found = h.state().timeline_lanes();
+    assert!(
+        search.iter().all(|&l| found.contains(&(l as u32))),
+        "{} of the 40 found",
+        search
+            .iter()
+            .filter(|&&l| found.contains(&(l as u32)))
+            .count()
+    );
+
+    // The legacy trace alone records no reason for them: the workers wait
+    // on something unknown (its own legend entry), the runtime's are the
+    // runtime's, and nothing is "state not recorded".
+    let mut h = harness(app_with(&["trace-go121-legacy.out"]));
+    h.run();
+    let ws = h.state().workspace.clone().unwrap();
+    let t = &ws.session.stacks;
+    let lanes = ws.trace.as_ref().unwrap().lanes.clone();
+    let (w0, _) = lanes.window();
+    for &l in &lanes_named(lanes.as_ref(), t, "main.jobWorker") {
+        assert_eq!(
+            color_at(lanes.as_ref(), l, w0),
+            Some(theme::WAITING_UNKNOWN)
+        );
+    }
+    let l = lanes_named(lanes.as_ref(), t, "runtime.forcegchelper")[0];
+    assert_eq!(
+        color_at(lanes.as_ref(), l, w0),
+        Some(theme::state_color(WaitCategory::Runtime))
+    );
+    for l in 0..lanes.lane_count() {
+        if let Some(c) = color_at(lanes.as_ref(), l, w0) {
+            assert!(legend.contains(&c), "lane {l}: {c:?}");
+            assert_ne!(c, theme::state_color(WaitCategory::Unknown), "lane {l}");
+        }
+    }
+    h.get_by_label(theme::WAITING_UNKNOWN_LABEL);
+}
+
+/// `select {}` reads and looks the same in a dump (`select (no cases)`)
+/// and in a trace (`forever`, made precise by the stack).
+#[test]
+fn select_with_no_cases_is_one_colour_in_dumps_and_traces() {
+    use leakscope::model::WaitCategory;
+    let mut h = harness(app_with(&[
+        "variants/debug2.txt",
+        "variants/trace-go123.out",
+    ]));
+    h.run();
+    let ws = h.state().workspace.clone().unwrap();
+    let t = &ws.session.stacks;
+    let forever = leakscope::ui::theme::state_color(WaitCategory::Forever);
+    let dump = ws.lanes.clone();
+    let (_, d1) = dump.window();
+    let l = lanes_named(dump.as_ref(), t, "main.noCases")[0];
+    assert_eq!(color_at(dump.as_ref(), l, d1 - 1), Some(forever));
+    let trace = ws.trace.as_ref().unwrap().lanes.clone();
+    let (_, t1) = trace.window();
+    let l = lanes_named(trace.as_ref(), t, "main.noCases")[0];
+    assert_eq!(color_at(trace.as_ref(), l, t1 - 1), Some(forever));
+}
+
+/// A blocking line always says on what, or that no input recorded it: it
+/// used to read `on  for 5.00 s` for goroutines blocked before the trace.
+#[test]
+fn blocking_lines_name_their_reason() {
+    let mut names: Vec<&str> = DEBUG2.to_vec();
+    names.push("trace-go123.out");
+    let mut h = harness(app_with(&names));
+    h.run();
+    let ws = h.state().workspace.clone().unwrap();
+    let workers = ws
+        .analysis
+        .suspects
+        .iter()
+        .find(|s| {
+            s.leak_site
+                .is_some_and(|f| ws.session.stacks.function(f) == "main.jobWorker")
+        })
+        .unwrap()
+        .group;
+    h.state_mut().select(Selection::Group(workers));
+    h.run();
+    let rows = texts_containing(&h, "blocked: goroutine");
+    assert!(rows.len() >= 4, "{rows:?}");
+    for r in &rows {
+        assert!(!r.contains("on  "), "{r}");
+        assert!(
+            r.contains(" on ") || r.contains("(reason not recorded)"),
+            "{r}"
+        );
+    }
+    // Goroutine 19 waited in its select loop before the window opened.
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("blocked: goroutine 19 on select for ")),
+        "{rows:?}"
+    );
+}
+
+/// The goroutine plot shows the snapshot series whether or not a trace is
+/// loaded, with the trace's window under it; one snapshot gets a sane axis.
+#[test]
+fn the_plot_always_shows_the_snapshot_series() {
+    use leakscope::ui::names::Names;
+    use leakscope::ui::plot::SnapshotSeries;
+    let mut names: Vec<&str> = DEBUG2.to_vec();
+    names.push("trace-go123.out");
+    let mut h = harness_at(app_with(&names), [1280.0, 800.0]);
+    h.run();
+    assert!(h.state().showing_trace());
+    let texts = painted_texts(h.output());
+    for axis in ["snapshot", "t0", "t3"] {
+        assert!(texts.iter().any(|t| t == axis), "{axis}: {texts:?}");
+    }
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("seconds into the trace (3.00 s window")),
+        "{texts:?}"
+    );
+    h.get_by_label(leakscope::ui::plot::SNAPSHOT_SERIES);
+    let ws = h.state().workspace.clone().unwrap();
+    let g = ws
+        .analysis
+        .suspects
+        .iter()
+        .find(|s| {
+            s.leak_site
+                .is_some_and(|f| ws.session.stacks.function(f) == "main.consumeEvents")
+        })
+        .unwrap()
+        .group;
+    let series = SnapshotSeries::of(&ws.analysis, &ws, Selection::Group(g), Names::default());
+    assert_eq!(series.xs, [0.0, 1.0, 2.0, 3.0]);
+    let totals: Vec<u64> = ws.analysis.series.iter().map(|p| p.total).collect();
+    assert_eq!(series.total, totals);
+    assert_eq!(
+        series.selected,
+        Some(("main.consumeEvents".to_owned(), vec![5, 10, 15, 20]))
+    );
+    // One dump of 35 goroutines: x around it, y from 0 to a bit above 35.
+    let h = harness_at(
+        app_with(&["releases/go1.27/goroutineleak.debug2.txt"]),
+        [1280.0, 800.0],
+    );
+    let ws = h.state().workspace.clone().unwrap();
+    let (x, y) = SnapshotSeries::of(&ws.analysis, &ws, Selection::None, Names::default()).bounds();
+    assert_eq!((*x.start(), *x.end()), (-1.0, 1.0));
+    assert!(
+        *y.start() == 0.0 && *y.end() > 35.0 && *y.end() < 50.0,
+        "{y:?}"
+    );
+}
+
+/// The runtime's proof is marked on its groups' rows and in the selected
+/// suspect's details, with where it waits, who made it and its labels.
+#[test]
+fn proven_leaks_are_marked_and_a_suspect_tells_its_story() {
+    let mut h = harness_at(
+        app_with(&["releases/go1.27/goroutineleak.debug2.txt"]),
+        [1280.0, 800.0],
+    );
+    h.run();
+    // Five groups the runtime proved leaked (GROUND_TRUTH.md), ranked first.
+    assert_eq!(h.get_all_by_label("PROVEN").count(), 5);
+    h.get_by_label("main.sendResult").click();
+    h.run();
+    assert_eq!(h.get_all_by_label("PROVEN").count(), 6);
+    h.get_by_label("leakrel/groups.go:37 (chan send)");
+    h.get_by_label("main.startRequest (leakrel/groups.go:43)");
+    h.get_by_label_contains("proven leaked by the runtime · 8 proven · 8 goroutines");
+    // Two groups of one function, told apart by their labels.
+    let ws = h.state().workspace.clone().unwrap();
+    let labelled: Vec<usize> = ws
+        .analysis
+        .suspects
+        .iter()
+        .filter(|s| {
+            s.leak_site
+                .is_some_and(|f| ws.session.stacks.function(f) == "main.waitLabelled")
+        })
+        .map(|s| s.group)
+        .collect();
+    assert_eq!(labelled.len(), 2);
+    let mut seen = Vec::new();
+    for g in labelled {
+        h.state_mut().select(Selection::Group(g));
+        h.run();
+        seen.push(texts_containing(&h, "handler=").join(" | "));
+    }
+    assert!(
+        seen[0] != seen[1] && seen.iter().all(|s| !s.is_empty()),
+        "{seen:?}"
+    );
 }

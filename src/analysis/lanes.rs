@@ -46,8 +46,9 @@ pub struct LaneEvent {
     pub kind: EventKind,
     /// Creation site, blocking stack, or unblocking stack.
     pub stack: Option<StackId>,
-    /// The wait reason of a block.
-    pub reason: StrId,
+    /// The wait reason of a block, in the one vocabulary (what the input
+    /// stated, made precise by the stack; `Unknown` where neither says).
+    pub reason: WaitReason,
     /// The other goroutine's lane: the creator of a creation, the waker of an unblock.
     pub other_lane: Option<u32>,
     /// The other goroutine's id, where the lane of it is not loaded.
@@ -361,7 +362,7 @@ impl SnapshotLanes {
                     time_ns: start,
                     kind: EventKind::Created,
                     stack: Some(created_by),
-                    reason: StrId::EMPTY,
+                    reason: WaitReason::Unknown,
                     other_lane: None,
                     other_goroutine: g0.creator_id,
                     duration_ns: None,
@@ -382,7 +383,7 @@ impl SnapshotLanes {
                     time_ns: since.max(start),
                     kind: EventKind::Blocked,
                     stack: Some(gl.stack),
-                    reason: gl.state,
+                    reason: reason_of(gl),
                     other_lane: None,
                     other_goroutine: None,
                     duration_ns: (waited > 0).then_some(waited),
@@ -393,7 +394,7 @@ impl SnapshotLanes {
                     time_ns: tail_end,
                     kind: EventKind::Ended,
                     stack: None,
-                    reason: StrId::EMPTY,
+                    reason: WaitReason::Unknown,
                     other_lane: None,
                     other_goroutine: None,
                     duration_ns: None,

@@ -6,6 +6,14 @@
 //! belongs to. Lanes come in the order a leak hunt wants them: goroutines
 //! the trace saw pile up first, then those on the call paths of the
 //! snapshot suspects, then the rest by creation time.
+//!
+//! Goroutines already waiting when the trace began are drawn in their
+//! state from the first instant. Go 1.22+ traces give their stack there
+//! (the reason is told from it), the legacy format gives neither reason nor
+//! stack; then a `debug=2` dump of the session that shows the same
+//! goroutine (same id, same entry function) says what it waits on, and the
+//! runtime's own goroutines are the runtime's family. What stays unknown is
+//! drawn as "waiting, reason not recorded", never as another state.
 
 use std::sync::Arc;
 
@@ -16,7 +24,7 @@ use super::lanes::{EventKind, LaneEvent, LaneInfo, LaneSource, LaneSpan, TimeAxi
 use crate::model::timeline::{GoIndex, GoState, Trace};
 use rustc_hash::FxHashMap;
 
-use crate::model::{FrameId, StackId, StackTable, StateKind, StrId, WaitReason};
+use crate::model::{FrameId, Session, StackId, StateKind, StrId, WaitReason};
 
 const NONE: u32 = u32::MAX;
 
@@ -44,6 +52,9 @@ pub struct TraceLanes {
     /// once here rather than per span drawn: a goroutine blocked since
     /// before the window has no stated reason, only its stack.
     reasons: FxHashMap<(StrId, StackId), WaitReason>,
+    /// Per lane: what it waited on when the window opened, where its first
+    /// span does not say (see the module doc); `Unknown` otherwise.
+    before: Vec<WaitReason>,
 }
 
 impl TraceLanes {
@@ -51,8 +62,9 @@ impl TraceLanes {
         trace: Arc<Trace>,
         ta: &TraceAnalysis,
         analysis: &Analysis,
-        table: &StackTable,
+        session: &Session,
     ) -> TraceLanes {
+        let table = &session.stacks;
         let t = &*trace;
         let n = t.goroutine_count();
         let mut group = vec![NONE; n];
@@ -137,7 +149,7 @@ impl TraceLanes {
             lane_leak.push(leak[g.index()]);
         }
         let alive = alive_series(t, t.goroutine_indices());
-        let reasons = t
+        let reasons: FxHashMap<(StrId, StackId), WaitReason> = t
             .details()
             .iter()
             .map(|d| {
@@ -145,7 +157,9 @@ impl TraceLanes {
                 ((d.reason, d.stack), r)
             })
             .collect();
+        let before = waits_before_the_window(t, &order, &stack, &reasons, session, analysis);
         TraceLanes {
+            before,
             reasons,
             trace,
             order,
@@ -186,6 +200,81 @@ impl TraceLanes {
     pub fn trace(&self) -> &Trace {
         &self.trace
     }
+
+    /// The reason of a lane's waiting span `span`.
+    fn wait_reason(&self, lane: usize, span: usize, reason: StrId, stack: StackId) -> WaitReason {
+        let r = self
+            .reasons
+            .get(&(reason, stack))
+            .copied()
+            .unwrap_or(WaitReason::Unknown);
+        match (r, span) {
+            (WaitReason::Unknown, 0) => self
+                .before
+                .get(lane)
+                .copied()
+                .unwrap_or(WaitReason::Unknown),
+            _ => r,
+        }
+    }
+}
+
+/// What each lane (in `order`) waited on when the window opened, where its
+/// first span is a wait the trace gives no reason for (see the module doc).
+fn waits_before_the_window(
+    t: &Trace,
+    order: &[GoIndex],
+    lane_stacks: &[StackId],
+    reasons: &FxHashMap<(StrId, StackId), WaitReason>,
+    session: &Session,
+    analysis: &Analysis,
+) -> Vec<WaitReason> {
+    let table = &session.stacks;
+    // The dumps' goroutines by id, the newest sighting last: (entry, reason).
+    let mut dumped: FxHashMap<u64, (Option<FrameId>, WaitReason)> = FxHashMap::default();
+    for snap in analysis.series_snapshots(session) {
+        for g in snap.goroutines() {
+            if let Some(id) = g.id {
+                let reason = super::wait::wait_reason(table, g.state, g.stack);
+                dumped.insert(id, (frames::entry_function(table, g.stack), reason));
+            }
+        }
+    }
+    let function_of = |f: Option<FrameId>| f.map(|f| table.function(f));
+    order
+        .iter()
+        .zip(lane_stacks)
+        .map(|(&g, &lane_stack)| {
+            let Some(first) = t.span(g, 0) else {
+                return WaitReason::Unknown;
+            };
+            let stated = reasons
+                .get(&(first.reason, first.stack))
+                .copied()
+                .unwrap_or(WaitReason::Unknown);
+            if first.state != GoState::Waiting || stated != WaitReason::Unknown {
+                return WaitReason::Unknown;
+            }
+            // Its entry: the trace's start frame, else the outermost frame
+            // of the stack it is known by.
+            let start = t.goroutine(g).map_or(StackId::EMPTY, |i| i.start_stack);
+            let entry = frames::entry_function(table, start)
+                .or_else(|| frames::entry_function(table, first.stack))
+                .or_else(|| frames::entry_function(table, lane_stack));
+            let id = t.goroutine(g).map(|i| i.id);
+            if let Some((dump_entry, reason)) = id.and_then(|id| dumped.get(&id))
+                && entry.is_some()
+                && function_of(*dump_entry) == function_of(entry)
+                && reason.is_waiting()
+            {
+                return *reason;
+            }
+            if entry.is_some_and(|e| frames::is_runtime(table.function(e))) {
+                return WaitReason::RuntimeInternal;
+            }
+            WaitReason::Unknown
+        })
+        .collect()
 }
 
 /// How many of `goroutines` are alive at evenly spaced times of the window.
@@ -271,11 +360,7 @@ impl LaneSource for TraceLanes {
                     end_ns: s.end_ns,
                     kind: kind_of(s.state),
                     reason: match s.state {
-                        GoState::Waiting => self
-                            .reasons
-                            .get(&(s.reason, s.stack))
-                            .copied()
-                            .unwrap_or(WaitReason::Unknown),
+                        GoState::Waiting => self.wait_reason(lane, i, s.reason, s.stack),
                         GoState::Running => WaitReason::Running,
                         GoState::Runnable => WaitReason::Runnable,
                         GoState::Syscall => WaitReason::Syscall,
@@ -300,7 +385,7 @@ impl LaneSource for TraceLanes {
                 time_ns: c.time_ns,
                 kind: EventKind::Created,
                 stack: (!c.creator_stack.is_empty()).then_some(c.creator_stack),
-                reason: StrId::EMPTY,
+                reason: WaitReason::Unknown,
                 other_lane: c
                     .creator
                     .and_then(|cg| self.lane_of.get(cg.index()).copied())
@@ -320,7 +405,7 @@ impl LaneSource for TraceLanes {
                 time_ns: b.time_ns,
                 kind: EventKind::Blocked,
                 stack: (!b.stack.is_empty()).then_some(b.stack),
-                reason: b.reason,
+                reason: self.wait_reason(lane, b.span, b.reason, b.stack),
                 other_lane: b
                     .unblocker
                     .and_then(|u| self.lane_of.get(u.index()).copied())
@@ -337,7 +422,7 @@ impl LaneSource for TraceLanes {
                 time_ns: e,
                 kind: EventKind::Ended,
                 stack: None,
-                reason: StrId::EMPTY,
+                reason: WaitReason::Unknown,
                 other_lane: None,
                 other_goroutine: None,
                 duration_ns: None,

@@ -44,6 +44,20 @@ pub fn wait_reasons(table: &StackTable, reasons: &BTreeMap<WaitReason, u64>) -> 
     }
 }
 
+/// What a goroutine blocked on and for how long, as the app's events and
+/// tooltips say it: `on chan send for 5.00 s`; a wait whose reason no
+/// input recorded says so rather than leaving a gap (`on  for 5.00 s`).
+pub fn blocked_on(table: &StackTable, reason: WaitReason, duration_ns: Option<i64>) -> String {
+    let how_long = duration_ns
+        .map(|d| format!(" for {}", crate::model::time::format_duration_ns(d)))
+        .unwrap_or_default();
+    if reason == WaitReason::Unknown {
+        format!("(reason not recorded){how_long}")
+    } else {
+        format!("on {}{how_long}", reason.text(table))
+    }
+}
+
 /// A count series (`56 → 88 → 122`).
 pub fn counts(counts: &[u64]) -> String {
     counts

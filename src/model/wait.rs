@@ -51,6 +51,11 @@ pub enum WaitReason {
     IoWait,
     /// Stopped by the scheduler (`preempted`, `runtime.Gosched`).
     Preempted,
+    /// One of the runtime's own goroutines (GC workers, the finalizer),
+    /// parked where no reason was recorded: a trace's goroutines that were
+    /// already waiting when it began. Dumps name these waits (`GC sweep
+    /// wait`, `finalizer wait`); all are the runtime's family.
+    RuntimeInternal,
     /// Any other text Go prints, with its category.
     Other(StrId, WaitCategory),
 }
@@ -179,6 +184,7 @@ impl WaitReason {
             Sleep => "sleep",
             IoWait => "IO wait",
             Preempted => "preempted",
+            RuntimeInternal => "runtime wait",
             Other(s, _) => table.str(s),
         }
     }
@@ -197,6 +203,7 @@ impl WaitReason {
             | Sync => WaitCategory::Sync,
             Sleep => WaitCategory::Sleep,
             IoWait => WaitCategory::Io,
+            RuntimeInternal => WaitCategory::Runtime,
             Other(_, c) => c,
         }
     }

@@ -1,6 +1,7 @@
 //! The desktop app (feature `gui`): the only code that uses egui.
 
 pub mod app;
+pub mod details;
 pub mod export;
 pub mod exporter;
 pub mod flame;
@@ -9,6 +10,7 @@ pub mod live;
 pub mod loader;
 pub mod names;
 pub mod panels;
+pub mod plot;
 pub mod state;
 pub mod theme;
 pub mod timeline;

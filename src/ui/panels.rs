@@ -1,12 +1,13 @@
-//! The panels around the two main views: leak suspects, the goroutine
-//! count plot, and the selected group's creation events and blocking points.
+//! The panels around the two main views: leak suspects, and the selected
+//! group's creation events and blocking points (the goroutine plot is
+//! `plot`, the selection's details `details`).
 
-use egui::{Color32, Pos2, Sense, Stroke, Ui, Vec2};
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui::{Pos2, Sense, Stroke, Ui, Vec2};
 
 use crate::analysis::lanes::LaneSource;
 use crate::analysis::lanes::{EventKind, LaneEvent};
-use crate::analysis::wording;
+use crate::analysis::{Evidence, Group, Suspect, wording};
+use crate::model::LabelSetId;
 use crate::model::StackTable;
 use crate::model::time::format_duration_ns;
 use crate::ui::names::Names;
@@ -122,6 +123,9 @@ fn suspect_row_ui(
     let mut action = None;
     let resp = ui.horizontal(|ui| {
         ui.label(egui::RichText::new(format!("{}", rank + 1)).weak());
+        if s.evidence == Evidence::Proven {
+            crate::ui::details::proven_badge(ui, g.proven());
+        }
         ui.add(egui::Button::selectable(selected, suspect_name(&name, s.growth.growing)).truncate())
             .on_hover_text(full)
     });
@@ -151,15 +155,41 @@ fn suspect_row_ui(
         ui.add(egui::Label::new(egui::RichText::new(counts.join("→")).monospace()).truncate())
             .on_hover_text(format!("goroutines per snapshot: {}", counts.join(", ")));
     });
+    let facts = row_facts(t, s, g, names);
+    ui.add(egui::Label::new(egui::RichText::new(facts).weak().small()).truncate());
+    action
+}
+
+/// A row's one line of story: what they wait on and where, their labels
+/// (two groups of one function apart only by labels must not read the
+/// same), and who created them: `chan send at leakyd/main.go:215 ·
+/// endpoint=search · by main.(*app).handleSearch.func1`.
+fn row_facts(t: &StackTable, s: &Suspect, g: &Group, names: Names) -> String {
     let mut facts = Vec::new();
-    if let Some(r) = wording::wait_reasons(t, &g.wait_reasons) {
-        facts.push(r);
+    let reason = wording::wait_reasons(t, &g.wait_reasons);
+    let at = s.leak_site.map(|f| names.location(t, f));
+    match (reason, at) {
+        (Some(r), Some(at)) => facts.push(format!("{r} at {at}")),
+        (Some(x), None) | (None, Some(x)) => facts.push(x),
+        (None, None) => {}
+    }
+    let mut labels: Vec<(&LabelSetId, &u64)> = g.label_sets.iter().collect();
+    labels.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    if let Some(&(&l, _)) = labels.first() {
+        let text = t.labels_to_string(l);
+        if !text.is_empty() {
+            let more = labels.len() - 1;
+            facts.push(if more > 0 {
+                format!("{text} +{more} more")
+            } else {
+                text
+            });
+        }
     }
     if let Some(c) = g.created_by().and_then(|c| t.leaf(c)) {
         facts.push(format!("by {}", names.function(t.function(c))));
     }
-    ui.add(egui::Label::new(egui::RichText::new(facts.join(" · ")).weak().small()).truncate());
-    action
+    facts.join(" · ")
 }
 
 /// Goroutines the trace saw created in its window and still alive at its end.
@@ -243,12 +273,12 @@ fn trace_suspect_row_ui(
 
 /// A tiny line chart of a count series.
 fn sparkline(ui: &mut Ui, counts: &[u64], growing: bool) {
-    let (rect, _) = ui.allocate_exact_size(Vec2::new(60.0, 16.0), Sense::hover());
-    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f32;
     let n = counts.len();
     if n < 2 {
         return;
     }
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(60.0, 16.0), Sense::hover());
+    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f32;
     let pts: Vec<Pos2> = counts
         .iter()
         .enumerate()
@@ -266,116 +296,6 @@ fn sparkline(ui: &mut Ui, counts: &[u64], growing: bool) {
     };
     ui.painter()
         .add(egui::Shape::line(pts, Stroke::new(1.5, color)));
-}
-
-/// Goroutines over time: the total and the selected group, across snapshots.
-pub fn plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection, names: Names) {
-    let a = &ws.analysis;
-    if a.series.is_empty() {
-        ui.weak("No goroutine snapshots to plot.");
-        return;
-    }
-    let t0 = a.series[0].captured_at_ns;
-    let wall = a.series.iter().all(|p| p.captured_at_ns.is_some());
-    let xs: Vec<f64> = a
-        .series
-        .iter()
-        .enumerate()
-        .map(|(i, p)| match (wall, p.captured_at_ns, t0) {
-            (true, Some(t), Some(t0)) => (t - t0) as f64 / 60e9,
-            _ => i as f64,
-        })
-        .collect();
-    let total: PlotPoints = xs
-        .iter()
-        .zip(&a.series)
-        .map(|(&x, p)| [x, p.total as f64])
-        .collect();
-    let selected = selection.group().and_then(|g| a.groups.get(g));
-    let selected_pts: Option<PlotPoints> = selected.map(|g| {
-        xs.iter()
-            .zip(&g.counts)
-            .map(|(&x, &c)| [x, c as f64])
-            .collect()
-    });
-    let name = selection
-        .group()
-        .and_then(|g| a.suspects.iter().find(|s| s.group == g))
-        .and_then(|s| s.leak_site)
-        .map_or(String::new(), |f| {
-            names.frame_function(&ws.session.stacks, f)
-        });
-    Plot::new("goroutines-over-time")
-        .legend(Legend::default())
-        .x_axis_label(if wall {
-            "minutes since first snapshot"
-        } else {
-            "snapshot"
-        })
-        .y_axis_label("goroutines")
-        .include_y(0.0)
-        .allow_scroll(false)
-        .show(ui, |p| total_and_selection(p, total, selected_pts, name));
-}
-
-/// The grey total and, where something is selected, its red series.
-fn total_and_selection(
-    p: &mut egui_plot::PlotUi<'_>,
-    total: PlotPoints<'static>,
-    selected: Option<PlotPoints<'static>>,
-    name: String,
-) {
-    p.line(
-        Line::new("all goroutines", total)
-            .color(Color32::GRAY)
-            .width(2.0),
-    );
-    if let Some(pts) = selected {
-        p.line(Line::new(name, pts).color(theme::BLOCKING).width(2.5));
-    }
-}
-
-/// Goroutines over the trace window: all of them and the selection.
-pub fn trace_plot_ui(
-    ui: &mut Ui,
-    ws: &Workspace,
-    t: &TraceWorkspace,
-    selection: Selection,
-    selected: &[u32],
-    names: Names,
-) {
-    let w0 = t.lanes.trace().window.start_ns;
-    let to_points = |series: &[(i64, u64)]| -> PlotPoints {
-        series
-            .iter()
-            .map(|&(at, n)| [(at - w0) as f64 / 1e9, n as f64])
-            .collect()
-    };
-    let total = to_points(&t.lanes.alive);
-    let sel = (selection != Selection::None).then(|| to_points(&t.lanes.alive_of(selected)));
-    let name = match selection {
-        Selection::Group(g) => ws
-            .analysis
-            .suspects
-            .iter()
-            .find(|s| s.group == g)
-            .and_then(|s| s.leak_site)
-            .map(|f| names.frame_function(&ws.session.stacks, f)),
-        Selection::TraceGroup(i) => t
-            .analysis
-            .leaks
-            .get(i)
-            .map(|l| names.function(&l.entry_function).into_owned()),
-        Selection::None => None,
-    }
-    .unwrap_or_default();
-    Plot::new("goroutines-over-trace")
-        .legend(Legend::default())
-        .x_axis_label("seconds into the trace")
-        .y_axis_label("goroutines alive")
-        .include_y(0.0)
-        .allow_scroll(false)
-        .show(ui, |p| total_and_selection(p, total, sel, name));
 }
 
 /// One row of the events list.
@@ -490,13 +410,9 @@ fn event_row_text(t: &StackTable, r: &EventRow, names: Names) -> egui::RichText 
             .unwrap_or_default();
         egui::RichText::new(format!("created: {g} by {site}{by}")).color(theme::CREATION)
     } else {
-        let how_long = e
-            .duration_ns
-            .map(|d| format!(" for {}", format_duration_ns(d)))
-            .unwrap_or_default();
         egui::RichText::new(format!(
-            "blocked: {g} on {}{how_long} at {site}",
-            t.str(e.reason)
+            "blocked: {g} {} at {site}",
+            wording::blocked_on(t, e.reason, e.duration_ns)
         ))
         .color(theme::BLOCKING)
     }

@@ -3,7 +3,7 @@
 use egui::Color32;
 
 use crate::analysis::palette;
-use crate::model::WaitCategory;
+use crate::model::{StateKind, WaitCategory, WaitReason};
 
 /// The colour of each family of waits, the same for dumps and traces;
 /// legends list them all, so no colour on screen goes unexplained.
@@ -21,6 +21,37 @@ pub fn state_color(category: WaitCategory) -> Color32 {
         WaitCategory::Runtime => Color32::from_rgb(141, 110, 99),
         WaitCategory::Unknown => Color32::from_rgb(120, 120, 120),
     }
+}
+
+/// A goroutine known to wait, on something no input recorded (a trace's
+/// goroutines already waiting when it began, in the legacy format).
+pub const WAITING_UNKNOWN: Color32 = Color32::from_rgb(84, 110, 122);
+
+/// What "waiting, reason not recorded" reads as in the legend.
+pub const WAITING_UNKNOWN_LABEL: &str = "waiting, reason not recorded";
+
+/// The colour of a lane's span: its reason's family, or for a wait of
+/// unknown reason its own colour (not the grey of a state not recorded:
+/// the state is known).
+pub fn span_color(kind: StateKind, reason: WaitReason) -> Color32 {
+    if reason == WaitReason::Unknown && kind == StateKind::Waiting {
+        WAITING_UNKNOWN
+    } else {
+        state_color(reason.category())
+    }
+}
+
+/// Every colour the lanes can use with what it means, in legend order:
+/// the legend draws exactly this, so no colour goes unexplained.
+pub fn legend() -> Vec<(&'static str, Color32)> {
+    let mut out: Vec<(&'static str, Color32)> = WaitCategory::ALL
+        .iter()
+        .map(|&c| (c.label(), state_color(c)))
+        .collect();
+    // Beside the grey of "state not recorded", the last entry.
+    let at = out.len().saturating_sub(1);
+    out.insert(at, (WAITING_UNKNOWN_LABEL, WAITING_UNKNOWN));
+    out
 }
 
 pub fn diff_color(change: f32) -> Color32 {

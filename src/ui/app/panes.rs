@@ -6,8 +6,8 @@ use egui::{Color32, Rect};
 
 use super::*;
 use crate::ui::flame::FlameFrame;
-use crate::ui::panels;
 use crate::ui::timeline::{TimelineData, legend_ui};
+use crate::ui::{details, panels, plot};
 
 impl LeakscopeApp {
     pub(super) fn suspects_panel_ui(&self, ui: &mut Ui, ws: &Workspace) -> Option<Action> {
@@ -38,17 +38,8 @@ impl LeakscopeApp {
                 let names = self.names();
                 ui.columns(2, |cols| {
                     cols[0].strong("Goroutines over time");
-                    match (&ws.trace, self.showing_trace()) {
-                        (Some(t), true) => panels::trace_plot_ui(
-                            &mut cols[0],
-                            ws,
-                            t,
-                            self.selection,
-                            selected,
-                            names,
-                        ),
-                        _ => panels::plot_ui(&mut cols[0], ws, self.selection, names),
-                    }
+                    plot::goroutine_plot_ui(&mut cols[0], ws, self.selection, names);
+                    details::details_ui(&mut cols[1], ws, self.selection, names);
                     if let Some(lanes) = self.active_lanes() {
                         action = panels::events_ui(
                             &mut cols[1],

@@ -7,7 +7,6 @@ use egui::{Response, Ui};
 use super::{Layout, TimelineData};
 use crate::analysis::lanes::{EventKind, LaneEvent, LaneInfo, LaneSpan, span_description};
 use crate::model::StackTable;
-use crate::model::time::format_duration_ns;
 use crate::ui::names::Names;
 use crate::ui::state::{Action, Selection};
 use crate::ui::theme;
@@ -113,13 +112,12 @@ pub fn event_text(ui: &mut Ui, table: &StackTable, e: &LaneEvent) {
             );
         }
         EventKind::Blocked => {
-            let how_long = e
-                .duration_ns
-                .map(|d| format!(" for {}", format_duration_ns(d)))
-                .unwrap_or_default();
             ui.colored_label(
                 theme::BLOCKING,
-                format!("blocked: {}{how_long}", table.str(e.reason)),
+                format!(
+                    "blocked {}",
+                    crate::analysis::wording::blocked_on(table, e.reason, e.duration_ns)
+                ),
             );
             if let Some(t) = top(e.stack) {
                 ui.monospace(t);

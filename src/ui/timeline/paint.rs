@@ -146,7 +146,7 @@ fn spans(mesh: &mut Mesh, layout: &Layout, lanes: &dyn LaneSource, lane: usize, 
     lanes.spans(lane, t0, t1, &mut |s| {
         let x0 = time.px_from_ns(s.start_ns).max(plot.left());
         let x1 = time.px_from_ns(s.end_ns).min(plot.right());
-        let color = theme::state_color(s.reason.category());
+        let color = theme::span_color(s.kind, s.reason);
         match &mut pending {
             Some((_, px1, pc)) if x0 - *px1 < 1.0 && (x1 - x0 < 1.0 || *pc == color) => {
                 *px1 = x1.max(*px1);
@@ -420,9 +420,9 @@ fn ticks(time: &TimeTransform, width_px: f32) -> Vec<i64> {
 /// The timeline legend: every state colour and marker the lanes use.
 pub fn legend_ui(ui: &mut Ui) {
     ui.horizontal_wrapped(|ui| {
-        for category in crate::model::WaitCategory::ALL {
-            legend_entry(ui, category.label(), |p, r| {
-                p.rect_filled(r, 2.0, theme::state_color(category));
+        for (label, color) in theme::legend() {
+            legend_entry(ui, label, |p, r| {
+                p.rect_filled(r, 2.0, color);
             });
         }
         for (kind, text) in [
