@@ -1184,3 +1184,94 @@ fn proven_leaks_are_marked_and_a_suspect_tells_its_story() {
         "{seen:?}"
     );
 }
+
+/// eframe's storage as a map, to see what the app saves.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+/// A `--screenshot` run neither reads nor writes the saved state (its
+/// storage is a file of its own; it saves nothing, layout included), and
+/// `--size` wins over a saved window size.
+#[test]
+fn a_screenshot_run_keeps_away_from_the_saved_state() {
+    use eframe::App as _;
+    use leakscope::ui::{RunOptions, native_options};
+    let normal = native_options(&RunOptions::default());
+    assert!(normal.persist_window && normal.persistence_path.is_none());
+    let sized = native_options(&RunOptions {
+        size: Some([1280.0, 800.0]),
+        ..RunOptions::default()
+    });
+    assert!(!sized.persist_window);
+    assert_eq!(sized.viewport.inner_size, Some(egui::vec2(1280.0, 800.0)));
+    let shot = native_options(&RunOptions {
+        screenshot: Some("shot.png".into()),
+        size: Some([1280.0, 800.0]),
+        ..RunOptions::default()
+    });
+    assert!(!shot.persist_window);
+    let scratch = shot.persistence_path.expect("a storage of its own");
+    assert!(scratch.starts_with(std::env::temp_dir()) && !scratch.exists());
+    assert_eq!(shot.viewport.inner_size, Some(egui::vec2(1280.0, 800.0)));
+
+    // The app of a screenshot run saves nothing; a normal one its settings.
+    let mut app = app_with(&DEBUG2);
+    let mut storage = MemoryStorage::default();
+    app.set_persistent(false);
+    app.save(&mut storage);
+    assert!(storage.0.is_empty() && !app.persist_egui_memory());
+    app.set_persistent(true);
+    app.save(&mut storage);
+    assert!(storage.0.contains_key(eframe::APP_KEY) && app.persist_egui_memory());
+}
+
+/// Where no file dialog can open (no portal, no zenity), an export says
+/// why and asks for a path in the app, then writes there.
+#[test]
+fn exports_ask_for_a_path_where_no_file_dialog_can_open() {
+    let dir = std::env::temp_dir().join(format!("leakscope-ui-path-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("typed.svg");
+    let mut app = app_with(&DEBUG2);
+    app.set_no_file_dialog("no session bus here");
+    let mut h = harness(app);
+    h.run();
+    h.state_mut()
+        .request_export(leakscope::ui::state::ExportRequest::FlameView);
+    h.run();
+    h.get_by_label("Export to a file");
+    h.get_by_label("No file dialog can open: no session bus here.");
+    let field = h
+        .get_all_by_role(egui::accesskit::Role::TextInput)
+        .find(|n| n.value().is_some_and(|v| v.ends_with("flamegraph.svg")))
+        .expect("the path field, with a suggested name");
+    field.focus();
+    h.run();
+    h.get_all_by_role(egui::accesskit::Role::TextInput)
+        .find(|n| n.value().is_some_and(|v| v.ends_with("flamegraph.svg")))
+        .unwrap()
+        .set_text_value_accesskit(&svg.display().to_string());
+    h.run();
+    h.get_by_label("Save").click();
+    h.run();
+    h.state_mut().wait_for_export();
+    h.run();
+    assert!(h.query_by_label("Export to a file").is_none());
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<?xml") && text.contains("main.querySearchBackend"));
+    h.get_by_label(&format!("saved {}", svg.display()));
+    std::fs::remove_dir_all(&dir).ok();
+}

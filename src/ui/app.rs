@@ -74,6 +74,9 @@ pub struct LeakscopeApp {
     exporter: Exporter,
     connection: Connection,
     screenshot: Option<Screenshot>,
+    /// Whether eframe may save the settings and egui's memory (layout):
+    /// not for a screenshot run.
+    persistent: bool,
 }
 
 impl LeakscopeApp {
@@ -96,7 +99,13 @@ impl LeakscopeApp {
             exporter: Exporter::default(),
             connection: Connection::default(),
             screenshot: None,
+            persistent: true,
         }
+    }
+
+    /// Whether the app's settings and layout are saved when it closes.
+    pub fn set_persistent(&mut self, persistent: bool) {
+        self.persistent = persistent;
     }
 
     /// Saves a PNG of the window once loaded, then closes (for `--screenshot`).
@@ -365,6 +374,7 @@ impl LeakscopeApp {
         let wake = self.wake();
         self.connection.connect_window(&ctx, wake);
         actions.extend(self.exporter.replace_dialog_ui(&ctx));
+        actions.extend(self.exporter.path_form_ui(&ctx));
         // What the actions changed shows in the next frame, and inputs
         // picked or dropped in this one start loading there.
         let repaint = !actions.is_empty();
@@ -505,6 +515,12 @@ impl eframe::App for LeakscopeApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+        if self.persistent {
+            eframe::set_value(storage, eframe::APP_KEY, &self.state);
+        }
+    }
+
+    fn persist_egui_memory(&self) -> bool {
+        self.persistent
     }
 }

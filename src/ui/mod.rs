@@ -70,22 +70,42 @@ pub struct RunOptions {
     pub select: Option<String>,
 }
 
-/// Opens the window and runs until it closes.
-pub fn run(options: RunOptions) -> anyhow::Result<()> {
+/// The window's options for a run.
+///
+/// A `--screenshot` run is kept apart from the user's saved state: eframe
+/// gets a storage file of its own in a fresh temporary folder, so it reads
+/// nothing saved (window size, panel sizes, recent files) and writes
+/// nothing over it. `--size` wins over a saved window size: the window's
+/// geometry is neither restored nor saved when it is given.
+pub fn native_options(options: &RunOptions) -> eframe::NativeOptions {
     let size = options.size.unwrap_or([1440.0, 900.0]);
-    let native = eframe::NativeOptions {
+    eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("leakscope")
             .with_inner_size(size)
             .with_min_inner_size([640.0, 400.0])
             .with_drag_and_drop(true),
         renderer: eframe::Renderer::Glow,
-        // A screenshot run must not pick up (or overwrite) the user's layout.
-        persist_window: options.screenshot.is_none(),
+        persist_window: options.screenshot.is_none() && options.size.is_none(),
+        persistence_path: options.screenshot.is_some().then(screenshot_storage),
         ..Default::default()
-    };
+    }
+}
+
+/// Where a screenshot run's eframe keeps its state: a file in a folder of
+/// its own, removed when the run ends.
+fn screenshot_storage() -> PathBuf {
+    std::env::temp_dir()
+        .join(format!("leakscope-screenshot-{}", std::process::id()))
+        .join("app.ron")
+}
+
+/// Opens the window and runs until it closes.
+pub fn run(options: RunOptions) -> anyhow::Result<()> {
+    let native = native_options(&options);
+    let scratch = native.persistence_path.clone();
     let screenshot = options.screenshot.clone();
-    eframe::run_native(
+    let result = eframe::run_native(
         "leakscope",
         native,
         Box::new(move |cc| {
@@ -97,6 +117,8 @@ pub fn run(options: RunOptions) -> anyhow::Result<()> {
                     .unwrap_or_default()
             };
             let mut app = LeakscopeApp::new(state);
+            // Nothing of a screenshot run is saved (recent files included).
+            app.set_persistent(screenshot.is_none());
             if let Some(path) = screenshot {
                 app.screenshot_to(path);
             }
@@ -111,5 +133,9 @@ pub fn run(options: RunOptions) -> anyhow::Result<()> {
             Ok(Box::new(app))
         }),
     )
-    .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+    .map_err(|e| anyhow::anyhow!("could not open the window: {e}"));
+    if let Some(dir) = scratch.as_ref().and_then(|p| p.parent()) {
+        std::fs::remove_dir_all(dir).ok();
+    }
+    result
 }

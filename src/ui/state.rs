@@ -109,6 +109,9 @@ pub enum Action {
     Open(Vec<InputSpec>),
     /// Group by labels another way (the inputs load again).
     SetLabelMode(LabelMode),
+    /// Export to the path typed where no file dialog could open (`None`:
+    /// drop the export).
+    SaveExportAt(Option<PathBuf>),
     /// Replace the file an export found in its way (`true`) or keep it.
     ConfirmReplace(bool),
     /// Open the Connect dialog.

@@ -87,13 +87,26 @@ impl LeakscopeApp {
                     self.exporter.ask(kind, wake);
                 }
             }
-            Action::OpenDialog { add } => self.loader.open_dialog(add, wake),
+            Action::OpenDialog { add } => match crate::ui::exporter::no_file_dialog() {
+                Some(why) => self.notices.push(Notice::warning(format!(
+                    "No file dialog can open: {why}. Drop files on the window, \
+                     or name them on the command line (leakscope FILE…)."
+                ))),
+                None => self.loader.open_dialog(add, wake),
+            },
             Action::Open(inputs) => self.open(inputs),
             Action::SetLabelMode(mode) => {
                 self.loader.label_mode = mode;
                 if let Some(ws) = &self.workspace {
                     let inputs = ws.inputs.clone();
                     self.open(inputs);
+                }
+            }
+            Action::SaveExportAt(path) => {
+                if let Some(ws) = &self.workspace {
+                    self.exporter.save_at(path, ws, wake);
+                } else {
+                    self.exporter.path_form = None;
                 }
             }
             Action::ConfirmReplace(replace) => {
@@ -205,6 +218,17 @@ impl LeakscopeApp {
         self.refresh_flame();
         self.flame
             .export_kind(&self.search, self.state.flame_upward, false)
+    }
+
+    /// Asks for an export as the File menu does (tests).
+    pub fn request_export(&mut self, what: ExportRequest) {
+        self.apply(Action::Export(what));
+    }
+
+    /// Says no file dialog can open here, and why (tests; the app finds
+    /// out by itself).
+    pub fn set_no_file_dialog(&mut self, why: &str) {
+        self.exporter.no_dialog = Some(why.to_owned());
     }
 
     /// Exports to `path` (tests; the app asks with a dialog first); an
