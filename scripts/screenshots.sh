@@ -1,23 +1,40 @@
 #!/usr/bin/env bash
-# Makes the README's screenshots in screenshots/ with the app's own
-# --screenshot flag, under Xvfb (no display needed). Needs: xvfb-run and
-# Mesa's software GL (Debian: xvfb xauth libgl1-mesa-dri libegl-mesa0).
+# Makes the screenshots in screenshots/ with the app's own --screenshot flag,
+# under Xvfb (no display needed), at 1280×800 and 1920×1080. Needs:
+# xvfb-run and Mesa's software GL (Debian: xvfb xauth libgl1-mesa-dri
+# libegl-mesa0). A screenshot run reads and writes none of the app's saved
+# state, so these pictures are the same on every machine.
+#
+#   scripts/screenshots.sh              # release build
+#   PROFILE=dev scripts/screenshots.sh  # the debug build (same pictures)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-BIN=target/release/leakscope
+PROFILE=${PROFILE:-release}
+cargo build --profile "$PROFILE" --quiet
+TARGET=${CARGO_TARGET_DIR:-target}
+case $PROFILE in
+dev) BIN=$TARGET/debug/leakscope ;;
+*) BIN=$TARGET/$PROFILE/leakscope ;;
+esac
+FIX=tests/fixtures
 mkdir -p screenshots
 shot() {
-	local out=$1
+	local name=$1
 	shift
-	xvfb-run -a -s "-screen 0 1600x1000x24" "$BIN" --screenshot "$out" --size 1440x900 "$@"
-	echo "wrote $out"
+	for size in 1280x800 1920x1080; do
+		local out=screenshots/$name-$size.png
+		xvfb-run -a -s "-screen 0 1920x1080x24" "$BIN" --screenshot "$out" --size "$size" "$@"
+		echo "wrote $out"
+	done
 }
-# The embedded demo session with the fastest-growing suspect selected:
-# its lanes, creation events and blocking points, flame graph path and series.
-shot screenshots/demo-suspect-selected.png --select 'querySearchBackend'
-# A 100,096-goroutine dump, if the large fixtures are unpacked next to the repo.
-BIG=${LEAKSCOPE_LARGE_DIR:-../shared/fixtures/large}/goroutine-100k.debug2.txt
-if [[ -f $BIG ]]; then
-	shot screenshots/100k-goroutines.png --select 'lockLedger' "$BIG"
-fi
+# The embedded demo session (dumps of leakyd 20-40 s apart and a trace of
+# it) with the fastest-growing suspect selected: its lanes, creation events
+# and blocking points, flame graph path, details and series.
+shot demo --select 'querySearchBackend'
+# Long import paths (example.org/acme/svc.v2, generics) in a dump and a
+# trace of the same program, the generic pool's waiters selected.
+shot long-paths-and-trace --select 'Pool' "$FIX/variants/debug2.txt" "$FIX/variants/trace-go123.out"
+# One profile of 100,096 goroutines (leakyd's large mode), its biggest group selected.
+shot 100k-goroutines --select 'lockLedger' "$FIX/large/goroutine-100k.pb.gz"
+# A Go 1.27 dump with the runtime's proof: five groups marked PROVEN.
+shot go1.27-proven-leaks --select 'sendResult' "$FIX/releases/go1.27/goroutineleak.debug2.txt"

@@ -1266,7 +1266,8 @@ fn exports_ask_for_a_path_where_no_file_dialog_can_open() {
         .set_text_value_accesskit(&svg.display().to_string());
     h.run();
     h.get_by_label("Save").click();
-    h.run();
+    // A spinner turns while the export is written: step, don't settle.
+    h.step();
     h.state_mut().wait_for_export();
     h.run();
     assert!(h.query_by_label("Export to a file").is_none());

@@ -12,7 +12,7 @@
 use std::ops::RangeInclusive;
 
 use egui::{Color32, Ui};
-use egui_plot::{Corner, HoverPosition, Legend, Line, Plot, PlotPoints, Points};
+use egui_plot::{HoverPosition, Line, Plot, PlotPoints, Points};
 
 use crate::analysis::Analysis;
 use crate::model::time::format_duration_ns;
@@ -119,6 +119,14 @@ pub fn goroutine_plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection, name
 }
 
 fn snapshot_plot_ui(ui: &mut Ui, series: &SnapshotSeries, height: f32) {
+    // The key above the plot, not a legend over the points it would hide.
+    let key = ui.horizontal(|ui| {
+        ui.colored_label(Color32::GRAY, SNAPSHOT_SERIES);
+        if let Some((name, _)) = &series.selected {
+            ui.colored_label(theme::BLOCKING, name);
+        }
+    });
+    let height = height - key.response.rect.height() - ui.spacing().item_spacing.y;
     let (x_range, y_range) = series.bounds();
     let points = |counts: &[u64]| -> Vec<[f64; 2]> {
         series
@@ -139,8 +147,6 @@ fn snapshot_plot_ui(ui: &mut Ui, series: &SnapshotSeries, height: f32) {
     let wall = series.wall;
     let mut plot = Plot::new("goroutines-over-snapshots")
         .height(height.max(40.0))
-        // Series climb to the right: the lower right is where they are not.
-        .legend(Legend::default().position(Corner::RightBottom))
         .x_axis_label(if wall {
             "minutes since the first snapshot"
         } else {
