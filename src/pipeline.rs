@@ -196,6 +196,61 @@ pub fn load(
     Some(out)
 }
 
+/// The instances among the inputs when they are session folders of two or
+/// more services (told apart by the URL their manifests name): each
+/// instance's name and folders. Such inputs are not one session: each
+/// instance is analysed on its own and the fleet ranked together
+/// ([`analysis::fleet`]).
+pub fn instances(inputs: &[InputSpec]) -> Option<Vec<(String, Vec<InputSpec>)>> {
+    if inputs.len() < 2 {
+        return None;
+    }
+    let mut out: Vec<(String, Vec<InputSpec>)> = Vec::new();
+    for spec in inputs {
+        let InputSpec::Path(dir) = spec else {
+            return None;
+        };
+        let url = session_dir::read_manifest(dir).ok().flatten()?.url;
+        let name = session_dir::instance_name(&url);
+        match out.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, specs)) => specs.push(spec.clone()),
+            None => out.push((name, vec![spec.clone()])),
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    (out.len() >= 2).then_some(out)
+}
+
+/// Each instance's folders loaded and analysed on their own; instances
+/// none of whose inputs loaded are left out.
+pub fn run_instances(
+    instances: &[(String, Vec<InputSpec>)],
+    load_options: &LoadOptions,
+    options: &AnalysisOptions,
+    progress: &Progress,
+) -> Vec<(String, Findings)> {
+    instances
+        .iter()
+        .filter_map(|(name, specs)| {
+            let f = run(specs.clone(), load_options, options, progress)?;
+            f.loaded_any().then(|| (name.clone(), f))
+        })
+        .collect()
+}
+
+/// The fleet's ranking of instances loaded by [`run_instances`].
+pub fn rank_instances(loaded: &[(String, Findings)]) -> analysis::fleet::Fleet {
+    let instances: Vec<analysis::fleet::Instance<'_>> = loaded
+        .iter()
+        .map(|(name, f)| analysis::fleet::Instance {
+            name: name.clone(),
+            session: &f.session,
+            analysis: &f.analysis,
+        })
+        .collect();
+    analysis::fleet::rank(&instances)
+}
+
 /// An execution trace of the session, analysed against its snapshots.
 #[derive(Clone)]
 pub struct TraceFindings {

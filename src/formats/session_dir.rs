@@ -72,6 +72,53 @@ pub struct Manifest {
     pub restarts_ns: Vec<i64>,
 }
 
+/// A short, file-name-safe name for the instance a session polled, from
+/// its manifest's URL: `host-port` (`10.0.0.7-6060`). Instances of a fleet
+/// are told apart by it, and `capture` names their folders with it.
+pub fn instance_name(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = match hostport.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((h, p)) => (h, p.strip_prefix(':')),
+            None => (v6, None),
+        },
+        None => match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        },
+    };
+    let port = port.filter(|p| !p.is_empty()).map_or_else(
+        || {
+            if scheme.eq_ignore_ascii_case("https") {
+                "443"
+            } else {
+                "80"
+            }
+            .to_owned()
+        },
+        str::to_owned,
+    );
+    instance_label(host, &port)
+}
+
+/// `host-port` with every character a file name or a metric label might
+/// trip on replaced.
+pub fn instance_label(host: &str, port: &str) -> String {
+    let host: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{}-{port}", host.trim_matches('_'))
+}
+
 /// One saved body.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
