@@ -24,6 +24,8 @@ pub struct FlameNode {
     pub function: StrId,
     /// The first frame merged into the box, for its file and line.
     pub frame: Option<FrameId>,
+    /// The enclosing box (the root is its own parent), for walking up to zoom
+    /// out.
     pub parent: NodeId,
     /// 0 for the root, 1 for outermost frames.
     pub depth: u32,
@@ -53,6 +55,8 @@ impl FlameNode {
 /// A laid-out flame graph.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlameTree {
+    /// Every box, depth-first: a subtree is the contiguous range `id..id +
+    /// size`.
     pub nodes: Vec<FlameNode>,
     /// The tree compares a baseline (`base_total`) with a newer set (`total`).
     pub differential: bool,
@@ -393,6 +397,8 @@ impl FlameTree {
         }
     }
 
+    /// The weight of the whole graph: what widths are fractions of and the
+    /// header states.
     pub fn root_total(&self) -> u64 {
         self.nodes.first().map_or(0, |n| n.total)
     }

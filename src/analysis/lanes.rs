@@ -22,8 +22,13 @@ use crate::model::{
 /// One interval of a lane in one state.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct LaneSpan {
+    /// Where the span begins on the lane's time axis (ns).
     pub start_ns: i64,
+    /// Where it ends; spans of a lane do not overlap, so views binary-search
+    /// them.
     pub end_ns: i64,
+    /// The coarse state, which picks the span's colour where the reason is
+    /// unknown.
     pub kind: StateKind,
     /// What it was doing, in the one vocabulary of dumps and traces.
     pub reason: WaitReason,
@@ -45,7 +50,9 @@ pub enum EventKind {
 /// A point event on a lane.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct LaneEvent {
+    /// Where the marker sits on the lane's time axis (ns).
     pub time_ns: i64,
+    /// What happened, which picks the marker's shape and tooltip.
     pub kind: EventKind,
     /// Creation site, blocking stack, or unblocking stack.
     pub stack: Option<StackId>,
@@ -62,6 +69,8 @@ pub struct LaneEvent {
 /// Summary of one lane.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LaneInfo {
+    /// Go's goroutine id where the input has one, to match the lane with a dump
+    /// or a trace.
     pub goroutine: Option<u64>,
     /// The stack group the goroutine belongs to, when it is in one.
     pub group: Option<u32>,
@@ -76,7 +85,11 @@ pub struct LaneInfo {
     pub function: Option<FrameId>,
     /// Its most telling stack (last blocking stack, or its dump stack).
     pub stack: StackId,
+    /// When the goroutine came into being (or the lane starts), for the lane's
+    /// tooltip and ordering.
     pub created_ns: Option<i64>,
+    /// When it exited, where it did within the window: a lane that ends is not
+    /// a leak.
     pub ended_ns: Option<i64>,
 }
 
@@ -93,7 +106,9 @@ pub enum TimeAxis {
 
 /// What the timeline draws.
 pub trait LaneSource: Send + Sync {
+    /// How many lanes there are, for sizing the scroll area.
     fn lane_count(&self) -> usize;
+    /// The summary of one lane, what the timeline labels it with.
     fn lane(&self, lane: usize) -> LaneInfo;
     /// Visits the spans of a lane overlapping `[t0, t1)`, in time order.
     fn spans(&self, lane: usize, t0: i64, t1: i64, visit: &mut dyn FnMut(LaneSpan));
@@ -101,6 +116,7 @@ pub trait LaneSource: Send + Sync {
     fn events(&self, lane: usize, t0: i64, t1: i64) -> Vec<LaneEvent>;
     /// The whole time range.
     fn window(&self) -> (i64, i64);
+    /// How the time axis is labelled: wall time, trace time or snapshot names.
     fn axis(&self) -> TimeAxis;
     /// Lanes of a group, for cross-highlighting.
     fn lanes_of_group(&self, group: u32) -> &[u32];

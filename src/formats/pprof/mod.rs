@@ -6,12 +6,12 @@
 //! function first), functions, mappings and a string table that everything
 //! else indexes into.
 //!
-//! Loading walks the top-level fields twice ([`wire`]). The first walk
-//! ([`scan`]) takes the string table as slices of the input and decodes
-//! locations, functions and mappings; [`resolve`] turns locations into
-//! frames once each; the second walk ([`samples`]) decodes samples one at a
-//! time into reused buffers, now that every id they refer to is known, and
-//! [`classify`] tells which profile it was. Go writes the string table last,
+//! Loading walks the top-level fields twice (`wire.rs`). The first walk
+//! (`scan.rs`) takes the string table as slices of the input and decodes
+//! locations, functions and mappings; `resolve.rs` turns locations into
+//! frames once each; the second walk (`samples.rs`) decodes samples one at
+//! a time into reused buffers, now that every id they refer to is known,
+//! and `classify.rs` tells which profile it was. Go writes the string table last,
 //! so a profile cut short has lost exactly the part that names things: such
 //! input is an error, not a partial load.
 //!
@@ -22,7 +22,7 @@
 //! # Telling profiles apart
 //!
 //! The file does not name its profile, so the type comes from the sample
-//! types (see [`classify`]). Two pairs need more:
+//! types (see `classify.rs`). Two pairs need more:
 //!
 //! * heap and allocs carry the same four sample types; Go marks allocs with
 //!   `default_sample_type = alloc_space`, heap has `inuse_space` or nothing.
@@ -97,11 +97,11 @@ pub fn looks_like_profile(data: &[u8]) -> bool {
 
 /// Decodes a (gunzipped) pprof profile.
 ///
-/// Goroutine and goroutineleak profiles become one [`Goroutine`] record per
-/// sample (`count` = the sample's value, no state: the protobuf form does
-/// not carry wait reasons; every goroutine of a goroutineleak profile is
-/// `leaked`, the runtime proved it); every other profile becomes a
-/// [`SampleProfile`].
+/// Goroutine and goroutineleak profiles become one
+/// [`crate::model::Goroutine`] record per sample (`count` = the sample's
+/// value, no state: the protobuf form does not carry wait reasons; every
+/// goroutine of a goroutineleak profile is `leaked`, the runtime proved
+/// it); every other profile becomes a [`crate::model::SampleProfile`].
 pub fn parse(
     data: &[u8],
     mut source: Source,
