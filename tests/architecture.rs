@@ -21,12 +21,16 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
         "live",
         &["formats", "model", "progress", "pipeline", "text"],
     ),
+    (
+        "watch",
+        &["analysis", "formats", "live", "model", "pipeline", "text"],
+    ),
     ("export", &["analysis", "model", "pipeline", "text"]),
     (
         "cli",
         &[
             "analysis", "export", "formats", "live", "model", "pipeline", "progress", "jobs",
-            "text",
+            "text", "watch",
         ],
     ),
 ];

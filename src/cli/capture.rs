@@ -14,10 +14,12 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::connection::ConnectionArgs;
+
 use crate::analysis::{AnalysisOptions, wording};
 use crate::live::{
-    self, Backoff, CaptureId, CaptureKind, ConnectionState, FetchLimits, Header, LiveConfig,
-    LiveEvent, Poller, StopReason, Target, Timeouts,
+    self, Backoff, CaptureId, CaptureKind, ConnectionState, LiveConfig, LiveEvent, Poller,
+    StopReason, Target,
 };
 use crate::model::time::format_duration_ns;
 use crate::pipeline::{Findings, InputSpec};
@@ -51,31 +53,12 @@ pub struct CaptureArgs {
     /// Length of the CPU profile.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     cpu_seconds: Duration,
-    /// Extra request header, `Name: value`; repeat for more
-    /// ('Authorization: Bearer …', 'Cookie: session=…').
-    #[arg(long = "header", short = 'H', value_name = "HEADER")]
-    headers: Vec<String>,
-    /// Read request headers from a file, one `Name: value` per line (`#`
-    /// starts a comment), so tokens stay out of shell history and `ps`.
-    #[arg(long, value_name = "FILE")]
-    headers_from: Option<PathBuf>,
+    #[command(flatten)]
+    connection: ConnectionArgs,
     /// Folder to save into (default ./leakscope-HOST-PORT-TIME); a session of
     /// the same URL in it is continued, never overwritten.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Connect timeout.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    connect_timeout: Duration,
-    /// Longest wait for a response or within a body (traces and CPU
-    /// profiles get their duration on top).
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
-    read_timeout: Duration,
-    /// Largest response accepted, in MiB.
-    #[arg(long, value_name = "MIB")]
-    max_body_mib: Option<u64>,
-    /// Largest decompressed size of a gzip profile, in MiB.
-    #[arg(long, value_name = "MIB")]
-    max_inflated_mib: Option<u64>,
     /// Stop after this many failed snapshots in a row (retries back off from
     /// 1 s to 30 s, so a restarting service is waited for).
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..))]
@@ -270,38 +253,14 @@ fn config(args: &CaptureArgs) -> anyhow::Result<LiveConfig> {
         None => live::default_session_dir(std::path::Path::new("."), &target),
     };
     let mut config = LiveConfig::new(&args.url, &dir)?;
-    let mut lines = args.headers.clone();
-    if let Some(path) = &args.headers_from {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        lines.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_owned),
-        );
-    }
-    config.headers = lines
-        .iter()
-        .map(|h| Header::parse(h))
-        .collect::<Result<_, _>>()?;
+    let conn = args.connection.resolve()?;
+    config.headers = conn.headers;
+    config.tls = conn.tls;
     config.interval = args.interval;
     config.snapshots = Some(args.snapshots);
     config.give_up_after = Some(args.give_up_after);
-    config.timeouts = Timeouts {
-        connect: args.connect_timeout,
-        resolve: args.connect_timeout,
-        read: args.read_timeout,
-        ..Timeouts::default()
-    };
-    let mut limits = FetchLimits::default();
-    if let Some(mib) = args.max_body_mib {
-        limits.max_body_bytes = mib.saturating_mul(1 << 20);
-    }
-    if let Some(mib) = args.max_inflated_mib {
-        limits.max_inflated_bytes = mib.saturating_mul(1 << 20);
-    }
-    config.limits = limits;
+    config.timeouts = conn.timeouts;
+    config.limits = conn.limits;
     config.backoff = Backoff::default();
     Ok(config)
 }

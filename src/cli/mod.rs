@@ -1,4 +1,4 @@
-//! The command line: `inspect`, `capture`, `export`, `report`, and the
+//! The command line: `inspect`, `capture`, `watch`, `export`, `report`, and the
 //! arguments of the desktop app.
 //!
 //! Every command runs the same [`crate::analysis`] functions the desktop
@@ -8,9 +8,13 @@
 //! command line builds and runs without a GUI toolkit.
 
 mod capture;
+mod connection;
 mod export;
 mod inspect;
 mod report;
+mod watch;
+
+pub use inspect::render_text as render_inspect_text;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +68,9 @@ enum Command {
     Export(export::ExportArgs),
     /// Write a one-file incident report (HTML, or Markdown for `.md`).
     Report(report::ReportArgs),
+    /// Watch services: poll cheaply, serve Prometheus metrics, and save an
+    /// incident folder when a trigger fires.
+    Watch(Box<watch::WatchArgs>),
 }
 
 /// How labels split groups, as given on the command line.
@@ -151,6 +158,7 @@ pub fn main() -> Dispatch {
         Some(Command::Capture(args)) => capture::run(&args),
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Report(args)) => report::run(&args),
+        Some(Command::Watch(args)) => watch::run(&args),
         None => {
             return Dispatch::App(AppArgs {
                 files: cli.files,

@@ -47,6 +47,7 @@ pub fn run(args: &ReportArgs) -> ExitCode {
     }
     let options = AnalysisOptions {
         labels: args.labels.clone(),
+        ..AnalysisOptions::default()
     };
     let findings = match super::load_findings(&args.files, &LoadOptions::default(), &options) {
         Ok(f) => f,
