@@ -39,9 +39,13 @@ pub struct Report {
 /// The growth ranking of one count profile.
 #[derive(Debug, Serialize)]
 pub struct CountProfileJson {
+    /// The profile's name (`pprof.NewProfile`'s), what the service calls the
+    /// thing it counts.
     pub profile: String,
     /// Its snapshots, in series order.
     pub snapshots: usize,
+    /// Its stack groups ranked like goroutine groups: a count profile of open
+    /// connections leaks the way goroutines do.
     pub suspects: Vec<SuspectJson>,
 }
 
