@@ -728,3 +728,350 @@ fn prometheus_fires_the_deploy_alerts_while_the_watcher_saves_the_incident() {
     server.shut_down();
     std::fs::remove_dir_all(&out).ok();
 }
+
+// ---------------------------------------------------------------------------
+// Targets behind mutual TLS (certificates of tests/fixtures/tls/make.sh).
+
+/// An https server that asks every client for a certificate signed by the
+/// test CA and answers the goroutine profile; handshakes that fail are
+/// counted.
+fn mtls_server(
+    requests: usize,
+) -> (
+    std::net::SocketAddr,
+    Arc<AtomicUsize>,
+    std::thread::JoinHandle<()>,
+) {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let tls = |name: &str| fixture(&format!("tls/{name}"));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(tls("ca.pem")).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        Arc::clone(&provider),
+    )
+    .build()
+    .unwrap();
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(tls("server.pem"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(tls("server.key")).unwrap();
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(chain, key)
+            .unwrap(),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let refused = Arc::new(AtomicUsize::new(0));
+    let r = Arc::clone(&refused);
+    let body = watch_fixture("goroutine-s05.pb.gz");
+    let thread = std::thread::spawn(move || {
+        for conn in listener.incoming().take(requests) {
+            let mut tcp = conn.unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut server = rustls::ServerConnection::new(Arc::clone(&config)).unwrap();
+            let mut stream = rustls::Stream::new(&mut server, &mut tcp);
+            let mut head = [0u8; 4096];
+            match stream.read(&mut head) {
+                Ok(n) if n > 0 => {
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    stream.write_all(reply.as_bytes()).ok();
+                    stream.write_all(&body).ok();
+                    stream.flush().ok();
+                    server.send_close_notify();
+                    server.write_tls(&mut tcp).ok();
+                }
+                _ => {
+                    r.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    });
+    (addr, refused, thread)
+}
+
+#[test]
+fn targets_behind_mutual_tls_are_reached_with_the_ca_and_a_client_certificate() {
+    use leakscope::live::{Client, FetchLimits, LiveError, Timeouts, TlsFiles, fetch_profile};
+    let (addr, refused, thread) = mtls_server(3);
+    let target = Target::parse(&format!("https://{addr}/debug/pprof/")).unwrap();
+    let tls = |name: &str| Some(fixture(&format!("tls/{name}")));
+    let client = |files: TlsFiles| {
+        Client::new(
+            target.clone(),
+            Vec::new(),
+            Timeouts::default(),
+            FetchLimits::default(),
+        )
+        .with_tls(&files)
+    };
+    let watch = leakscope::live::Watch::none();
+
+    // The CA and the client certificate: the profile, parsed.
+    let full = client(TlsFiles {
+        ca: tls("ca.pem"),
+        cert: tls("client.pem"),
+        key: tls("client.key"),
+    })
+    .unwrap();
+    let (body, loaded) = fetch_profile(&full, "goroutine", &watch).unwrap();
+    assert_eq!(body, watch_fixture("goroutine-s05.pb.gz"));
+    // s.json: step 5 holds 30 leaked, a pool of 8 and main.
+    assert_eq!(watch::window::total_of(&loaded), 39);
+
+    // Without the client certificate the server refuses the handshake.
+    let no_cert = client(TlsFiles {
+        ca: tls("ca.pem"),
+        ..TlsFiles::default()
+    })
+    .unwrap();
+    let err = fetch_profile(&no_cert, "goroutine", &watch).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LiveError::Tls { .. } | LiveError::ConnectionLost { .. }
+        ),
+        "{err}"
+    );
+    // Without the CA the server's certificate is not trusted.
+    let no_ca = client(TlsFiles::default()).unwrap();
+    let err = fetch_profile(&no_ca, "goroutine", &watch).unwrap_err();
+    assert!(matches!(err, LiveError::Tls { .. }), "{err}");
+    assert!(err.to_string().to_lowercase().contains("issuer"), "{err}");
+    thread.join().unwrap();
+    assert_eq!(refused.load(Ordering::Relaxed), 2);
+
+    // Bad certificate files are named before anything is fetched.
+    let err = client(TlsFiles {
+        ca: tls("make.sh"),
+        ..TlsFiles::default()
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("make.sh: no PEM certificate in it"),
+        "{err}"
+    );
+    let err = client(TlsFiles {
+        cert: tls("client.pem"),
+        ..TlsFiles::default()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("needs its key"), "{err}");
+    let err = client(TlsFiles {
+        cert: tls("client.pem"),
+        key: tls("client.pem"),
+        ..TlsFiles::default()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("no private key"), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// The command.
+
+#[test]
+fn the_watch_command_reads_its_trigger_file_and_says_what_it_saved() {
+    let server = service(first_life(), false);
+    let out = temp_dir("cli");
+    std::fs::create_dir_all(&out).unwrap();
+    let config = out.join("watch.toml");
+    std::fs::write(
+        &config,
+        "[triggers]\ngrowth_per_minute = 1\ngrowth_for_secs = 0.1\ntotal_floor = 1000000\ndoubling = false\nproven = false\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+            .arg("watch")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let url = server.url("/debug/pprof/");
+    let dir = out.to_str().unwrap();
+    let o = run(&[
+        &url,
+        "--out",
+        dir,
+        "--config",
+        config.to_str().unwrap(),
+        "--interval",
+        "30ms",
+        "--polls",
+        "14",
+        "--trace",
+        "0",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("metrics on http://127.0.0.1:"), "{stderr}");
+    assert!(
+        stderr.contains("trigger growth [goroutine]: main.(*relay).forward (chan send) grows"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(": 14 polls, 0 failed, 0 restart(s), 1 incident(s)"),
+        "{stdout}"
+    );
+    let incident = stdout.lines().last().unwrap().trim();
+    assert!(
+        Path::new(incident).starts_with(out.join("incidents")),
+        "{stdout}"
+    );
+
+    // A flag wins over the file: the replay grows some 10,000/min (six
+    // every 30 ms), never a million.
+    let o = run(&[
+        &url,
+        "--out",
+        dir,
+        "--config",
+        config.to_str().unwrap(),
+        "--growth-rate",
+        "1000000",
+        "--interval",
+        "30ms",
+        "--polls",
+        "6",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains(": 6 polls, 0 failed, 0 restart(s), 0 incident(s)"),
+        "{stdout}"
+    );
+
+    // Mistakes are named, and nothing is watched.
+    std::fs::write(&config, "[triggers]\ngrowth_per_min = 1\n").unwrap();
+    let o = run(&[&url, "--out", dir, "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("watch.toml") && stderr.contains("growth_per_min"),
+        "{stderr}"
+    );
+    let o = run(&[&url, "--out", dir, "--listen", "0.0.0.0:0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--token-file"));
+    let o = run(&[&url, "--out", dir, "--match", "(unclosed"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("match_function"));
+    server.shut_down();
+    std::fs::remove_dir_all(&out).ok();
+}
+
+// ---------------------------------------------------------------------------
+// Many instances.
+
+/// `leakscope capture` of one instance into its own folder.
+fn capture_instance(server: &TestServer, dir: &Path, snapshots: u32) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args(["capture", &server.url("/debug/pprof/"), "--snapshots"])
+        .arg(snapshots.to_string())
+        .args(["--interval", "60ms", "--no-goroutineleak", "--out"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn inspect_ranks_groups_across_instances() {
+    let out = temp_dir("fleet");
+    // Three instances leak, one stays at step 10 (60 leaked, steady).
+    let servers: Vec<TestServer> = (0..4)
+        .map(|i| {
+            if i < 3 {
+                service(first_life(), false)
+            } else {
+                service(vec![Step::Capture("s10")], false)
+            }
+        })
+        .collect();
+    let dirs: Vec<PathBuf> = (0..4).map(|i| out.join(format!("instance-{i}"))).collect();
+    std::thread::scope(|scope| {
+        for (s, d) in servers.iter().zip(&dirs) {
+            scope.spawn(move || capture_instance(s, d, 6));
+        }
+    });
+    let inspect = |dirs: &[PathBuf], json: bool| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+            .arg("inspect")
+            .args(if json { &["--json"][..] } else { &[][..] })
+            .args(dirs)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let text = inspect(&dirs, false);
+    assert!(text.starts_with("FLEET: 4 instances (127.0.0.1-"), "{text}");
+    let first = text.split("\n  #2").next().unwrap();
+    assert!(
+        first.contains("#1   main.(*relay).forward (chan send)"),
+        "{text}"
+    );
+    assert!(first.contains("grows on 3 of 4 instances"), "{text}");
+    assert!(first.contains("on 4 of 4 instances"), "{text}");
+    let pool = text.split("main.worker (select)").nth(1).expect(&text);
+    assert!(
+        pool.contains("grows on none of 4 instances; on 4 of 4 instances, 8 goroutines each"),
+        "{text}"
+    );
+
+    let json: serde_json::Value = serde_json::from_str(&inspect(&dirs, true)).unwrap();
+    let top = &json["groups"][0];
+    assert_eq!(top["function"], "main.(*relay).forward");
+    assert_eq!(top["growing_on"], 3);
+    let per: Vec<(bool, u64)> = top["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["growing"].as_bool().unwrap(),
+                i["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // Growing first; each grew six per snapshot over six snapshots; the
+    // steady one holds the 60 of step 10.
+    assert_eq!(per.len(), 4);
+    assert!(per[..3].iter().all(|&(g, c)| g && c == 30), "{per:?}");
+    assert_eq!(per[3], (false, 60));
+
+    // Only one instance of two leaking: said so, by name.
+    let text = inspect(&[dirs[0].clone(), dirs[3].clone()], false);
+    let name = format!("127.0.0.1-{}", servers[0].addr.port());
+    assert!(
+        text.contains(&format!("grows only on {name} (+")),
+        "{name}\n{text}"
+    );
+    assert!(
+        text.contains("on 2 of 2 instances, 30–60 goroutines"),
+        "{text}"
+    );
+    for s in servers {
+        s.shut_down();
+    }
+    std::fs::remove_dir_all(&out).ok();
+}

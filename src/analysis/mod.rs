@@ -4,6 +4,7 @@
 pub mod correlate;
 pub mod flame;
 pub mod flame_spec;
+pub mod fleet;
 pub mod frames;
 pub mod group;
 pub mod growth;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::fleet;
 use crate::analysis::summary::{CountProfileJson, Report, SuspectJson};
 use crate::analysis::{AnalysisOptions, Evidence, LabelMode, SeriesOrder, wording};
 use crate::formats::LoadOptions;
@@ -26,7 +27,8 @@ pub struct InspectArgs {
     #[arg(long, value_name = "MIB")]
     max_inflated_mib: Option<u64>,
     /// Captures: pprof profiles, goroutine dumps (debug=1, debug=2, panics), traces, folded
-    /// stacks, or session folders saved by `leakscope capture`.
+    /// stacks, or session folders saved by `leakscope capture` or `watch`. Folders of
+    /// several instances (different URLs) are ranked across the fleet.
     #[arg(required = true)]
     files: Vec<PathBuf>,
 }
@@ -43,6 +45,9 @@ pub fn run(args: &InspectArgs) -> ExitCode {
         labels: args.labels.clone(),
         ..AnalysisOptions::default()
     };
+    if let Some(instances) = fleet::instances(&args.files) {
+        return fleet::run(&instances, &options, &analysis, args.json, args.all);
+    }
     let findings = match super::load_findings(&args.files, &options, &analysis) {
         Ok(f) => f,
         Err(code) => return code,

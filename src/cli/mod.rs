@@ -10,6 +10,7 @@
 mod capture;
 mod connection;
 mod export;
+mod fleet;
 mod inspect;
 mod report;
 mod watch;

@@ -16,14 +16,45 @@ use serde::Deserialize;
 use super::capture::parse_duration;
 use super::connection::ConnectionArgs;
 use crate::live::{Backoff, Target};
+use crate::watch::discover::{Discovered, Source};
 use crate::watch::{self, ListenConfig, Metrics, Server, TriggerConfig, WatchConfig};
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// Services to watch, as `capture` takes them: host:6060, :6060,
-    /// http://host:6060/debug/pprof/, https://….
-    #[arg(required = true)]
+    /// http://host:6060/debug/pprof/, https://…. Or none, with --targets-from
+    /// or --targets-file.
+    #[arg(required_unless_present_any = ["targets_from", "targets_file"])]
     targets: Vec<String>,
+    /// Watch the instances of a Prometheus scrape job: the Prometheus
+    /// server's URL (its /api/v1/targets is read every --refresh).
+    #[arg(long, value_name = "URL", requires = "job")]
+    targets_from: Option<String>,
+    /// The scrape job whose instances to watch (with --targets-from).
+    #[arg(long, value_name = "NAME")]
+    job: Option<String>,
+    /// Only instances whose target carries this label, `name=value`; repeat for more.
+    #[arg(
+        long = "target-label",
+        value_name = "NAME=VALUE",
+        requires = "targets_from"
+    )]
+    target_labels: Vec<String>,
+    /// Watch the targets listed in this file, one per line (read again every --refresh).
+    #[arg(long, value_name = "FILE", conflicts_with = "targets_from")]
+    targets_file: Option<PathBuf>,
+    /// The port instances serve pprof on, when not the port Prometheus scrapes.
+    #[arg(long, value_name = "PORT")]
+    pprof_port: Option<u16>,
+    /// The path of the pprof folder on each discovered instance.
+    #[arg(long, default_value = "/debug/pprof/", value_name = "PATH")]
+    pprof_path: String,
+    /// How often discovered targets are listed again.
+    #[arg(long, default_value = "1m", value_parser = parse_duration)]
+    refresh: Duration,
+    /// Threads that poll; targets share them.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
+    workers: u64,
     /// Folder for incident folders (`DIR/incidents/…`).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -173,6 +204,8 @@ fn config(args: &WatchArgs) -> anyhow::Result<WatchConfig> {
         }
     }
     let mut config = WatchConfig::new(targets, args.out.clone());
+    config.discovery = discovery(args)?;
+    config.workers = usize::try_from(args.workers).unwrap_or(8);
     let conn = args.connection.resolve()?;
     config.headers = conn.headers;
     config.tls = conn.tls;
@@ -202,6 +235,36 @@ fn config(args: &WatchArgs) -> anyhow::Result<WatchConfig> {
     Ok(config)
 }
 
+/// Where discovered targets come from, if anywhere.
+fn discovery(args: &WatchArgs) -> anyhow::Result<Option<Discovered>> {
+    let source = match (&args.targets_from, &args.targets_file) {
+        (Some(url), _) => {
+            let matchers = args
+                .target_labels
+                .iter()
+                .map(|m| {
+                    m.split_once('=')
+                        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                        .ok_or_else(|| anyhow::anyhow!("--target-label {m:?}: expected NAME=VALUE"))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            Source::Prometheus {
+                url: url.clone(),
+                job: args.job.clone().unwrap_or_default(),
+                matchers,
+            }
+        }
+        (None, Some(file)) => Source::File(file.clone()),
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(Discovered {
+        refresh: args.refresh.max(Duration::from_secs(1)),
+        pprof_port: args.pprof_port,
+        pprof_path: args.pprof_path.clone(),
+        ..Discovered::new(source)
+    }))
+}
+
 pub fn run(args: &WatchArgs) -> ExitCode {
     let config = match config(args) {
         Ok(c) => c,
@@ -224,8 +287,13 @@ pub fn run(args: &WatchArgs) -> ExitCode {
         Err(e) => return super::fail(&format!("cannot listen on {}: {e}", args.listen)),
     };
     eprintln!(
-        "leakscope watch: {} target(s) every {}; metrics on http://{}/metrics; incidents in {}",
+        "leakscope watch: {} target(s){} every {}; metrics on http://{}/metrics; incidents in {}",
         config.targets.len(),
+        if config.discovery.is_some() {
+            " and those discovered"
+        } else {
+            ""
+        },
         crate::model::time::format_duration_ns(
             i64::try_from(config.interval.as_nanos()).unwrap_or(i64::MAX)
         ),

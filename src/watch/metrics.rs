@@ -270,6 +270,27 @@ impl Metrics {
         }
     }
 
+    /// Drops the gauges of a target that left the fleet, so no stale series
+    /// (and no "target down" alert) outlives it. Counters stay: they only
+    /// ever grow, and Prometheus sees them stop.
+    pub fn forget(&self, target: &str) {
+        let t = Self::target(target);
+        self.up.remove(&t);
+        self.proven.remove(&t);
+        let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        shown.retain(|key, groups| {
+            if key.target != target {
+                return true;
+            }
+            self.total.remove(key);
+            for g in groups.iter() {
+                self.group_count.remove(g);
+                self.group_growth.remove(g);
+            }
+            false
+        });
+    }
+
     /// The exposition text Prometheus scrapes.
     pub fn encode(&self) -> String {
         let mut out = String::new();

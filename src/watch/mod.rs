@@ -9,17 +9,22 @@
 //! folder ([`incident`]) that `inspect`, `report` and the app open as a
 //! session.
 //!
-//! Each target has a thread of its own, so one slow or dead target never
-//! delays another; every wait checks the stop flag at least every 100 ms.
+//! Targets share a bounded pool of threads ([`pool`]), so one slow or dead
+//! target never delays another and a fleet of a hundred costs a handful of
+//! threads; they come from the command line or from discovery
+//! ([`discover`]: a Prometheus scrape job, a file). Every wait checks the
+//! stop flag at least every 100 ms.
 
+pub mod discover;
 pub mod incident;
 pub mod metrics;
+mod pool;
 pub mod server;
 pub mod trigger;
 pub mod window;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use crate::analysis::AnalysisOptions;
@@ -66,6 +71,10 @@ pub struct WatchConfig {
     pub backoff: Backoff,
     /// Stop after this many polls per target (tests, measurements).
     pub polls: Option<u64>,
+    /// Targets found (again every refresh) in Prometheus or a file.
+    pub discovery: Option<discover::Discovered>,
+    /// Threads polling: targets share them (see `pool`).
+    pub workers: usize,
     pub analysis: AnalysisOptions,
 }
 
@@ -88,6 +97,8 @@ impl WatchConfig {
             limits: FetchLimits::default(),
             backoff: Backoff::default(),
             polls: None,
+            discovery: None,
+            workers: 8,
             analysis: AnalysisOptions::default(),
         }
     }
@@ -120,30 +131,18 @@ pub fn run(
     stop: &AtomicBool,
     log: &Log<'_>,
 ) -> Result<Vec<TargetSummary>, LiveError> {
-    let clients = config
-        .targets
-        .iter()
-        .map(|t| {
-            Client::new(
-                t.clone(),
-                config.headers.clone(),
-                config.timeouts,
-                config.limits,
-            )
-            .with_tls(&config.tls)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let summaries = std::thread::scope(|scope| {
-        let handles: Vec<_> = clients
-            .into_iter()
-            .map(|client| scope.spawn(move || watch_target(config, &client, metrics, stop, log)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    Ok(summaries)
+    pool::run(config, metrics, stop, log)
+}
+
+/// A client for one target, as the configuration says to reach it.
+pub fn client_for(config: &WatchConfig, target: &Target) -> Result<Client, LiveError> {
+    Client::new(
+        target.clone(),
+        config.headers.clone(),
+        config.timeouts,
+        config.limits,
+    )
+    .with_tls(&config.tls)
 }
 
 /// A profile watched on one target.
@@ -156,7 +155,7 @@ struct Watched {
 /// One target's state between polls.
 struct TargetState<'a> {
     config: &'a WatchConfig,
-    client: &'a Client,
+    client: Client,
     metrics: &'a Metrics,
     log: &'a Log<'a>,
     label: String,
@@ -168,58 +167,16 @@ struct TargetState<'a> {
     /// captures.
     last_incident: Option<(PathBuf, Incident)>,
     summary: TargetSummary,
-}
-
-fn watch_target(
-    config: &WatchConfig,
-    client: &Client,
-    metrics: &Metrics,
-    stop: &AtomicBool,
-    log: &Log<'_>,
-) -> TargetSummary {
-    let stopping = || stop.load(Ordering::Relaxed);
-    let Some(mut state) = TargetState::new(config, client, metrics, log) else {
-        return TargetSummary::default();
-    };
-    let mut failures = 0u32;
-    let mut next = Instant::now();
-    while !stopping() && config.polls.is_none_or(|n| state.summary.polls < n) {
-        let now = Instant::now();
-        if now < next {
-            std::thread::sleep((next - now).min(TICK));
-            continue;
-        }
-        let attempt = Instant::now();
-        match state.poll(failures > 0, &stopping) {
-            Ok(()) => {
-                failures = 0;
-                next = attempt + config.interval;
-            }
-            Err(e) => {
-                failures += 1;
-                state.summary.failures += 1;
-                if failures == 1 || failures.is_multiple_of(10) {
-                    log(&format!(
-                        "{}: poll failed ({failures} in a row): {e}",
-                        state.label
-                    ));
-                }
-                next = Instant::now()
-                    + config
-                        .backoff
-                        .delay(failures)
-                        .min(config.interval.max(TICK) * 4);
-            }
-        }
-        state.summary.polls += 1;
-    }
-    state.summary
+    /// Failed polls in a row.
+    failures: u32,
+    /// When the next poll is due.
+    next: Instant,
 }
 
 impl<'a> TargetState<'a> {
     fn new(
         config: &'a WatchConfig,
-        client: &'a Client,
+        client: Client,
         metrics: &'a Metrics,
         log: &'a Log<'a>,
     ) -> Option<TargetState<'a>> {
@@ -267,13 +224,45 @@ impl<'a> TargetState<'a> {
             server: None,
             last_leak_poll: None,
             last_incident: None,
+            failures: 0,
+            next: Instant::now(),
         })
+    }
+
+    /// Whether it has made every poll it was asked for.
+    fn done(&self) -> bool {
+        self.config.polls.is_some_and(|n| self.summary.polls >= n)
+    }
+
+    /// One poll, then when the next is due: the interval after a good one,
+    /// a growing backoff (at most four intervals) after failures.
+    fn step(&mut self, stopping: &dyn Fn() -> bool) {
+        let attempt = Instant::now();
+        match self.poll(self.failures > 0, stopping) {
+            Ok(()) => {
+                self.failures = 0;
+                self.next = attempt + self.config.interval;
+            }
+            Err(e) => {
+                self.failures += 1;
+                self.summary.failures += 1;
+                if self.failures == 1 || self.failures.is_multiple_of(10) {
+                    (self.log)(&format!(
+                        "{}: poll failed ({} in a row): {e}",
+                        self.label, self.failures
+                    ));
+                }
+                let cap = self.config.interval.max(TICK) * 4;
+                self.next = Instant::now() + self.config.backoff.delay(self.failures).min(cap);
+            }
+        }
+        self.summary.polls += 1;
     }
 
     /// One poll of every watched profile, then the triggers.
     fn poll(&mut self, after_outage: bool, stopping: &dyn Fn() -> bool) -> Result<(), LiveError> {
         if self.server.is_none() && self.summary.polls.is_multiple_of(INDEX_RETRY_POLLS) {
-            self.server = read_index(self.client, None, stopping).ok();
+            self.server = read_index(&self.client, None, stopping).ok();
         }
         let watch = Watch {
             cancelled: stopping,
@@ -281,7 +270,7 @@ impl<'a> TargetState<'a> {
         };
         for w in &mut self.watched {
             let started = Instant::now();
-            let fetched = fetch_profile(self.client, &w.kind.endpoint(), &watch);
+            let fetched = fetch_profile(&self.client, &w.kind.endpoint(), &watch);
             let (body, mut loaded) = match fetched {
                 Ok(f) => f,
                 Err(e) => {
@@ -341,7 +330,7 @@ impl<'a> TargetState<'a> {
             progress: &|_, _| {},
         };
         let started = Instant::now();
-        match fetch_profile(self.client, &CaptureKind::GoroutineLeak.endpoint(), &watch) {
+        match fetch_profile(&self.client, &CaptureKind::GoroutineLeak.endpoint(), &watch) {
             Ok((body, loaded)) => {
                 self.metrics.captured(
                     &self.label,
@@ -417,7 +406,7 @@ impl<'a> TargetState<'a> {
         let started = Instant::now();
         let written = incident::write(
             &parent,
-            self.client,
+            &self.client,
             &windows,
             incident.clone(),
             &self.config.evidence,

@@ -17,14 +17,13 @@
 //! pass its ceiling.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash as _, Hasher as _};
 use std::sync::Arc;
 
 use regex::Regex;
 
-use crate::analysis::{AnalysisOptions, Evidence, Group, frames};
+use crate::analysis::{AnalysisOptions, Evidence, frames, group};
 use crate::formats::Loaded;
-use crate::model::{LabelValue, Session, Snapshot, StackId};
+use crate::model::{Session, Snapshot, StackId};
 use crate::pipeline::{Findings, InputSpec};
 
 /// A drop this large between two polls, without an outage, is taken as a
@@ -243,7 +242,7 @@ impl Window {
         let session = &self.findings.session;
         for group in &self.findings.analysis.groups {
             let max = group.counts.iter().copied().max().unwrap_or(0);
-            let key = group_key(session, group);
+            let key = group::stable_key(&session.stacks, group);
             let c = ceilings.entry(key).or_insert(0);
             *c = (*c).max(max);
         }
@@ -264,7 +263,7 @@ impl Window {
         let mut views = Vec::with_capacity(analysis.suspects.len());
         for s in &analysis.suspects {
             let group = analysis.group(s);
-            let key = group_key(session, group);
+            let key = group::stable_key(&session.stacks, group);
             let count = group.last_count();
             let ceiling = self.ceilings.get(&key).copied();
             if ceiling.is_some_and(|c| count > c) {
@@ -323,28 +322,6 @@ fn stack_matches(
     let table = &session.stacks;
     depth.is_some_and(|d| table.depth(stack) >= d)
         || function.is_some_and(|re| table.frames(stack).any(|f| re.is_match(table.function(f))))
-}
-
-/// A group's identity that survives rebuilding the stack table: its
-/// canonical frames' functions and lines, and its labels, as text.
-fn group_key(session: &Session, group: &Group) -> u64 {
-    let table = &session.stacks;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    for &f in &group.key {
-        table.function(f).hash(&mut h);
-        table.frame(f).line.hash(&mut h);
-    }
-    for (k, v) in &group.labels {
-        table.str(*k).hash(&mut h);
-        match v {
-            LabelValue::Str(s) => table.str(*s).hash(&mut h),
-            LabelValue::Num { value, unit } => {
-                value.hash(&mut h);
-                table.str(*unit).hash(&mut h);
-            }
-        }
-    }
-    h.finish()
 }
 
 /// The snapshot's goroutine count, or the sum of its samples' first value
