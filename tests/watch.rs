@@ -59,6 +59,9 @@ fn service(steps: Vec<Step>, offers_leak: bool) -> TestServer {
         let i = n.fetch_add(1, Ordering::Relaxed).min(steps.len() - 1);
         steps[i].clone()
     };
+    // What the service's own /metrics says, as a Go service's would: the
+    // goroutines of the step served last (s.json: 9 + 6 per step).
+    let goroutines = Arc::new(AtomicUsize::new(0));
     TestServer::start_for(100_000, Duration::from_secs(300), move |req: &Request| {
         let query = req.target.split_once('?').map_or("", |(_, q)| q);
         match req.path() {
@@ -67,8 +70,21 @@ fn service(steps: Vec<Step>, offers_leak: bool) -> TestServer {
                 ok(watch_fixture("goroutine.debug2.txt"))
             }
             "/debug/pprof/goroutine" => match at(&polls) {
-                Step::Capture(name) => ok(watch_fixture(&format!("goroutine-{name}.pb.gz"))),
+                Step::Capture(name) => {
+                    let step: usize = name[1..].parse().unwrap();
+                    goroutines.store(9 + 6 * step, Ordering::Relaxed);
+                    ok(watch_fixture(&format!("goroutine-{name}.pb.gz")))
+                }
                 Step::Down => status(503, "restarting"),
+            },
+            "/metrics" => Reply::Full {
+                status: 200,
+                headers: vec![("Content-Type", "text/plain; version=0.0.4".into())],
+                body: format!(
+                    "# TYPE go_goroutines gauge\ngo_goroutines {}\n",
+                    goroutines.load(Ordering::Relaxed)
+                )
+                .into_bytes(),
             },
             "/debug/pprof/example.com/watchd/conns" => match at(&conns) {
                 Step::Capture(name) => ok(watch_fixture(&format!("conns-{name}.pb.gz"))),
@@ -1073,5 +1089,195 @@ fn inspect_ranks_groups_across_instances() {
     for s in servers {
         s.shut_down();
     }
+    std::fs::remove_dir_all(&out).ok();
+}
+
+/// Prometheus's config: a job `svc` of `targets`, and a job `other` that
+/// must not be watched.
+fn prometheus_config(targets: &[std::net::SocketAddr], other: std::net::SocketAddr) -> String {
+    let list: Vec<String> = targets.iter().map(|a| format!("\"{a}\"")).collect();
+    format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: svc\n    static_configs:\n      - targets: [{}]\n  - job_name: other\n    static_configs:\n      - targets: [\"{other}\"]\n",
+        list.join(", ")
+    )
+}
+
+/// Waits (bounded) until `done` says so.
+fn wait_for(what: &str, limit: Duration, done: &dyn Fn() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_fleet_is_found_through_prometheus_and_ranked_together() {
+    let Some(binary) = prometheus_binary() else {
+        return;
+    };
+    let out = temp_dir("discovery");
+    std::fs::create_dir_all(&out).unwrap();
+    // Two instances leak, one is steady, one leaks and then leaves the job.
+    let servers = [
+        service(first_life(), false),
+        service(first_life(), false),
+        service(vec![Step::Capture("s10")], false),
+        service(first_life(), false),
+    ];
+    let other = service(first_life(), false);
+    let addrs: Vec<std::net::SocketAddr> = servers.iter().map(|s| s.addr).collect();
+    let config_path = out.join("prometheus.yml");
+    std::fs::write(&config_path, prometheus_config(&addrs, other.addr)).unwrap();
+    let port = free_port();
+    let log_file = std::fs::File::create(out.join("prometheus.log")).unwrap();
+    let prometheus = Child(
+        std::process::Command::new(binary)
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                out.join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file)
+            .spawn()
+            .unwrap(),
+    );
+    let prom_url = format!("http://127.0.0.1:{port}");
+
+    let mut c = WatchConfig::new(Vec::new(), out.clone());
+    c.interval = Duration::from_millis(150);
+    c.triggers = quiet();
+    c.workers = 3;
+    c.discovery = Some(watch::discover::Discovered {
+        refresh: Duration::from_millis(500),
+        ..watch::discover::Discovered::new(watch::discover::Source::Prometheus {
+            url: prom_url.clone(),
+            job: "svc".to_owned(),
+            matchers: Vec::new(),
+        })
+    });
+    let metrics = Metrics::new();
+    let log = Mutex::new(Vec::<String>::new());
+    let stop = AtomicBool::new(false);
+    let key = |a: &std::net::SocketAddr| format!("http://{a}/debug/pprof/");
+    let logged = |needle: &str| log.lock().unwrap().iter().any(|l| l.contains(needle));
+    let summaries = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            watch::run(&c, &metrics, &stop, &|l: &str| {
+                log.lock().unwrap().push(l.to_owned())
+            })
+        });
+        for a in &addrs {
+            wait_for("discovery", Duration::from_secs(60), &|| {
+                logged(&format!("{}: discovered", key(a)))
+            });
+        }
+        // Let every window see some growth, then take the fourth out of the job.
+        std::thread::sleep(Duration::from_secs(3));
+        std::fs::write(&config_path, prometheus_config(&addrs[..3], other.addr)).unwrap();
+        let hup = std::process::Command::new("kill")
+            .args(["-HUP", &prometheus.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(hup.success());
+        wait_for("the fourth to leave", Duration::from_secs(60), &|| {
+            logged(&format!("{}: left", key(&addrs[3])))
+        });
+        stop.store(true, Ordering::Relaxed);
+        watcher.join().unwrap().unwrap()
+    });
+    let log = log.into_inner().unwrap();
+    assert!(
+        !log.iter().any(|l| l.contains(&other.addr.to_string())),
+        "job `other` is not watched: {log:?}"
+    );
+    assert_eq!(summaries.len(), 4, "{log:?}");
+    let text = metrics.encode();
+    assert!(
+        !text.contains(&format!("target_up{{target=\"{}\"}}", key(&addrs[3]))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("target_up{{target=\"{}\"}} 1", key(&addrs[0]))),
+        "{text}"
+    );
+
+    // One ranking across the four windows.
+    let loaded: Vec<(String, leakscope::pipeline::Findings)> = summaries
+        .iter()
+        .map(|s| (s.target.clone(), s.window.clone().unwrap()))
+        .collect();
+    let instances: Vec<leakscope::analysis::fleet::Instance<'_>> = loaded
+        .iter()
+        .map(|(n, f)| leakscope::analysis::fleet::Instance {
+            name: n.clone(),
+            session: &f.session,
+            analysis: &f.analysis,
+        })
+        .collect();
+    let fleet = leakscope::analysis::fleet::rank(&instances);
+    let top = &fleet.groups[0];
+    assert_eq!(top.function.as_deref(), Some("main.(*relay).forward"));
+    assert_eq!((top.growing_on, top.present_on), (3, 4), "{top:?}");
+    assert_eq!(
+        top.spread_text(4).split(',').next(),
+        Some("grows on 3 of 4 instances")
+    );
+    let steady = top
+        .instances
+        .iter()
+        .find(|i| i.instance == key(&addrs[2]))
+        .unwrap();
+    assert_eq!((steady.growing, steady.count), (false, 60));
+
+    // The goroutine history Prometheus recorded, per instance.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let series = leakscope::live::prometheus::query_range(
+        &prom_url,
+        "go_goroutines{job=\"svc\"}",
+        now - 120.0,
+        now,
+        1.0,
+        &|| false,
+    )
+    .unwrap();
+    let of = |a: &std::net::SocketAddr| {
+        series
+            .iter()
+            .find(|s| s.labels.get("instance") == Some(&a.to_string()))
+            .unwrap_or_else(|| panic!("{a}: {series:?}"))
+    };
+    let leaking = &of(&addrs[0]).points;
+    assert!(leaking.len() >= 3, "{leaking:?}");
+    assert!(leaking.last().unwrap().1 > leaking[0].1, "{leaking:?}");
+    // 0 until the watcher's first poll, then 9 + 6 per step.
+    let a_step = |v: f64| {
+        v == 0.0
+            || (v as u64)
+                .checked_sub(9)
+                .is_some_and(|n| n.is_multiple_of(6))
+    };
+    assert!(leaking.iter().all(|&(_, v)| a_step(v)), "{leaking:?}");
+    assert!(
+        of(&addrs[2])
+            .points
+            .iter()
+            .all(|(_, v)| *v == 69.0 || *v == 0.0)
+    );
+    let err =
+        leakscope::live::prometheus::query_range(&prom_url, "rate(", now - 60.0, now, 1.0, &|| {
+            false
+        })
+        .unwrap_err();
+    assert!(err.contains("parse error"), "{err}");
+    for s in servers {
+        s.shut_down();
+    }
+    drop(prometheus);
     std::fs::remove_dir_all(&out).ok();
 }

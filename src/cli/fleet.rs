@@ -161,3 +161,56 @@ pub fn render_text(fleet: &Fleet, all: bool) -> String {
     }
     out
 }
+
+/// The ranking as a report section: one row per group.
+pub fn section(fleet: &Fleet) -> crate::export::report::Section {
+    use crate::export::report::{Block, Section};
+    let n = fleet.instances.len();
+    let rows = fleet
+        .groups
+        .iter()
+        .take(SHOWN)
+        .map(|g| {
+            let (lo, hi) = g.count_range();
+            let worst: Vec<String> = g
+                .instances
+                .iter()
+                .filter(|i| i.growing)
+                .take(3)
+                .map(|i| format!("{} ({})", i.instance, wording::rate(i.per_minute, 0.0)))
+                .collect();
+            vec![
+                g.function
+                    .clone()
+                    .unwrap_or_else(|| "<no frames>".to_owned()),
+                g.wait_reason.clone().unwrap_or_default(),
+                g.spread_text(n),
+                if lo == hi {
+                    hi.to_string()
+                } else {
+                    format!("{lo}–{hi}")
+                },
+                worst.join(", "),
+            ]
+        })
+        .collect();
+    Section {
+        heading: format!("Across {n} instances"),
+        blocks: vec![
+            Block::Text(format!(
+                "Each instance's snapshots analysed on their own ({}); the rest of this report is the instance where the first group is worst.",
+                fleet.instances.join(", ")
+            )),
+            Block::Table {
+                header: vec![
+                    "stack group".into(),
+                    "waiting".into(),
+                    "spread".into(),
+                    "goroutines".into(),
+                    "worst instances".into(),
+                ],
+                rows,
+            },
+        ],
+    }
+}

@@ -235,6 +235,24 @@ fn config(args: &WatchArgs) -> anyhow::Result<WatchConfig> {
     Ok(config)
 }
 
+/// With two targets or more, the groups of their windows ranked together.
+fn fleet_text(summaries: &[watch::TargetSummary]) {
+    let loaded: Vec<(String, crate::pipeline::Findings)> = summaries
+        .iter()
+        .filter_map(|s| {
+            let label = Target::parse(&s.target).map_or_else(|_| s.target.clone(), |t| t.label());
+            s.window.clone().map(|w| (label, w))
+        })
+        .filter(|(_, w)| w.analysis.series.len() >= 2)
+        .collect();
+    if loaded.len() >= 2 {
+        println!(
+            "{}",
+            super::fleet::render_text(&super::fleet::rank(&loaded), false)
+        );
+    }
+}
+
 /// Where discovered targets come from, if anywhere.
 fn discovery(args: &WatchArgs) -> anyhow::Result<Option<Discovered>> {
     let source = match (&args.targets_from, &args.targets_file) {
@@ -307,6 +325,7 @@ pub fn run(args: &WatchArgs) -> ExitCode {
         Err(e) => return super::fail(&e),
     };
     drop(server);
+    fleet_text(&summaries);
     for s in &summaries {
         println!(
             "{}: {} polls, {} failed, {} restart(s), {} incident(s)",

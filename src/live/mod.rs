@@ -39,6 +39,7 @@ mod client;
 mod error;
 mod index;
 mod poller;
+pub mod prometheus;
 mod save;
 mod session;
 mod target;

@@ -11,9 +11,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::live::{Client, Expect, FetchLimits, Target, Timeouts, Watch};
+use crate::live::{Target, prometheus};
 
-/// Largest answer read from Prometheus or a targets file.
+/// Largest targets file read.
 const MAX_LIST_BYTES: usize = 16 << 20;
 
 /// Where targets are listed.
@@ -69,9 +69,7 @@ impl Discovered {
                     .collect()
             }
             Source::Prometheus { url, job, matchers } => {
-                let body = prometheus_targets(url, cancelled)?;
-                let scrape_urls = active_targets(&body, job, matchers)
-                    .map_err(|e| format!("{url}/api/v1/targets: {e}"))?;
+                let scrape_urls = prometheus::job_targets(url, job, matchers, cancelled)?;
                 scrape_urls.iter().map(|u| self.pprof_target(u)).collect()
             }
         }
@@ -91,70 +89,4 @@ impl Discovered {
         Target::parse(&format!("{}://{host}:{port}{path}", o.scheme.as_str()))
             .map_err(|e| e.to_string())
     }
-}
-
-/// `GET /api/v1/targets?state=active` of a Prometheus server.
-fn prometheus_targets(url: &str, cancelled: &dyn Fn() -> bool) -> Result<String, String> {
-    let api = Target::parse(&format!("{}/api/v1/", url.trim_end_matches('/')))
-        .map_err(|e| e.to_string())?;
-    let client = Client::new(api, Vec::new(), Timeouts::default(), FetchLimits::default());
-    let mut body = Vec::new();
-    let watch = Watch {
-        cancelled,
-        progress: &|_, _| {},
-    };
-    let fetched = client
-        .fetch(
-            "targets?state=active",
-            None,
-            Expect::Index,
-            &mut |d| {
-                if body.len() + d.len() > MAX_LIST_BYTES {
-                    return Err(crate::live::LiveError::BodyTooLarge {
-                        url: url.to_owned(),
-                        limit: MAX_LIST_BYTES as u64,
-                    });
-                }
-                body.extend_from_slice(d);
-                Ok(())
-            },
-            &watch,
-        )
-        .map_err(|e| e.to_string())?;
-    if fetched.status != 200 {
-        return Err(format!("{}: HTTP {}", fetched.url, fetched.status));
-    }
-    String::from_utf8(body).map_err(|_| format!("{}: not UTF-8", fetched.url))
-}
-
-/// The scrape URLs of the active targets of `job` that carry every matcher.
-pub fn active_targets(
-    json: &str,
-    job: &str,
-    matchers: &[(String, String)],
-) -> Result<Vec<String>, String> {
-    let v: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| format!("not the targets API's JSON ({e})"))?;
-    if v["status"] != "success" {
-        return Err(format!(
-            "the API says {}",
-            v["error"].as_str().unwrap_or("it did not succeed")
-        ));
-    }
-    let list = v["data"]["activeTargets"]
-        .as_array()
-        .ok_or("no data.activeTargets in the answer")?;
-    let mut out: Vec<String> = list
-        .iter()
-        .filter(|t| t["labels"]["job"] == job)
-        .filter(|t| {
-            matchers
-                .iter()
-                .all(|(k, val)| t["labels"][k] == val.as_str())
-        })
-        .filter_map(|t| t["scrapeUrl"].as_str().map(str::to_owned))
-        .collect();
-    out.sort();
-    out.dedup();
-    Ok(out)
 }

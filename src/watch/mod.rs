@@ -118,6 +118,9 @@ pub struct TargetSummary {
     pub restarts: u64,
     /// Incident folders written.
     pub incidents: Vec<PathBuf>,
+    /// The ranking of its goroutine window when the watch ended (to rank
+    /// the fleet's groups together: [`crate::analysis::fleet`]).
+    pub window: Option<crate::pipeline::Findings>,
 }
 
 /// The lines a watcher logs (stderr for the CLI).
@@ -227,6 +230,14 @@ impl<'a> TargetState<'a> {
             failures: 0,
             next: Instant::now(),
         })
+    }
+
+    /// The summary with the goroutine window's ranking as it is now.
+    fn finish(&self) -> TargetSummary {
+        TargetSummary {
+            window: self.watched.first().map(|w| w.window.findings().clone()),
+            ..self.summary.clone()
+        }
     }
 
     /// Whether it has made every poll it was asked for.

@@ -72,7 +72,7 @@ impl<'a> Targets<'a> {
             let state = lock(&slot.state);
             metrics.forget(&slot.key);
             log(&format!("{}: left (no longer discovered)", slot.key));
-            lock(&self.left).push(state.summary.clone());
+            lock(&self.left).push(state.finish());
         }
     }
 
@@ -121,7 +121,7 @@ pub(super) fn run(
     });
     let mut out: Vec<TargetSummary> = lock(&targets.slots)
         .iter()
-        .map(|s| lock(&s.state).summary.clone())
+        .map(|s| lock(&s.state).finish())
         .collect();
     out.extend(lock(&targets.left).drain(..));
     Ok(out)

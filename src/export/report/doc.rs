@@ -114,6 +114,11 @@ pub(super) fn build(c: &Content<'_>, opts: &ReportOptions, extras: &SuspectExtra
         )),
     ];
     incident_parts(c, &mut parts);
+    history_parts(c, opts, &mut parts);
+    parts.extend(opts.leading.iter().map(|s| Part::Extra {
+        section: s.clone(),
+        level: 2,
+    }));
     parts.push(heading(2, "inputs", "Inputs"));
     parts.push(Part::Table(inputs_table(c)));
     series_parts(c, &mut parts);
@@ -169,6 +174,22 @@ fn incident_parts(c: &Content<'_>, parts: &mut Vec<Part>) {
             c.summary.restarts.join(", ")
         )));
     }
+}
+
+/// The goroutine history from Prometheus, the snapshots marked on it.
+fn history_parts(c: &Content<'_>, opts: &ReportOptions, parts: &mut Vec<Part>) {
+    let Some(h) = &opts.history else {
+        return;
+    };
+    let Some(svg) = crate::export::chart::history_chart(&h.title, &h.points, &c.marks) else {
+        return;
+    };
+    parts.push(heading(2, "history", "Goroutine history"));
+    parts.push(Part::Note(format!(
+        "{} from Prometheus; the dashed lines are the snapshots of this report.",
+        h.title
+    )));
+    parts.push(Part::Chart(svg));
 }
 
 /// The service's own count profiles, each ranked like goroutines.
