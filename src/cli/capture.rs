@@ -138,7 +138,22 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
     let mut findings = Findings::empty(&AnalysisOptions::default());
     let mut stopped_early = None;
     let mut saved = 0usize;
-    for event in events.iter() {
+    let interrupted = super::interrupted();
+    let mut stopping = false;
+    loop {
+        if !stopping && interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+            // Captures in flight end as they are (a trace is kept, marked
+            // partial) and nothing new is asked.
+            eprintln!("interrupted: keeping what arrived");
+            stopping = true;
+            end_kinds = None;
+            poller.stop();
+        }
+        let event = match events.recv_timeout(std::time::Duration::from_millis(100)) {
+            Ok(e) => e,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         match event {
             LiveEvent::Captured(c) => {
                 saved += 1;
@@ -207,12 +222,16 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
             | LiveEvent::Paused
             | LiveEvent::Resumed => {}
         }
-        if end_kinds.is_none() && outstanding.is_empty() {
+        if !stopping && end_kinds.is_none() && outstanding.is_empty() {
             break;
         }
     }
     poller.stop_and_join();
     print!("{}", summary(&findings, &dir, saved));
+    if stopping {
+        eprintln!("leakscope: interrupted; the folder holds what arrived");
+        return ExitCode::from(130);
+    }
     match stopped_early {
         None => ExitCode::SUCCESS,
         Some(reason) => {

@@ -171,6 +171,18 @@ pub fn main() -> Dispatch {
     })
 }
 
+/// Set once Ctrl-C (or SIGTERM) arrives: long-running commands end cleanly
+/// instead of dying mid-write. The handler is installed on first use.
+pub(crate) fn interrupted() -> &'static std::sync::atomic::AtomicBool {
+    static FLAG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // Without a handler Ctrl-C still ends the process, as it always did.
+        ctrlc::set_handler(|| FLAG.store(true, std::sync::atomic::Ordering::SeqCst)).ok();
+    });
+    &FLAG
+}
+
 /// Prints one line naming the input and the reason, and gives exit code 2.
 pub fn fail(err: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("leakscope: {err}");

@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use clap::Args;
@@ -318,9 +317,9 @@ pub fn run(args: &WatchArgs) -> ExitCode {
         server.addr(),
         config.incidents_dir().display()
     );
-    let stop = AtomicBool::new(false);
+    let stop = super::interrupted();
     let log = |line: &str| eprintln!("leakscope watch: {line}");
-    let summaries = match watch::run(&config, &metrics, &stop, &log) {
+    let summaries = match watch::run(&config, &metrics, stop, &log) {
         Ok(s) => s,
         Err(e) => return super::fail(&e),
     };

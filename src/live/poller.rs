@@ -26,6 +26,7 @@ use super::save;
 use super::session::SessionWriter;
 use super::target::Target;
 use super::{CaptureKind, now_ns};
+use crate::analysis::growth::looks_like_restart;
 use crate::formats::Loaded;
 use crate::formats::session_dir::{Manifest, ManifestCapture};
 
@@ -430,6 +431,8 @@ fn poll_loop(shared: &Shared, config: &LiveConfig) {
     let mut ever_connected = false;
     let mut failures = 0u32;
     let mut taken = 0u32;
+    // Goroutines of the last snapshot, to see the service restart.
+    let mut last_total: Option<u64> = None;
     let mut was_paused = false;
     let mut next = Instant::now();
     while !shared.stopping() {
@@ -482,9 +485,17 @@ fn poll_loop(shared: &Shared, config: &LiveConfig) {
                     ever_connected = true;
                     shared.emit(LiveEvent::State(ConnectionState::Connected));
                 }
+                let after_outage = failures > 0;
                 failures = 0;
                 taken += 1;
                 if let Some(c) = captured {
+                    if let Some(n) = c.record.goroutines {
+                        if last_total.is_some_and(|p| looks_like_restart(p, n, after_outage)) {
+                            // Best effort: the capture itself is saved either way.
+                            shared.session.add_restart(c.record.started_at_ns).ok();
+                        }
+                        last_total = Some(n);
+                    }
                     shared.emit(LiveEvent::Captured(Box::new(c)));
                 }
                 if config.snapshots.is_some_and(|n| taken >= n) {

@@ -79,6 +79,13 @@ pub struct Pending {
 impl Pending {
     /// Appends a piece of the body.
     pub fn write(&mut self, data: &[u8]) -> Result<(), LiveError> {
+        if self.bytes == 0 && self.seconds.is_none() && !data.is_empty() {
+            // A profile is written when the server answers, which can be
+            // long after the request (a stalled service): it is dated when
+            // its first byte arrived. Traces and CPU profiles cover the
+            // seconds from their request on, and keep that start.
+            self.started_ns = now_ns();
+        }
         self.file.write_all(data).map_err(|source| LiveError::Io {
             path: self.temp_path.clone(),
             source,
@@ -345,6 +352,13 @@ impl SessionWriter {
     pub fn set_incident(&self, incident: Incident) -> Result<(), LiveError> {
         let mut st = self.lock();
         st.manifest.incident = Some(incident);
+        self.save(&mut st)
+    }
+
+    /// Notes that the service restarted before the snapshot started at `at_ns`.
+    pub fn add_restart(&self, at_ns: i64) -> Result<(), LiveError> {
+        let mut st = self.lock();
+        st.manifest.restarts_ns.push(at_ns);
         self.save(&mut st)
     }
 

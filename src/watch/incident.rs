@@ -159,8 +159,8 @@ fn save_snap(
     snap: &Snap,
 ) -> Result<ManifestCapture, LiveError> {
     let mut pending = writer.begin(kind, false)?;
-    pending.backdate(snap.at_ns);
     pending.write(&snap.body)?;
+    pending.backdate(snap.at_ns);
     let info = CommitInfo {
         url: client.target().url(&kind.endpoint()),
         status: 200,

@@ -21,15 +21,10 @@ use std::sync::Arc;
 
 use regex::Regex;
 
-use crate::analysis::{AnalysisOptions, Evidence, frames, group};
+use crate::analysis::{AnalysisOptions, Evidence, frames, group, growth};
 use crate::formats::Loaded;
 use crate::model::{Session, Snapshot, StackId};
 use crate::pipeline::{Findings, InputSpec};
-
-/// A drop this large between two polls, without an outage, is taken as a
-/// restart: a service sheds half its goroutines at once when it starts over,
-/// rarely otherwise. Below this many goroutines nothing is read into drops.
-const RESTART_MIN_TOTAL: u64 = 20;
 
 /// One poll's snapshot.
 #[derive(Clone, Debug)]
@@ -120,9 +115,8 @@ impl Window {
     /// good one. Returns whether this snapshot starts a new segment (a restart).
     pub fn push(&mut self, mut snap: Snap, after_outage: bool) -> bool {
         let previous = self.entries.back().map(|e| e.total);
-        snap.restart = previous.is_some_and(|p| {
-            snap.total < p && (after_outage || (p >= RESTART_MIN_TOTAL && snap.total * 2 < p))
-        });
+        snap.restart =
+            previous.is_some_and(|p| growth::looks_like_restart(p, snap.total, after_outage));
         if snap.restart {
             self.remember_ceilings();
         }
