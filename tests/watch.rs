@@ -1281,3 +1281,51 @@ fn a_fleet_is_found_through_prometheus_and_ranked_together() {
     drop(prometheus);
     std::fs::remove_dir_all(&out).ok();
 }
+
+#[test]
+fn capture_takes_every_instance_of_a_targets_file_into_a_folder_each() {
+    let out = temp_dir("capture-fleet");
+    std::fs::create_dir_all(&out).unwrap();
+    let servers = [
+        service(first_life(), false),
+        service(first_life(), false),
+        service(vec![Step::Capture("s10")], false),
+    ];
+    let list: String = servers
+        .iter()
+        .map(|s| format!("{}  # instance\n", s.url("/debug/pprof/")))
+        .collect();
+    std::fs::write(out.join("targets.txt"), format!("# the fleet\n{list}")).unwrap();
+    let root = out.join("fleet");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args(["capture", "--targets-file"])
+        .arg(out.join("targets.txt"))
+        .args([
+            "--snapshots",
+            "4",
+            "--interval",
+            "60ms",
+            "--no-goroutineleak",
+            "--out",
+        ])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("capturing 3 instances into"), "{stdout}");
+    for s in &servers {
+        let dir = root.join(format!("127.0.0.1-{}", s.addr.port()));
+        assert_eq!(manifest(&dir).captures.len(), 4, "{}", dir.display());
+    }
+    let fleet = stdout.split("FLEET: 3 instances").nth(1).expect(&stdout);
+    assert!(
+        fleet.contains("main.(*relay).forward (chan send)"),
+        "{stdout}"
+    );
+    assert!(fleet.contains("grows on 2 of 3 instances"), "{stdout}");
+    for s in servers {
+        s.shut_down();
+    }
+    std::fs::remove_dir_all(&out).ok();
+}

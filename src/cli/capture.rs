@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::connection::ConnectionArgs;
+use super::connection::{ConnectionArgs, DiscoveryArgs};
 
 use crate::analysis::{AnalysisOptions, wording};
 use crate::live::{
@@ -28,7 +28,12 @@ use crate::pipeline::{Findings, InputSpec};
 pub struct CaptureArgs {
     /// The service's pprof URL as you would paste it: host:6060,
     /// http://host:6060/debug/pprof/, …/debug/pprof/goroutine, https://….
-    url: String,
+    /// Or none, with --targets-from or --targets-file: every instance into
+    /// a folder of its own.
+    #[arg(required_unless_present_any = ["targets_from", "targets_file"])]
+    url: Option<String>,
+    #[command(flatten)]
+    discover: DiscoveryArgs,
     /// Goroutine snapshots to take.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     snapshots: u32,
@@ -101,7 +106,83 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: &CaptureArgs) -> ExitCode {
-    let config = match config(args) {
+    let discovered = match args.discover.discovered(Duration::from_secs(60)) {
+        Ok(d) => d,
+        Err(e) => return super::fail(&e),
+    };
+    match (discovered, &args.url) {
+        (Some(d), _) => capture_fleet(args, &d),
+        (None, Some(url)) => capture_one(args, url, args.out.clone()),
+        (None, None) => super::fail(&"give the service's URL, --targets-from or --targets-file"),
+    }
+}
+
+/// Every instance the discovery lists, at once, each into `OUT/<instance>/`;
+/// then the groups of all of them ranked together.
+fn capture_fleet(args: &CaptureArgs, discovered: &crate::watch::discover::Discovered) -> ExitCode {
+    let targets = match discovered.list(&|| false) {
+        Ok(t) if t.is_empty() => return super::fail(&"the discovery lists no targets"),
+        Ok(t) => t,
+        Err(e) => return super::fail(&e),
+    };
+    let root = args.out.clone().unwrap_or_else(|| {
+        let stamp: String = crate::model::time::format_rfc3339(live::now_ns())
+            .chars()
+            .take(19)
+            .filter(|c| *c != '-' && *c != ':')
+            .collect();
+        PathBuf::from(format!("leakscope-fleet-{stamp}Z"))
+    });
+    println!(
+        "capturing {} instances into {}",
+        targets.len(),
+        root.display()
+    );
+    let codes: Vec<(std::path::PathBuf, ExitCode)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = targets
+            .iter()
+            .map(|t| {
+                let dir = root.join(t.label());
+                let url = t.base_url();
+                scope.spawn(move || {
+                    let code = capture_one(args, &url, Some(dir.clone()));
+                    (dir, code)
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let dirs: Vec<PathBuf> = codes
+        .iter()
+        .filter(|(_, c)| *c == ExitCode::SUCCESS)
+        .map(|(d, _)| d.clone())
+        .collect();
+    if let Some(instances) = super::fleet::instances(&dirs) {
+        let loaded = super::fleet::load(
+            &instances,
+            &crate::formats::LoadOptions::default(),
+            &AnalysisOptions::default(),
+        );
+        print!(
+            "\n{}",
+            super::fleet::render_text(&super::fleet::rank(&loaded), false)
+        );
+    }
+    if dirs.len() == codes.len() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "leakscope: {} of {} instances could not be captured in full",
+            codes.len() - dirs.len(),
+            codes.len()
+        );
+        ExitCode::from(1)
+    }
+}
+
+/// One service into one session folder.
+fn capture_one(args: &CaptureArgs, url: &str, out: Option<PathBuf>) -> ExitCode {
+    let config = match config(args, url, out) {
         Ok(c) => c,
         Err(e) => return super::fail(&e),
     };
@@ -265,13 +346,13 @@ fn leak_profile_first(kinds: &mut Vec<CaptureKind>) {
     }
 }
 
-fn config(args: &CaptureArgs) -> anyhow::Result<LiveConfig> {
-    let target = Target::parse(&args.url)?;
-    let dir = match &args.out {
-        Some(d) => d.clone(),
+fn config(args: &CaptureArgs, url: &str, out: Option<PathBuf>) -> anyhow::Result<LiveConfig> {
+    let target = Target::parse(url)?;
+    let dir = match out {
+        Some(d) => d,
         None => live::default_session_dir(std::path::Path::new("."), &target),
     };
-    let mut config = LiveConfig::new(&args.url, &dir)?;
+    let mut config = LiveConfig::new(url, &dir)?;
     let conn = args.connection.resolve()?;
     config.headers = conn.headers;
     config.tls = conn.tls;

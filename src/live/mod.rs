@@ -201,7 +201,7 @@ fn cpu_seconds(d: Duration) -> u64 {
 }
 
 /// Now, as Unix nanoseconds.
-pub(crate) fn now_ns() -> i64 {
+pub fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
