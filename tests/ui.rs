@@ -656,3 +656,45 @@ fn back_and_forward_retrace_selections_and_zooms() {
     assert!(!h.state().can_go_forward());
     assert_eq!(back(&mut h).0, consume);
 }
+
+#[test]
+fn a_count_profile_of_the_service_ranks_like_goroutines() {
+    // The watched relay's goroutine profiles and its own conns profile
+    // (tests/fixtures/watch: six more of each per step).
+    let mut names = Vec::new();
+    for s in 0..6 {
+        names.push(format!("watch/goroutine-s{s:02}.pb.gz"));
+        names.push(format!("watch/conns-s{s:02}.pb.gz"));
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut h = harness(app_with(&names));
+    h.run();
+    let ws = h.state().workspace.clone().unwrap();
+    let top = &ws.analysis.suspects[0];
+    assert_eq!(
+        ws.session.stacks.function(top.leak_site.unwrap()),
+        "main.(*relay).forward"
+    );
+    h.get_by_label("ranked").click();
+    h.run();
+    h.get_by_label("example.com/watchd/conns").click();
+    for _ in 0..1000 {
+        h.step();
+        let switched = h
+            .state()
+            .workspace
+            .as_ref()
+            .is_some_and(|ws| ws.analysis.options().count_profile.is_some());
+        if switched {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.run();
+    let ws = h.state().workspace.clone().unwrap();
+    let top = &ws.analysis.suspects[0];
+    let group = ws.analysis.group(top);
+    assert_eq!(group.counts, [0, 6, 12, 18, 24, 30]);
+    assert!(top.growth.growing);
+    assert!(h.query_by_label("main.openConn").is_some());
+}

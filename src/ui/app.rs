@@ -112,6 +112,14 @@ impl LeakscopeApp {
         self.select_on_load = Some(pattern);
     }
 
+    /// Loads the session's inputs again (another grouping or measure).
+    fn reload(&mut self) {
+        if let Some(ws) = &self.workspace {
+            let inputs = ws.inputs.clone();
+            self.open(inputs);
+        }
+    }
+
     /// Loads inputs in the background, replacing the session.
     pub fn open(&mut self, inputs: Vec<InputSpec>) {
         self.state.remember(&paths_of(&inputs));

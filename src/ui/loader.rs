@@ -30,6 +30,9 @@ pub struct Loader {
     dialog: Option<(Job<Option<Vec<PathBuf>>>, bool)>,
     /// How labels split groups; a change loads the inputs again.
     pub label_mode: LabelMode,
+    /// A count profile of the service's own to rank instead of goroutines
+    /// (`pprof.NewProfile` names); a change loads the inputs again.
+    pub count_profile: Option<String>,
 }
 
 /// The running load.
@@ -105,7 +108,7 @@ impl Loader {
     fn options(&self) -> AnalysisOptions {
         AnalysisOptions {
             labels: self.label_mode.clone(),
-            ..AnalysisOptions::default()
+            count_profile: self.count_profile.clone(),
         }
     }
 

@@ -16,6 +16,7 @@ use crate::ui::workspace::{TraceWorkspace, Workspace};
 /// The ranked suspects; a click selects a group.
 pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<Action> {
     incident_ui(ui, ws);
+    let measure = measure_ui(ui, ws);
     let a = &ws.analysis;
     let snapshots = a.series.len();
     if snapshots == 0 {
@@ -65,7 +66,34 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
                 ui.separator();
             }
         });
-    action
+    action.or(measure)
+}
+
+/// What the suspects rank: goroutines, or a count profile of the service's
+/// own (open connections, files, sessions) among the inputs, chosen here.
+fn measure_ui(ui: &mut Ui, ws: &Workspace) -> Option<Action> {
+    let profiles = crate::analysis::summary::count_profile_names(&ws.session);
+    if profiles.is_empty() {
+        return None;
+    }
+    let current = ws.analysis.options().count_profile.clone();
+    let mut chosen = current.clone();
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_label("ranked")
+            .selected_text(chosen.as_deref().unwrap_or("goroutines"))
+            .truncate()
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut chosen, None, "goroutines");
+                for p in &profiles {
+                    ui.selectable_value(&mut chosen, Some(p.clone()), p);
+                }
+            })
+            .response
+            .on_hover_text(
+                "Count profiles the service registers (pprof.NewProfile) rank like goroutines",
+            );
+    });
+    (chosen != current).then_some(Action::SetCountProfile(chosen))
 }
 
 /// Why a folder `leakscope watch` wrote exists: the triggers that fired,
