@@ -36,7 +36,13 @@ pub enum InputSpec {
     /// A capture file, or a session folder standing for its captures.
     Path(PathBuf),
     /// Bytes already in memory (the embedded demo, a download).
-    Bytes { name: String, data: Arc<[u8]> },
+    Bytes {
+        /// What errors and lists call it (a file name, so the format can be
+        /// told from it too).
+        name: String,
+        /// The content, shared so a retry or a second load does not copy it.
+        data: Arc<[u8]>,
+    },
 }
 
 impl InputSpec {
@@ -68,7 +74,10 @@ impl fmt::Display for InputError {
 /// that did not.
 #[derive(Debug, Default)]
 pub struct LoadOutcome {
+    /// Every input that loaded, in the order given, over one stack table.
     pub session: Session,
+    /// Every input that did not load, with why: one bad file never costs the
+    /// others.
     pub errors: Vec<InputError>,
     /// Files of a session folder its manifest does not list that did not
     /// load (notes, READMEs): said, not counted as errors.
@@ -146,7 +155,10 @@ pub fn load_one(
 pub struct ReadOutcome {
     /// What loaded, each with the file it came from, in load order.
     pub loaded: Vec<(Loaded, InputSpec)>,
+    /// Inputs that failed to read or parse, with why.
     pub errors: Vec<InputError>,
+    /// Files of a session folder its manifest does not list that did not load
+    /// (notes, READMEs): said, not counted as errors.
     pub skipped: Vec<InputError>,
 }
 
@@ -270,7 +282,9 @@ impl fmt::Debug for TraceFindings {
 /// Everything computed from one set of inputs.
 #[derive(Clone)]
 pub struct Findings {
+    /// The loaded inputs the analysis was computed from.
     pub session: Session,
+    /// The snapshot analysis: groups, growth and suspects.
     pub analysis: Analysis,
     /// Every trace among the inputs, in input order.
     pub traces: Vec<TraceFindings>,

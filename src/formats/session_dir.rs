@@ -51,8 +51,13 @@ pub struct Manifest {
     pub leakscope_session: u32,
     /// The pprof base URL polled, without credentials.
     pub url: String,
+    /// When the session began (RFC 3339, UTC), for people reading the file.
     pub started_at: String,
+    /// The same moment in Unix nanoseconds, for programs: no date parsing
+    /// needed.
     pub started_at_ns: i64,
+    /// When the manifest was last rewritten (RFC 3339, UTC): tells a live
+    /// session from one that stopped.
     pub updated_at: String,
     /// Names of the extra request headers sent; values are secrets and are never written.
     pub header_names: Vec<String>,
@@ -131,8 +136,11 @@ pub struct ManifestCapture {
     pub url: String,
     /// When the request was sent; the moment the capture describes.
     pub started_at: String,
+    /// `started_at` in Unix nanoseconds: what orders the session's snapshots.
     pub started_at_ns: i64,
+    /// When the body was fully received (RFC 3339, UTC).
     pub finished_at: String,
+    /// The same moment in Unix nanoseconds.
     pub finished_at_ns: i64,
     /// Requested duration of a trace or CPU profile.
     pub seconds: Option<f64>,
@@ -146,6 +154,7 @@ pub struct ManifestCapture {
     pub goroutines: Option<u64>,
     /// The body ended before its end; `partial_reason` says why.
     pub partial: bool,
+    /// Why the body was cut off (a timeout, a dropped connection, a size cap).
     pub partial_reason: Option<String>,
     /// Why a complete body landed in `rejected/`.
     pub rejected_reason: Option<String>,
@@ -155,16 +164,22 @@ pub struct ManifestCapture {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ManifestFailure {
+    /// When the fetch failed (RFC 3339, UTC).
     pub at: String,
+    /// The same moment in Unix nanoseconds.
     pub at_ns: i64,
+    /// The profile kind that was asked for, as in [`ManifestCapture::kind`].
     pub kind: String,
+    /// The URL fetched, without credentials.
     pub url: String,
+    /// What went wrong, as the user was told at the time.
     pub message: String,
 }
 
 /// One capture file of a session folder, in capture order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionCapture {
+    /// The capture file.
     pub path: PathBuf,
     /// When it was captured, from the manifest (see the module doc).
     pub captured_at_ns: Option<i64>,
@@ -209,21 +224,34 @@ impl SessionCapture {
 /// Why a folder could not be listed.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionDirError {
+    /// The folder could not be listed.
     #[error("{path}: {source}")]
     Io {
+        /// The folder.
         path: PathBuf,
+        /// What the OS said.
         source: std::io::Error,
     },
+    /// The manifest exists but is not one leakscope wrote.
     #[error("{path}: not a leakscope session manifest: {source}")]
     Manifest {
+        /// The manifest file.
         path: PathBuf,
+        /// Where and why its JSON did not fit.
         source: serde_json::Error,
     },
+    /// The folder holds no capture files, so it is no session: said rather than
+    /// opening an empty session.
     #[error("{path}: no captures in this folder")]
-    Empty { path: PathBuf },
+    Empty {
+        /// The folder.
+        path: PathBuf,
+    },
 }
 
 impl SessionDirError {
+    /// The folder (or manifest) the error is about, so a list of errors says
+    /// where each came from.
     pub fn path(&self) -> &Path {
         match self {
             SessionDirError::Io { path, .. }
