@@ -33,6 +33,9 @@ pub struct InstanceFigures {
 /// A stack group as the whole fleet shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FleetGroup {
+    /// The group's identity across instances ([`group::stable_key`]).
+    #[serde(skip)]
+    pub key: u64,
     /// The leak site (or the entry function where there is none), the name the
     /// group goes by.
     pub function: Option<String>,
@@ -123,6 +126,7 @@ pub fn rank(instances: &[Instance<'_>]) -> Fleet {
                 None => {
                     keys.push(key);
                     groups.push(FleetGroup {
+                        key,
                         function: s
                             .leak_site
                             .or_else(|| frames::entry_function(table, g.stack))

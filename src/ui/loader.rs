@@ -33,6 +33,8 @@ pub struct Loader {
     /// A count profile of the service's own to rank instead of goroutines
     /// (`pprof.NewProfile` names); a change loads the inputs again.
     pub count_profile: Option<String>,
+    /// The instance shown when the inputs are a fleet's folders.
+    pub instance: Option<String>,
 }
 
 /// The running load.
@@ -114,7 +116,12 @@ impl Loader {
 
     /// Loads and analyses on the calling thread (tests, benches).
     pub fn load_blocking(&self, inputs: Vec<InputSpec>) -> Option<Workspace> {
-        workspace::build(inputs, &self.options(), &Progress::none())
+        workspace::build(
+            inputs,
+            &self.options(),
+            self.instance.as_deref(),
+            &Progress::none(),
+        )
     }
 
     /// Takes the dialog's choice and a finished job, and starts what
@@ -125,11 +132,12 @@ impl Loader {
         if let Some(inputs) = self.pending.take() {
             // Replacing the job drops (and so cancels) the one running.
             let options = self.options();
+            let instance = self.instance.clone();
             self.job = Some(LoadJob {
                 inputs: inputs.len(),
                 append: false,
                 job: Job::spawn("load", Arc::clone(wake), move |p| {
-                    workspace::build(inputs, &options, p)
+                    workspace::build(inputs, &options, instance.as_deref(), p)
                 }),
             });
         }

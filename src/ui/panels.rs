@@ -16,7 +16,8 @@ use crate::ui::workspace::{TraceWorkspace, Workspace};
 /// The ranked suspects; a click selects a group.
 pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<Action> {
     incident_ui(ui, ws);
-    let measure = measure_ui(ui, ws);
+    let instance = instance_ui(ui, ws);
+    let measure = measure_ui(ui, ws).or(instance);
     let a = &ws.analysis;
     let snapshots = a.series.len();
     if snapshots == 0 {
@@ -175,8 +176,32 @@ fn suspect_row_ui(
     if let Some(c) = g.created_by().and_then(|c| t.leaf(c)) {
         facts.push(format!("by {}", t.function(c)));
     }
+    if let Some(fleet) = &ws.fleet
+        && let Some(fg) = fleet.of(ws, g)
+    {
+        // Across the fleet first: everywhere, or only here.
+        facts.insert(0, fg.spread_text(fleet.ranking.instances.len()));
+    }
     ui.add(egui::Label::new(egui::RichText::new(facts.join(" · ")).weak().small()).truncate());
     action
+}
+
+/// The instance on screen, when the inputs are a fleet's folders; choosing
+/// another shows its findings (the ranking across all stays).
+fn instance_ui(ui: &mut Ui, ws: &Workspace) -> Option<Action> {
+    let fleet = ws.fleet.as_ref()?;
+    let mut chosen = fleet.current.clone();
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_label(format!("of {} instances", fleet.ranking.instances.len()))
+            .selected_text(chosen.as_str())
+            .truncate()
+            .show_ui(ui, |ui| {
+                for name in &fleet.ranking.instances {
+                    ui.selectable_value(&mut chosen, name.clone(), name);
+                }
+            });
+    });
+    (chosen != fleet.current).then_some(Action::SetInstance(chosen))
 }
 
 /// Goroutines the trace saw created in its window and still alive at its end.

@@ -2,13 +2,15 @@
 //! the timeline lanes laid out, all computed off the UI thread in one job,
 //! so the UI thread only draws.
 
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::analysis::correlate::TraceAnalysis;
+use crate::analysis::fleet::{Fleet, FleetGroup};
 use crate::analysis::lanes::LaneSource;
 use crate::analysis::trace_lanes::TraceLanes;
-use crate::analysis::{Analysis, AnalysisOptions};
+use crate::analysis::{Analysis, AnalysisOptions, Group, group};
 use crate::formats::LoadOptions;
 pub use crate::pipeline::InputSpec;
 use crate::pipeline::{self, Findings};
@@ -21,6 +23,27 @@ pub struct Workspace {
     pub lanes: Arc<dyn LaneSource>,
     /// The execution trace the timeline can show, with its lanes.
     pub trace: Option<TraceWorkspace>,
+    /// When the inputs are several instances' folders: the ranking across
+    /// them, the findings above being one instance's.
+    pub fleet: Option<Arc<FleetView>>,
+}
+
+/// A fleet's ranking beside the instance on screen.
+#[derive(Debug)]
+pub struct FleetView {
+    pub ranking: Fleet,
+    /// The instance whose findings are shown.
+    pub current: String,
+    /// Per group identity ([`group::stable_key`]), its row in the ranking.
+    by_key: HashMap<u64, usize>,
+}
+
+impl FleetView {
+    /// How the fleet shows the group a suspect of the current instance is.
+    pub fn of(&self, ws: &Workspace, group: &Group) -> Option<&FleetGroup> {
+        let key = group::stable_key(&ws.session.stacks, group);
+        self.by_key.get(&key).map(|&i| &self.ranking.groups[i])
+    }
 }
 
 /// The trace the timeline shows: an index into [`Findings::traces`], its
@@ -59,6 +82,7 @@ impl Workspace {
             findings,
             lanes,
             trace,
+            fleet: None,
         }
     }
 
@@ -72,15 +96,58 @@ impl Workspace {
     }
 }
 
-/// Loads, analyses and lays out; `None` when cancelled.
+/// Loads, analyses and lays out; `None` when cancelled. Several
+/// instances' folders are each analysed on their own and ranked together;
+/// `instance` (or else the one where the first group is worst) is shown.
 pub fn build(
     inputs: Vec<InputSpec>,
     options: &AnalysisOptions,
+    instance: Option<&str>,
     progress: &Progress,
 ) -> Option<Workspace> {
+    if let Some(instances) = pipeline::instances(&inputs) {
+        return build_fleet(inputs, &instances, options, instance, progress);
+    }
     let findings = pipeline::run(inputs, &LoadOptions::default(), options, progress)?;
     progress.set_stage("laying out lanes");
     let ws = Workspace::new(findings);
     progress.set(1.0);
+    (!progress.is_cancelled()).then_some(ws)
+}
+
+fn build_fleet(
+    inputs: Vec<InputSpec>,
+    instances: &[(String, Vec<InputSpec>)],
+    options: &AnalysisOptions,
+    instance: Option<&str>,
+    progress: &Progress,
+) -> Option<Workspace> {
+    let mut loaded = pipeline::run_instances(instances, &LoadOptions::default(), options, progress);
+    if progress.is_cancelled() || loaded.is_empty() {
+        return None;
+    }
+    let ranking = pipeline::rank_instances(&loaded);
+    let worst = ranking.groups.first().and_then(|g| g.instances.first());
+    let pick = instance
+        .and_then(|n| loaded.iter().position(|(m, _)| m == n))
+        .or_else(|| worst.and_then(|w| loaded.iter().position(|(m, _)| *m == w.instance)))
+        .unwrap_or(0);
+    let (current, mut findings) = loaded.swap_remove(pick);
+    // Loading again (another instance, another grouping) starts from all of them.
+    findings.inputs = inputs;
+    let by_key = ranking
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.key, i))
+        .collect();
+    let view = FleetView {
+        ranking,
+        current,
+        by_key,
+    };
+    progress.set_stage("laying out lanes");
+    let mut ws = Workspace::new(findings);
+    ws.fleet = Some(Arc::new(view));
     (!progress.is_cancelled()).then_some(ws)
 }

@@ -97,6 +97,10 @@ impl LeakscopeApp {
                 self.loader.count_profile = profile;
                 self.reload();
             }
+            Action::SetInstance(name) => {
+                self.loader.instance = Some(name);
+                self.reload();
+            }
             Action::ConfirmReplace(replace) => {
                 if let Some(ws) = &self.workspace {
                     self.exporter.confirm(replace, ws, wake);
