@@ -16,7 +16,7 @@ use crate::pipeline::{self, Findings, InputSpec};
 use crate::progress::Progress;
 use crate::ui::live::Arrival;
 use crate::ui::state::Notice;
-use crate::ui::workspace::{self, Workspace};
+use crate::ui::workspace::{self, HistorySource, Workspace};
 
 /// The loader between frames.
 #[derive(Default)]
@@ -35,6 +35,8 @@ pub struct Loader {
     pub count_profile: Option<String>,
     /// The instance shown when the inputs are a fleet's folders.
     pub instance: Option<String>,
+    /// Where goroutine histories are read, if anywhere.
+    pub history: Option<HistorySource>,
 }
 
 /// The running load.
@@ -120,6 +122,7 @@ impl Loader {
             inputs,
             &self.options(),
             self.instance.as_deref(),
+            self.history.as_ref(),
             &Progress::none(),
         )
     }
@@ -133,11 +136,12 @@ impl Loader {
             // Replacing the job drops (and so cancels) the one running.
             let options = self.options();
             let instance = self.instance.clone();
+            let history = self.history.clone();
             self.job = Some(LoadJob {
                 inputs: inputs.len(),
                 append: false,
                 job: Job::spawn("load", Arc::clone(wake), move |p| {
-                    workspace::build(inputs, &options, instance.as_deref(), p)
+                    workspace::build(inputs, &options, instance.as_deref(), history.as_ref(), p)
                 }),
             });
         }

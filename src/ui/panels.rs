@@ -340,6 +340,20 @@ pub fn plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) {
         .and_then(|g| a.suspects.iter().find(|s| s.group == g))
         .and_then(|s| s.leak_site)
         .map_or(String::new(), |f| ws.session.stacks.function(f).to_owned());
+    // The history from Prometheus, in the plot's minutes since t0.
+    let history: Option<(String, PlotPoints<'static>)> = match (&ws.history, t0) {
+        (Some(Ok((title, pts))), Some(t0)) if wall => Some((
+            title.clone(),
+            pts.iter()
+                .map(|&(t, v)| [(t * 1e9 - t0 as f64) / 60e9, v])
+                .collect(),
+        )),
+        (Some(Err(e)), _) => {
+            ui.add(egui::Label::new(egui::RichText::new(e).weak().small()).truncate());
+            None
+        }
+        _ => None,
+    };
     Plot::new("goroutines-over-time")
         .legend(Legend::default())
         .x_axis_label(if wall {
@@ -350,7 +364,12 @@ pub fn plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) {
         .y_axis_label("goroutines")
         .include_y(0.0)
         .allow_scroll(false)
-        .show(ui, |p| total_and_selection(p, total, selected_pts, name));
+        .show(ui, |p| {
+            if let Some((title, pts)) = history {
+                p.line(Line::new(title, pts).color(theme::HISTORY).width(1.5));
+            }
+            total_and_selection(p, total, selected_pts, name);
+        });
 }
 
 /// The grey total and, where something is selected, its red series.

@@ -12,6 +12,7 @@ use crate::analysis::lanes::LaneSource;
 use crate::analysis::trace_lanes::TraceLanes;
 use crate::analysis::{Analysis, AnalysisOptions, Group, group};
 use crate::formats::LoadOptions;
+use crate::live::prometheus;
 pub use crate::pipeline::InputSpec;
 use crate::pipeline::{self, Findings};
 use crate::progress::Progress;
@@ -26,6 +27,17 @@ pub struct Workspace {
     /// When the inputs are several instances' folders: the ranking across
     /// them, the findings above being one instance's.
     pub fleet: Option<Arc<FleetView>>,
+    /// The instance's goroutine history from Prometheus (what was asked,
+    /// and its points), or why there is none; `None` when not asked.
+    pub history: Option<Result<(String, Vec<(f64, f64)>), String>>,
+}
+
+/// Where the app reads goroutine histories: a Prometheus server, and how
+/// far back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistorySource {
+    pub url: String,
+    pub range: std::time::Duration,
 }
 
 /// A fleet's ranking beside the instance on screen.
@@ -83,6 +95,7 @@ impl Workspace {
             lanes,
             trace,
             fleet: None,
+            history: None,
         }
     }
 
@@ -103,14 +116,28 @@ pub fn build(
     inputs: Vec<InputSpec>,
     options: &AnalysisOptions,
     instance: Option<&str>,
+    history: Option<&HistorySource>,
     progress: &Progress,
 ) -> Option<Workspace> {
     if let Some(instances) = pipeline::instances(&inputs) {
-        return build_fleet(inputs, &instances, options, instance, progress);
+        let mut ws = build_fleet(inputs, &instances, options, instance, progress)?;
+        if let (Some(h), Some(fleet)) = (history, &ws.fleet) {
+            let folders = instances
+                .iter()
+                .find(|(n, _)| *n == fleet.current)
+                .map(|(_, specs)| folders_of(specs))
+                .unwrap_or_default();
+            ws.history = Some(fetch_history(h, &folders, progress));
+        }
+        return Some(ws);
     }
+    let folders = folders_of(&inputs);
     let findings = pipeline::run(inputs, &LoadOptions::default(), options, progress)?;
     progress.set_stage("laying out lanes");
-    let ws = Workspace::new(findings);
+    let mut ws = Workspace::new(findings);
+    if let Some(h) = history {
+        ws.history = Some(fetch_history(h, &folders, progress));
+    }
     progress.set(1.0);
     (!progress.is_cancelled()).then_some(ws)
 }
@@ -150,4 +177,28 @@ fn build_fleet(
     let mut ws = Workspace::new(findings);
     ws.fleet = Some(Arc::new(view));
     (!progress.is_cancelled()).then_some(ws)
+}
+
+fn folders_of(specs: &[InputSpec]) -> Vec<std::path::PathBuf> {
+    specs
+        .iter()
+        .filter_map(|s| match s {
+            InputSpec::Path(p) if p.is_dir() => Some(p.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The goroutine history of the instance the folders polled.
+fn fetch_history(
+    source: &HistorySource,
+    folders: &[std::path::PathBuf],
+    progress: &Progress,
+) -> Result<(String, Vec<(f64, f64)>), String> {
+    progress.set_stage("reading the history from Prometheus");
+    let query = prometheus::instance_query(folders)
+        .ok_or("no history: the inputs are not a session folder of one instance")?;
+    prometheus::history(&source.url, &query, source.range, &|| {
+        progress.is_cancelled()
+    })
 }
