@@ -29,8 +29,12 @@ pub struct Workspace {
     pub fleet: Option<Arc<FleetView>>,
     /// The instance's goroutine history from Prometheus (what was asked,
     /// and its points), or why there is none; `None` when not asked.
-    pub history: Option<Result<(String, Vec<(f64, f64)>), String>>,
+    pub history: Option<Result<History, String>>,
 }
+
+/// A goroutine history: what was asked of Prometheus, and its
+/// `(unix seconds, goroutines)` points.
+pub type History = (String, Vec<(f64, f64)>);
 
 /// Where the app reads goroutine histories: a Prometheus server, and how
 /// far back.
@@ -194,7 +198,7 @@ fn fetch_history(
     source: &HistorySource,
     folders: &[std::path::PathBuf],
     progress: &Progress,
-) -> Result<(String, Vec<(f64, f64)>), String> {
+) -> Result<History, String> {
     progress.set_stage("reading the history from Prometheus");
     let query = prometheus::instance_query(folders)
         .ok_or("no history: the inputs are not a session folder of one instance")?;
