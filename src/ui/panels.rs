@@ -366,7 +366,7 @@ pub fn plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) {
         .allow_scroll(false)
         .show(ui, |p| {
             if let Some((title, pts)) = history {
-                p.line(Line::new(title, pts).color(theme::HISTORY).width(1.5));
+                p.line(Line::new(title, pts).color(theme::HISTORY).width(6.0));
             }
             total_and_selection(p, total, selected_pts, name);
         });
