@@ -397,6 +397,40 @@ impl Client {
         &self.limits
     }
 
+    /// Fetches a body into memory, at most `max_bytes` of it: an index
+    /// page, an API answer, a profile a watcher keeps only in memory.
+    pub fn fetch_to_memory(
+        &self,
+        endpoint: &str,
+        expect: Expect,
+        max_bytes: u64,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<(Vec<u8>, Fetched), LiveError> {
+        let mut body = Vec::new();
+        let url = self.target.url(endpoint);
+        let watch = Watch {
+            cancelled,
+            progress: &|_, _| {},
+        };
+        let fetched = self.fetch(
+            endpoint,
+            None,
+            expect,
+            &mut |d| {
+                if (body.len() + d.len()) as u64 > max_bytes {
+                    return Err(LiveError::BodyTooLarge {
+                        url: url.clone(),
+                        limit: max_bytes,
+                    });
+                }
+                body.extend_from_slice(d);
+                Ok(())
+            },
+            &watch,
+        )?;
+        Ok((body, fetched))
+    }
+
     /// Fetches `endpoint` (`goroutine`, `trace?seconds=5`, `""` for the
     /// index) into `sink`, which receives the body in order once its head
     /// looks like `expect`. `seconds` is how long the endpoint itself runs.

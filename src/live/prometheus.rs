@@ -5,12 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use super::client::{Client, Expect, FetchLimits, Timeouts, Watch};
-use super::error::LiveError;
+use super::client::{Client, Expect, FetchLimits, Timeouts};
 use super::target::Target;
 
 /// Largest answer read from the API.
-const MAX_ANSWER_BYTES: usize = 32 << 20;
+const MAX_ANSWER_BYTES: u64 = 32 << 20;
 
 /// One series of a range query: its labels and `(unix seconds, value)` points.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,28 +27,8 @@ pub fn api_get(
     let api = Target::parse(&format!("{}/api/v1/", url.trim_end_matches('/')))
         .map_err(|e| e.to_string())?;
     let client = Client::new(api, Vec::new(), Timeouts::default(), FetchLimits::default());
-    let mut body = Vec::new();
-    let watch = Watch {
-        cancelled,
-        progress: &|_, _| {},
-    };
-    let fetched = client
-        .fetch(
-            endpoint,
-            None,
-            Expect::Index,
-            &mut |d| {
-                if body.len() + d.len() > MAX_ANSWER_BYTES {
-                    return Err(LiveError::BodyTooLarge {
-                        url: url.to_owned(),
-                        limit: MAX_ANSWER_BYTES as u64,
-                    });
-                }
-                body.extend_from_slice(d);
-                Ok(())
-            },
-            &watch,
-        )
+    let (body, fetched) = client
+        .fetch_to_memory(endpoint, Expect::Index, MAX_ANSWER_BYTES, cancelled)
         .map_err(|e| e.to_string())?;
     let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
         format!(

@@ -19,7 +19,7 @@ use crate::model::Snapshot;
 use crate::progress::Progress;
 
 /// Largest index page read.
-const MAX_INDEX_BYTES: usize = 1 << 20;
+const MAX_INDEX_BYTES: u64 = 1 << 20;
 
 /// A body saved as a capture.
 #[derive(Debug)]
@@ -183,16 +183,11 @@ pub fn fetch_profile(
     endpoint: &str,
     watch: &Watch<'_>,
 ) -> Result<(Vec<u8>, Loaded), LiveError> {
-    let mut body = Vec::new();
-    let fetched = client.fetch(
+    let (body, fetched) = client.fetch_to_memory(
         endpoint,
-        None,
         Expect::Profile,
-        &mut |d| {
-            body.extend_from_slice(d);
-            Ok(())
-        },
-        watch,
+        client.limits().max_body_bytes,
+        watch.cancelled,
     )?;
     match fetched.end {
         BodyEnd::Complete => {}
@@ -232,23 +227,8 @@ pub fn read_index(
             s.record_failure("index", &url, &e.to_string()).ok();
         }
     };
-    let mut body = Vec::new();
-    let mut sink = |d: &[u8]| {
-        if body.len() + d.len() > MAX_INDEX_BYTES {
-            return Err(LiveError::BodyTooLarge {
-                url: url.clone(),
-                limit: MAX_INDEX_BYTES as u64,
-            });
-        }
-        body.extend_from_slice(d);
-        Ok(())
-    };
-    let watch = Watch {
-        cancelled,
-        progress: &|_, _| {},
-    };
-    let fetched = client
-        .fetch("", None, Expect::Index, &mut sink, &watch)
+    let (body, fetched) = client
+        .fetch_to_memory("", Expect::Index, MAX_INDEX_BYTES, cancelled)
         .inspect_err(|e| {
             if !matches!(e, LiveError::Cancelled { .. }) {
                 note(e);
