@@ -633,6 +633,9 @@ fn synthetic(minor: u32) -> Vec<u8> {
     status(&mut p, 7, u64::MAX, 4, 3); // g7 waiting
     b.batch(1, u64::MAX, 1200, &p);
     b.tables(1, minor);
+    if minor >= 26 {
+        b.end_generation();
+    }
     let mut p = Vec::new();
     ev(&mut p, 13, &[0, 0, 1]);
     ev(&mut p, 25, &[1, 5, u64::MAX, 1]); // g5 runnable (restated)
@@ -651,6 +654,9 @@ fn synthetic(minor: u32) -> Vec<u8> {
     status(&mut p, 7, u64::MAX, 4, 3);
     b.batch(2, u64::MAX, 2100, &p);
     b.tables(2, minor);
+    if minor >= 26 {
+        b.end_generation();
+    }
     b.out
 }
 
@@ -770,6 +776,92 @@ fn synthetic_go125_trace_with_sync_batches() {
     check_synthetic(25);
 }
 
+/// Go 1.26 and 1.27 write the "go 1.26" format: the Go 1.25 events plus an
+/// in-band end-of-generation marker after every generation.
+#[test]
+fn synthetic_go126_trace_with_end_of_generation_markers() {
+    check_synthetic(26);
+    let loaded = load(&synthetic(26)).unwrap();
+    let counts: BTreeMap<&str, u64> = trace(&loaded).event_counts.iter().copied().collect();
+    assert_eq!(counts.get("EndOfGeneration"), Some(&2));
+    assert_eq!(counts.get("EventBatch"), Some(&10));
+}
+
+/// Where Go 1.26 traces differ from Go 1.25 ones at generation boundaries.
+#[test]
+fn go126_generations_end_at_their_marker() {
+    let full = synthetic(26);
+    let pos = full.iter().rposition(|&b| b == 52).unwrap();
+    assert_eq!(pos, full.len() - 1, "the file ends with the marker");
+
+    // Without its last marker the last generation was cut off: kept, and said.
+    let cut = load(&full[..full.len() - 1]).unwrap();
+    let t = trace(&cut);
+    assert_eq!(t.warnings.count("trace-truncated"), 1, "{:?}", t.warnings);
+    assert_eq!(t.goroutines().len(), 3);
+    assert_eq!(t.tasks.len(), 1, "the last generation's events are kept");
+
+    // After a marker the next generation may carry any number (a flight
+    // recorder's snapshot starts wherever its ring does); Go's reader only
+    // checks that batches of one generation agree.
+    let mut b = V2::new(26);
+    let mut p = Vec::new();
+    ev(&mut p, 16, &[10, 9, 1]); // GoStart g9 (created before: a status in gen 7)
+    b.batch(7, 1, 100, &{
+        let mut q = Vec::new();
+        ev(&mut q, 25, &[1, 9, u64::MAX, 1]); // g9 runnable
+        q.extend_from_slice(&p);
+        q
+    });
+    b.tables(7, 26);
+    b.end_generation();
+    let mut p = Vec::new();
+    ev(&mut p, 25, &[1, 9, 2, 2]); // g9 still running
+    ev(&mut p, 20, &[10, 1, 3]); // GoBlock "chan receive"
+    b.batch(12, 2, 300, &p);
+    b.tables(12, 26);
+    b.end_generation();
+    let loaded = load(&b.out).unwrap();
+    let t = trace(&loaded);
+    assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+    let g9 = t.find_goroutine(9).unwrap();
+    assert_eq!(
+        reference_transitions(t, &loaded.table, g9),
+        [
+            "Undetermined->Runnable[]",
+            "Runnable->Running[]",
+            "Running->Waiting[chan receive]"
+        ]
+    );
+
+    // A generation whose marker is missing before the next one begins is
+    // kept whole, with a warning.
+    let mut joined = synthetic(26);
+    let first_marker = joined.iter().position(|&b| b == 52).unwrap();
+    joined.remove(first_marker);
+    let loaded = load(&joined).unwrap();
+    let t = trace(&loaded);
+    assert_eq!(
+        t.warnings.count("trace-missing-end-of-generation"),
+        1,
+        "{:?}",
+        t.warnings
+    );
+    let whole = load(&synthetic(26)).unwrap();
+    assert_eq!(t.events, trace(&whole).events);
+
+    // Go 1.25 knows no marker: the byte is where a batch should begin.
+    let mut b = V2::new(25);
+    b.tables(1, 25);
+    b.end_generation();
+    let loaded = load(&b.out);
+    let said = match &loaded {
+        Ok(l) => format!("{:?}", trace(l).warnings),
+        Err(e) => e.to_string(),
+    };
+    assert!(said.contains("found byte 52"), "{said}");
+}
+
 #[test]
 fn go122_rejects_go123_event_types_softly() {
     let mut b = V2::new(22);
@@ -787,14 +879,19 @@ fn go122_rejects_go123_event_types_softly() {
 
 #[test]
 fn unsupported_and_foreign_headers_fail_with_a_clear_error() {
-    let mut newer = b"go 1.27 trace\0\0\0".to_vec();
-    newer.push(1);
-    let err = load(&newer).unwrap_err();
-    assert!(
-        matches!(err, FormatError::UnsupportedVersion { .. }),
-        "{err}"
-    );
-    assert!(err.to_string().contains("go 1.27"), "{err}");
+    // Go 1.27 still writes "go 1.26"; a newer header is a format we do not know.
+    for minor in [27, 28, 31] {
+        let mut newer = format!("go 1.{minor} trace\0\0\0").into_bytes();
+        newer.push(1);
+        let err = load(&newer).unwrap_err();
+        assert!(
+            matches!(err, FormatError::UnsupportedVersion { .. }),
+            "{err}"
+        );
+        let said = err.to_string();
+        assert!(said.contains(&format!("go 1.{minor}")), "{said}");
+        assert!(said.contains("go 1.26"), "names the newest known: {said}");
+    }
     let err = load(b"go 1.9 trace\0\0\0\0\x01").unwrap_err();
     assert!(
         matches!(err, FormatError::UnsupportedVersion { .. }),

@@ -15,6 +15,15 @@
 //!   batches of a generation; the string and stack tables and the clock
 //!   frequency usually come last. Generations are independent, which is what
 //!   makes them decodable in parallel and damage local.
+//! * **Go 1.26 closes each generation with a marker** (header `go 1.26`,
+//!   written by Go 1.26 and 1.27): a lone byte 52 where the next batch
+//!   header would start. Before, a generation ended where a batch of the
+//!   next began, so a cut at a generation boundary went unnoticed; now a
+//!   last generation without its marker was cut off and is reported so.
+//!   The events and tables are those of Go 1.25. Go 1.26 also stopped
+//!   writing a P status for threads that re-enter Go from C
+//!   (`GoCreateSyscall`); they hold no P until they acquire one, and
+//!   `GoDestroySyscall` gives up the P, as Go's reader has it.
 //! * **Status events are lazy.** A goroutine gets a `GoStatus` the first
 //!   time a generation mentions it, and every goroutine not mentioned gets
 //!   one at the generation's end, so a goroutine blocked through the first
@@ -67,7 +76,7 @@ pub use assemble::FORMAT;
 
 /// The oldest legacy header we read and the newest version we know.
 const OLDEST_MINOR: u32 = 11;
-const NEWEST_MINOR: u32 = 25;
+const NEWEST_MINOR: u32 = 26;
 
 /// Parses a trace into a fresh stack table.
 pub fn parse(
@@ -87,7 +96,7 @@ pub fn parse(
         return Err(FormatError::UnsupportedVersion {
             format: FORMAT,
             version: format!(
-                "go 1.{minor} (newer than the newest known trace format, go 1.{NEWEST_MINOR})"
+                "go 1.{minor} (newer than the newest trace format known here, go 1.{NEWEST_MINOR}, which Go 1.26 and 1.27 write)"
             ),
         });
     }
@@ -192,7 +201,7 @@ impl<'a> Reader<'a> {
 pub fn batch_offsets(data: &[u8]) -> Vec<usize> {
     match header_minor(data) {
         Ok(minor) if (OLDEST_MINOR..=21).contains(&minor) => legacy::batch_offsets(data, minor),
-        Ok(minor) if minor <= NEWEST_MINOR => v2::batch_offsets(data),
+        Ok(minor) if minor <= NEWEST_MINOR => v2::batch_offsets(data, minor),
         _ => Vec::new(),
     }
 }

@@ -194,6 +194,14 @@ fn replay<S: Sink>(
                             };
                             sink.go(gid, t, kind, RawDetail::None);
                         }
+                        // A C thread leaving Go keeps no P: Go's reader
+                        // steals it back from the thread right there.
+                        if typ == 18 {
+                            if let Some(ex) = ex {
+                                close_proc(ex, &mut open_p, m, t);
+                            }
+                            cur_p = None;
+                        }
                     }
                     // GoStop, GoBlock
                     19 | 20 => {
@@ -480,7 +488,7 @@ pub(super) fn parse(
 ) -> Result<Loaded, FormatError> {
     progress.set_stage("Reading trace generations");
     let mut warnings = Warnings::default();
-    let gens = frame(data, limits, &mut warnings);
+    let gens = frame(data, minor, limits, &mut warnings);
     if gens.is_empty() {
         return Err(FormatError::NothingFound {
             format: FORMAT,
@@ -488,7 +496,6 @@ pub(super) fn parse(
             detail: String::new(),
         });
     }
-    let first_number = gens.first().map_or(0, |g| g.number);
 
     // Tables and first replay, one generation per task.
     let done = AtomicUsize::new(0);
@@ -499,7 +506,8 @@ pub(super) fn parse(
     let type_totals: Vec<AtomicU64> = (0..256).map(|_| AtomicU64::new(0)).collect();
     let scans: Vec<Scan> = gens
         .par_iter()
-        .map(|g| {
+        .enumerate()
+        .map(|(i, g)| {
             let mut s = scan_tables(data, g, limits);
             if progress.is_cancelled() {
                 return s;
@@ -513,7 +521,7 @@ pub(super) fn parse(
                 data,
                 g,
                 &threads,
-                g.number == first_number,
+                i == 0,
                 minor,
                 &mut counter,
                 Some(Collect {
@@ -666,11 +674,12 @@ pub(super) fn parse(
     let slots = assemble::new_slots(total);
     let (lost, unresolved): (u64, u64) = gens
         .par_iter()
+        .enumerate()
         .zip(threads)
         .zip(bases)
         .zip(writer_combos)
         .zip(freqs)
-        .map(|((((g, threads), bases), combos), npt)| {
+        .map(|(((((i, g), threads), bases), combos), npt)| {
             if progress.is_cancelled() {
                 return (0, 0);
             }
@@ -688,15 +697,7 @@ pub(super) fn parse(
                 unresolved: 0,
             };
             drop(bases);
-            replay(
-                data,
-                g,
-                &threads,
-                g.number == first_number,
-                minor,
-                &mut w,
-                None,
-            );
+            replay(data, g, &threads, i == 0, minor, &mut w, None);
             tick(0.4, 0.8);
             (w.lost, w.unresolved)
         })

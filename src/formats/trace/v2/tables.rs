@@ -207,6 +207,7 @@ pub(super) fn scan_tables<'a>(data: &'a [u8], g: &Generation, limits: &Limits) -
         ("String", n_strings),
         ("Stack", n_stacks),
         ("CPUSample", n_cpu),
+        ("EndOfGeneration", u64::from(g.ended)),
     ];
     s
 }

@@ -29,19 +29,41 @@ pub(super) struct Batch {
 pub(super) struct Generation {
     pub(super) number: u64,
     pub(super) batches: Vec<Batch>,
+    /// Go 1.26+: the in-band end-of-generation marker closed it.
+    pub(super) ended: bool,
 }
+
+/// Go 1.26+: a lone byte where a batch header would start; it closes the
+/// generation before it (earlier versions end one where the next begins).
+pub(super) const END_OF_GENERATION: u8 = 52;
+/// The first version that writes [`END_OF_GENERATION`].
+const MINOR_WITH_END_MARKER: u32 = 26;
 
 /// Splits the file into generations of complete batches; stops at the first
 /// damaged batch, or at the batch or generation limit, and says so.
-pub(super) fn frame(data: &[u8], limits: &Limits, warnings: &mut Warnings) -> Vec<Generation> {
+///
+/// Before Go 1.26 a generation ends where a batch of the next one begins,
+/// so numbers must follow each other. From Go 1.26 an end marker closes each
+/// generation and the next may carry any number (Go's reader checks no
+/// more); a generation that changes number without its marker is kept with
+/// a warning, and a last generation without one was cut off.
+pub(super) fn frame(
+    data: &[u8],
+    minor: u32,
+    limits: &Limits,
+    warnings: &mut Warnings,
+) -> Vec<Generation> {
+    let marked = minor >= MINOR_WITH_END_MARKER;
     let mut gens: Vec<Generation> = Vec::new();
     let mut batches = 0u64;
     let mut r = Reader::at(data, 16);
+    let mut clean_end = true;
     while !r.is_empty() {
         let offset = r.pos();
         let left = data.len() - offset;
         if batches >= limits.max_trace_batches {
             stopped(warnings, "batches", limits.max_trace_batches, left);
+            clean_end = false;
             break;
         }
         let corrupt = |warnings: &mut Warnings, what: String| {
@@ -50,15 +72,24 @@ pub(super) fn frame(data: &[u8], limits: &Limits, warnings: &mut Warnings) -> Ve
             });
         };
         let Some(kind) = r.byte() else { break };
+        if marked && kind == END_OF_GENERATION {
+            // A marker with no open generation closes nothing and drops nothing.
+            if let Some(g) = gens.last_mut() {
+                g.ended = true;
+            }
+            continue;
+        }
         if kind != 1 && kind != 49 {
             corrupt(
                 warnings,
                 format!("expected a batch header, found byte {kind}"),
             );
+            clean_end = false;
             break;
         }
         if kind == 49 && r.byte().is_none() {
             truncated(warnings, offset, left);
+            clean_end = false;
             break;
         }
         let header = (|| Some((r.uvarint()?, r.uvarint()?, r.uvarint()?, r.uvarint()?)))();
@@ -68,6 +99,7 @@ pub(super) fn frame(data: &[u8], limits: &Limits, warnings: &mut Warnings) -> Ve
             } else {
                 corrupt(warnings, "unreadable batch header".into());
             }
+            clean_end = false;
             break;
         };
         if size > MAX_BATCH {
@@ -75,40 +107,55 @@ pub(super) fn frame(data: &[u8], limits: &Limits, warnings: &mut Warnings) -> Ve
                 warnings,
                 format!("a batch of {size} bytes (at most {MAX_BATCH})"),
             );
+            clean_end = false;
             break;
         }
         let start = r.pos();
         if r.bytes(size as usize).is_none() {
             truncated(warnings, offset, left);
+            clean_end = false;
             break;
         }
         let payload = start..r.pos();
-        let last = gens.last().map(|g| g.number);
-        match last {
-            _ if gen_no == 0 => {
-                corrupt(warnings, "a batch of generation 0".into());
-                break;
+        if gen_no == 0 {
+            corrupt(warnings, "a batch of generation 0".into());
+            clean_end = false;
+            break;
+        }
+        let open = gens.last().filter(|g| !g.ended).map(|g| g.number);
+        let starts_new = match open {
+            Some(n) if n == gen_no => false,
+            // After an end marker (Go 1.26+) any number may follow.
+            None if gens.last().is_some_and(|g| g.ended) => true,
+            None => true,
+            Some(n) if n.checked_add(1) == Some(gen_no) => {
+                if marked {
+                    warnings.add("trace-missing-end-of-generation", || {
+                        format!("generation {n} has no end-of-generation marker before the batch of generation {gen_no} at byte {offset}; kept both")
+                    });
+                }
+                true
             }
-            Some(n) if n == gen_no => {}
-            _ if gens.len() as u64 >= limits.max_trace_generations => {
-                stopped(warnings, "generations", limits.max_trace_generations, left);
-                break;
-            }
-            Some(n) if n.checked_add(1) == Some(gen_no) => gens.push(Generation {
-                number: gen_no,
-                batches: Vec::new(),
-            }),
-            None => gens.push(Generation {
-                number: gen_no,
-                batches: Vec::new(),
-            }),
             Some(n) => {
                 corrupt(
                     warnings,
                     format!("a batch of generation {gen_no} after generation {n}"),
                 );
+                clean_end = false;
                 break;
             }
+        };
+        if starts_new {
+            if gens.len() as u64 >= limits.max_trace_generations {
+                stopped(warnings, "generations", limits.max_trace_generations, left);
+                clean_end = false;
+                break;
+            }
+            gens.push(Generation {
+                number: gen_no,
+                batches: Vec::new(),
+                ended: false,
+            });
         }
         let kind = if kind == 49 {
             BatchKind::Experimental
@@ -133,11 +180,17 @@ pub(super) fn frame(data: &[u8], limits: &Limits, warnings: &mut Warnings) -> Ve
             });
         }
     }
+    if let Some(g) = gens.last().filter(|g| marked && clean_end && !g.ended) {
+        let (n, end) = (g.number, data.len());
+        warnings.add("trace-truncated", || {
+            format!("the trace ends at byte {end} inside generation {n}, before its end-of-generation marker: it was cut off; kept what that generation holds")
+        });
+    }
     gens
 }
 
-pub(in crate::formats::trace) fn batch_offsets(data: &[u8]) -> Vec<usize> {
-    frame(data, &Limits::default(), &mut Warnings::default())
+pub(in crate::formats::trace) fn batch_offsets(data: &[u8], minor: u32) -> Vec<usize> {
+    frame(data, minor, &Limits::default(), &mut Warnings::default())
         .iter()
         .flat_map(|g| g.batches.iter().map(|b| b.offset))
         .collect()
@@ -177,7 +230,7 @@ pub(super) fn args_len(typ: u8, minor: u32) -> Option<usize> {
 }
 
 pub(super) fn event_name(typ: u8) -> &'static str {
-    const NAMES: [&str; 49] = [
+    const NAMES: [&str; 53] = [
         "None",
         "EventBatch",
         "Stacks",
@@ -227,6 +280,10 @@ pub(super) fn event_name(typ: u8) -> &'static str {
         "GoSwitchDestroy",
         "GoCreateBlocked",
         "GoStatusStack",
+        "ExperimentalBatch",
+        "Sync",
+        "ClockSnapshot",
+        "EndOfGeneration",
     ];
     const EXPERIMENTAL: [&str; 9] = [
         "Span",
