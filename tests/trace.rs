@@ -1,11 +1,18 @@
 //! Go execution traces: the parser against the reference decoder and the
 //! fixture ground truth (`shared/fixtures/MANIFEST.md`, "Ground truth:
 //! execution traces"), the trace analyses (leak groups, summary,
-//! cross-index), small synthetic traces for the versions we have no real
-//! file of (Go 1.22, Go 1.25), and damaged files.
+//! cross-index), the real captures of every Go release from 1.21 to 1.27
+//! (`tests/fixtures/releases`), small synthetic traces for corners no
+//! capture shows, and damaged files.
 //!
 //! Belongs here: behaviour seen through the public API on whole traces.
 //! Unit tests of the packing, compaction and varints live beside the code.
+//!
+//! Every committed trace is also compared, goroutine by goroutine, with Go's
+//! own reader: `*.goreader` beside each trace come from
+//! `tests/fixtures/trace_goreader.py`, which reduces `go tool trace
+//! -d=parsed` of Go 1.27 (it reads every format from Go 1.11 on) to each
+//! goroutine's transitions, so the tests need no Go.
 //!
 //! `tests/fixtures/*.out.expected` come from `tests/fixtures/trace_expected.py`
 //! (which runs the project's reference decoder). They hold, for every
@@ -21,6 +28,7 @@ use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use leakscope::analysis::frames::leak_site;
 use leakscope::analysis::trace::{
     CrossIndex, TraceLeakGroup, same_call_path, stack_is_outer_part, summarize, trace_leaks,
 };
@@ -333,6 +341,262 @@ fn another_programs_traces_equal_the_reference() {
     for name in VARIANT_TRACES {
         check_against_reference(name);
     }
+}
+
+// ---------------------------------------------------------------------------
+// Go's own reader: every committed trace, goroutine by goroutine.
+
+/// A `*.goreader` file of `tests/fixtures/trace_goreader.py`: what
+/// `go tool trace -d=parsed` of Go 1.27 reports, restatements left out.
+struct GoReader {
+    reader: String,
+    goroutines: usize,
+    transitions: usize,
+    created: u64,
+    ended: u64,
+    kinds: BTreeMap<String, usize>,
+    sequences: BTreeMap<u64, (usize, u64)>,
+    full: BTreeMap<u64, Vec<String>>,
+}
+
+fn go_reader(name: &str) -> GoReader {
+    let text = String::from_utf8(fixture(&format!("{name}.goreader"))).unwrap();
+    let mut e = GoReader {
+        reader: String::new(),
+        goroutines: 0,
+        transitions: 0,
+        created: 0,
+        ended: 0,
+        kinds: BTreeMap::new(),
+        sequences: BTreeMap::new(),
+        full: BTreeMap::new(),
+    };
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        if let Some(rest) = line.strip_prefix("seq ") {
+            let (id, t) = rest.split_once(' ').unwrap();
+            e.full
+                .entry(id.parse().unwrap())
+                .or_default()
+                .push(t.to_owned());
+            continue;
+        }
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.as_slice() {
+            ["reader", v] => e.reader = (*v).to_owned(),
+            ["goroutines", n] => e.goroutines = n.parse().unwrap(),
+            ["transitions", n] => e.transitions = n.parse().unwrap(),
+            ["created", n] => e.created = n.parse().unwrap(),
+            ["ended", n] => e.ended = n.parse().unwrap(),
+            ["kind", k, n] => {
+                e.kinds.insert((*k).to_owned(), n.parse().unwrap());
+            }
+            ["g", id, len, hash] => {
+                e.sequences.insert(
+                    id.parse().unwrap(),
+                    (len.parse().unwrap(), u64::from_str_radix(hash, 16).unwrap()),
+                );
+            }
+            _ => panic!("{name}.goreader: bad line {line:?}"),
+        }
+    }
+    e
+}
+
+/// Every trace under `tests/fixtures` with Go's reader output beside it,
+/// as paths relative to that directory.
+fn traces_with_go_reader_output() -> Vec<String> {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut dirs = vec![root.clone()];
+    let mut found = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if let Some(trace) = path.to_str().and_then(|p| p.strip_suffix(".goreader")) {
+                let rel = std::path::Path::new(trace).strip_prefix(&root).unwrap();
+                found.push(rel.to_str().unwrap().to_owned());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// What differs between leakscope and Go's reader on one trace.
+fn differences_from_go_reader(name: &str) -> Vec<String> {
+    let loaded = load_fixture(name);
+    let t = trace(&loaded);
+    let e = go_reader(name);
+    let mut diffs = Vec::new();
+    let mut ours_kinds: BTreeMap<String, usize> = BTreeMap::new();
+    let mut transitions = 0;
+    let mut seen = 0;
+    for g in t.goroutine_indices() {
+        let id = t.goroutine(g).unwrap().id;
+        let seq = reference_transitions(t, &loaded.table, g);
+        transitions += seq.len();
+        for s in &seq {
+            let kind = s.split('[').next().unwrap().to_owned();
+            *ours_kinds.entry(kind).or_default() += 1;
+        }
+        let ours = (seq.len(), fnv1a64(&seq.join("\n")));
+        match e.sequences.get(&id) {
+            Some(&want) if want == ours => seen += 1,
+            Some(&want) => {
+                seen += 1;
+                let detail = match e.full.get(&id) {
+                    Some(full) => {
+                        let at = full.iter().zip(&seq).take_while(|(a, b)| a == b).count();
+                        format!(
+                            "first difference at transition {at}: Go {:?}, leakscope {:?}",
+                            full.get(at),
+                            seq.get(at)
+                        )
+                    }
+                    None => format!("starts {:?}", seq.iter().take(8).collect::<Vec<_>>()),
+                };
+                diffs.push(format!(
+                    "g{id}: Go's reader has {} transitions, leakscope {}; {detail}",
+                    want.0,
+                    seq.len()
+                ));
+            }
+            None => diffs.push(format!("g{id}: not in Go's reader output")),
+        }
+    }
+    if seen != e.sequences.len() {
+        diffs.push(format!(
+            "{} goroutines of Go's reader are missing",
+            e.sequences.len() - seen
+        ));
+    }
+    if ours_kinds != e.kinds {
+        diffs.push(format!(
+            "transitions per kind: Go {:?}, leakscope {ours_kinds:?}",
+            e.kinds
+        ));
+    }
+    let s = summarize(t, &loaded.table);
+    let totals = (t.goroutines().len(), transitions, s.goroutines_created);
+    let want = (e.goroutines, e.transitions, e.created);
+    if totals != want || s.goroutines_ended != e.ended {
+        diffs.push(format!(
+            "(goroutines, transitions, created, ended): Go {:?}, leakscope {:?}",
+            (want.0, want.1, want.2, e.ended),
+            (totals.0, totals.1, totals.2, s.goroutines_ended)
+        ));
+    }
+    if !t.warnings.is_empty() {
+        diffs.push(format!("warnings on a valid capture: {:?}", t.warnings));
+    }
+    assert!(e.reader.starts_with("go1."), "{name}: reader {}", e.reader);
+    diffs
+}
+
+#[test]
+fn every_trace_fixture_equals_gos_own_reader() {
+    let names = traces_with_go_reader_output();
+    let releases = RELEASE_TRACES.map(|(dir, _)| format!("releases/{dir}/trace.out"));
+    let named = [GO123, LEGACY].into_iter().chain(VARIANT_TRACES);
+    for must in named.chain(releases.iter().map(String::as_str)) {
+        assert!(names.iter().any(|n| n == must), "{must}: no .goreader");
+    }
+    let mut failures = Vec::new();
+    for name in &names {
+        let diffs = differences_from_go_reader(name);
+        if !diffs.is_empty() {
+            failures.push(format!(
+                "{name}: {} differences from Go's reader (print a goroutine with \
+                 `tests/fixtures/trace_goreader.py tests/fixtures/{name} --goroutine ID`):\n  {}",
+                diffs.len(),
+                diffs
+                    .iter()
+                    .take(20)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("\n  ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Real captures of every Go release from 1.21 to 1.27
+/// (`tests/fixtures/releases`, ground truth in its `GROUND_TRUTH.md`), with
+/// the trace header each release writes: Go 1.24 writes "go 1.23", Go 1.27
+/// "go 1.26".
+const RELEASE_TRACES: [(&str, &str); 7] = [
+    ("go1.21", "go1.21"),
+    ("go1.22", "go1.22"),
+    ("go1.23", "go1.23"),
+    ("go1.24", "go1.23"),
+    ("go1.25", "go1.25"),
+    ("go1.26", "go1.26"),
+    ("go1.27", "go1.26"),
+];
+
+/// Every release's trace ends at the ground truth's moment t2: the world's
+/// goroutines, all created inside the window, blocked where the program
+/// left them, under the reason each format gives (the legacy format has
+/// the same names through its block event types).
+#[test]
+fn every_go_release_trace_ends_with_the_world_of_t2() {
+    let stuck: [(&str, &str, usize); 13] = [
+        ("main.sendResult", "chan send", 8),
+        ("main.awaitReply", "chan receive", 5),
+        ("main.waitLabelled", "chan receive", 5),
+        ("main.poolWorker", "select", 4),
+        ("main.waitAll", "sync", 3),
+        ("main.lockShared", "sync", 2),
+        ("main.lockOrphan", "sync", 1),
+        ("main.holdShared", "chan receive", 1),
+        ("main.blockForever", "forever", 1),
+        ("main.recvNil", "forever", 1),
+        ("main.napper", "sleep", 1),
+        ("main.acceptLoop", "network", 1),
+        ("main.readConn", "network", 1),
+    ];
+    for (release, header) in RELEASE_TRACES {
+        let name = format!("releases/{release}/trace.out");
+        let loaded = load_fixture(&name);
+        let t = trace(&loaded);
+        assert_eq!(t.go_version, header, "{name}");
+        assert_eq!(t.legacy, release == "go1.21", "{name}");
+        assert!(t.warnings.is_empty(), "{name}: {:?}", t.warnings);
+        let table = &loaded.table;
+        let groups = trace_leaks(t, table);
+        for (site, reason, count) in stuck {
+            // By leak site: the labelled goroutines' entry is runtime/pprof.Do
+            // or their own closure, depending on the release's inlining.
+            let at_site: Vec<&TraceLeakGroup> = groups
+                .iter()
+                .filter(|g| {
+                    leak_site(table, g.blocking_stack).map(|f| table.function(f)) == Some(site)
+                })
+                .collect();
+            let n: usize = at_site.iter().map(|g| g.goroutines.len()).sum();
+            assert_eq!(n, count, "{name}: {site}");
+            assert!(
+                at_site
+                    .iter()
+                    .all(|g| g.state == GoState::Waiting && g.reason == reason),
+                "{name}: {site}"
+            );
+        }
+        // Eight rounds of twelve short-lived goroutines, all ended.
+        assert_eq!(summarize(t, &loaded.table).goroutines_ended, 96, "{name}");
+    }
+}
+
+#[test]
+fn go126_truncated_anywhere_loads_partially_or_fails_cleanly() {
+    truncations("releases/go1.27/trace.out");
+}
+
+#[test]
+fn go126_with_flipped_bytes_never_panics() {
+    corruptions("releases/go1.27/trace.out");
 }
 
 #[test]
