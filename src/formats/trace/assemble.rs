@@ -9,8 +9,9 @@
 //! intermediate copy of the transitions, which would double peak memory.
 //! Segments (generations) replay in parallel: each knows from the counts
 //! where its share of every goroutine's range begins, so writers never
-//! touch the same slot. Then every goroutine's slots are sorted by time and
-//! compacted into final spans ([`compact`]).
+//! touch the same slot. Then every goroutine's slots are put in order
+//! (Go 1.22+ replays already write them in Go's order; legacy ones are
+//! sorted by time) and compacted into final spans ([`compact`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -51,28 +52,104 @@ pub(super) enum RawDetail {
     Proc(Option<u64>),
 }
 
+/// How a transition moves a goroutine's place in Go's order (Go 1.22+;
+/// see `v2::replay`).
+#[derive(Copy, Clone, Debug)]
+pub(super) enum Step {
+    /// A status or creation: the goroutine's first mention in a generation.
+    First,
+    /// Something the goroutine's own thread did; no sequence number.
+    Own,
+    /// A sequenced step (start, unblock, coroutine switch) with its number.
+    Seq(u64),
+}
+
 /// Receives goroutine transitions in replay order.
 pub(super) trait Sink {
     fn go(&mut self, g: u64, tick: u64, kind: u8, detail: RawDetail);
+
+    /// `go`, and whether a sequenced step came in its turn: the goroutine
+    /// in the state the step starts from, and the number one more than its
+    /// last. Sinks that do not follow the order say yes.
+    #[inline]
+    fn go_in_turn(&mut self, g: u64, tick: u64, kind: u8, detail: RawDetail, _step: Step) -> bool {
+        self.go(g, tick, kind, detail);
+        true
+    }
 }
+
+/// Slots per goroutine of a segment, in the low 32 bits of each value.
+/// Above them the first replay of a Go 1.22+ generation keeps the
+/// goroutine's place in Go's order (state, and its last sequence number
+/// modulo 2^24), which costs no second map: the entry is 16 bytes either way.
+pub(super) type Counts = FxHashMap<u64, u64>;
+
+/// The slot count of a [`Counts`] value.
+#[inline]
+pub(super) fn count_of(v: u64) -> u32 {
+    v as u32
+}
+
+const SEQ_MASK: u64 = (1 << 24) - 1;
 
 /// First replay: how many slots each goroutine needs, and which combos exist.
 #[derive(Debug, Default)]
 pub(super) struct Counter {
-    pub counts: FxHashMap<u64, u32>,
+    pub counts: Counts,
     pub combos: FxHashSet<(u64, u64)>,
+}
+
+impl Counter {
+    #[inline]
+    fn combo(&mut self, detail: RawDetail) {
+        if let RawDetail::Combo(a, b) = detail
+            && (a, b) != (0, 0)
+        {
+            self.combos.insert((a, b));
+        }
+    }
+}
+
+/// A state as it is kept in [`Counts`]; 0 for none known.
+fn state_code(state: Option<GoState>) -> u64 {
+    match state {
+        Some(GoState::Runnable) => 1,
+        Some(GoState::Running) => 2,
+        Some(GoState::Syscall) => 3,
+        Some(GoState::Waiting) => 4,
+        Some(GoState::Ended) | None => 0,
+    }
 }
 
 impl Sink for Counter {
     #[inline]
     fn go(&mut self, g: u64, _tick: u64, _kind: u8, detail: RawDetail) {
         let c = self.counts.entry(g).or_insert(0);
-        *c = c.saturating_add(1);
-        if let RawDetail::Combo(a, b) = detail
-            && (a, b) != (0, 0)
-        {
-            self.combos.insert((a, b));
-        }
+        *c = (*c & !u64::from(u32::MAX)) | u64::from(count_of(*c).saturating_add(1));
+        self.combo(detail);
+    }
+
+    #[inline]
+    fn go_in_turn(&mut self, g: u64, _tick: u64, kind: u8, detail: RawDetail, step: Step) -> bool {
+        let v = self.counts.entry(g).or_insert(0);
+        let count = u64::from(count_of(*v).saturating_add(1));
+        let (was, last) = ((*v >> 32) & 0xff, *v >> 40);
+        let state = state_code(crate::model::timeline::decode_kind(kind).map(|(s, _)| s));
+        let (seq, in_turn) = match step {
+            Step::First => (0, true),
+            Step::Own => (last, true),
+            Step::Seq(seq) => {
+                let from = match kind {
+                    packed::STARTED => state_code(Some(GoState::Runnable)),
+                    _ => state_code(Some(GoState::Waiting)),
+                };
+                let seq = seq & SEQ_MASK;
+                (seq, was == from && (last + 1) & SEQ_MASK == seq)
+            }
+        };
+        *v = count | state << 32 | seq << 40;
+        self.combo(detail);
+        in_turn
     }
 }
 
@@ -229,7 +306,7 @@ impl Sink for Writer<'_> {
 }
 
 /// Goroutine ids sorted, from every segment's counts.
-pub(super) fn sorted_ids<'a>(counts: impl Iterator<Item = &'a FxHashMap<u64, u32>>) -> Vec<u64> {
+pub(super) fn sorted_ids<'a>(counts: impl Iterator<Item = &'a Counts>) -> Vec<u64> {
     let mut ids: Vec<u64> = Vec::new();
     for c in counts {
         ids.extend(c.keys().copied());
@@ -247,7 +324,7 @@ pub(super) type SegmentBases = Vec<(u32, u32)>;
 pub(super) fn span_starts(
     ids: &[u64],
     index: &IdIndex,
-    segments: &[&FxHashMap<u64, u32>],
+    segments: &[&Counts],
     limits: &Limits,
 ) -> Result<Vec<u32>, FormatError> {
     if ids.len() as u64 > limits.max_goroutines {
@@ -268,7 +345,7 @@ pub(super) fn span_starts(
     for seg in segments {
         for (&id, &c) in seg.iter() {
             if let Some(t) = index.get(id).and_then(|i| starts.get_mut(i as usize)) {
-                *t = t.checked_add(c).ok_or_else(too_many)?;
+                *t = t.checked_add(count_of(c)).ok_or_else(too_many)?;
             }
         }
     }
@@ -289,7 +366,7 @@ pub(super) fn span_starts(
 pub(super) fn segment_bases(
     span_starts: &[u32],
     index: &IdIndex,
-    segments: &[&FxHashMap<u64, u32>],
+    segments: &[&Counts],
 ) -> Vec<SegmentBases> {
     let mut cursor: Vec<u32> = span_starts.to_vec();
     let mut bases = Vec::with_capacity(segments.len());
@@ -300,7 +377,7 @@ pub(super) fn segment_bases(
                 && let Some(cur) = cursor.get_mut(i as usize)
             {
                 list.push((i, *cur));
-                *cur = cur.saturating_add(c);
+                *cur = cur.saturating_add(count_of(c));
             }
         }
         bases.push(list);
@@ -350,7 +427,17 @@ pub(super) fn new_slots(n: usize) -> Vec<AtomicU64> {
         .collect()
 }
 
-/// Sorts and compacts every goroutine's slots into spans.
+/// How a format's decoder left each goroutine's slots.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum SlotOrder {
+    /// Already in the order the transitions happened (Go 1.22+: replayed
+    /// in Go's reader order, generation after generation).
+    Replayed,
+    /// In no useful order; sorted by time here (legacy traces).
+    ByTime,
+}
+
+/// Sorts (if need be) and compacts every goroutine's slots into spans.
 ///
 /// Returns the spans and the goroutines' new start offsets (`span_starts`
 /// is rewritten in place); the count says how many goroutines have
@@ -359,6 +446,7 @@ pub(super) fn new_slots(n: usize) -> Vec<AtomicU64> {
 pub(super) fn finish(
     slots: Vec<AtomicU64>,
     mut span_starts: Vec<u32>,
+    order: SlotOrder,
 ) -> (Vec<u64>, Vec<u32>, u64) {
     // In-place: same size and alignment, so the allocation is reused.
     let mut spans: Vec<u64> = slots.into_iter().map(AtomicU64::into_inner).collect();
@@ -393,7 +481,9 @@ pub(super) fn finish(
                 else {
                     continue;
                 };
-                slice.sort_by_key(|&w| packed::time(w));
+                if order == SlotOrder::ByTime {
+                    slice.sort_by_key(|&w| packed::time(w));
+                }
                 let (len, consistent) = compact(slice);
                 bad += u64::from(!consistent);
                 // A shorter goroutine leaves its length in its last slot,
@@ -439,7 +529,7 @@ fn state_of(kind: u8) -> Option<GoState> {
     crate::model::timeline::decode_kind(kind).map(|(s, _)| s)
 }
 
-/// Turns one goroutine's time-sorted slots into spans, in place.
+/// Turns one goroutine's ordered slots into spans, in place.
 ///
 /// Drops status events that restate the known state, places the first
 /// state of goroutines that existed before the trace at the window start,
@@ -447,6 +537,15 @@ fn state_of(kind: u8) -> Option<GoState> {
 /// legacy syscalls (a GoSysCall is a syscall span only if a GoSysBlock
 /// follows; otherwise the goroutine went straight back to running). Returns
 /// the number of spans and whether the sequence was consistent.
+///
+/// Spans start no earlier than the span before them. In Go's order a
+/// timestamp can be earlier than the one before it: a thread writing
+/// faster than its clock ticks runs ahead of the others, and the statuses
+/// closing a generation are stamped when the tracer got round to writing
+/// them, after the next generation began. Go's reader moves such an event
+/// to just after the previous event of the whole trace; here it moves to
+/// the start of the goroutine's previous span, a zero-length span. Dropped
+/// restatements move nothing, so a late status leaves no trace.
 pub(super) fn compact(s: &mut [u64]) -> (usize, bool) {
     let mut out = 0usize;
     let mut prev: Option<GoState> = None;
@@ -519,6 +618,15 @@ pub(super) fn compact(s: &mut [u64]) -> (usize, bool) {
             out += 1;
         }
         prev = Some(state);
+    }
+    // Never earlier than the span before (see above).
+    let mut floor = 0;
+    for w in s.iter_mut().take(out) {
+        let t = packed::time(*w);
+        if t < floor {
+            *w = packed::with_time(*w, floor);
+        }
+        floor = floor.max(t);
     }
     if let Some(state) = burst
         && let Some(slot) = s.get_mut(out)

@@ -933,7 +933,8 @@ pub(super) fn parse(
         *first = 0;
     }
     drop(index);
-    let (spans, span_starts, inconsistent) = assemble::finish(slots, span_starts);
+    let (spans, span_starts, inconsistent) =
+        assemble::finish(slots, span_starts, assemble::SlotOrder::ByTime);
     assemble::assembly_warnings(
         &mut warnings,
         lost,

@@ -1,13 +1,16 @@
 //! Go execution traces (`runtime/trace`, `/debug/pprof/trace`), both wire
 //! formats, into a [`Trace`] timeline.
 //!
-//! The format is specified in `shared/docs/go-trace-format.md`; this module
-//! follows its "simple viewer" recipe: replay each thread's (v2) or P's
-//! (legacy) events in file order to learn which goroutine every event
-//! belongs to, then sort each goroutine's transitions by time. Ties keep
-//! the replay order: threads (or Ps) in the order they first appear, each
-//! in file order, so results equal the reference decoder's
-//! (`shared/tools/trace_decode_check.py`).
+//! The format is specified in `shared/docs/go-trace-format.md`. Go 1.22+
+//! traces are replayed in the order Go's own reader gives their events
+//! (`v2/replay.rs`): generation after generation, and within one the
+//! threads merged by time except where a goroutine's sequence numbers say
+//! otherwise; every goroutine's transitions then come out in that order.
+//! Legacy traces replay each P's events in file order to learn which
+//! goroutine every event belongs to, then sort each goroutine's
+//! transitions by time; ties keep the replay order (Ps in the order they
+//! first appear, each in file order). Both equal Go's reader on every
+//! committed trace (`tests/fixtures/**/*.goreader`).
 //!
 //! ## Quirks worth knowing before touching this code
 //!
@@ -49,10 +52,15 @@
 //!   appear after their use, and the stack table and frequency come last, so
 //!   a cut legacy trace has no stacks and no clock rate: its times are then
 //!   raw ticks (a warning says so).
-//! * **Sequence numbers are ignored.** They order events across threads
-//!   exactly, but on Linux the clock is monotonic across threads and the
-//!   per-goroutine time sort gives the same order; goroutines whose sorted
-//!   transitions contradict each other are counted in a warning.
+//! * **Timestamps do not order Go 1.22+ events; sequence numbers do.** A
+//!   thread that writes events faster than its 64 ns tick stamps them
+//!   ahead of the clock and falls back when it starts its next batch, and
+//!   the statuses closing a generation are stamped when the tracer wrote
+//!   them, after the next generation began. Sorting by time read valid
+//!   traces as contradictions; Go's order never does. Spans still never
+//!   start before the span they follow (see `assemble::compact`), and the
+//!   goroutines whose transitions contradict each other even in that order
+//!   (a damaged trace) are counted in a warning.
 //!
 //! ## Damaged files
 //!

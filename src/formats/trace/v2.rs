@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::assemble::{self, Clock, Counter, Details, FORMAT, IdIndex, RawDetail, Sink, Writer};
+use super::assemble::{
+    self, Clock, Counter, Details, FORMAT, IdIndex, RawDetail, Sink, Step, Writer,
+};
 use super::extras::{Extras, GcOp, Parts, RawAnnot, RawCpu, RawCreation, RawProc, Resolve};
 use super::{Reader, text};
 use crate::formats::{FormatError, Limits, Loaded};
@@ -22,12 +24,14 @@ use crate::model::{
 };
 use crate::progress::Progress;
 
+mod replay;
 mod tables;
 mod wire;
 
+use replay::{Collect, OrderCheck, Setup, replay};
 use tables::scan_tables;
 pub(super) use wire::batch_offsets;
-use wire::{BatchKind, Generation, args_len, event_name, frame};
+use wire::{ArgTable, BatchKind, Generation, event_name, frame};
 
 const NONE: u64 = u64::MAX;
 /// One generation after its tables were read and its first replay ran.
@@ -49,366 +53,52 @@ struct Scan<'a> {
     warnings: Warnings,
     has_strings: bool,
     has_stacks: bool,
+    /// The merge by time broke Go's order: replays must hold events back.
+    waited: bool,
 }
 
-/// Pass-one-only state of a replay.
-struct Collect<'x> {
-    extras: &'x mut Extras,
-    type_counts: &'x mut [u64],
-    events: &'x mut u64,
-    warnings: &'x mut Warnings,
-}
-
-/// Replays one generation's events thread by thread (the simple-viewer
-/// recipe), handing goroutine transitions to `sink`.
-fn replay<S: Sink>(
-    data: &[u8],
-    g: &Generation,
-    threads: &[(u64, Vec<usize>)],
-    first_gen: bool,
-    minor: u32,
-    sink: &mut S,
-    mut collect: Option<Collect<'_>>,
-) {
-    // Current goroutine of threads not being replayed right now (a status
-    // event can set another thread's).
-    let mut parked: FxHashMap<u64, u64> = FxHashMap::default();
-    for (m, batch_ids) in threads {
-        let m = *m;
-        let mut cur_g: Option<u64> = parked.remove(&m);
-        let mut cur_p: Option<u64> = None;
-        let mut open_p: Option<(u64, u64, bool)> = None; // (p, start tick, from status)
-        for &bi in batch_ids {
-            let Some(b) = g.batches.get(bi) else { continue };
-            let mut r = Reader::new(data.get(b.payload.clone()).unwrap_or(&[]));
-            let mut ts = b.time;
-            'events: while !r.is_empty() {
-                let at = b.payload.start + r.pos();
-                let Some(typ) = r.byte() else { break };
-                let Some(n) = args_len(typ, minor) else {
-                    if let Some(c) = collect.as_mut() {
-                        c.warnings.add("trace-unknown-event", || {
-                            format!("unknown event type {typ} at byte {at}; ignored the rest of its batch")
-                        });
-                    }
-                    break;
-                };
-                let mut a = [0u64; 5];
-                for slot in a.iter_mut().take(n) {
-                    match r.uvarint() {
-                        Some(v) => *slot = v,
-                        None => {
-                            if let Some(c) = collect.as_mut() {
-                                c.warnings.add("trace-corrupt-batch", || {
-                                    format!("an unreadable event at byte {at}; ignored the rest of its batch")
-                                });
-                            }
-                            break 'events;
-                        }
-                    }
-                }
-                ts = ts.wrapping_add(a[0]);
-                let t = ts;
-                if let Some(c) = collect.as_mut() {
-                    if let Some(x) = c.type_counts.get_mut(usize::from(typ)) {
-                        *x += 1;
-                    }
-                    *c.events += 1;
-                    c.extras.saw_tick(t);
-                }
-                let ex = collect.as_mut().map(|c| &mut *c.extras);
-                match typ {
-                    // ProcStart
-                    10 => {
-                        if let Some(ex) = ex {
-                            close_proc(ex, &mut open_p, m, t);
-                            open_p = Some((a[1], t, false));
-                        }
-                        cur_p = Some(a[1]);
-                    }
-                    // ProcStop
-                    11 => {
-                        if let Some(ex) = ex {
-                            close_proc(ex, &mut open_p, m, t);
-                        }
-                        cur_p = None;
-                    }
-                    // ProcSteal
-                    12 => {
-                        if let Some(ex) = ex {
-                            ex.steals.push((a[1], t));
-                            if a[3] == m {
-                                close_proc(ex, &mut open_p, m, t);
-                            }
-                        }
-                        if a[3] == m {
-                            cur_p = None;
-                        }
-                    }
-                    // ProcStatus
-                    13 if a[2] == 1 || a[2] == 3 => {
-                        if let Some(ex) = ex
-                            && m != NONE
-                            && open_p.map(|o| o.0) != Some(a[1])
-                        {
-                            close_proc(ex, &mut open_p, m, t);
-                            open_p = Some((a[1], t, true));
-                        }
-                        cur_p = Some(a[1]);
-                    }
-                    // GoCreate, GoCreateBlocked
-                    14 | 47 => {
-                        let kind = if typ == 14 {
-                            packed::CREATED
-                        } else {
-                            packed::CREATED_BLOCKED
-                        };
-                        sink.go(a[1], t, kind, RawDetail::None);
-                        if let Some(ex) = ex {
-                            ex.creations.push(RawCreation {
-                                g: a[1],
-                                creator: cur_g.unwrap_or(0),
-                                creator_stack: a[3],
-                                start_stack: a[2],
-                                tick: t,
-                            });
-                        }
-                    }
-                    // GoCreateSyscall
-                    15 => {
-                        sink.go(a[1], t, packed::CREATED_SYSCALL, RawDetail::None);
-                        cur_g = Some(a[1]);
-                    }
-                    // GoStart
-                    16 => {
-                        sink.go(a[1], t, packed::STARTED, RawDetail::Proc(cur_p));
-                        cur_g = Some(a[1]);
-                    }
-                    // GoDestroy, GoDestroySyscall
-                    17 | 18 => {
-                        if let Some(gid) = cur_g.take() {
-                            let kind = if typ == 17 {
-                                packed::ENDED
-                            } else {
-                                packed::ENDED_IN_SYSCALL
-                            };
-                            sink.go(gid, t, kind, RawDetail::None);
-                        }
-                        // A C thread leaving Go keeps no P: Go's reader
-                        // steals it back from the thread right there.
-                        if typ == 18 {
-                            if let Some(ex) = ex {
-                                close_proc(ex, &mut open_p, m, t);
-                            }
-                            cur_p = None;
-                        }
-                    }
-                    // GoStop, GoBlock
-                    19 | 20 => {
-                        if let Some(gid) = cur_g.take() {
-                            let kind = if typ == 19 {
-                                packed::STOPPED
-                            } else {
-                                packed::BLOCKED
-                            };
-                            sink.go(gid, t, kind, RawDetail::Combo(a[1], a[2]));
-                        }
-                    }
-                    // GoUnblock
-                    21 => sink.go(
-                        a[1],
-                        t,
-                        packed::UNBLOCKED,
-                        RawDetail::Goroutine(cur_g.unwrap_or(0)),
-                    ),
-                    // GoSyscallBegin
-                    22 => {
-                        if let Some(gid) = cur_g {
-                            sink.go(gid, t, packed::SYSCALL_BEGAN, RawDetail::Combo(0, a[2]));
-                        }
-                    }
-                    // GoSyscallEnd
-                    23 => {
-                        if let Some(gid) = cur_g {
-                            sink.go(gid, t, packed::SYSCALL_ENDED, RawDetail::Proc(cur_p));
-                        }
-                    }
-                    // GoSyscallEndBlocked: the thread lost its P during the syscall.
-                    24 => {
-                        if let Some(gid) = cur_g.take() {
-                            sink.go(gid, t, packed::SYSCALL_ENDED_BLOCKED, RawDetail::None);
-                        }
-                        if let Some(ex) = ex {
-                            close_proc(ex, &mut open_p, m, t);
-                        }
-                        cur_p = None;
-                    }
-                    // GoStatus, GoStatusStack
-                    25 | 48 => {
-                        let (gid, mid, status) = (a[1], a[2], a[3]);
-                        let stack = if typ == 48 { a[4] } else { 0 };
-                        match state_from_status(status) {
-                            Some(state) => {
-                                let kind = if first_gen {
-                                    initial_kind(state)
-                                } else {
-                                    status_kind(state)
-                                };
-                                sink.go(gid, t, kind, RawDetail::Combo(0, stack));
-                                if state == GoState::Running {
-                                    cur_g = Some(gid);
-                                } else if state == GoState::Syscall {
-                                    if mid == NONE || mid == m {
-                                        cur_g = Some(gid);
-                                    } else {
-                                        parked.insert(mid, gid);
-                                    }
-                                }
-                            }
-                            None => {
-                                if let Some(ex_c) = collect.as_mut() {
-                                    ex_c.warnings.add("trace-bad-status", || {
-                                        format!("goroutine {gid} has the invalid status {status} at byte {at}")
-                                    });
-                                }
-                            }
-                        }
-                    }
-                    // STWBegin, STWEnd
-                    26 => {
-                        if let Some(ex) = ex {
-                            ex.stw.push((t, Some(a[1])));
-                        }
-                    }
-                    27 => {
-                        if let Some(ex) = ex {
-                            ex.stw.push((t, None));
-                        }
-                    }
-                    // GCActive, GCBegin, GCEnd
-                    28..=30 => {
-                        if let Some(ex) = ex {
-                            let op = match typ {
-                                28 => GcOp::Active,
-                                29 => GcOp::Begin,
-                                _ => GcOp::End,
-                            };
-                            ex.gc.push((t, op));
-                        }
-                    }
-                    // GoLabel
-                    39 => {
-                        if let (Some(ex), Some(gid)) = (ex, cur_g) {
-                            ex.labels.push((gid, a[1]));
-                        }
-                    }
-                    40 => {
-                        if let Some(ex) = ex {
-                            ex.annots.push((
-                                t,
-                                RawAnnot::TaskBegin {
-                                    task: a[1],
-                                    parent: a[2],
-                                    name: a[3],
-                                    stack: a[4],
-                                    g: cur_g.unwrap_or(0),
-                                },
-                            ));
-                        }
-                    }
-                    41 => {
-                        if let Some(ex) = ex {
-                            ex.annots.push((t, RawAnnot::TaskEnd { task: a[1] }));
-                        }
-                    }
-                    42 => {
-                        if let Some(ex) = ex {
-                            ex.annots.push((
-                                t,
-                                RawAnnot::RegionBegin {
-                                    task: a[1],
-                                    name: a[2],
-                                    stack: a[3],
-                                    g: cur_g.unwrap_or(0),
-                                },
-                            ));
-                        }
-                    }
-                    43 => {
-                        if let Some(ex) = ex {
-                            ex.annots.push((
-                                t,
-                                RawAnnot::RegionEnd {
-                                    task: a[1],
-                                    name: a[2],
-                                    g: cur_g.unwrap_or(0),
-                                },
-                            ));
-                        }
-                    }
-                    44 => {
-                        if let Some(ex) = ex {
-                            ex.annots.push((
-                                t,
-                                RawAnnot::Log {
-                                    task: a[1],
-                                    key: a[2],
-                                    value: a[3],
-                                    stack: a[4],
-                                    g: cur_g.unwrap_or(0),
-                                },
-                            ));
-                        }
-                    }
-                    // GoSwitch, GoSwitchDestroy: unblock the target, block or
-                    // end the current goroutine, start the target.
-                    45 | 46 => {
-                        let next = a[1];
-                        sink.go(
-                            next,
-                            t,
-                            packed::UNBLOCKED,
-                            RawDetail::Goroutine(cur_g.unwrap_or(0)),
-                        );
-                        if let Some(gid) = cur_g {
-                            if typ == 45 {
-                                sink.go(gid, t, packed::BLOCKED, RawDetail::None);
-                            } else {
-                                sink.go(gid, t, packed::ENDED, RawDetail::None);
-                            }
-                        }
-                        sink.go(next, t, packed::STARTED, RawDetail::Proc(cur_p));
-                        cur_g = Some(next);
-                    }
-                    _ => {}
-                }
-            }
-        }
-        if let Some(gid) = cur_g {
-            parked.insert(m, gid);
-        }
-        if let (Some(c), Some((p, start, from_status))) = (collect.as_mut(), open_p) {
-            c.extras.procs.push(RawProc {
-                p,
-                m,
-                start,
-                end: None,
-                from_status,
-            });
+/// The first replay of a generation: counts, extras and warnings into its
+/// scan. Merged by time and verified first; replayed again holding events
+/// back if that broke Go's order.
+fn first_replay(data: &[u8], g: &Generation, first_gen: bool, args: &ArgTable, s: &mut Scan<'_>) {
+    let threads = std::mem::take(&mut s.threads);
+    let cpu = std::mem::take(&mut s.extras.cpu);
+    let setup = Setup {
+        data,
+        generation: g,
+        threads: &threads,
+        first_gen,
+        args,
+    };
+    for check in [OrderCheck::Verify, OrderCheck::Wait] {
+        let mut counter = Counter::default();
+        let mut extras = Extras::default();
+        let mut type_counts = vec![0; 256];
+        let mut events = 0;
+        let mut warnings = Warnings::default();
+        let in_order = replay(
+            &setup,
+            check,
+            &mut counter,
+            Some(Collect {
+                extras: &mut extras,
+                type_counts: &mut type_counts,
+                events: &mut events,
+                warnings: &mut warnings,
+            }),
+        );
+        if in_order || check == OrderCheck::Wait {
+            s.counter = counter;
+            s.extras = extras;
+            s.type_counts = type_counts;
+            s.events = events;
+            s.warnings.extend(warnings);
+            s.waited = check == OrderCheck::Wait;
+            break;
         }
     }
-}
-
-fn close_proc(ex: &mut Extras, open: &mut Option<(u64, u64, bool)>, m: u64, t: u64) {
-    if let Some((p, start, from_status)) = open.take() {
-        ex.procs.push(RawProc {
-            p,
-            m,
-            start,
-            end: Some(t),
-            from_status,
-        });
-    }
+    s.extras.cpu = cpu;
+    s.threads = threads;
 }
 
 /// Resolves one generation's string and stack ids into the shared table.
@@ -489,6 +179,7 @@ pub(super) fn parse(
     progress.set_stage("Reading trace generations");
     let mut warnings = Warnings::default();
     let gens = frame(data, minor, limits, &mut warnings);
+    let args = ArgTable::new(minor);
     if gens.is_empty() {
         return Err(FormatError::NothingFound {
             format: FORMAT,
@@ -512,36 +203,15 @@ pub(super) fn parse(
             if progress.is_cancelled() {
                 return s;
             }
-            let threads = std::mem::take(&mut s.threads);
-            let mut counter = std::mem::take(&mut s.counter);
-            let mut extras = std::mem::take(&mut s.extras);
-            let mut type_counts = std::mem::take(&mut s.type_counts);
-            let mut events = 0;
-            replay(
-                data,
-                g,
-                &threads,
-                i == 0,
-                minor,
-                &mut counter,
-                Some(Collect {
-                    extras: &mut extras,
-                    type_counts: &mut type_counts,
-                    events: &mut events,
-                    warnings: &mut s.warnings,
-                }),
-            );
-            s.threads = threads;
-            s.counter = counter;
-            s.extras = extras;
+            first_replay(data, g, i == 0, &args, &mut s);
             // Summed here rather than kept per generation: 2 KB each adds
             // up over a file of many tiny generations.
-            for (total, &c) in type_totals.iter().zip(&type_counts) {
+            for (total, &c) in type_totals.iter().zip(&s.type_counts) {
                 if c > 0 {
                     total.fetch_add(c, Ordering::Relaxed);
                 }
             }
-            s.events = events;
+            s.type_counts = Vec::new();
             tick(0.0, 0.4);
             s
         })
@@ -650,7 +320,7 @@ pub(super) fn parse(
     });
     let built = parts.build(end_ns);
 
-    let counts: Vec<&FxHashMap<u64, u32>> = scans.iter().map(|s| &s.counter.counts).collect();
+    let counts: Vec<&assemble::Counts> = scans.iter().map(|s| &s.counter.counts).collect();
     let span_starts = assemble::span_starts(&ids, &index, &counts, limits)?;
     let goroutines = ids.len();
     let bases = assemble::segment_bases(&span_starts, &index, &counts);
@@ -664,7 +334,7 @@ pub(super) fn parse(
         events += s.events;
         record_counts.extend_from_slice(&s.record_counts);
         warnings.extend(std::mem::take(&mut s.warnings));
-        threads.push(std::mem::take(&mut s.threads));
+        threads.push((std::mem::take(&mut s.threads), s.waited));
     }
     drop(scans);
 
@@ -679,7 +349,7 @@ pub(super) fn parse(
         .zip(bases)
         .zip(writer_combos)
         .zip(freqs)
-        .map(|(((((i, g), threads), bases), combos), npt)| {
+        .map(|(((((i, g), (threads, waited)), bases), combos), npt)| {
             if progress.is_cancelled() {
                 return (0, 0);
             }
@@ -697,7 +367,19 @@ pub(super) fn parse(
                 unresolved: 0,
             };
             drop(bases);
-            replay(data, g, &threads, i == 0, minor, &mut w, None);
+            let setup = Setup {
+                data,
+                generation: g,
+                threads: &threads,
+                first_gen: i == 0,
+                args: &args,
+            };
+            let check = if waited {
+                OrderCheck::Wait
+            } else {
+                OrderCheck::Trust
+            };
+            replay(&setup, check, &mut w, None);
             tick(0.4, 0.8);
             (w.lost, w.unresolved)
         })
@@ -707,7 +389,8 @@ pub(super) fn parse(
     }
     drop(index);
     progress.set(0.8);
-    let (spans, span_starts, inconsistent) = assemble::finish(slots, span_starts);
+    let (spans, span_starts, inconsistent) =
+        assemble::finish(slots, span_starts, assemble::SlotOrder::Replayed);
     assemble::assembly_warnings(
         &mut warnings,
         lost,

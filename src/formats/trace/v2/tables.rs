@@ -2,6 +2,7 @@
 //! tables, its clock frequency and its threads' event batches, read before
 //! any event is replayed, because events refer to the tables by id.
 
+use super::wire::ev;
 use super::*;
 
 pub(super) fn scan_tables<'a>(data: &'a [u8], g: &Generation, limits: &Limits) -> Scan<'a> {
@@ -20,6 +21,7 @@ pub(super) fn scan_tables<'a>(data: &'a [u8], g: &Generation, limits: &Limits) -
         warnings: Warnings::default(),
         has_strings: false,
         has_stacks: false,
+        waited: false,
     };
     let mut thread_pos: FxHashMap<u64, usize> = FxHashMap::default();
     let (mut n_strings, mut n_stacks, mut n_cpu) = (0u64, 0u64, 0u64);
@@ -51,7 +53,7 @@ pub(super) fn scan_tables<'a>(data: &'a [u8], g: &Generation, limits: &Limits) -
                 r.byte();
                 while !r.is_empty() {
                     let entry = (|| {
-                        if r.byte()? != 5 {
+                        if r.byte()? != ev::STRING {
                             return None;
                         }
                         let id = r.uvarint()?;
@@ -84,7 +86,7 @@ pub(super) fn scan_tables<'a>(data: &'a [u8], g: &Generation, limits: &Limits) -
                 while !r.is_empty() {
                     let start = s.frames.len();
                     let entry = (|| {
-                        if r.byte()? != 3 {
+                        if r.byte()? != ev::STACK {
                             return None;
                         }
                         let id = r.uvarint()?;
@@ -137,7 +139,7 @@ pub(super) fn scan_tables<'a>(data: &'a [u8], g: &Generation, limits: &Limits) -
                 r.byte();
                 while !r.is_empty() {
                     let entry = (|| {
-                        if r.byte()? != 7 {
+                        if r.byte()? != ev::CPU_SAMPLE {
                             return None;
                         }
                         Some(RawCpu {
@@ -173,14 +175,14 @@ pub(super) fn scan_tables<'a>(data: &'a [u8], g: &Generation, limits: &Limits) -
                 r.byte();
                 while let Some(t) = r.byte() {
                     match t {
-                        8 => match r.uvarint() {
+                        ev::FREQUENCY => match r.uvarint() {
                             Some(f) if f > 0 => set_freq(&mut s, f),
                             _ => {
                                 bad(&mut s, "an unreadable frequency");
                                 break;
                             }
                         },
-                        51 => {
+                        ev::CLOCK_SNAPSHOT => {
                             if (0..4).any(|_| r.uvarint().is_none()) {
                                 bad(&mut s, "an unreadable clock snapshot");
                                 break;
