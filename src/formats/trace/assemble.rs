@@ -129,7 +129,7 @@ impl Sink for Counter {
         self.combo(detail);
     }
 
-    #[inline]
+    #[inline(always)]
     fn go_in_turn(&mut self, g: u64, _tick: u64, kind: u8, detail: RawDetail, step: Step) -> bool {
         let v = self.counts.entry(g).or_insert(0);
         let count = u64::from(count_of(*v).saturating_add(1));

@@ -28,7 +28,7 @@ mod replay;
 mod tables;
 mod wire;
 
-use replay::{Collect, OrderCheck, Setup, replay};
+use replay::{Collect, Mode, Replayed, Schedule, Setup, replay};
 use tables::scan_tables;
 pub(super) use wire::batch_offsets;
 use wire::{ArgTable, BatchKind, Generation, event_name, frame};
@@ -53,8 +53,9 @@ struct Scan<'a> {
     warnings: Warnings,
     has_strings: bool,
     has_stacks: bool,
-    /// The merge by time broke Go's order: replays must hold events back.
-    waited: bool,
+    /// The order the first replay took when the merge by time broke Go's
+    /// order; the second replay takes it again.
+    schedule: Option<Schedule>,
 }
 
 /// The first replay of a generation: counts, extras and warnings into its
@@ -70,15 +71,15 @@ fn first_replay(data: &[u8], g: &Generation, first_gen: bool, args: &ArgTable, s
         first_gen,
         args,
     };
-    for check in [OrderCheck::Verify, OrderCheck::Wait] {
+    for mode in [Mode::Verify, Mode::Wait] {
         let mut counter = Counter::default();
         let mut extras = Extras::default();
         let mut type_counts = vec![0; 256];
         let mut events = 0;
         let mut warnings = Warnings::default();
-        let in_order = replay(
+        let replayed = replay(
             &setup,
-            check,
+            mode,
             &mut counter,
             Some(Collect {
                 extras: &mut extras,
@@ -87,15 +88,18 @@ fn first_replay(data: &[u8], g: &Generation, first_gen: bool, args: &ArgTable, s
                 warnings: &mut warnings,
             }),
         );
-        if in_order || check == OrderCheck::Wait {
-            s.counter = counter;
-            s.extras = extras;
-            s.type_counts = type_counts;
-            s.events = events;
-            s.warnings.extend(warnings);
-            s.waited = check == OrderCheck::Wait;
-            break;
+        if matches!(replayed, Replayed::Broken) {
+            continue;
         }
+        s.counter = counter;
+        s.extras = extras;
+        s.type_counts = type_counts;
+        s.events = events;
+        s.warnings.extend(warnings);
+        if let Replayed::Scheduled(schedule) = replayed {
+            s.schedule = Some(schedule);
+        }
+        break;
     }
     s.extras.cpu = cpu;
     s.threads = threads;
@@ -334,7 +338,7 @@ pub(super) fn parse(
         events += s.events;
         record_counts.extend_from_slice(&s.record_counts);
         warnings.extend(std::mem::take(&mut s.warnings));
-        threads.push((std::mem::take(&mut s.threads), s.waited));
+        threads.push((std::mem::take(&mut s.threads), s.schedule.take()));
     }
     drop(scans);
 
@@ -349,7 +353,7 @@ pub(super) fn parse(
         .zip(bases)
         .zip(writer_combos)
         .zip(freqs)
-        .map(|(((((i, g), (threads, waited)), bases), combos), npt)| {
+        .map(|(((((i, g), (threads, schedule)), bases), combos), npt)| {
             if progress.is_cancelled() {
                 return (0, 0);
             }
@@ -374,12 +378,11 @@ pub(super) fn parse(
                 first_gen: i == 0,
                 args: &args,
             };
-            let check = if waited {
-                OrderCheck::Wait
-            } else {
-                OrderCheck::Trust
+            let mode = match &schedule {
+                Some(s) => Mode::Follow(s),
+                None => Mode::Trust,
             };
-            replay(&setup, check, &mut w, None);
+            replay(&setup, mode, &mut w, None);
             tick(0.4, 0.8);
             (w.lost, w.unresolved)
         })

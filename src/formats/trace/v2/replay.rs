@@ -16,6 +16,17 @@
 //!
 //! Go's reader also orders by the P and GC sequence numbers; those never
 //! change the order of one goroutine's transitions, so they are left out.
+//!
+//! Holding events back means a lookup per transition, and the two replays
+//! of each generation (see `assemble`) would both pay it. So the first
+//! replay merges by time and only verifies each sequenced step, in the map
+//! where it counts the goroutine's transitions anyway ([`Mode::Verify`]);
+//! it gives up at the first step out of its turn, and only such a
+//! generation is replayed holding events back ([`Mode::Wait`]), noting the
+//! order taken, which the second replay follows without checks. Valid
+//! traces mostly verify: a generation waits where a thread ran ahead of
+//! its clock (a goroutine switching coroutines faster than the 64 ns
+//! tick).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -77,7 +88,7 @@ impl<'d> Thread<'d> {
     /// An unknown or unreadable event ends its batch (warned in pass one);
     /// the next batch goes on. (Written in place: returning a fresh event
     /// and copying it cost more than the whole merge.)
-    #[inline]
+    #[inline(always)]
     fn next_event(
         &mut self,
         data: &'d [u8],
@@ -150,7 +161,7 @@ impl DecodeError {
 }
 
 /// The next event of a batch: type, time delta and arguments.
-#[inline]
+#[inline(always)]
 fn decode(r: &mut Reader<'_>, args: &ArgTable) -> Result<(u8, u64, [u64; 4]), DecodeError> {
     let typ = r.byte().ok_or(DecodeError::Unreadable)?;
     let n = args.get(typ).ok_or(DecodeError::UnknownType(typ))?;
@@ -162,17 +173,11 @@ fn decode(r: &mut Reader<'_>, args: &ArgTable) -> Result<(u8, u64, [u64; 4]), De
     Ok((typ, dt, [a0, a1, a2, a3]))
 }
 
-/// How a replay keeps to Go's order.
+/// What the sink side of a replay checks (see [`Mode`]).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(super) enum OrderCheck {
-    /// Merge by time and verify that every sequenced step came in its turn:
-    /// if all did, Go's reader would have taken the same order (a first
-    /// try, as cheap as it gets).
+enum OrderCheck {
     Verify,
-    /// Hold back each event that cannot happen yet, as Go's reader does.
     Wait,
-    /// Merge by time, check nothing: a replay of a generation whose first
-    /// replay verified.
     Trust,
 }
 
@@ -237,7 +242,7 @@ struct Out<'s, S: Sink> {
 impl<S: Sink> Out<'_, S> {
     /// Hands a transition to the sink; `step` says how it moves the
     /// goroutine's place in the order.
-    #[inline]
+    #[inline(always)]
     fn go(&mut self, g: u64, tick: u64, kind: u8, detail: RawDetail, step: Step) {
         match self.check {
             OrderCheck::Trust => self.sink.go(g, tick, kind, detail),
@@ -269,87 +274,212 @@ pub(super) struct Setup<'a> {
     pub args: &'a ArgTable,
 }
 
-/// Replays one generation's events in Go's order (see the module doc),
-/// handing goroutine transitions to `sink`.
-///
-/// With [`OrderCheck::Verify`], returns false if the merge by time broke
-/// Go's order somewhere; the generation must then be replayed again with
-/// [`OrderCheck::Wait`], from scratch. Otherwise returns true.
-pub(super) fn replay<S: Sink>(
-    setup: &Setup<'_>,
-    check: OrderCheck,
-    sink: &mut S,
-    mut collect: Option<Collect<'_>>,
-) -> bool {
-    let Setup {
-        data,
-        generation: g,
-        threads,
-        first_gen,
-        args,
-    } = *setup;
-    let mut ts: Vec<Thread> = threads.iter().map(|(m, b)| Thread::new(*m, b)).collect();
-    let by_m: FxHashMap<u64, usize> = ts.iter().enumerate().map(|(i, t)| (t.m, i)).collect();
-    let mut heap: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::with_capacity(ts.len());
-    let mut e = Event::default();
-    for (i, t) in ts.iter_mut().enumerate() {
-        let warn = collect.as_mut().map(|c| &mut *c.warnings);
-        if t.next_event(data, g, args, warn, &mut e) {
-            t.head = Some(e);
-            heap.push(Reverse((e.tick, i)));
-        }
+/// The order a first replay found when it had to hold events back, for the
+/// second replay to take again without checking anything: runs of (thread,
+/// number of events).
+pub(super) type Schedule = Vec<(u32, u32)>;
+
+/// How a replay keeps to Go's order.
+#[derive(Copy, Clone, Debug)]
+pub(super) enum Mode<'s> {
+    /// Merge by time and verify that every sequenced step comes in its
+    /// turn, giving up at the first that does not: if all do, Go's reader
+    /// takes the same order (a first try, as cheap as it gets).
+    Verify,
+    /// Hold back each event that cannot happen yet, as Go's reader does,
+    /// and note the order taken.
+    Wait,
+    /// Merge by time, check nothing: a generation that verified.
+    Trust,
+    /// Take the order a [`Mode::Wait`] replay noted.
+    Follow(&'s [(u32, u32)]),
+}
+
+/// What a replay found out about the order.
+#[derive(Debug)]
+pub(super) enum Replayed {
+    /// The merge by time is Go's order.
+    InOrder,
+    /// [`Mode::Verify`] met a step out of its turn and stopped there: the
+    /// generation must be replayed again with [`Mode::Wait`], from scratch.
+    Broken,
+    /// [`Mode::Wait`]: the order it took.
+    Scheduled(Schedule),
+}
+
+/// One replay's state: the threads and what receives their events.
+struct Replay<'r, 'd, 'c, S: Sink> {
+    setup: &'r Setup<'d>,
+    ts: Vec<Thread<'d>>,
+    by_m: FxHashMap<u64, usize>,
+    out: Out<'r, S>,
+    collect: Option<Collect<'c>>,
+}
+
+impl<'d, S: Sink> Replay<'_, 'd, '_, S> {
+    /// Decodes thread `i`'s next event into `e`; false at its end.
+    #[inline(always)]
+    fn next_event(&mut self, i: usize, e: &mut Event) -> bool {
+        let Setup {
+            data,
+            generation,
+            args,
+            ..
+        } = *self.setup;
+        let warn = self.collect.as_mut().map(|c| &mut *c.warnings);
+        self.ts
+            .get_mut(i)
+            .is_some_and(|t| t.next_event(data, generation, args, warn, e))
     }
-    let mut out = Out {
-        sink,
-        check,
-        order: GoOrder::default(),
-        broken: false,
-    };
-    let mut waiting: Vec<Reverse<(u64, usize)>> = Vec::new();
-    // The running thread's next event is `e`, out of the heap, while that
-    // thread goes on: the common case, kept cheap.
-    let mut running: Option<usize> = None;
-    loop {
-        let i = match running {
-            Some(i) if heap.peek().is_none_or(|Reverse((t, _))| e.tick <= *t) && out.ready(&e) => i,
-            _ => {
-                if let Some(i) = running.take()
-                    && let Some(t) = ts.get_mut(i)
-                {
-                    t.head = Some(e);
-                    heap.push(Reverse((e.tick, i)));
-                }
-                let Some((i, ready)) = pick(&mut heap, &mut waiting, &ts, &out) else {
-                    break;
-                };
-                out.order.forced += u64::from(!ready);
-                let Some(head) = ts.get_mut(i).and_then(|t| t.head.take()) else {
-                    continue;
-                };
-                e = head;
-                i
-            }
-        };
-        if let Some(c) = collect.as_mut() {
+
+    /// Counts and applies one event of thread `i`.
+    #[inline(always)]
+    fn take(&mut self, e: &Event, i: usize) {
+        if let Some(c) = self.collect.as_mut() {
             if let Some(x) = c.type_counts.get_mut(usize::from(e.typ)) {
                 *x += 1;
             }
             *c.events += 1;
             c.extras.saw_tick(e.tick);
         }
-        apply(&e, i, &mut ts, &by_m, first_gen, &mut out, collect.as_mut());
-        let warn = collect.as_mut().map(|c| &mut *c.warnings);
-        running = ts
-            .get_mut(i)
-            .is_some_and(|t| t.next_event(data, g, args, warn, &mut e))
-            .then_some(i);
+        let first_gen = self.setup.first_gen;
+        let collect = self.collect.as_mut();
+        apply(
+            e,
+            i,
+            &mut self.ts,
+            &self.by_m,
+            first_gen,
+            &mut self.out,
+            collect,
+        );
     }
-    let (broken, forced) = (out.broken, out.order.forced);
-    if let Some(c) = collect {
-        c.warnings.add_n("trace-unordered", forced, || {
+
+    /// Merges the threads by time, holding events back in [`Mode::Wait`];
+    /// returns the runs taken there.
+    fn merge(&mut self, noting: bool) -> Schedule {
+        let mut heap: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::with_capacity(self.ts.len());
+        let mut e = Event::default();
+        for i in 0..self.ts.len() {
+            if self.next_event(i, &mut e)
+                && let Some(t) = self.ts.get_mut(i)
+            {
+                t.head = Some(e);
+                heap.push(Reverse((e.tick, i)));
+            }
+        }
+        let mut schedule = Schedule::new();
+        let mut waiting: Vec<Reverse<(u64, usize)>> = Vec::new();
+        // The running thread's next event is `e`, out of the heap, while
+        // that thread goes on: the common case, kept cheap.
+        let mut running: Option<usize> = None;
+        loop {
+            let i = match running {
+                Some(i)
+                    if heap.peek().is_none_or(|Reverse((t, _))| e.tick <= *t)
+                        && self.out.ready(&e) =>
+                {
+                    i
+                }
+                _ => {
+                    if let Some(i) = running.take()
+                        && let Some(t) = self.ts.get_mut(i)
+                    {
+                        t.head = Some(e);
+                        heap.push(Reverse((e.tick, i)));
+                    }
+                    let Some((i, ready)) = pick(&mut heap, &mut waiting, &self.ts, &self.out)
+                    else {
+                        break;
+                    };
+                    self.out.order.forced += u64::from(!ready);
+                    let Some(head) = self.ts.get_mut(i).and_then(|t| t.head.take()) else {
+                        continue;
+                    };
+                    e = head;
+                    i
+                }
+            };
+            if noting {
+                match schedule.last_mut() {
+                    Some((t, n)) if *t as usize == i => *n += 1,
+                    _ => schedule.push((i as u32, 1)),
+                }
+            }
+            self.take(&e, i);
+            if self.out.broken {
+                break;
+            }
+            running = self.next_event(i, &mut e).then_some(i);
+        }
+        schedule
+    }
+
+    /// Takes the events in the order of `schedule`.
+    fn follow(&mut self, schedule: &[(u32, u32)]) {
+        let mut e = Event::default();
+        for &(i, n) in schedule {
+            let i = i as usize;
+            for _ in 0..n {
+                if !self.next_event(i, &mut e) {
+                    break;
+                }
+                self.take(&e, i);
+            }
+        }
+    }
+}
+
+/// Replays one generation's events in Go's order (see the module doc),
+/// handing goroutine transitions to `sink`.
+pub(super) fn replay<S: Sink>(
+    setup: &Setup<'_>,
+    mode: Mode<'_>,
+    sink: &mut S,
+    collect: Option<Collect<'_>>,
+) -> Replayed {
+    let ts: Vec<Thread> = setup
+        .threads
+        .iter()
+        .map(|(m, b)| Thread::new(*m, b))
+        .collect();
+    let by_m: FxHashMap<u64, usize> = ts.iter().enumerate().map(|(i, t)| (t.m, i)).collect();
+    let check = match mode {
+        Mode::Verify => OrderCheck::Verify,
+        Mode::Wait => OrderCheck::Wait,
+        Mode::Trust | Mode::Follow(_) => OrderCheck::Trust,
+    };
+    let mut r = Replay {
+        setup,
+        ts,
+        by_m,
+        out: Out {
+            sink,
+            check,
+            order: GoOrder::default(),
+            broken: false,
+        },
+        collect,
+    };
+    let result = match mode {
+        Mode::Follow(schedule) => {
+            r.follow(schedule);
+            Replayed::InOrder
+        }
+        Mode::Wait => Replayed::Scheduled(r.merge(true)),
+        Mode::Verify | Mode::Trust => {
+            r.merge(false);
+            if r.out.broken {
+                return Replayed::Broken;
+            }
+            Replayed::InOrder
+        }
+    };
+    if let Some(c) = r.collect {
+        c.warnings.add_n("trace-unordered", r.out.order.forced, || {
             "events whose goroutine never reached the step their sequence number names (a cut or damaged generation); placed by time".into()
         });
-        for t in &ts {
+        for t in &r.ts {
             if let Some((p, start, from_status)) = t.open_p {
                 c.extras.procs.push(RawProc {
                     p,
@@ -361,7 +491,7 @@ pub(super) fn replay<S: Sink>(
             }
         }
     }
-    check != OrderCheck::Verify || !broken
+    result
 }
 
 /// The earliest thread whose next event may happen, and whether it may; if
@@ -395,6 +525,7 @@ fn pick<S: Sink>(
 }
 
 /// Applies one event of thread `i`.
+#[inline(always)]
 fn apply<S: Sink>(
     e: &Event,
     i: usize,
@@ -476,6 +607,7 @@ fn proc_event(e: &Event, t: &mut Thread, ex: Option<&mut Extras>) {
 
 /// GoStatus, GoStatusStack: a goroutine's state at its first mention in
 /// the generation. A goroutine in a syscall may belong to another thread.
+#[inline(always)]
 fn status<S: Sink>(
     e: &Event,
     i: usize,
@@ -519,6 +651,7 @@ fn status<S: Sink>(
 }
 
 /// The scheduling events of goroutines.
+#[inline(always)]
 fn schedule<S: Sink>(e: &Event, t: &mut Thread, out: &mut Out<'_, S>, ex: Option<&mut Extras>) {
     let (tick, a) = (e.tick, e.a);
     match e.typ {

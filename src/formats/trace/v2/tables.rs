@@ -21,7 +21,7 @@ pub(super) fn scan_tables<'a>(data: &'a [u8], g: &Generation, limits: &Limits) -
         warnings: Warnings::default(),
         has_strings: false,
         has_stacks: false,
-        waited: false,
+        schedule: None,
     };
     let mut thread_pos: FxHashMap<u64, usize> = FxHashMap::default();
     let (mut n_strings, mut n_stacks, mut n_cpu) = (0u64, 0u64, 0u64);
