@@ -16,9 +16,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
-use crate::formats::{FormatError, Limits};
+use super::slots::{Cursor, SKIP_FIRST};
 use crate::model::timeline::{GoIndex, GoState, SpanDetail, initial_kind, packed, status_kind};
 use crate::model::{StackId, StrId, Warnings};
 
@@ -58,6 +58,9 @@ pub(super) enum RawDetail {
 pub(super) enum Step {
     /// A status or creation: the goroutine's first mention in a generation.
     First,
+    /// A status written after the generation's events, from no thread, for
+    /// a goroutine the generation mentions nowhere else.
+    Closing,
     /// Something the goroutine's own thread did; no sequence number.
     Own,
     /// A sequenced step (start, unblock, coroutine switch) with its number.
@@ -76,80 +79,13 @@ pub(super) trait Sink {
         self.go(g, tick, kind, detail);
         true
     }
-}
 
-/// Slots per goroutine of a segment, in the low 32 bits of each value.
-/// Above them the first replay of a Go 1.22+ generation keeps the
-/// goroutine's place in Go's order (state, and its last sequence number
-/// modulo 2^24), which costs no second map: the entry is 16 bytes either way.
-pub(super) type Counts = FxHashMap<u64, u64>;
-
-/// The slot count of a [`Counts`] value.
-#[inline]
-pub(super) fn count_of(v: u64) -> u32 {
-    v as u32
-}
-
-const SEQ_MASK: u64 = (1 << 24) - 1;
-
-/// First replay: how many slots each goroutine needs, and which combos exist.
-#[derive(Debug, Default)]
-pub(super) struct Counter {
-    pub counts: Counts,
-    pub combos: FxHashSet<(u64, u64)>,
-}
-
-impl Counter {
-    #[inline]
-    fn combo(&mut self, detail: RawDetail) {
-        if let RawDetail::Combo(a, b) = detail
-            && (a, b) != (0, 0)
-        {
-            self.combos.insert((a, b));
-        }
-    }
-}
-
-/// A state as it is kept in [`Counts`]; 0 for none known.
-fn state_code(state: Option<GoState>) -> u64 {
-    match state {
-        Some(GoState::Runnable) => 1,
-        Some(GoState::Running) => 2,
-        Some(GoState::Syscall) => 3,
-        Some(GoState::Waiting) => 4,
-        Some(GoState::Ended) | None => 0,
-    }
-}
-
-impl Sink for Counter {
-    #[inline]
-    fn go(&mut self, g: u64, _tick: u64, _kind: u8, detail: RawDetail) {
-        let c = self.counts.entry(g).or_insert(0);
-        *c = (*c & !u64::from(u32::MAX)) | u64::from(count_of(*c).saturating_add(1));
-        self.combo(detail);
-    }
-
-    #[inline(always)]
-    fn go_in_turn(&mut self, g: u64, _tick: u64, kind: u8, detail: RawDetail, step: Step) -> bool {
-        let v = self.counts.entry(g).or_insert(0);
-        let count = u64::from(count_of(*v).saturating_add(1));
-        let (was, last) = ((*v >> 32) & 0xff, *v >> 40);
-        let state = state_code(crate::model::timeline::decode_kind(kind).map(|(s, _)| s));
-        let (seq, in_turn) = match step {
-            Step::First => (0, true),
-            Step::Own => (last, true),
-            Step::Seq(seq) => {
-                let from = match kind {
-                    packed::STARTED => state_code(Some(GoState::Runnable)),
-                    _ => state_code(Some(GoState::Waiting)),
-                };
-                let seq = seq & SEQ_MASK;
-                (seq, was == from && (last + 1) & SEQ_MASK == seq)
-            }
-        };
-        *v = count | state << 32 | seq << 40;
-        self.combo(detail);
-        in_turn
+    /// Whether goroutine `g` may take sequenced step `seq` from `from` now,
+    /// as far as the transitions handed over so far tell. Only the sink of
+    /// a first replay keeps what this needs; a second one follows the
+    /// order the first found, and never asks.
+    fn allows(&self, _g: u64, _from: GoState, _seq: u64) -> bool {
+        true
     }
 }
 
@@ -274,10 +210,19 @@ impl Sink for Writer<'_> {
             self.lost += 1;
             return;
         };
+        let restates = (packed::STATUS..=packed::LAST_MODEL_KIND).contains(&kind);
         let Some(cur) = self.cursor.get_mut(gi) else {
-            self.lost += 1;
+            // The plan gave it no slot here: its only transition was a
+            // restatement (see `slots`).
+            self.lost += u64::from(!restates);
             return;
         };
+        if *cur & SKIP_FIRST != 0 {
+            *cur &= !SKIP_FIRST;
+            // Planned from the same replay, so always the restatement.
+            self.lost += u64::from(!restates);
+            return;
+        }
         let slot = *cur;
         *cur = cur.saturating_add(1);
         let detail = match detail {
@@ -303,128 +248,6 @@ impl Sink for Writer<'_> {
             None => self.lost += 1,
         }
     }
-}
-
-/// Goroutine ids sorted, from every segment's counts.
-pub(super) fn sorted_ids<'a>(counts: impl Iterator<Item = &'a Counts>) -> Vec<u64> {
-    let mut ids: Vec<u64> = Vec::new();
-    for c in counts {
-        ids.extend(c.keys().copied());
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    ids
-}
-
-/// `(goroutine index, first slot)` of every goroutine a segment writes.
-pub(super) type SegmentBases = Vec<(u32, u32)>;
-
-/// Where each goroutine's slots begin: `n + 1` offsets, totals from every
-/// segment's counts, checked against the limits.
-pub(super) fn span_starts(
-    ids: &[u64],
-    index: &IdIndex,
-    segments: &[&Counts],
-    limits: &Limits,
-) -> Result<Vec<u32>, FormatError> {
-    if ids.len() as u64 > limits.max_goroutines {
-        return Err(FormatError::Limit {
-            format: FORMAT,
-            what: "number of goroutines",
-            limit: limits.max_goroutines,
-        });
-    }
-    // Totals first, then turned into offsets in place.
-    let mut starts = vec![0u32; ids.len() + 1];
-    let cap = limits.max_trace_spans.min(u64::from(u32::MAX));
-    let too_many = || FormatError::Limit {
-        format: FORMAT,
-        what: "number of goroutine state spans",
-        limit: cap,
-    };
-    for seg in segments {
-        for (&id, &c) in seg.iter() {
-            if let Some(t) = index.get(id).and_then(|i| starts.get_mut(i as usize)) {
-                *t = t.checked_add(count_of(c)).ok_or_else(too_many)?;
-            }
-        }
-    }
-    let mut acc = 0u64;
-    for s in &mut starts {
-        let total = u64::from(*s);
-        *s = acc as u32;
-        acc += total;
-        if acc > cap {
-            return Err(too_many());
-        }
-    }
-    Ok(starts)
-}
-
-/// For each segment in replay order, where its share of every goroutine's
-/// slots begins.
-pub(super) fn segment_bases(
-    span_starts: &[u32],
-    index: &IdIndex,
-    segments: &[&Counts],
-) -> Vec<SegmentBases> {
-    let mut cursor: Vec<u32> = span_starts.to_vec();
-    let mut bases = Vec::with_capacity(segments.len());
-    for seg in segments {
-        let mut list: SegmentBases = Vec::with_capacity(seg.len());
-        for (&id, &c) in seg.iter() {
-            if let Some(i) = index.get(id)
-                && let Some(cur) = cursor.get_mut(i as usize)
-            {
-                list.push((i, *cur));
-                *cur = cur.saturating_add(count_of(c));
-            }
-        }
-        bases.push(list);
-    }
-    bases
-}
-
-/// Next free slot per goroutine index, while one segment is written.
-#[derive(Debug)]
-pub(super) enum Cursor {
-    /// One entry per goroutine of the trace.
-    Dense(Vec<u32>),
-    /// Only the goroutines the segment writes. A trace of many short
-    /// generations, each touching a few of many goroutines, would otherwise
-    /// fill a whole array per generation: quadratic time on a small file.
-    Sparse(FxHashMap<u32, u32>),
-}
-
-impl Cursor {
-    #[inline]
-    fn get_mut(&mut self, goroutine: u32) -> Option<&mut u32> {
-        match self {
-            Cursor::Dense(v) => v.get_mut(goroutine as usize),
-            Cursor::Sparse(m) => m.get_mut(&goroutine),
-        }
-    }
-}
-
-/// The cursors of one segment from its `(goroutine, first slot)` list.
-pub(super) fn cursor_for(bases: &[(u32, u32)], goroutines: usize) -> Cursor {
-    if bases.len().saturating_mul(8) < goroutines {
-        return Cursor::Sparse(bases.iter().copied().collect());
-    }
-    let mut cursor = vec![u32::MAX; goroutines];
-    for &(g, first) in bases {
-        if let Some(c) = cursor.get_mut(g as usize) {
-            *c = first;
-        }
-    }
-    Cursor::Dense(cursor)
-}
-
-/// Zeroed slots that segments fill in parallel.
-pub(super) fn new_slots(n: usize) -> Vec<AtomicU64> {
-    std::iter::repeat_with(|| AtomicU64::new(0))
-        .take(n)
-        .collect()
 }
 
 /// How a format's decoder left each goroutine's slots.
@@ -725,6 +548,7 @@ pub(super) fn assembly_warnings(
 
 #[cfg(test)]
 mod tests {
+    use super::super::slots::new_slots;
     use super::*;
     use crate::model::timeline::packed::*;
 

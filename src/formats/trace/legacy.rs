@@ -11,10 +11,11 @@ use std::ops::Range;
 use rustc_hash::FxHashMap;
 
 use super::assemble::{
-    self, Clock, Counter, Cursor, Details, FORMAT, HOLE, IdIndex, LEGACY_SYSCALL, RawDetail,
-    SYSBLOCK_MARKER, SYSCALL_PLACEHOLDER, Sink, Writer, burst_kind,
+    self, Clock, Details, FORMAT, HOLE, IdIndex, LEGACY_SYSCALL, RawDetail, SYSBLOCK_MARKER,
+    SYSCALL_PLACEHOLDER, Sink, Writer, burst_kind,
 };
 use super::extras::{Extras, GcOp, Parts, RawAnnot, RawCpu, RawCreation, RawProc, Resolve};
+use super::slots::{self, Counter, Cursor};
 use super::{Reader, text};
 use crate::formats::{FormatError, Limits, Loaded};
 use crate::model::timeline::{GoState, SpanDetail, TimeSpan, Trace, packed, status_kind};
@@ -851,14 +852,14 @@ pub(super) fn parse(
     let init_end = s.init_end;
 
     progress.set_stage("Building goroutine timelines");
-    let ids = assemble::sorted_ids(std::iter::once(&s.counter.counts));
+    let segment = vec![s.counter.pack()];
+    let ids = slots::sorted_ids(&segment);
     let index = IdIndex::new(&ids);
     let mut table = StackTable::default();
     let mut details = Details::default();
     let mut parts = Parts::new(&ids);
     let extras = std::mem::take(&mut s.extras);
     let end_tick = extras.max_tick.unwrap_or(0);
-    let counts = std::mem::take(&mut s.counter.counts);
     let combo_keys: Vec<(u64, u64)> = s.counter.combos.iter().copied().collect();
     let mut r = LegacyResolver {
         data,
@@ -891,16 +892,16 @@ pub(super) fn parse(
     }
     let built = parts.build(end_ns);
 
-    let span_starts = assemble::span_starts(&ids, &index, &[&counts], limits)?;
-    drop(counts);
+    // One segment: its bases are the starts, which serve as its cursor.
+    let (span_starts, _) = slots::plan(&ids, &index, segment, limits, false)?;
     let total = span_starts.last().copied().unwrap_or(0) as usize;
     let ps = std::mem::take(&mut s.ps);
     let events = s.events;
     let type_counts = s.type_counts;
     drop(s);
-    let slots = assemble::new_slots(total);
+    let words = slots::new_slots(total);
     let mut w = Writer {
-        slots: &slots,
+        slots: &words,
         index: &index,
         // One segment: each goroutine's slots start where its range does,
         // and once written the cursors are where the next ranges start.
@@ -934,7 +935,7 @@ pub(super) fn parse(
     }
     drop(index);
     let (spans, span_starts, inconsistent) =
-        assemble::finish(slots, span_starts, assemble::SlotOrder::ByTime);
+        assemble::finish(words, span_starts, assemble::SlotOrder::ByTime);
     assemble::assembly_warnings(
         &mut warnings,
         lost,

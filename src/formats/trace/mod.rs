@@ -74,6 +74,7 @@
 mod assemble;
 mod extras;
 mod legacy;
+mod slots;
 mod v2;
 
 use crate::formats::{FormatError, Limits, Loaded};

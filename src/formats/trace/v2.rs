@@ -11,10 +11,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::assemble::{
-    self, Clock, Counter, Details, FORMAT, IdIndex, RawDetail, Sink, Step, Writer,
-};
+use super::assemble::{self, Clock, Details, FORMAT, IdIndex, RawDetail, Sink, Step, Writer};
 use super::extras::{Extras, GcOp, Parts, RawAnnot, RawCpu, RawCreation, RawProc, Resolve};
+use super::slots::{self, Counter, SegmentCounts};
 use super::{Reader, text};
 use crate::formats::{FormatError, Limits, Loaded};
 use crate::model::timeline::{GoState, SpanDetail, TimeSpan, Trace, packed, state_from_status};
@@ -45,6 +44,8 @@ struct Scan<'a> {
     /// Event batches per thread, threads in order of first appearance.
     threads: Vec<(u64, Vec<usize>)>,
     counter: Counter,
+    /// The counter's counts, packed once the first replay is done.
+    counts: SegmentCounts,
     extras: Extras,
     /// Per event type, and the structural records under their own names.
     type_counts: Vec<u64>,
@@ -103,6 +104,7 @@ fn first_replay(data: &[u8], g: &Generation, first_gen: bool, args: &ArgTable, s
     }
     s.extras.cpu = cpu;
     s.threads = threads;
+    s.counts = s.counter.pack();
 }
 
 /// Resolves one generation's string and stack ids into the shared table.
@@ -285,14 +287,18 @@ pub(super) fn parse(
 
     // Goroutine table and everything besides spans, in the shared table.
     progress.set_stage("Building goroutine timelines");
-    let ids = assemble::sorted_ids(scans.iter().map(|s| &s.counter.counts));
+    let mut scans = scans;
+    let segments: Vec<SegmentCounts> = scans
+        .iter_mut()
+        .map(|s| std::mem::take(&mut s.counts))
+        .collect();
+    let ids = slots::sorted_ids(&segments);
     let index = IdIndex::new(&ids);
     let mut table = StackTable::default();
     let mut details = Details::default();
     let mut parts = Parts::new(&ids);
     let mut missing = 0;
     let mut writer_combos = Vec::with_capacity(scans.len());
-    let mut scans = scans;
     for (s, &npt) in scans.iter_mut().zip(&freqs) {
         let extras = std::mem::take(&mut s.extras);
         let end_tick = extras.max_tick.unwrap_or(0);
@@ -324,11 +330,8 @@ pub(super) fn parse(
     });
     let built = parts.build(end_ns);
 
-    let counts: Vec<&assemble::Counts> = scans.iter().map(|s| &s.counter.counts).collect();
-    let span_starts = assemble::span_starts(&ids, &index, &counts, limits)?;
+    let (span_starts, bases) = slots::plan(&ids, &index, segments, limits, true)?;
     let goroutines = ids.len();
-    let bases = assemble::segment_bases(&span_starts, &index, &counts);
-    drop(counts);
     let mut events = 0;
     let type_counts: Vec<u64> = type_totals.into_iter().map(AtomicU64::into_inner).collect();
     let mut record_counts = Vec::new();
@@ -345,7 +348,7 @@ pub(super) fn parse(
     // Second replay: spans into their slots.
     done.store(0, Ordering::Relaxed);
     let total = span_starts.last().copied().unwrap_or(0) as usize;
-    let slots = assemble::new_slots(total);
+    let words = slots::new_slots(total);
     let (lost, unresolved): (u64, u64) = gens
         .par_iter()
         .enumerate()
@@ -358,9 +361,9 @@ pub(super) fn parse(
                 return (0, 0);
             }
             let mut w = Writer {
-                slots: &slots,
+                slots: &words,
                 index: &index,
-                cursor: assemble::cursor_for(&bases, goroutines),
+                cursor: slots::cursor_for(&bases, goroutines),
                 combos,
                 clock: Clock {
                     ns_per_tick: npt,
@@ -393,7 +396,7 @@ pub(super) fn parse(
     drop(index);
     progress.set(0.8);
     let (spans, span_starts, inconsistent) =
-        assemble::finish(slots, span_starts, assemble::SlotOrder::Replayed);
+        assemble::finish(words, span_starts, assemble::SlotOrder::Replayed);
     assemble::assembly_warnings(
         &mut warnings,
         lost,

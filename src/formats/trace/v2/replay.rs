@@ -181,67 +181,20 @@ enum OrderCheck {
     Trust,
 }
 
-/// Where each goroutine stands in this generation, as far as holding
-/// events back needs ([`OrderCheck::Wait`]): its state and the number of
-/// its last sequenced step.
-#[derive(Default)]
-struct GoOrder {
-    goroutines: FxHashMap<u64, (GoState, u64)>,
-    /// Events taken out of their turn all the same, because nothing could
-    /// ever let them happen.
-    forced: u64,
-}
-
-impl GoOrder {
-    /// Whether goroutine `g` can take sequenced step `seq` from `state` now.
-    fn allows(&self, g: u64, state: GoState, seq: u64) -> bool {
-        self.goroutines
-            .get(&g)
-            .is_some_and(|&(s, last)| s == state && last.checked_add(1) == Some(seq))
-    }
-
-    /// Follows one transition into `state`.
-    fn follow(&mut self, g: u64, state: GoState, step: Step) {
-        if state == GoState::Ended {
-            self.goroutines.remove(&g);
-            return;
-        }
-        match step {
-            Step::First => {
-                self.goroutines.insert(g, (state, 0));
-            }
-            Step::Own => self.goroutines.entry(g).or_insert((state, 0)).0 = state,
-            Step::Seq(seq) => {
-                self.goroutines.insert(g, (state, seq));
-            }
-        }
-    }
-
-    /// Whether `e` may happen now, as Go's reader decides it.
-    fn ready(&self, e: &Event) -> bool {
-        match e.typ {
-            ev::GO_START => self.allows(e.a[0], GoState::Runnable, e.a[1]),
-            ev::GO_UNBLOCK | ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => {
-                self.allows(e.a[0], GoState::Waiting, e.a[1])
-            }
-            _ => true,
-        }
-    }
-}
-
 /// The sink, and what the replay keeps of Go's order.
 struct Out<'s, S: Sink> {
     sink: &'s mut S,
     check: OrderCheck,
-    /// [`OrderCheck::Wait`] only.
-    order: GoOrder,
     /// [`OrderCheck::Verify`]: a sequenced step came out of its turn.
     broken: bool,
+    /// [`OrderCheck::Wait`]: events taken out of their turn all the same,
+    /// because nothing could ever let them happen.
+    forced: u64,
 }
 
 impl<S: Sink> Out<'_, S> {
     /// Hands a transition to the sink; `step` says how it moves the
-    /// goroutine's place in the order.
+    /// goroutine's place in the order, which the sink keeps.
     #[inline(always)]
     fn go(&mut self, g: u64, tick: u64, kind: u8, detail: RawDetail, step: Step) {
         match self.check {
@@ -250,17 +203,24 @@ impl<S: Sink> Out<'_, S> {
                 self.broken |= !self.sink.go_in_turn(g, tick, kind, detail, step);
             }
             OrderCheck::Wait => {
-                self.sink.go(g, tick, kind, detail);
-                if let Some((state, _)) = crate::model::timeline::decode_kind(kind) {
-                    self.order.follow(g, state, step);
-                }
+                self.sink.go_in_turn(g, tick, kind, detail, step);
             }
         }
     }
 
-    /// Whether `e` may happen now; always, unless the order waits.
+    /// Whether `e` may happen now, as Go's reader decides it; always,
+    /// unless the order waits.
     fn ready(&self, e: &Event) -> bool {
-        self.check != OrderCheck::Wait || self.order.ready(e)
+        if self.check != OrderCheck::Wait {
+            return true;
+        }
+        match e.typ {
+            ev::GO_START => self.sink.allows(e.a[0], GoState::Runnable, e.a[1]),
+            ev::GO_UNBLOCK | ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => {
+                self.sink.allows(e.a[0], GoState::Waiting, e.a[1])
+            }
+            _ => true,
+        }
     }
 }
 
@@ -392,7 +352,7 @@ impl<'d, S: Sink> Replay<'_, 'd, '_, S> {
                     else {
                         break;
                     };
-                    self.out.order.forced += u64::from(!ready);
+                    self.out.forced += u64::from(!ready);
                     let Some(head) = self.ts.get_mut(i).and_then(|t| t.head.take()) else {
                         continue;
                     };
@@ -456,8 +416,8 @@ pub(super) fn replay<S: Sink>(
         out: Out {
             sink,
             check,
-            order: GoOrder::default(),
             broken: false,
+            forced: 0,
         },
         collect,
     };
@@ -476,7 +436,7 @@ pub(super) fn replay<S: Sink>(
         }
     };
     if let Some(c) = r.collect {
-        c.warnings.add_n("trace-unordered", r.out.order.forced, || {
+        c.warnings.add_n("trace-unordered", r.out.forced, || {
             "events whose goroutine never reached the step their sequence number names (a cut or damaged generation); placed by time".into()
         });
         for t in &r.ts {
@@ -637,7 +597,9 @@ fn status<S: Sink>(
     } else {
         status_kind(state)
     };
-    out.go(gid, e.tick, kind, RawDetail::Combo(0, stack), Step::First);
+    let closing = ts.get(i).is_some_and(|t| t.m == NONE);
+    let step = if closing { Step::Closing } else { Step::First };
+    out.go(gid, e.tick, kind, RawDetail::Combo(0, stack), step);
     let owner = match state {
         GoState::Running => Some(i),
         GoState::Syscall if mid == NONE => Some(i),

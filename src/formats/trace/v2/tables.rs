@@ -14,6 +14,7 @@ pub(super) fn scan_tables<'a>(data: &'a [u8], g: &Generation, limits: &Limits) -
         frames: Vec::new(),
         threads: Vec::new(),
         counter: Counter::default(),
+        counts: SegmentCounts::default(),
         extras: Extras::default(),
         type_counts: vec![0; 256],
         record_counts: Vec::new(),
