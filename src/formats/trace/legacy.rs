@@ -11,7 +11,7 @@ use std::ops::Range;
 use rustc_hash::FxHashMap;
 
 use super::assemble::{
-    self, Clock, Details, FORMAT, HOLE, IdIndex, LEGACY_SYSCALL, RawDetail, SYSBLOCK_MARKER,
+    self, Clock, Details, FORMAT, HOLE, LEGACY_SYSCALL, RawDetail, SYSBLOCK_MARKER,
     SYSCALL_PLACEHOLDER, Sink, Writer, burst_kind,
 };
 use super::extras::{Extras, GcOp, Parts, RawAnnot, RawCpu, RawCreation, RawProc, Resolve};
@@ -852,9 +852,8 @@ pub(super) fn parse(
     let init_end = s.init_end;
 
     progress.set_stage("Building goroutine timelines");
-    let segment = vec![s.counter.pack()];
-    let ids = slots::sorted_ids(&segment);
-    let index = IdIndex::new(&ids);
+    // One segment: its goroutines' slot starts serve as its cursor.
+    let (ids, index, span_starts) = slots::single(&mut s.counter, limits)?;
     let mut table = StackTable::default();
     let mut details = Details::default();
     let mut parts = Parts::new(&ids);
@@ -892,8 +891,6 @@ pub(super) fn parse(
     }
     let built = parts.build(end_ns);
 
-    // One segment: its bases are the starts, which serve as its cursor.
-    let (span_starts, _) = slots::plan(&ids, &index, segment, limits, false)?;
     let total = span_starts.last().copied().unwrap_or(0) as usize;
     let ps = std::mem::take(&mut s.ps);
     let events = s.events;

@@ -91,10 +91,13 @@ impl Counter {
         (was, *v)
     }
 
-    /// Packs the counts into a sorted run and frees the map.
+    /// Packs the counts into a sorted run and frees the map. Only the ids
+    /// are copied out to sort them (8 bytes each, not the whole entries):
+    /// this runs beside the largest map of the generation.
     pub fn pack(&mut self) -> SegmentCounts {
-        let mut entries: Vec<(u64, u64)> = std::mem::take(&mut self.counts).into_iter().collect();
-        entries.sort_unstable_by_key(|&(id, _)| id);
+        let counts = std::mem::take(&mut self.counts);
+        let mut ids: Vec<u64> = counts.keys().copied().collect();
+        ids.sort_unstable();
         let mut closing = std::mem::take(&mut self.closing);
         closing.sort_unstable();
         let mut out = SegmentCounts::default();
@@ -107,7 +110,8 @@ impl Counter {
             out.len += 1;
         };
         let mut closing = closing.into_iter().peekable();
-        for (id, v) in entries {
+        for id in ids {
+            let v = counts.get(&id).copied().unwrap_or(0);
             while let Some(c) = closing.next_if(|&c| c >> 4 < id) {
                 put(c >> 4, closing_entry(c));
             }
@@ -272,18 +276,20 @@ pub(super) const SKIP_FIRST: u32 = 1 << 31;
 /// index may carry [`SKIP_FIRST`].
 pub(super) type SegmentBases = Vec<(u32, u32)>;
 
-/// Where each goroutine's slots begin (`n + 1` offsets) and, per segment,
-/// where its share of them begins, from every segment's counts, checked
-/// against the limits. With `restatements`, a status that restates the
-/// state the segments before left a goroutine in gets no slot (see the
-/// module doc); the segments are in replay order.
-pub(super) fn plan(
-    ids: &[u64],
-    index: &IdIndex,
-    segments: Vec<SegmentCounts>,
-    limits: &Limits,
-    restatements: bool,
-) -> Result<(Vec<u32>, Vec<SegmentBases>), FormatError> {
+/// The limit on slots: the configured one, below the [`SKIP_FIRST`] bit.
+fn slot_cap(limits: &Limits) -> u64 {
+    limits.max_trace_spans.min(u64::from(SKIP_FIRST - 1))
+}
+
+fn too_many_slots(limits: &Limits) -> FormatError {
+    FormatError::Limit {
+        format: FORMAT,
+        what: "number of goroutine state spans",
+        limit: slot_cap(limits),
+    }
+}
+
+fn check_goroutines(ids: &[u64], limits: &Limits) -> Result<(), FormatError> {
     if ids.len() as u64 > limits.max_goroutines {
         return Err(FormatError::Limit {
             format: FORMAT,
@@ -291,16 +297,60 @@ pub(super) fn plan(
             limit: limits.max_goroutines,
         });
     }
-    // The flag bit is not a slot number.
-    let cap = limits.max_trace_spans.min(u64::from(SKIP_FIRST - 1));
-    let too_many = || FormatError::Limit {
-        format: FORMAT,
-        what: "number of goroutine state spans",
-        limit: cap,
-    };
+    Ok(())
+}
+
+/// Per-goroutine totals (with one spare entry) into start offsets, in place.
+fn offsets(totals: &mut [u32], limits: &Limits) -> Result<(), FormatError> {
+    let mut acc = 0u64;
+    for s in totals {
+        let total = u64::from(*s);
+        *s = acc as u32;
+        acc += total;
+        if acc > slot_cap(limits) {
+            return Err(too_many_slots(limits));
+        }
+    }
+    Ok(())
+}
+
+/// One segment's goroutines and where their slots begin, straight from
+/// its counter (legacy traces: no generations, no restatements to plan).
+pub(super) fn single(
+    counter: &mut Counter,
+    limits: &Limits,
+) -> Result<(Vec<u64>, IdIndex, Vec<u32>), FormatError> {
+    let mut ids: Vec<u64> = counter.counts.keys().copied().collect();
+    ids.sort_unstable();
+    check_goroutines(&ids, limits)?;
+    let index = IdIndex::new(&ids);
+    let mut starts = vec![0u32; ids.len() + 1];
+    for (&id, &v) in &counter.counts {
+        if let Some(t) = index.get(id).and_then(|i| starts.get_mut(i as usize)) {
+            *t = v as u32;
+        }
+    }
+    counter.counts = Counts::default();
+    offsets(&mut starts, limits)?;
+    Ok((ids, index, starts))
+}
+
+/// Where each goroutine's slots begin (`n + 1` offsets) and, per segment
+/// (generations, in replay order), where its share of them begins, from
+/// every segment's counts, checked against the limits. A status that
+/// restates the state the generations before left a goroutine in gets no
+/// slot (see the module doc).
+pub(super) fn plan(
+    ids: &[u64],
+    index: &IdIndex,
+    segments: Vec<SegmentCounts>,
+    limits: &Limits,
+) -> Result<(Vec<u32>, Vec<SegmentBases>), FormatError> {
+    check_goroutines(ids, limits)?;
+    let too_many = || too_many_slots(limits);
     // First the slots of every (segment, goroutine), totals per goroutine.
     let mut totals = vec![0u32; ids.len() + 1];
-    let mut left_in = vec![0u8; if restatements { ids.len() } else { 0 }];
+    let mut left_in = vec![0u8; ids.len()];
     let mut all = Vec::with_capacity(segments.len());
     for seg in segments {
         let mut list: SegmentBases = Vec::with_capacity(seg.len());
@@ -328,16 +378,7 @@ pub(super) fn plan(
         all.push(list);
     }
     drop(left_in);
-    // Totals into offsets, in place.
-    let mut acc = 0u64;
-    for s in &mut totals {
-        let total = u64::from(*s);
-        *s = acc as u32;
-        acc += total;
-        if acc > cap {
-            return Err(too_many());
-        }
-    }
+    offsets(&mut totals, limits)?;
     let starts = totals;
     // Then each segment's counts into its bases, segment after segment.
     let mut cursor = starts.clone();
@@ -427,7 +468,7 @@ mod tests {
         let ids = sorted_ids(&segments);
         assert_eq!(ids, [7, 9]);
         let index = IdIndex::new(&ids);
-        let (starts, bases) = plan(&ids, &index, segments, &Limits::default(), true).unwrap();
+        let (starts, bases) = plan(&ids, &index, segments, &Limits::default()).unwrap();
         // g7: its first status only. g9: created, started; the third
         // segment's status disagrees (it was left running) and stays.
         assert_eq!(starts, [0, 1, 4]);

@@ -330,7 +330,7 @@ pub(super) fn parse(
     });
     let built = parts.build(end_ns);
 
-    let (span_starts, bases) = slots::plan(&ids, &index, segments, limits, true)?;
+    let (span_starts, bases) = slots::plan(&ids, &index, segments, limits)?;
     let goroutines = ids.len();
     let mut events = 0;
     let type_counts: Vec<u64> = type_totals.into_iter().map(AtomicU64::into_inner).collect();
