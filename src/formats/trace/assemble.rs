@@ -18,9 +18,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use super::extras::Built;
 use super::slots::{Cursor, SKIP_FIRST};
-use crate::model::timeline::{GoIndex, GoState, SpanDetail, initial_kind, packed, status_kind};
-use crate::model::{StackId, StrId, Warnings};
+use crate::formats::Loaded;
+use crate::model::timeline::{
+    GoIndex, GoState, SpanDetail, TimeSpan, Trace, initial_kind, packed, status_kind,
+};
+use crate::model::{Input, Source, StackId, StackTable, StrId, Warnings};
 
 pub const FORMAT: &str = "trace";
 
@@ -509,6 +513,69 @@ impl Details {
         self.list.push(d);
         self.index.insert(d, id);
         id
+    }
+}
+
+/// What a decoder has once its second replay wrote every slot. The rest of
+/// a [`Trace`] is put together the same way for both wire formats.
+pub(super) struct Decoded {
+    pub source: Source,
+    pub warnings: Warnings,
+    pub minor: u32,
+    pub legacy: bool,
+    pub window: TimeSpan,
+    /// Timed events read.
+    pub events: u64,
+    /// Counts per event or record name, zeros included.
+    pub names: Vec<(&'static str, u64)>,
+    pub ids: Vec<u64>,
+    pub built: Built,
+    pub words: Vec<AtomicU64>,
+    pub span_starts: Vec<u32>,
+    pub order: SlotOrder,
+    pub time_shift: u32,
+    pub details: Details,
+    /// Transitions that found no slot, and unblockers that name nothing.
+    pub lost: u64,
+    pub unresolved: u64,
+    pub table: StackTable,
+}
+
+impl Decoded {
+    /// Compacts the slots into spans and hands the trace over.
+    pub fn into_loaded(self) -> Loaded {
+        let mut warnings = self.warnings;
+        let (spans, span_starts, inconsistent) = finish(self.words, self.span_starts, self.order);
+        let overflow = self.details.overflow + self.unresolved;
+        assembly_warnings(&mut warnings, self.lost, inconsistent, overflow);
+        let built = self.built;
+        let trace = Trace {
+            source: self.source,
+            warnings,
+            go_version: format!("go1.{}", self.minor),
+            legacy: self.legacy,
+            window: self.window,
+            events: self.events,
+            event_counts: named_counts(&self.names),
+            goroutine_ids: self.ids,
+            goroutine_info: built.goroutines,
+            span_starts,
+            spans,
+            time_shift: self.time_shift,
+            details: self.details.list,
+            labels: built.labels,
+            procs: built.procs,
+            cpu_samples: built.cpu,
+            gc: built.gc,
+            stw: built.stw,
+            tasks: built.tasks,
+            regions: built.regions,
+            logs: built.logs,
+        };
+        Loaded {
+            table: self.table,
+            input: Input::Trace(std::sync::Arc::new(trace)),
+        }
     }
 }
 

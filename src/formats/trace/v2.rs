@@ -12,13 +12,13 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::assemble::{self, Clock, Details, FORMAT, IdIndex, RawDetail, Sink, Step, Writer};
-use super::extras::{Extras, GcOp, Parts, RawAnnot, RawCpu, RawCreation, RawProc, Resolve};
+use super::extras::{Built, Extras, GcOp, Parts, RawAnnot, RawCpu, RawCreation, RawProc, Resolve};
 use super::slots::{self, Counter, SegmentCounts};
 use super::{Reader, text};
 use crate::formats::{FormatError, Limits, Loaded};
-use crate::model::timeline::{GoState, SpanDetail, TimeSpan, Trace, packed, state_from_status};
+use crate::model::timeline::{GoState, SpanDetail, TimeSpan, packed, state_from_status};
 use crate::model::{
-    FrameId, Input, Source, StackId, StackTable, StrId, Warnings,
+    FrameId, Source, StackId, StackTable, StrId, Warnings,
     timeline::{initial_kind, status_kind},
 };
 use crate::progress::Progress;
@@ -185,7 +185,6 @@ pub(super) fn parse(
     progress.set_stage("Reading trace generations");
     let mut warnings = Warnings::default();
     let gens = frame(data, minor, limits, &mut warnings);
-    let args = ArgTable::new(minor);
     if gens.is_empty() {
         return Err(FormatError::NothingFound {
             format: FORMAT,
@@ -193,15 +192,112 @@ pub(super) fn parse(
             detail: String::new(),
         });
     }
+    let args = ArgTable::new(minor);
+    let (mut scans, type_counts) = first_pass(data, &gens, &args, limits, progress);
+    if progress.is_cancelled() {
+        return Err(FormatError::Cancelled);
+    }
+    progress.set(0.4);
+    let freqs = clocks(&scans, &mut warnings)?;
+    let (start_ns, end_ns) = window(&scans, &freqs);
+    let shift = assemble::time_shift(end_ns.saturating_sub(start_ns));
 
-    // Tables and first replay, one generation per task.
+    // Goroutine table and everything besides spans, in the shared table.
+    progress.set_stage("Building goroutine timelines");
+    let segments: Vec<SegmentCounts> = scans
+        .iter_mut()
+        .map(|s| std::mem::take(&mut s.counts))
+        .collect();
+    let ids = slots::sorted_ids(&segments);
+    let index = IdIndex::new(&ids);
+    let resolved = resolve(&mut scans, &freqs, &ids, &index, limits, end_ns);
+    warnings.add_n("trace-missing-reference", resolved.missing, || {
+        "events refer to strings or stacks the trace does not define (a cut or damaged generation)".into()
+    });
+    let (span_starts, bases) = slots::plan(&ids, &index, segments, limits)?;
+    let mut events = 0;
+    let mut names: Vec<(&'static str, u64)> = type_counts
+        .iter()
+        .enumerate()
+        .filter(|&(_, &c)| c > 0)
+        .map(|(t, &c)| (event_name(t as u8), c))
+        .collect();
+    let mut threads = Vec::with_capacity(scans.len());
+    for s in &mut scans {
+        events += s.events;
+        names.extend_from_slice(&s.record_counts);
+        warnings.extend(std::mem::take(&mut s.warnings));
+        threads.push((std::mem::take(&mut s.threads), s.schedule.take()));
+    }
+    drop(scans);
+
+    // Second replay: spans into their slots.
+    let total = span_starts.last().copied().unwrap_or(0) as usize;
+    let words = slots::new_slots(total);
+    let clocks = freqs.iter().map(|&ns_per_tick| Clock {
+        ns_per_tick,
+        base_ns: start_ns,
+        shift,
+    });
+    let plans: Vec<SecondPass> = threads
+        .into_iter()
+        .zip(bases)
+        .zip(resolved.combos)
+        .zip(clocks)
+        .map(
+            |((((threads, schedule), bases), combos), clock)| SecondPass {
+                threads,
+                schedule,
+                bases,
+                combos,
+                clock,
+            },
+        )
+        .collect();
+    let into = (words.as_slice(), &index, ids.len());
+    let (lost, unresolved) = second_pass(data, &gens, &args, plans, into, progress);
+    if progress.is_cancelled() {
+        return Err(FormatError::Cancelled);
+    }
+    drop(index);
+    progress.set(0.8);
+    let loaded = assemble::Decoded {
+        source,
+        warnings,
+        minor,
+        legacy: false,
+        window: TimeSpan { start_ns, end_ns },
+        events,
+        names,
+        ids,
+        built: resolved.built,
+        words,
+        span_starts,
+        order: assemble::SlotOrder::Replayed,
+        time_shift: shift,
+        details: resolved.details,
+        lost,
+        unresolved,
+        table: resolved.table,
+    }
+    .into_loaded();
+    progress.set(1.0);
+    Ok(loaded)
+}
+
+/// Tables and first replay, one generation per task; and the counts of
+/// every event type, summed here rather than kept per generation (2 KB each
+/// add up over a file of many tiny generations).
+fn first_pass<'a>(
+    data: &'a [u8],
+    gens: &[Generation],
+    args: &ArgTable,
+    limits: &Limits,
+    progress: &Progress,
+) -> (Vec<Scan<'a>>, Vec<u64>) {
     let done = AtomicUsize::new(0);
-    let tick = |from: f32, to: f32| {
-        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-        progress.set(from + (to - from) * n as f32 / gens.len().max(1) as f32);
-    };
     let type_totals: Vec<AtomicU64> = (0..256).map(|_| AtomicU64::new(0)).collect();
-    let scans: Vec<Scan> = gens
+    let scans = gens
         .par_iter()
         .enumerate()
         .map(|(i, g)| {
@@ -209,28 +305,27 @@ pub(super) fn parse(
             if progress.is_cancelled() {
                 return s;
             }
-            first_replay(data, g, i == 0, &args, &mut s);
-            // Summed here rather than kept per generation: 2 KB each adds
-            // up over a file of many tiny generations.
+            first_replay(data, g, i == 0, args, &mut s);
             for (total, &c) in type_totals.iter().zip(&s.type_counts) {
                 if c > 0 {
                     total.fetch_add(c, Ordering::Relaxed);
                 }
             }
             s.type_counts = Vec::new();
-            tick(0.0, 0.4);
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress.set(0.4 * n as f32 / gens.len().max(1) as f32);
             s
         })
         .collect();
-    if progress.is_cancelled() {
-        return Err(FormatError::Cancelled);
-    }
-    progress.set(0.4);
+    let totals = type_totals.into_iter().map(AtomicU64::into_inner).collect();
+    (scans, totals)
+}
 
-    // Clock per generation: a generation cut before its frequency was
-    // written borrows a neighbour's (the rate is fixed per machine).
-    let any_freq = scans.iter().find_map(|s| s.freq);
-    let Some(fallback) = any_freq else {
+/// Nanoseconds per tick of every generation. A generation cut before its
+/// frequency was written borrows a neighbour's (the rate is fixed per
+/// machine); one cut before its tables is said to be incomplete.
+fn clocks(scans: &[Scan<'_>], warnings: &mut Warnings) -> Result<Vec<f64>, FormatError> {
+    let Some(fallback) = scans.iter().find_map(|s| s.freq) else {
         return Err(FormatError::NothingFound {
             format: FORMAT,
             what: "complete generation",
@@ -239,7 +334,7 @@ pub(super) fn parse(
     };
     let mut freqs = Vec::with_capacity(scans.len());
     let mut last = fallback;
-    for s in &scans {
+    for s in scans {
         // Go writes the tables at the end of every generation, so a
         // generation with events but no tables was cut before its end.
         let has_events = s.events > 0;
@@ -272,8 +367,13 @@ pub(super) fn parse(
         }
         freqs.push(1e9 / last as f64);
     }
+    Ok(freqs)
+}
+
+/// The trace's window in nanoseconds: its first and last event.
+fn window(scans: &[Scan<'_>], freqs: &[f64]) -> (i64, i64) {
     let mut window: Option<(i64, i64)> = None;
-    for (s, &npt) in scans.iter().zip(&freqs) {
+    for (s, &npt) in scans.iter().zip(freqs) {
         if let (Some(lo), Some(hi)) = (s.extras.min_tick, s.extras.max_tick) {
             let (lo, hi) = (
                 assemble::ticks_to_ns(lo, npt),
@@ -282,25 +382,38 @@ pub(super) fn parse(
             window = Some(window.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
         }
     }
-    let (start_ns, end_ns) = window.unwrap_or((0, 0));
-    let shift = assemble::time_shift(end_ns.saturating_sub(start_ns));
+    window.unwrap_or((0, 0))
+}
 
-    // Goroutine table and everything besides spans, in the shared table.
-    progress.set_stage("Building goroutine timelines");
-    let mut scans = scans;
-    let segments: Vec<SegmentCounts> = scans
-        .iter_mut()
-        .map(|s| std::mem::take(&mut s.counts))
-        .collect();
-    let ids = slots::sorted_ids(&segments);
-    let index = IdIndex::new(&ids);
+/// Everything of the generations but their spans, in model ids.
+struct Resolved {
+    table: StackTable,
+    details: Details,
+    built: Built,
+    /// Per generation, its (reason, stack) pairs as detail ids.
+    combos: Vec<FxHashMap<(u64, u64), u32>>,
+    /// References to strings and stacks no table defines.
+    missing: u64,
+}
+
+/// Interns every generation's strings and stacks into one table, in
+/// generation order, and resolves what is not a span.
+fn resolve(
+    scans: &mut [Scan<'_>],
+    freqs: &[f64],
+    ids: &[u64],
+    index: &IdIndex,
+    limits: &Limits,
+    end_ns: i64,
+) -> Resolved {
     let mut table = StackTable::default();
     let mut details = Details::default();
-    let mut parts = Parts::new(&ids);
+    let mut parts = Parts::new(ids);
     let mut missing = 0;
-    let mut writer_combos = Vec::with_capacity(scans.len());
-    for (s, &npt) in scans.iter_mut().zip(&freqs) {
+    let mut all_combos = Vec::with_capacity(scans.len());
+    for (s, &npt) in scans.iter_mut().zip(freqs) {
         let extras = std::mem::take(&mut s.extras);
+        let counter = std::mem::take(&mut s.counter);
         let end_tick = extras.max_tick.unwrap_or(0);
         let mut r = GenResolver {
             scan: s,
@@ -312,10 +425,10 @@ pub(super) fn parse(
             missing: 0,
             frame_buf: Vec::new(),
         };
-        parts.add(extras, &index, &mut r, end_tick, |_| true);
+        parts.add(extras, index, &mut r, end_tick, |_| true);
         let mut combos: FxHashMap<(u64, u64), u32> =
-            FxHashMap::with_capacity_and_hasher(s.counter.combos.len(), Default::default());
-        for &key in &s.counter.combos {
+            FxHashMap::with_capacity_and_hasher(counter.combos.len(), Default::default());
+        for &key in &counter.combos {
             let d = SpanDetail {
                 reason: r.string(key.0),
                 stack: r.stack(key.1),
@@ -323,120 +436,70 @@ pub(super) fn parse(
             combos.insert(key, details.intern(d));
         }
         missing += r.missing;
-        writer_combos.push(combos);
+        all_combos.push(combos);
     }
-    warnings.add_n("trace-missing-reference", missing, || {
-        "events refer to strings or stacks the trace does not define (a cut or damaged generation)".into()
-    });
-    let built = parts.build(end_ns);
-
-    let (span_starts, bases) = slots::plan(&ids, &index, segments, limits)?;
-    let goroutines = ids.len();
-    let mut events = 0;
-    let type_counts: Vec<u64> = type_totals.into_iter().map(AtomicU64::into_inner).collect();
-    let mut record_counts = Vec::new();
-    let mut threads = Vec::with_capacity(scans.len());
-    for s in &mut scans {
-        s.counter = Counter::default();
-        events += s.events;
-        record_counts.extend_from_slice(&s.record_counts);
-        warnings.extend(std::mem::take(&mut s.warnings));
-        threads.push((std::mem::take(&mut s.threads), s.schedule.take()));
+    Resolved {
+        table,
+        details,
+        built: parts.build(end_ns),
+        combos: all_combos,
+        missing,
     }
-    drop(scans);
+}
 
-    // Second replay: spans into their slots.
-    done.store(0, Ordering::Relaxed);
-    let total = span_starts.last().copied().unwrap_or(0) as usize;
-    let words = slots::new_slots(total);
-    let (lost, unresolved): (u64, u64) = gens
-        .par_iter()
+/// What the second replay of one generation needs.
+struct SecondPass {
+    threads: Vec<(u64, Vec<usize>)>,
+    schedule: Option<Schedule>,
+    bases: slots::SegmentBases,
+    combos: FxHashMap<(u64, u64), u32>,
+    clock: Clock,
+}
+
+/// Second replay: every generation writes its spans into their slots, in
+/// parallel. Returns the transitions that found no slot and the unblockers
+/// that name nothing.
+fn second_pass(
+    data: &[u8],
+    gens: &[Generation],
+    args: &ArgTable,
+    plans: Vec<SecondPass>,
+    (words, index, goroutines): (&[AtomicU64], &IdIndex, usize),
+    progress: &Progress,
+) -> (u64, u64) {
+    let done = AtomicUsize::new(0);
+    gens.par_iter()
         .enumerate()
-        .zip(threads)
-        .zip(bases)
-        .zip(writer_combos)
-        .zip(freqs)
-        .map(|(((((i, g), (threads, schedule)), bases), combos), npt)| {
+        .zip(plans)
+        .map(|((i, g), plan)| {
             if progress.is_cancelled() {
                 return (0, 0);
             }
             let mut w = Writer {
-                slots: &words,
-                index: &index,
-                cursor: slots::cursor_for(&bases, goroutines),
-                combos,
-                clock: Clock {
-                    ns_per_tick: npt,
-                    base_ns: start_ns,
-                    shift,
-                },
+                slots: words,
+                index,
+                cursor: slots::cursor_for(&plan.bases, goroutines),
+                combos: plan.combos,
+                clock: plan.clock,
                 lost: 0,
                 unresolved: 0,
             };
-            drop(bases);
+            drop(plan.bases);
             let setup = Setup {
                 data,
                 generation: g,
-                threads: &threads,
+                threads: &plan.threads,
                 first_gen: i == 0,
-                args: &args,
+                args,
             };
-            let mode = match &schedule {
+            let mode = match &plan.schedule {
                 Some(s) => Mode::Follow(s),
                 None => Mode::Trust,
             };
             replay(&setup, mode, &mut w, None);
-            tick(0.4, 0.8);
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress.set(0.4 + 0.4 * n as f32 / gens.len().max(1) as f32);
             (w.lost, w.unresolved)
         })
-        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    if progress.is_cancelled() {
-        return Err(FormatError::Cancelled);
-    }
-    drop(index);
-    progress.set(0.8);
-    let (spans, span_starts, inconsistent) =
-        assemble::finish(words, span_starts, assemble::SlotOrder::Replayed);
-    assemble::assembly_warnings(
-        &mut warnings,
-        lost,
-        inconsistent,
-        details.overflow + unresolved,
-    );
-
-    let mut names: Vec<(&'static str, u64)> = type_counts
-        .iter()
-        .enumerate()
-        .filter(|&(_, &c)| c > 0)
-        .map(|(t, &c)| (event_name(t as u8), c))
-        .collect();
-    names.extend(record_counts);
-    let trace = Trace {
-        source,
-        warnings,
-        go_version: format!("go1.{minor}"),
-        legacy: false,
-        window: TimeSpan { start_ns, end_ns },
-        events,
-        event_counts: assemble::named_counts(&names),
-        goroutine_ids: ids,
-        goroutine_info: built.goroutines,
-        span_starts,
-        spans,
-        time_shift: shift,
-        details: details.list,
-        labels: built.labels,
-        procs: built.procs,
-        cpu_samples: built.cpu,
-        gc: built.gc,
-        stw: built.stw,
-        tasks: built.tasks,
-        regions: built.regions,
-        logs: built.logs,
-    };
-    progress.set(1.0);
-    Ok(Loaded {
-        table,
-        input: Input::Trace(std::sync::Arc::new(trace)),
-    })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
 }
