@@ -6,6 +6,7 @@
 //! holds 100,000 goroutines, so its shape (stack depths, states, `created
 //! by` lines, inlined frames) is that of a real capture. Also measures the
 //! analysis (grouping and ranking) of the result.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed run
 
 use std::fmt::Write as _;
 use std::hint::black_box;

@@ -16,6 +16,7 @@
 //! - `leakscope: tree → SVG`: the export step alone, as the app runs it.
 //! - `inferno: folded text → SVG`: inferno's own path (sort, merge, SVG)
 //!   with its default options.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed run
 
 use std::collections::HashSet;
 use std::fmt::Write as _;

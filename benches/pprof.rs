@@ -4,6 +4,7 @@
 //! builds one from a fixture's shape: every function, location and sample
 //! is copied many times with fresh ids (and function names, so the stack
 //! table grows as it would with a big binary), then re-encoded with prost.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed run
 
 use std::hint::black_box;
 use std::io::Read as _;

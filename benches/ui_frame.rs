@@ -6,15 +6,16 @@
 //! The lanes come from a generated 100,000-goroutine dump made of the real
 //! goroutine blocks of `tests/fixtures/goroutine-t3.debug2.txt`; the flame
 //! graph from generated folded stacks with 50,000 distinct paths.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed run
 
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use leakscope::pipeline::InputSpec;
 use leakscope::ui::LeakscopeApp;
 use leakscope::ui::state::{Selection, ViewState};
-use leakscope::workspace::InputSpec;
 
 fn dump(goroutines: usize) -> String {
     let path = concat!(

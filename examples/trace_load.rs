@@ -5,6 +5,7 @@
 //! `--transitions` also prints one `g ID LEN FNV` line per goroutine, the
 //! format of `tests/fixtures/trace_expected.py`, so the two can be diffed;
 //! `--analyses` times the leak groups, the cross-index and the P lanes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed run
 
 use std::time::Instant;
 
@@ -82,7 +83,7 @@ fn main() -> anyhow::Result<()> {
                 "  {:>6} {:<45} {:<14} created at {}",
                 g.goroutines.len(),
                 g.entry_function,
-                g.reason,
+                g.reason.text(&loaded.table),
                 g.creation_site
                     .map(|f| {
                         let fr = loaded.table.frame(f);

@@ -41,8 +41,8 @@ pub mod formats;
 pub mod jobs;
 pub mod live;
 pub mod model;
-pub mod palette;
+pub mod pipeline;
 pub mod progress;
+pub mod text;
 #[cfg(feature = "gui")]
 pub mod ui;
-pub mod workspace;

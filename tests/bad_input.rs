@@ -1,5 +1,6 @@
 //! Hostile and damaged inputs: each gives a clear error or a partial load
 //! with counted warnings, never a panic, a hang or unbounded memory.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 
@@ -419,8 +420,11 @@ fn a_deeply_nested_session_manifest_never_overflows_the_stack() {
     assert_eq!(list.len(), 1);
     let msg = list[0].manifest_problem.clone().unwrap();
     assert!(msg.contains("manifest.json"), "{msg}");
-    let session =
-        leakscope::cli::load_session(std::slice::from_ref(&dir), &LoadOptions::default()).unwrap();
+    let spec = leakscope::pipeline::InputSpec::Path(dir.clone());
+    let outcome =
+        leakscope::pipeline::load(&[spec], &LoadOptions::default(), &Progress::none()).unwrap();
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    let session = outcome.session;
     let w = session.inputs[0].warnings();
     assert_eq!(w.count("session-manifest"), 1, "{w:?}");
     assert_eq!(

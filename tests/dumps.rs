@@ -1,5 +1,6 @@
 //! The goroutine text dialects (`debug=1`; `debug=2`, `runtime.Stack` and
 //! panic tracebacks) on real captures, asserted against MANIFEST.md.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 
@@ -151,7 +152,7 @@ fn panic_traceback_is_parsed_completely() {
             .iter()
             .find(|s| {
                 s.leak_site.map(|f| session.stacks.function(f)) == Some(*site)
-                    && a.group(s).wait_reason() == Some(*reason)
+                    && a.group(s).wait_reason().map(|r| r.text(&session.stacks)) == Some(*reason)
             })
             .unwrap_or_else(|| panic!("{site} not found"));
         assert_eq!(a.group(s).counts, vec![*per_phase], "{site}");
@@ -246,7 +247,11 @@ fn leaks_are_found_growing_with_exact_counts_in_every_dialect() {
             assert!(s.growth.growing, "{site} in {names:?}");
             // debug=2 prints it, the protobuf's runtime frames tell it.
             if names != DEBUG1 {
-                assert_eq!(g.wait_reason(), Some(*reason), "{site} in {names:?}");
+                assert_eq!(
+                    g.wait_reason().map(|r| r.text(&session.stacks)),
+                    Some(*reason),
+                    "{site} in {names:?}"
+                );
             }
         }
         // The growing groups are exactly the leaks, ranked first.

@@ -5,6 +5,7 @@
 //!
 //! A missing golden file is created; after an intended change, rewrite them
 //! with `LEAKSCOPE_BLESS=1 cargo test --test export` and review the diff.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 
@@ -20,6 +21,7 @@ use leakscope::export::svg::{Orientation, SvgOptions, svg_string};
 use leakscope::export::{self, ExportError, FlameSpec, atomic_write};
 use leakscope::formats::{self, LoadOptions};
 use leakscope::model::Session;
+use leakscope::pipeline::{self, Findings, InputSpec};
 use leakscope::progress::Progress;
 use regex::Regex;
 
@@ -36,6 +38,24 @@ fn session_rel(names: &[&str]) -> (Session, Analysis) {
     }
     let a = analysis::analyze(&s, &AnalysisOptions::default());
     (s, a)
+}
+
+/// The pipeline's findings of fixtures named by relative paths, as
+/// [`session_rel`] loads them.
+fn findings_rel(names: &[&str]) -> Findings {
+    let inputs = names
+        .iter()
+        .map(|n| InputSpec::Path(Path::new("tests/fixtures").join(n)))
+        .collect();
+    let f = pipeline::run(
+        inputs,
+        &LoadOptions::default(),
+        &AnalysisOptions::default(),
+        &Progress::none(),
+    )
+    .unwrap();
+    assert!(f.errors.is_empty(), "{:?}", f.errors);
+    f
 }
 
 /// Compares `actual` with `tests/golden/<name>`, creating it if missing and
@@ -222,7 +242,7 @@ fn flame_graphs_show_every_leak_with_its_count_in_every_dialect() {
         let all = boxes.iter().find(|b| b.title.starts_with("all (")).unwrap();
         assert_eq!(all.title, "all (138 goroutines, 100%)", "{names:?}");
         for (function, _, per_phase) in LEAKS {
-            frame_with(&boxes, function, per_phase * 4, "goroutines");
+            frame_with(&boxes, leak_box(function), per_phase * 4, "goroutines");
         }
         for (function, count) in STEADY {
             frame_with(&boxes, function, *count, "goroutines");
@@ -230,7 +250,7 @@ fn flame_graphs_show_every_leak_with_its_count_in_every_dialect() {
         // The app's colours and kinds of code.
         let search = frame_with(&boxes, "main.querySearchBackend", 40, "goroutines");
         assert_eq!(search.class, "app");
-        let expected = leakscope::palette::frame_color(
+        let expected = leakscope::analysis::palette::frame_color(
             "main.querySearchBackend",
             leakscope::analysis::frames::FrameClass::App,
         );
@@ -238,12 +258,11 @@ fn flame_graphs_show_every_leak_with_its_count_in_every_dialect() {
             search.fill,
             format!("rgb({},{},{})", expected[0], expected[1], expected[2])
         );
-        // The colour the app gets for the same box.
+        // The colour the app draws the same box in: the tree's own.
+        let tree = export::flame_tree(&s, &a, &spec).unwrap();
         let id = s.stacks.find_str("main.querySearchBackend").unwrap();
-        assert_eq!(
-            leakscope::palette::function_colors(&s.stacks)[&id],
-            expected
-        );
+        let node = tree.nodes.iter().position(|n| n.function == id).unwrap();
+        assert_eq!(tree.styles[node].1, expected);
         if let Some(g) = golden {
             assert_golden(g, &svg);
         }
@@ -261,7 +280,7 @@ fn differential_marks_leaks_grown_and_steady_stacks_unchanged() {
         let svg = diff_svg(&s, &a);
         let boxes = frames(&svg);
         for (function, _, per_phase) in LEAKS {
-            let b = frame_with(&boxes, function, per_phase * 4, "goroutines");
+            let b = frame_with(&boxes, leak_box(function), per_phase * 4, "goroutines");
             let leaves = leaves_above(&boxes, b);
             assert!(!leaves.is_empty());
             for l in leaves {
@@ -463,8 +482,8 @@ fn suspect_rows(html: &str) -> Vec<(String, bool, Vec<String>)> {
 
 #[test]
 fn html_report_has_the_suspects_table_with_the_manifest_counts() {
-    let (s, a) = session_rel(&DEBUG2);
-    let html = report::render(&s, &a, &ReportOptions::default()).unwrap();
+    let f = findings_rel(&DEBUG2);
+    let html = report::render(&f, &ReportOptions::default()).unwrap();
     let rows = suspect_rows(&html);
     for (function, reason, per_phase) in LEAKS {
         let (_, growing, cells) = rows
@@ -504,7 +523,8 @@ fn html_report_has_the_suspects_table_with_the_manifest_counts() {
 
 #[test]
 fn markdown_report_and_the_extras_hook() {
-    let (s, a) = session_rel(&PROTO);
+    let f = findings_rel(&PROTO);
+    let a = &f.analysis;
     let mut extras = SuspectExtras {
         columns: vec!["Trace goroutines".into()],
         ..SuspectExtras::default()
@@ -531,10 +551,10 @@ fn markdown_report_and_the_extras_hook() {
     });
     let opts = ReportOptions {
         format: ReportFormat::Markdown,
-        extras,
+        extras: Some(extras),
         ..ReportOptions::default()
     };
-    let md = report::render(&s, &a, &opts).unwrap();
+    let md = report::render(&f, &opts).unwrap();
     assert!(
         md.contains(
             "| 1 | `main.querySearchBackend` **growing** | chan send | – | 10 | 20 | 30 | 40 |"
@@ -558,8 +578,8 @@ fn markdown_report_and_the_extras_hook() {
         );
     }
     assert_golden("report-pb.md", &md);
-    // Without extras, the hook adds nothing yet.
-    assert_eq!(report::trace_extras(&s, &a), SuspectExtras::default());
+    // Without a trace, the trace adds nothing.
+    assert_eq!(report::trace_extras(&f), SuspectExtras::default());
 }
 
 #[test]
@@ -805,8 +825,8 @@ fn cli_export_of_a_trace_draws_its_goroutines_at_the_end() {
         assert!(boxes.iter().any(|b| b.title == all), "{name}: focused");
     }
     // The incident report of a trace alone carries that flame graph too.
-    let (s, a) = session_rel(&["trace-go123.out"]);
-    let html = report::render(&s, &a, &ReportOptions::default()).unwrap();
+    let f = findings_rel(&["trace-go123.out"]);
+    let html = report::render(&f, &ReportOptions::default()).unwrap();
     assert!(html.contains("Goroutines at the end of the trace: trace-go123.out"));
     // A differential needs two snapshots; a trace is refused clearly.
     let out = leakscope(&[
@@ -824,4 +844,37 @@ fn cli_export_of_a_trace_draws_its_goroutines_at_the_end() {
         String::from_utf8_lossy(&out.stderr)
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Found on every report with a flame graph (issue 15): the graphs' own ids
+/// (`details`, `title`, `background`, …) clashed with each other and with
+/// the report's headings. Each id is unique in the document, and every
+/// reference inside a graph (`url(#…)`, its style sheet) names one that is
+/// there.
+#[test]
+fn html_report_ids_are_unique_and_references_resolve() {
+    let f = findings_rel(&DEBUG2);
+    let html = report::render(&f, &ReportOptions::default()).unwrap();
+    let ids: Vec<&str> = html
+        .match_indices(" id=\"")
+        .map(|(i, m)| {
+            let rest = &html[i + m.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for id in &ids {
+        assert!(seen.insert(*id), "id {id:?} appears twice");
+    }
+    assert!(
+        ids.contains(&"details") && ids.contains(&"flame-details") && ids.contains(&"diff-details")
+    );
+    for (i, _) in html.match_indices("url(#") {
+        let rest = &html[i + 5..];
+        let id = &rest[..rest.find(')').unwrap()];
+        assert!(seen.contains(id), "url(#{id}) names no element");
+    }
+    // The graphs' style sheets follow their ids.
+    assert!(html.contains("#flame-title {") && html.contains("#diff-frames > *:hover"));
+    assert!(!html.contains("#title {"));
 }

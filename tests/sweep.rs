@@ -12,6 +12,7 @@
 //! The variants run in parallel; a panic is caught, recorded with the
 //! fixture, the kind of damage and its offset, and every one is reported at
 //! the end.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 
@@ -26,7 +27,8 @@ use rayon::prelude::*;
 const CUTS: usize = 1_000;
 const FLIPS: usize = 1_000;
 
-/// Every capture under `tests/fixtures` (not the expected-output files).
+/// Every capture under `tests/fixtures` and `tests/fixtures/variants` (not
+/// the expected-output files), and some of `tests/fixtures/releases`.
 fn fixtures() -> Vec<String> {
     let mut names = Vec::new();
     for dir in ["", "variants/"] {
@@ -41,6 +43,20 @@ fn fixtures() -> Vec<String> {
                 names.push(format!("{dir}{name}"));
             }
         }
+    }
+    // Of the Go release captures, those in dialects the others lack.
+    for name in [
+        "releases/go1.26/goroutine-labels.debug2.txt",
+        "releases/go1.26/goroutineleak.debug1.txt",
+        "releases/go1.27/goroutine-after-leak.debug2.txt",
+        "releases/go1.27/goroutineleak.pb.gz",
+        "releases/go1.27/goroutineleak-empty.debug1.txt",
+        "releases/go1.27/repanic.txt",
+        "releases/go1.27/scan.txt",
+        "releases/go1.27/synctest.txt",
+        "releases/go1.27/threadcreate.debug1.txt",
+    ] {
+        names.push(name.to_owned());
     }
     names.sort();
     names

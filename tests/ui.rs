@@ -1,15 +1,16 @@
 //! The desktop app driven headless with egui_kittest: real fixture sessions,
 //! clicks by label, and the cross-highlighting every view must show.
 #![cfg(feature = "gui")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use leakscope::analysis::lanes::EventKind;
+use leakscope::pipeline::InputSpec;
 use leakscope::ui::LeakscopeApp;
 use leakscope::ui::state::{Selection, ViewState};
-use leakscope::workspace::InputSpec;
 
 use common::*;
 
@@ -274,10 +275,10 @@ fn exports_write_files_and_ask_before_replacing() {
     std::fs::write(&svg, "keep me").unwrap();
     h.state_mut().export_to(kind.clone(), svg.clone());
     h.run();
-    assert!(h.state().replace.is_some());
+    assert!(h.state().pending_replace().is_some());
     h.get_by_label("Keep the existing file").click();
     h.run();
-    assert!(h.state().replace.is_none());
+    assert!(h.state().pending_replace().is_none());
     assert_eq!(std::fs::read_to_string(&svg).unwrap(), "keep me");
     // Replacing writes the new export.
     h.state_mut().export_to(kind, svg.clone());
@@ -300,6 +301,50 @@ fn exports_write_files_and_ask_before_replacing() {
     h.state_mut().wait_for_export();
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(html.contains("main.querySearchBackend") && html.contains("<svg"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The flame graph on screen and its SVG are one graph: the same boxes in
+/// the same colours, whatever the input (a sampled profile's default value
+/// included), because both come from one tree.
+#[test]
+fn the_flame_graph_on_screen_and_in_the_svg_are_the_same_graph() {
+    let dir = std::env::temp_dir().join(format!("leakscope-ui-colors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (names, function) in [
+        (&DEBUG2[..], "main.querySearchBackend"),
+        (&["heap.pb.gz"][..], "main.loadCatalog"),
+    ] {
+        let mut h = harness(app_with(names));
+        h.run();
+        let tree = h.state_mut().flame_tree().unwrap();
+        let ws = h.state().workspace.clone().unwrap();
+        let id = ws.session.stacks.find_str(function).unwrap();
+        let node = tree.nodes.iter().position(|n| n.function == id).unwrap();
+        let [r, g, b] = tree.styles[node].1;
+        let svg = dir.join("same.svg");
+        let _ = std::fs::remove_file(&svg);
+        let kind = h.state_mut().flame_view_export().unwrap();
+        h.state_mut().export_to(kind, svg.clone());
+        h.state_mut().wait_for_export();
+        let text = std::fs::read_to_string(&svg).unwrap();
+        // The box's hover title states the same weight the app's box has.
+        let title = format!(
+            "<title>{} ({}",
+            function.replace('&', "&amp;"),
+            leakscope::export::thousands(tree.nodes[node].total)
+        );
+        let at = text
+            .find(&title)
+            .unwrap_or_else(|| panic!("{title} in {names:?}"));
+        let rest = &text[at..];
+        let fill = rest.find("fill=\"").map(|i| &rest[i + 6..]).unwrap();
+        assert!(
+            fill.starts_with(&format!("rgb({r},{g},{b})")),
+            "{names:?}: {}",
+            &fill[..30]
+        );
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -428,12 +473,12 @@ fn a_live_session_ranks_snapshots_as_they_arrive() {
     h.get_by_label("Disconnect").click();
     for _ in 0..200 {
         h.step();
-        if h.state().live.as_ref().is_some_and(|l| l.stopped.is_some()) {
+        if h.state().live().is_some_and(|l| l.stopped.is_some()) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    let live = h.state().live.as_ref().unwrap();
+    let live = h.state().live().unwrap();
     assert_eq!(
         live.stopped.as_deref(),
         Some("disconnected"),
@@ -494,4 +539,120 @@ fn a_trace_alone_has_a_flame_graph_of_its_goroutines_at_the_end() {
         "{fns:?}"
     );
     assert!(!fns.contains(&"main.consumeEvents".to_owned()), "{fns:?}");
+}
+
+/// Whether a frame's shapes show a selection on the timeline (the band
+/// behind selected lanes) and in the flame graph (outlined boxes).
+fn highlights_drawn(out: &egui::FullOutput) -> (bool, bool) {
+    use leakscope::ui::theme::HIGHLIGHT;
+    fn walk(s: &egui::Shape, f: &mut dyn FnMut(&egui::Shape)) {
+        match s {
+            egui::Shape::Vec(v) => v.iter().for_each(|x| walk(x, f)),
+            _ => f(s),
+        }
+    }
+    let band = HIGHLIGHT.gamma_multiply(0.18);
+    let (mut lanes, mut boxes) = (false, false);
+    for c in &out.shapes {
+        walk(&c.shape, &mut |s| match s {
+            egui::Shape::Mesh(m) => lanes |= m.vertices.iter().any(|v| v.color == band),
+            egui::Shape::Rect(r) => boxes |= r.stroke.color == HIGHLIGHT && r.stroke.width > 0.0,
+            _ => {}
+        });
+    }
+    (lanes, boxes)
+}
+
+/// A click is applied once the whole frame is drawn, so every frame shows
+/// one selection in every panel. It used to be applied where the click was
+/// drawn: in that frame the status bar, the events list and the suspect's
+/// own row still showed nothing selected while the timeline and the flame
+/// graph, drawn after, showed the new selection.
+#[test]
+fn every_panel_of_a_frame_shows_the_same_selection() {
+    use egui_kittest::kittest::NodeT as _;
+    let mut h = harness(app_with(&DEBUG2));
+    h.run();
+    h.get_by_label("main.consumeEvents").click();
+    let mut frames = Vec::new();
+    for _ in 0..4 {
+        h.step();
+        // The suspect's row (the plot's legend names the selection too).
+        let row = h
+            .get_all_by_label("main.consumeEvents")
+            .any(|n| n.accesskit_node().toggled() == Some(egui::accesskit::Toggled::True));
+        let status = h.query_by_label("selected group: 20 lanes").is_some();
+        let events = h.query_by_label("20 created").is_some();
+        let (lanes, boxes) = highlights_drawn(h.output());
+        frames.push([row, status, events, lanes, boxes]);
+    }
+    // [suspect row, status bar, events list, timeline, flame graph]
+    for f in &frames {
+        assert!(f.iter().all(|&shown| shown == f[0]), "{frames:?}");
+    }
+    assert_eq!(frames.last(), Some(&[true; 5]), "{frames:?}");
+}
+
+/// Back and forward (Alt+Left / Alt+Right and the toolbar buttons) retrace
+/// selections and timeline zooms, as gotraceui's history does.
+#[test]
+fn back_and_forward_retrace_selections_and_zooms() {
+    use egui::{Key, Modifiers};
+    let mut h = harness(app_with(&DEBUG2));
+    h.run();
+    let fitted = h.state().timeline_range();
+    assert!(!h.state().can_go_back());
+    h.get_by_label("main.consumeEvents").click();
+    h.run();
+    let consume = h.state().selection;
+    assert!(matches!(consume, Selection::Group(_)));
+    // Z fits the timeline to the 20 selected goroutines.
+    h.key_press(Key::Z);
+    h.run();
+    let zoomed = h.state().timeline_range();
+    assert_ne!(zoomed, fitted);
+    h.get_by_label("main.heartbeatLoop").click();
+    h.run();
+    let heartbeat = h.state().selection;
+    assert_ne!(heartbeat, consume);
+
+    // Back: the first suspect as zoomed, then before the zoom, then nothing.
+    let back = |h: &mut Harness<'static, LeakscopeApp>| {
+        h.key_press_modifiers(Modifiers::ALT, Key::ArrowLeft);
+        h.run();
+        (h.state().selection, h.state().timeline_range())
+    };
+    assert_eq!(back(&mut h), (consume, zoomed));
+    assert_eq!(back(&mut h), (consume, fitted));
+    assert_eq!(back(&mut h), (Selection::None, fitted));
+    assert!(!h.state().can_go_back());
+    assert_eq!(back(&mut h), (Selection::None, fitted));
+
+    // Forward with the toolbar button, then with Alt+Right.
+    h.get_by_label("Forward ›").click();
+    h.run();
+    assert_eq!(h.state().selection, consume);
+    assert_eq!(h.state().timeline_range(), fitted);
+    h.key_press_modifiers(Modifiers::ALT, Key::ArrowRight);
+    h.run();
+    assert_eq!(
+        (h.state().selection, h.state().timeline_range()),
+        (consume, zoomed)
+    );
+    h.get_by_label("Forward ›").click();
+    h.run();
+    assert_eq!(h.state().selection, heartbeat);
+    assert_eq!(h.state().highlighted_lanes().len(), 4);
+    assert!(!h.state().can_go_forward());
+
+    // The toolbar's Back, then a new selection: the way forward is gone.
+    h.get_by_label("‹ Back").click();
+    h.run();
+    assert_eq!(h.state().selection, consume);
+    assert!(h.state().can_go_forward());
+    h.key_press(Key::Escape);
+    h.run();
+    assert_eq!(h.state().selection, Selection::None);
+    assert!(!h.state().can_go_forward());
+    assert_eq!(back(&mut h).0, consume);
 }

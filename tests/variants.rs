@@ -1,6 +1,7 @@
 //! Dialect variants real services print, on real captures made by
 //! `tests/fixtures/variants/make.sh` (Go 1.23, a build without -trimpath,
 //! GODEBUG=tracebackancestors, GOTRACEBACK=all|crash, SIGQUIT, deadlock).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 
@@ -135,7 +136,9 @@ fn traceback_ancestors_are_kept_apart_from_the_stack() {
     // same program gives the same groups.
     let (_, a) = analyze(&[&v("debug2.txt"), &v("stack.txt")]);
     for g in &a.groups {
-        let running = g.wait_reasons.contains_key("running");
+        let running = g
+            .wait_reasons
+            .contains_key(&leakscope::model::WaitReason::Running);
         if !running {
             assert_eq!(g.counts[0], g.counts[1], "{:?}", g.counts);
         }

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use leakscope::analysis::AnalysisOptions;
 use leakscope::formats::{LoadOptions, session_dir};
 use leakscope::progress::Progress;
-use leakscope::workspace::{self, InputSpec};
+use leakscope::pipeline::{self, InputSpec};
 use libfuzzer_sys::fuzz_target;
 
 fn scratch() -> &'static PathBuf {
@@ -80,13 +80,12 @@ fuzz_target!(|data: &[u8]| {
     let load = LoadOptions {
         limits: common::limits(),
     };
-    if let Some(ws) = workspace::build_with(
+    if let Some(findings) = pipeline::run(
         vec![InputSpec::Path(dir.clone())],
         &load,
         &AnalysisOptions::default(),
         &Progress::none(),
     ) {
-        let report = leakscope::analysis::summary::build(&ws.session, &ws.analysis);
-        let _ = serde_json::to_string(&report);
+        let _ = leakscope::export::render_all(&findings);
     }
 });

@@ -10,6 +10,8 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::frames::{self, FrameClass};
+use super::palette;
 use crate::model::{FrameId, Snapshot, SnapshotData, StackId, StackTable, StrId};
 
 /// Index of a node in [`FlameTree::nodes`]; 0 is the root (all stacks).
@@ -56,6 +58,12 @@ pub struct FlameTree {
     pub differential: bool,
     /// Deepest node depth.
     pub max_depth: u32,
+    /// The kind of code of every box and its colour
+    /// ([`palette::frame_color`]), computed once with the tree, per
+    /// function: the app draws boxes in these colours and the SVG export
+    /// gives inferno the same ones, so a box looks the same on screen and
+    /// in the file.
+    pub styles: Vec<(FrameClass, palette::Rgb)>,
 }
 
 /// Weight of one stack in a baseline and a current set.
@@ -84,7 +92,7 @@ impl FlameTree {
             let e = by_stack.entry(s).or_default();
             e.now = e.now.saturating_add(w);
         }
-        Self::from_weights(table, by_stack, false)
+        Self::from_weights(table, by_stack, false).colored(table)
     }
 
     /// A differential tree: widths are `now`, and every node also carries
@@ -103,7 +111,29 @@ impl FlameTree {
             let e = by_stack.entry(s).or_default();
             e.now = e.now.saturating_add(w);
         }
-        Self::from_weights(table, by_stack, true)
+        Self::from_weights(table, by_stack, true).colored(table)
+    }
+
+    /// Fills [`FlameTree::styles`]: a function's kind of code is that of
+    /// the first box's frame, so every box of one function has one colour.
+    fn colored(mut self, table: &StackTable) -> FlameTree {
+        let mut by_function: FxHashMap<StrId, (FrameClass, palette::Rgb)> = FxHashMap::default();
+        self.styles = self
+            .nodes
+            .iter()
+            .map(|n| {
+                *by_function
+                    .entry(n.function)
+                    .or_insert_with(|| match n.frame {
+                        Some(f) => {
+                            let class = frames::classify(table, f);
+                            (class, palette::frame_color(table.str(n.function), class))
+                        }
+                        None => (FrameClass::Runtime, palette::NO_STACK),
+                    })
+            })
+            .collect();
+        self
     }
 
     /// The weighted stacks of a snapshot: goroutine counts, or one value
@@ -296,6 +326,7 @@ impl FlameTree {
             nodes,
             differential,
             max_depth,
+            styles: Vec::new(),
         }
     }
 
@@ -348,53 +379,34 @@ impl FlameTree {
         }
         out
     }
-
-    /// Every root-to-node path with weight ending there, as folded stacks
-    /// (`a;b;c N`), outermost frame first. A differential tree gives
-    /// `a;b;c BEFORE AFTER`, the format inferno's differential mode reads.
-    pub fn folded(&self, table: &StackTable) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut path: Vec<&str> = Vec::new();
-        self.folded_walk(table, 0, &mut path, &mut out);
-        out
-    }
-
-    fn folded_walk<'t>(
-        &self,
-        table: &'t StackTable,
-        id: NodeId,
-        path: &mut Vec<&'t str>,
-        out: &mut Vec<String>,
-    ) {
-        let n = &self.nodes[id];
-        if id != 0 {
-            path.push(table.str(n.function));
-        }
-        let child_base = self
-            .children(id)
-            .fold(0u64, |t, c| t.saturating_add(self.nodes[c].base_total));
-        let own_base = n.base_total.saturating_sub(child_base);
-        if id != 0 && (n.self_weight > 0 || (self.differential && own_base > 0)) {
-            let stack = path.join(";");
-            if self.differential {
-                out.push(format!("{stack} {own_base} {}", n.self_weight));
-            } else {
-                out.push(format!("{stack} {}", n.self_weight));
-            }
-        }
-        let children: Vec<NodeId> = self.children(id).collect();
-        for c in children {
-            self.folded_walk(table, c, path, out);
-        }
-        if id != 0 {
-            path.pop();
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each node with weight ending there: `path own` (`path base now` for
+    /// a differential tree), to read a tree at a glance.
+    fn paths(f: &FlameTree, t: &StackTable) -> Vec<String> {
+        let mut out = Vec::new();
+        for (id, n) in f.nodes.iter().enumerate().skip(1) {
+            let mut names = vec![t.str(n.function)];
+            let mut p = n.parent;
+            while p != 0 {
+                names.push(t.str(f.nodes[p].function));
+                p = f.nodes[p].parent;
+            }
+            names.reverse();
+            let child_base: u64 = f.children(id).map(|c| f.nodes[c].base_total).sum();
+            let own_base = n.base_total - child_base;
+            if f.differential && (n.self_weight > 0 || own_base > 0) {
+                out.push(format!("{} {own_base} {}", names.join(";"), n.self_weight));
+            } else if n.self_weight > 0 {
+                out.push(format!("{} {}", names.join(";"), n.self_weight));
+            }
+        }
+        out
+    }
 
     fn table() -> (StackTable, StackId, StackId, StackId) {
         let mut t = StackTable::default();
@@ -428,7 +440,7 @@ mod tests {
         assert!((f.nodes[kids[1]].x - 0.6).abs() < 1e-12);
         assert_eq!(f.max_depth, 3);
         assert_eq!(f.nodes[0].size as usize, f.nodes.len());
-        let mut folded = f.folded(&t);
+        let mut folded = paths(&f, &t);
         folded.sort();
         assert_eq!(
             folded,
@@ -446,7 +458,7 @@ mod tests {
         let f = FlameTree::build_diff(&t, [(s1, 2), (s3, 4)], [(s1, 5), (s2, 1)]);
         assert!(f.differential);
         assert_eq!((f.nodes[0].base_total, f.nodes[0].total), (6, 6));
-        let mut folded = f.folded(&t);
+        let mut folded = paths(&f, &t);
         folded.sort();
         assert_eq!(
             folded,

@@ -103,21 +103,34 @@ pub fn classify(table: &StackTable, frame: FrameId) -> FrameClass {
 /// The frame to name a goroutine group by: the innermost frame of the
 /// application's own code; failing that the innermost third-party frame;
 /// failing that (a goroutine running only standard-library code, such as an
-/// HTTP connection's read loop) the innermost frame outside the runtime and
-/// its wait wrappers; failing that the innermost frame.
+/// HTTP connection's read loop) its entry function; failing that the
+/// innermost frame.
+///
+/// Standard-library goroutines are named by what they are, not where they
+/// wait: the innermost library frames of an idle HTTP connection, a
+/// proxy's read loop and a TLS handshake are all the same plumbing
+/// (`internal/poll.(*pollDesc).wait`, `bufio.(*Reader).fill`), which would
+/// give three groups one name; their entries (`net/http.(*conn).serve`,
+/// `net/http.(*persistConn).readLoop`) tell them apart, and a dump, a
+/// profile and a trace of the same goroutine all show the entry.
 pub fn leak_site(table: &StackTable, stack: StackId) -> Option<FrameId> {
-    let mut best: Option<(FrameClass, FrameId)> = None;
+    let mut third_party = None;
     for frame in table.frames(stack) {
-        let class = classify(table, frame);
-        if class == FrameClass::App {
-            return Some(frame);
-        }
-        // Frames come innermost first: keep the first of the best class.
-        if best.is_none_or(|(c, _)| class > c) {
-            best = Some((class, frame));
+        match classify(table, frame) {
+            FrameClass::App => return Some(frame),
+            FrameClass::ThirdParty if third_party.is_none() => third_party = Some(frame),
+            _ => {}
         }
     }
-    best.map(|(_, f)| f)
+    third_party.or_else(|| {
+        let entry = entry_function(table, stack)?;
+        if is_runtime(table.function(entry)) {
+            // Runtime-only goroutines (GC workers): where they wait.
+            table.frames(stack).next()
+        } else {
+            Some(entry)
+        }
+    })
 }
 
 /// The goroutine's entry function: its outermost frame that is not runtime
@@ -137,6 +150,42 @@ pub fn entry_function(table: &StackTable, stack: StackId) -> Option<FrameId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standard_library_goroutines_are_named_by_their_entry() {
+        let mut t = StackTable::default();
+        let names = [
+            ("internal/poll.runtime_pollWait", "runtime/netpoll.go"),
+            (
+                "internal/poll.(*pollDesc).wait",
+                "internal/poll/fd_poll_runtime.go",
+            ),
+            ("internal/poll.(*FD).Read", "internal/poll/fd_unix.go"),
+            ("net.(*conn).Read", "net/net.go"),
+            ("bufio.(*Reader).Peek", "bufio/bufio.go"),
+            ("net/http.(*conn).serve", "net/http/server.go"),
+            ("runtime.goexit", "runtime/asm_amd64.s"),
+        ];
+        let frames: Vec<FrameId> = names
+            .iter()
+            .map(|(f, file)| t.intern_frame(f, file, 1))
+            .collect();
+        let idle = t.intern_inner_first(&frames);
+        let site = leak_site(&t, idle).unwrap();
+        assert_eq!(t.function(site), "net/http.(*conn).serve");
+        // A trace's block stack of the same goroutine starts lower.
+        let trace = t.intern_inner_first(&frames[2..]);
+        assert_eq!(
+            t.function(leak_site(&t, trace).unwrap()),
+            "net/http.(*conn).serve"
+        );
+        // The application's own frame always wins.
+        let app = t.intern_frame("main.handle", "example.com/svc/main.go", 9);
+        let mut with_app = frames[..5].to_vec();
+        with_app.push(app);
+        let s = t.intern_inner_first(&with_app);
+        assert_eq!(t.function(leak_site(&t, s).unwrap()), "main.handle");
+    }
 
     #[test]
     fn packages() {

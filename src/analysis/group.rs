@@ -14,10 +14,10 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
-use super::wait::infer_wait_reason;
+use super::wait::wait_reason;
 use crate::model::{
     Format, FrameId, Goroutine, LabelSetId, LabelValue, Snapshot, SnapshotData, StackId,
-    StackTable, StrId,
+    StackTable, StrId, WaitReason,
 };
 
 /// Frames kept when a stack is too deep for every dialect to print it whole.
@@ -46,15 +46,6 @@ pub enum LabelMode {
 /// A label set projected for grouping, sorted by key.
 pub type LabelKey = Box<[(StrId, LabelValue)]>;
 
-/// Where a goroutine record of a group sits: which series snapshot, which record.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct Member {
-    /// Index into [`super::Analysis::series`].
-    pub snapshot: u32,
-    /// Index into that snapshot's goroutines (or samples).
-    pub record: u32,
-}
-
 /// Goroutines sharing a canonical stack (and labels, when split by them).
 #[derive(Clone, Debug)]
 pub struct Group {
@@ -66,22 +57,33 @@ pub struct Group {
     pub stack: StackId,
     /// Goroutines per series snapshot.
     pub counts: Vec<u64>,
-    /// Wait reasons with goroutine counts over all snapshots (printed, or
-    /// told from the stack).
-    pub wait_reasons: BTreeMap<String, u64>,
+    /// What the goroutines were doing, with goroutine counts over all
+    /// snapshots (printed, or told from the stack): one group can hold
+    /// runnable and waiting goroutines of the same call path.
+    pub wait_reasons: BTreeMap<WaitReason, u64>,
     /// Wait ages in minutes with goroutine counts, last snapshot that has them.
     pub wait_minutes: BTreeMap<u32, u64>,
     /// Creation sites (`created by` frames or creator stacks) with counts.
     pub created_by: FxHashMap<StackId, u64>,
-    /// Full label sets with counts, whatever the grouping mode.
+    /// Full label sets with goroutine counts, whatever the grouping mode,
+    /// in the newest snapshot the group is in (summing over snapshots would
+    /// count the same goroutines once per snapshot).
     pub label_sets: FxHashMap<LabelSetId, u64>,
-    /// Goroutines the runtime marked `(leaked)`.
+    /// Goroutines the runtime marked `(leaked)` in a dump of the series:
+    /// the most in any one snapshot (the same goroutines stay marked in
+    /// every later dump, so summing would count them again).
     pub runtime_leaked: u64,
+    /// Goroutines of the group in a `goroutineleak` profile (the most in
+    /// any one): every one of them the garbage collector proved leaked.
+    pub proven_by_profile: u64,
     /// Goroutines locked to an OS thread.
     pub locked_to_thread: u64,
-    pub members: Vec<Member>,
     /// Snapshot index of the last wait-age update, so ages come from the newest one.
     wait_minutes_from: Option<u32>,
+    /// `(leaked)` marks counted so far in one snapshot: (snapshot, count).
+    leaked_in: (u32, u64),
+    /// Snapshot the label counts are from.
+    labels_from: Option<u32>,
 }
 
 impl Group {
@@ -96,18 +98,22 @@ impl Group {
             created_by: FxHashMap::default(),
             label_sets: FxHashMap::default(),
             runtime_leaked: 0,
+            proven_by_profile: 0,
             locked_to_thread: 0,
-            members: Vec::new(),
             wait_minutes_from: None,
+            leaked_in: (0, 0),
+            labels_from: None,
         }
     }
 
-    /// The most common wait reason.
-    pub fn wait_reason(&self) -> Option<&str> {
+    /// The most common wait reason; on a tie a wait before a running state,
+    /// since the wait is where a leak would be.
+    pub fn wait_reason(&self) -> Option<WaitReason> {
         self.wait_reasons
             .iter()
-            .max_by_key(|(r, n)| (**n, std::cmp::Reverse(*r)))
-            .map(|(r, _)| r.as_str())
+            .filter(|(r, _)| **r != WaitReason::Unknown)
+            .max_by_key(|(r, n)| (**n, r.is_waiting(), std::cmp::Reverse(**r)))
+            .map(|(r, _)| *r)
     }
 
     /// The most common creation site.
@@ -121,10 +127,16 @@ impl Group {
     pub fn last_count(&self) -> u64 {
         self.counts.last().copied().unwrap_or(0)
     }
+
+    /// Goroutines the runtime itself proved leaked: by its `goroutineleak`
+    /// profile or its `(leaked)` marks, whichever says more.
+    pub fn proven(&self) -> u64 {
+        self.runtime_leaked.max(self.proven_by_profile)
+    }
 }
 
 /// Computes canonical stacks, remembering them per stack id.
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Canonicalizer {
     cache: FxHashMap<(StackId, bool), Box<[FrameId]>>,
 }
@@ -232,82 +244,270 @@ pub fn records_labels(snapshot: &Snapshot) -> bool {
     }
 }
 
-/// Groups the records of `snapshots` (already in series order).
-pub fn group(table: &StackTable, snapshots: &[&Snapshot], mode: &LabelMode) -> Vec<Group> {
-    let split = match mode {
+/// Whether labels split groups, for `mode` and the snapshots of a series.
+pub fn splits_by_labels(mode: &LabelMode, snapshots: &[&Snapshot]) -> bool {
+    match mode {
         LabelMode::Auto => !snapshots.is_empty() && snapshots.iter().all(|s| records_labels(s)),
         LabelMode::Merge => false,
         LabelMode::Split | LabelMode::SplitBy(_) => true,
-    };
-    let keys: Option<Vec<StrId>> = match mode {
-        LabelMode::SplitBy(keys) => Some(keys.iter().filter_map(|k| table.find_str(k)).collect()),
-        _ => None,
-    };
-    let project = |labels: LabelSetId| -> LabelKey {
-        if !split {
+    }
+}
+
+/// Groups snapshots one at a time, so a session that grows by one capture
+/// costs the new capture's records, not the whole session again: the
+/// canonical stacks of earlier snapshots stay cached and every group keeps
+/// its place.
+#[derive(Clone, Debug, Default)]
+pub struct Grouper {
+    canon: Canonicalizer,
+    index: FxHashMap<(Box<[FrameId]>, LabelKey), u32>,
+    /// Wait reasons by (stated text, stack): each pair read once.
+    reasons: FxHashMap<(StrId, StackId), WaitReason>,
+    split: bool,
+    keys: Option<Vec<String>>,
+}
+
+impl Grouper {
+    pub fn new(mode: &LabelMode, split: bool) -> Grouper {
+        Grouper {
+            split,
+            keys: match mode {
+                LabelMode::SplitBy(keys) => Some(keys.clone()),
+                _ => None,
+            },
+            ..Grouper::default()
+        }
+    }
+
+    pub fn splits_by_labels(&self) -> bool {
+        self.split
+    }
+
+    fn project(&self, table: &StackTable, labels: LabelSetId) -> LabelKey {
+        if !self.split {
             return LabelKey::default();
         }
+        // Keys are looked up on every snapshot: a key may first appear in a later one.
+        let keys: Option<Vec<StrId>> = self
+            .keys
+            .as_ref()
+            .map(|keys| keys.iter().filter_map(|k| table.find_str(k)).collect());
         table
             .labels(labels)
             .iter()
             .filter(|(k, _)| keys.as_ref().is_none_or(|keys| keys.contains(k)))
             .copied()
             .collect()
-    };
+    }
 
-    let mut canon = Canonicalizer::default();
-    let mut index: FxHashMap<(Box<[FrameId]>, LabelKey), usize> = FxHashMap::default();
-    let mut groups: Vec<Group> = Vec::new();
-    let n = snapshots.len();
-    for (si, snapshot) in snapshots.iter().enumerate() {
-        for (ri, r) in records(snapshot).into_iter().enumerate() {
-            let key: Box<[FrameId]> = canon.canonical(table, r.stack, r.elided).into();
-            let labels = project(r.labels);
-            let gi = *index
-                .entry((key.clone(), labels.clone()))
-                .or_insert_with(|| {
-                    groups.push(Group::new(key, labels, r.stack, n));
-                    groups.len() - 1
-                });
-            let g = &mut groups[gi];
-            // Counts of sampled profiles are any i64: sums saturate.
-            g.counts[si] = g.counts[si].saturating_add(r.count);
-            if table.depth(r.stack) > table.depth(g.stack) {
-                g.stack = r.stack;
-            }
-            let reason = if r.state != StrId::EMPTY {
-                Some(table.str(r.state))
-            } else {
-                infer_wait_reason(table, r.stack)
-            };
-            if let Some(reason) = reason {
-                add(
-                    g.wait_reasons.entry(reason.to_owned()).or_default(),
-                    r.count,
-                );
-            }
-            if let Some(m) = r.wait_minutes {
-                // Ages come from the newest snapshot that prints them.
-                let si = si as u32;
-                if g.wait_minutes_from != Some(si) {
-                    g.wait_minutes.clear();
-                    g.wait_minutes_from = Some(si);
-                }
-                add(g.wait_minutes.entry(m).or_default(), r.count);
-            }
-            if let Some(c) = r.created_by {
-                add(g.created_by.entry(c).or_default(), r.count);
-            }
-            add(g.label_sets.entry(r.labels).or_default(), r.count);
-            add(&mut g.runtime_leaked, if r.leaked { r.count } else { 0 });
-            add(&mut g.locked_to_thread, if r.locked { r.count } else { 0 });
-            g.members.push(Member {
-                snapshot: si as u32,
-                record: ri as u32,
+    /// The group a record belongs to, made with `n` zero counts if new,
+    /// and the record's wait reason.
+    fn place(
+        &mut self,
+        table: &StackTable,
+        r: &Record,
+        n: usize,
+        groups: &mut Vec<Group>,
+    ) -> (u32, WaitReason) {
+        let key: Box<[FrameId]> = self.canon.canonical(table, r.stack, r.elided).into();
+        let labels = self.project(table, r.labels);
+        let gi = *self
+            .index
+            .entry((key.clone(), labels.clone()))
+            .or_insert_with(|| {
+                groups.push(Group::new(key, labels, r.stack, n));
+                (groups.len() - 1) as u32
             });
+        let reason = *self
+            .reasons
+            .entry((r.state, r.stack))
+            .or_insert_with(|| wait_reason(table, r.state, r.stack));
+        (gi, reason)
+    }
+
+    /// Adds the next snapshot of the series (index `si`, `groups[..].counts`
+    /// already one longer), returning the group of each of its records.
+    pub fn add(
+        &mut self,
+        table: &StackTable,
+        snapshot: &Snapshot,
+        si: usize,
+        groups: &mut Vec<Group>,
+    ) -> Vec<u32> {
+        records(snapshot)
+            .into_iter()
+            .map(|r| {
+                let (gi, reason) = self.place(table, &r, si + 1, groups);
+                groups[gi as usize].add(table, &r, reason, si as u32);
+                gi
+            })
+            .collect()
+    }
+
+    /// Takes in a goroutine dump of another dialect than the series' (the
+    /// `debug=2` dump a capture takes after its protobuf snapshots): the
+    /// same goroutines as the series' newest moment, in more detail, so it
+    /// adds no step and no group, only what the series' dialect lacks: wait
+    /// ages, creators and the runtime's `(leaked)` marks. `detail` numbers
+    /// it apart from the series' snapshots.
+    pub fn add_detail(
+        &mut self,
+        table: &StackTable,
+        snapshot: &Snapshot,
+        detail: u32,
+        groups: &mut [Group],
+    ) {
+        let si = u32::MAX - detail;
+        // A dump without labels beside labelled snapshots: its goroutines
+        // belong to every label group of their stack.
+        let by_stack: Option<FxHashMap<Box<[FrameId]>, Vec<u32>>> =
+            (self.split && !records_labels(snapshot)).then(|| {
+                let mut m: FxHashMap<Box<[FrameId]>, Vec<u32>> = FxHashMap::default();
+                for ((key, _), &gi) in &self.index {
+                    m.entry(key.clone()).or_default().push(gi);
+                }
+                m
+            });
+        for r in records(snapshot) {
+            let key: Box<[FrameId]> = self.canon.canonical(table, r.stack, r.elided).into();
+            let targets: Vec<u32> = match &by_stack {
+                Some(m) => m.get(&key).cloned().unwrap_or_default(),
+                None => {
+                    let labels = self.project(table, r.labels);
+                    self.index
+                        .get(&(key, labels))
+                        .copied()
+                        .into_iter()
+                        .collect()
+                }
+            };
+            for gi in targets {
+                groups[gi as usize].add_detail(&r, si);
+            }
         }
     }
-    groups
+}
+
+impl Group {
+    /// What a detail dump's record adds to the group (see
+    /// [`Grouper::add_detail`]).
+    fn add_detail(&mut self, r: &Record, si: u32) {
+        if let Some(m) = r.wait_minutes {
+            if self.wait_minutes_from != Some(si) {
+                self.wait_minutes.clear();
+                self.wait_minutes_from = Some(si);
+            }
+            add(self.wait_minutes.entry(m).or_default(), r.count);
+        }
+        if self.created_by.is_empty()
+            && let Some(c) = r.created_by
+        {
+            add(self.created_by.entry(c).or_default(), r.count);
+        }
+        self.count_leaked(r, si);
+    }
+}
+
+impl Grouper {
+    /// Takes in a `goroutineleak` profile: evidence about one moment, not a
+    /// step of the series, so it adds no counts. Each group's goroutines in
+    /// it were proven leaked; a group only the profile shows (leaked
+    /// goroutines of a stack the series never saw) joins with zero counts.
+    pub fn add_evidence(
+        &mut self,
+        table: &StackTable,
+        snapshot: &Snapshot,
+        series_len: usize,
+        groups: &mut Vec<Group>,
+    ) {
+        let mut proven: FxHashMap<u32, u64> = FxHashMap::default();
+        for r in records(snapshot) {
+            let (gi, reason) = self.place(table, &r, series_len, groups);
+            let g = &mut groups[gi as usize];
+            if g.counts.iter().all(|&c| c == 0) {
+                // Known only from the profile: what it says is all there is.
+                if table.depth(r.stack) > table.depth(g.stack) {
+                    g.stack = r.stack;
+                }
+                g.add_facts(&r, reason);
+            }
+            add(proven.entry(gi).or_default(), r.count);
+        }
+        for (gi, n) in proven {
+            let g = &mut groups[gi as usize];
+            g.proven_by_profile = g.proven_by_profile.max(n);
+        }
+    }
+}
+
+impl Group {
+    /// Counts one record of series snapshot `si` in.
+    fn add(&mut self, table: &StackTable, r: &Record, reason: WaitReason, si: u32) {
+        // Counts of sampled profiles are any i64: sums saturate.
+        let c = &mut self.counts[si as usize];
+        *c = c.saturating_add(r.count);
+        if table.depth(r.stack) > table.depth(self.stack) {
+            self.stack = r.stack;
+        }
+        if let Some(m) = r.wait_minutes {
+            // Ages come from the newest snapshot that prints them.
+            if self.wait_minutes_from != Some(si) {
+                self.wait_minutes.clear();
+                self.wait_minutes_from = Some(si);
+            }
+            add(self.wait_minutes.entry(m).or_default(), r.count);
+        }
+        self.count_leaked(r, si);
+        if self.labels_from != Some(si) {
+            self.label_sets.clear();
+            self.labels_from = Some(si);
+        }
+        self.add_facts(r, reason);
+    }
+
+    /// Counts a record's `(leaked)` mark, for the snapshot `si` it is in.
+    fn count_leaked(&mut self, r: &Record, si: u32) {
+        if r.leaked {
+            if self.leaked_in.0 != si {
+                self.leaked_in = (si, 0);
+            }
+            add(&mut self.leaked_in.1, r.count);
+            self.runtime_leaked = self.runtime_leaked.max(self.leaked_in.1);
+        }
+    }
+
+    /// What a record says of the group besides its count: reason, creator,
+    /// labels, thread lock.
+    fn add_facts(&mut self, r: &Record, reason: WaitReason) {
+        add(self.wait_reasons.entry(reason).or_default(), r.count);
+        if let Some(c) = r.created_by {
+            add(self.created_by.entry(c).or_default(), r.count);
+        }
+        add(self.label_sets.entry(r.labels).or_default(), r.count);
+        add(
+            &mut self.locked_to_thread,
+            if r.locked { r.count } else { 0 },
+        );
+    }
+}
+
+/// Groups the records of `snapshots` (already in series order), with the
+/// group of every record of every snapshot.
+pub fn group(
+    table: &StackTable,
+    snapshots: &[&Snapshot],
+    mode: &LabelMode,
+) -> (Vec<Group>, Vec<Vec<u32>>, Grouper) {
+    let mut grouper = Grouper::new(mode, splits_by_labels(mode, snapshots));
+    let mut groups: Vec<Group> = Vec::new();
+    let mut record_groups = Vec::with_capacity(snapshots.len());
+    for (si, snapshot) in snapshots.iter().enumerate() {
+        for g in &mut groups {
+            g.counts.push(0);
+        }
+        record_groups.push(grouper.add(table, snapshot, si, &mut groups));
+    }
+    (groups, record_groups, grouper)
 }
 
 #[cfg(test)]

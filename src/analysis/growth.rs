@@ -43,6 +43,19 @@ const MIN_TAU: f64 = 0.5;
 /// from being reported as leaks.
 pub fn growth(counts: &[u64], x: Option<&[f64]>) -> Growth {
     let n = counts.len();
+    if counts.windows(2).all(|w| w[0] == w[1]) {
+        // A flat series (most groups: pools, idle connections) has no
+        // trend: no need to look at every pair.
+        return Growth {
+            slope: 0.0,
+            tau: 0.0,
+            delta: 0,
+            increases: 0,
+            per_minute: x.filter(|x| x.len() == n && spread(x) > 0.0).map(|_| 0.0),
+            growing: false,
+            score: 0.0,
+        };
+    }
     let seconds = x.filter(|x| x.len() == n && spread(x) > 0.0).map(spread);
     let xs: Vec<f64> = match x {
         Some(x) if x.len() == n && spread(x) > 0.0 => {
@@ -83,8 +96,12 @@ pub fn growth(counts: &[u64], x: Option<&[f64]>) -> Growth {
         _ => 0,
     };
     let increases = counts.windows(2).filter(|w| w[1] > w[0]).count();
-    let growing =
-        n >= 2 && delta > 0 && slope > 0.0 && tau >= MIN_TAU && (increases >= 2 || delta >= 2);
+    let growing = n >= 2
+        && delta > 0
+        && slope > 0.0
+        && tau >= MIN_TAU
+        && (increases >= 2 || delta >= 2)
+        && !gives_back(counts);
     Growth {
         slope,
         tau,
@@ -96,6 +113,24 @@ pub fn growth(counts: &[u64], x: Option<&[f64]>) -> Growth {
     }
 }
 
+/// Whether a series loses more than half of what it gains along the way.
+/// Leaked goroutines never leave, so a leak keeps most of what it gains
+/// (transient goroutines on the same stack add noise, not losses of this
+/// size); a series that zig-zags (0, 12, 3, 13, 4) is goroutines passing
+/// through — pollers, requests in flight — however its trend statistics
+/// come out.
+fn gives_back(counts: &[u64]) -> bool {
+    let (mut rises, mut drops) = (0u128, 0u128);
+    for w in counts.windows(2) {
+        if w[1] > w[0] {
+            rises += u128::from(w[1] - w[0]);
+        } else {
+            drops += u128::from(w[0] - w[1]);
+        }
+    }
+    drops * 2 > rises
+}
+
 fn spread(x: &[f64]) -> f64 {
     match (x.first(), x.last()) {
         (Some(a), Some(b)) => b - a,
@@ -103,17 +138,22 @@ fn spread(x: &[f64]) -> f64 {
     }
 }
 
-/// Median, sorting in place; `None` for no values.
+/// Median, reordering in place (selection, not a full sort); `None` for
+/// no values.
 pub fn median(v: &mut [f64]) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
-    v.sort_by(|a, b| a.total_cmp(b));
     let m = v.len() / 2;
-    Some(if v.len() % 2 == 1 {
-        v[m]
+    let odd = v.len() % 2 == 1;
+    let (below, mid, _) = v.select_nth_unstable_by(m, |a, b| a.total_cmp(b));
+    let upper = *mid;
+    Some(if odd {
+        upper
     } else {
-        (v[m - 1] + v[m]) / 2.0
+        // The largest value below the middle one is the other middle value.
+        let lower = below.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lower + upper) / 2.0
     })
 }
 
@@ -148,6 +188,16 @@ mod tests {
             assert!(!g.growing, "{counts:?} → {g:?}");
             assert_eq!(g.score, 0.0);
         }
+    }
+
+    #[test]
+    fn goroutines_passing_through_are_not_growth() {
+        // Pollers on their way elsewhere: up and down, no accumulation.
+        let g = growth(&[0, 0, 12, 3, 13, 4], None);
+        assert!(!g.growing, "{g:?}");
+        assert_eq!(g.score, 0.0);
+        // A leak under noise from requests in flight on the same stack.
+        assert!(growth(&[5, 30, 12, 40, 20, 50], None).growing);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::ops::Range;
 use rustc_hash::FxHashMap;
 
 use super::{Analysis, frames};
-use crate::model::{FrameId, LabelSetId, Session, StackId, StateKind, StrId};
+use crate::model::{FrameId, LabelSetId, Session, StackId, StateKind, StrId, WaitReason};
 
 /// One interval of a lane in one state.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -22,8 +22,8 @@ pub struct LaneSpan {
     pub start_ns: i64,
     pub end_ns: i64,
     pub kind: StateKind,
-    /// The wait reason or state as Go names it.
-    pub state: StrId,
+    /// What it was doing, in the one vocabulary of dumps and traces.
+    pub reason: WaitReason,
 }
 
 /// What a lane marker stands for.
@@ -131,11 +131,10 @@ pub fn span_description(
     lane: usize,
     span: &LaneSpan,
 ) -> String {
-    let state = table.str(span.state);
-    let state = if state.is_empty() {
+    let state = if span.reason == WaitReason::Unknown {
         kind_name(span.kind)
     } else {
-        state
+        span.reason.text(table)
     };
     if lanes.span_lengths_measured() {
         return format!(
@@ -225,13 +224,13 @@ impl SnapshotLanes {
         } else {
             STEP_NS
         };
-        // Group of every record, from the group members.
-        let mut group_of: FxHashMap<(usize, u32), u32> = FxHashMap::default();
-        for (gi, g) in analysis.groups.iter().enumerate() {
-            for m in &g.members {
-                group_of.insert((m.snapshot as usize, m.record), gi as u32);
-            }
-        }
+        // Group of every record.
+        let group_of = |snapshot: usize, record: u32| -> Option<u32> {
+            analysis
+                .record_groups(snapshot)
+                .get(record as usize)
+                .copied()
+        };
         // Identity → sightings, in first-seen order.
         #[derive(Hash, PartialEq, Eq, Clone, Copy)]
         enum Identity {
@@ -243,7 +242,7 @@ impl SnapshotLanes {
         for (si, snap) in snaps.iter().enumerate() {
             let mut nth: FxHashMap<u32, u64> = FxHashMap::default();
             for (ri, g) in snap.goroutines().iter().enumerate() {
-                let group = group_of.get(&(si, ri as u32)).copied().unwrap_or(u32::MAX);
+                let group = group_of(si, ri as u32).unwrap_or(u32::MAX);
                 let ids: Vec<Identity> = match g.id {
                     Some(id) => vec![Identity::Id(id)],
                     None => {
@@ -277,16 +276,21 @@ impl SnapshotLanes {
             .map(|id| {
                 let s = &seen[id];
                 let first = &s[0];
-                let group = group_of
-                    .get(&(first.snapshot, first.record))
-                    .copied()
-                    .map_or(usize::MAX, |g| rank[g as usize]);
+                let group =
+                    group_of(first.snapshot, first.record).map_or(usize::MAX, |g| rank[g as usize]);
                 (group, first.snapshot, *id)
             })
             .collect();
         lanes_raw.sort_by_key(|(r, first, _)| (*r, *first));
 
         let table = &session.stacks;
+        // Each (state, stack) pair is read once, however many goroutines share it.
+        let mut reasons: FxHashMap<(StrId, StackId), WaitReason> = FxHashMap::default();
+        let mut reason_of = |g: &crate::model::Goroutine| {
+            *reasons
+                .entry((g.state, g.stack))
+                .or_insert_with(|| super::wait::wait_reason(table, g.state, g.stack))
+        };
         let mut out = SnapshotLanes {
             times_ns: times_ns.clone(),
             by_group: vec![Vec::new(); analysis.groups.len()],
@@ -301,7 +305,7 @@ impl SnapshotLanes {
             let last = &sightings[sightings.len() - 1];
             let g0 = &snaps[first.snapshot].goroutines()[first.record as usize];
             let gl = &snaps[last.snapshot].goroutines()[last.record as usize];
-            let group = group_of.get(&(last.snapshot, last.record)).copied();
+            let group = group_of(last.snapshot, last.record);
             // Start: when it began waiting, if the dump says; else shortly
             // before it was first seen (it existed by then).
             let t_first = times_ns[first.snapshot];
@@ -333,7 +337,7 @@ impl SnapshotLanes {
                     start_ns: from,
                     end_ns: to.max(from.saturating_add(1)),
                     kind: g.kind,
-                    state: g.state,
+                    reason: reason_of(g),
                 });
                 from = to.max(from.saturating_add(1));
             }
@@ -349,7 +353,7 @@ impl SnapshotLanes {
                 start_ns: from,
                 end_ns: tail_end.max(from.saturating_add(1)),
                 kind: gl.kind,
-                state: gl.state,
+                reason: reason_of(gl),
             });
             let event_start = out.events.len() as u32;
             if let Some(created_by) = g0.created_by {
@@ -439,7 +443,7 @@ impl SnapshotLanes {
                     .iter()
                     .map(|p| {
                         let path = &session.inputs[p.input].source().path;
-                        path.rsplit('/').next().unwrap_or(path).to_owned()
+                        crate::text::file_name(path).to_owned()
                     })
                     .collect(),
             )
@@ -517,7 +521,7 @@ mod tests {
             start_ns: a,
             end_ns: b,
             kind: StateKind::Running,
-            state: StrId::EMPTY,
+            reason: WaitReason::Running,
         };
         let spans = [s(0, 10), s(10, 20), s(20, 30), s(30, 40)];
         assert_eq!(visible_spans(&spans, 12, 25), &spans[1..3]);

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use crate::analysis::correlate::{self, TraceAnalysis, TraceSuspect};
+use crate::analysis::correlate::{TraceAnalysis, TraceSuspect};
 use crate::analysis::trace::TraceSummary;
-use crate::analysis::{self, Analysis, SeriesOrder, Suspect};
+use crate::analysis::{self, Analysis, Evidence, SeriesOrder, Suspect, wording};
 use crate::model::time::format_rfc3339;
 use crate::model::{Input, LabelValue, Session, Snapshot, StackId, Warning};
 
@@ -38,6 +38,27 @@ pub struct InputJson {
     /// Top functions of a sampled profile, by its default value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub top: Option<TopJson>,
+    /// Why the input could not be loaded (its format is then `unreadable`):
+    /// one bad input never costs the others, and scripts can see which.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Report {
+    /// Lists an input that could not be loaded, with the reason.
+    pub fn add_unreadable(&mut self, path: &str, reason: &str) {
+        self.inputs.push(InputJson {
+            path: path.to_owned(),
+            format: "unreadable",
+            profile_type: None,
+            goroutines: None,
+            captured_at: None,
+            warnings: Vec::new(),
+            panic: None,
+            top: None,
+            error: Some(reason.to_owned()),
+        });
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -101,7 +122,14 @@ pub struct SuspectJson {
     /// Label sets of the group's goroutines with counts.
     pub labels: Vec<LabelsJson>,
     pub locked_to_thread: u64,
+    /// Goroutines marked `(leaked)` in one dump of the series (the most in any).
     pub runtime_marked_leaked: u64,
+    /// The strongest evidence that the group leaks: `proven` (by the
+    /// runtime), `growing`, `not-growing`, `one-snapshot`.
+    pub evidence: Evidence,
+    /// Goroutines of the group the runtime proved leaked (its
+    /// `goroutineleak` profile or `(leaked)` marks, whichever says more).
+    pub proven_leaked: u64,
     /// Where the entry comes from: `snapshots` (a stack group measured
     /// across goroutine snapshots) or `trace` (goroutines an execution
     /// trace saw created and still alive at the end of its window).
@@ -163,6 +191,7 @@ fn input_json(session: &Session, input: &Input) -> InputJson {
                 functions: analysis::top::top_functions(t, p, idx, 10),
             }
         }),
+        error: None,
     }
 }
 
@@ -204,7 +233,7 @@ fn suspect_json(
         function: site.map(|f| t.str(f.function).to_owned()),
         file: site.map(|f| t.str(f.file).to_owned()),
         line: site.map(|f| f.line),
-        wait_reason: g.wait_reason().map(str::to_owned),
+        wait_reason: wording::wait_reasons(t, &g.wait_reasons),
         created_by: created.map(|f| t.function(f).to_owned()),
         created_at: created.map(|f| frame_json(session, f)),
         counts: g.counts.clone(),
@@ -218,6 +247,8 @@ fn suspect_json(
         labels,
         locked_to_thread: g.locked_to_thread,
         runtime_marked_leaked: g.runtime_leaked,
+        evidence: s.evidence,
+        proven_leaked: g.proven(),
         source: "snapshots",
         trace_goroutines: trace.map(|t| {
             t.group_goroutines
@@ -241,7 +272,7 @@ fn trace_suspect_json(session: &Session, ta: &TraceAnalysis, s: &TraceSuspect) -
         function: site.map(|f| t.str(f.function).to_owned()),
         file: site.map(|f| t.str(f.file).to_owned()),
         line: site.map(|f| f.line),
-        wait_reason: Some(g.reason.clone()),
+        wait_reason: Some(g.reason.text(t).to_owned()),
         created_by: g.creation_site.map(|f| t.function(f).to_owned()),
         created_at: g.creation_site.map(|f| frame_json(session, f)),
         counts: g.counts.iter().map(|&(_, c)| c).collect(),
@@ -256,6 +287,12 @@ fn trace_suspect_json(session: &Session, ta: &TraceAnalysis, s: &TraceSuspect) -
         labels: Vec::new(),
         locked_to_thread: 0,
         runtime_marked_leaked: 0,
+        evidence: if s.growing {
+            Evidence::Growing
+        } else {
+            Evidence::OneSnapshot
+        },
+        proven_leaked: 0,
         source: "trace",
         trace_goroutines: Some(g.goroutines.len() as u64),
         stack: stack_json(session, stack),
@@ -266,15 +303,10 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// Builds the report both outputs are rendered from.
-pub fn build(session: &Session, analysis: &Analysis) -> Report {
-    let traces = correlate::analyze_traces(session, analysis);
-    build_with(session, analysis, &traces)
-}
-
-/// [`build`] with the traces already analysed.
-pub fn build_with(session: &Session, analysis: &Analysis, traces: &[TraceAnalysis]) -> Report {
-    let first = traces.first();
+/// Builds the report both outputs are rendered from, from the session's
+/// analysis and its traces' (each analysed once, by the pipeline).
+pub fn build(session: &Session, analysis: &Analysis, traces: &[&TraceAnalysis]) -> Report {
+    let first = traces.first().copied();
     Report {
         inputs: session
             .inputs

@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
+use super::wait::wait_reason;
 use crate::model::timeline::{BlockingPoint, Creation, GoIndex, GoState, Trace};
-use crate::model::{FrameId, StackId, StackTable, StrId};
+use crate::model::{FrameId, StackId, StackTable, StrId, WaitReason};
 
 /// The `"trace"` object of `inspect --json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -90,55 +91,12 @@ pub fn summarize(trace: &Trace, table: &StackTable) -> TraceSummary {
         s.alive_at_end += 1;
         if last.state == GoState::Waiting {
             let reason = wait_reason(table, last.reason, last.stack);
-            *s.blocked_at_end.entry(reason).or_insert(0) += 1;
+            *s.blocked_at_end
+                .entry(reason.text(table).to_owned())
+                .or_insert(0) += 1;
         }
     }
     s
-}
-
-/// The reason as the trace states it, else as the stack suggests, else `unknown`.
-pub fn wait_reason(table: &StackTable, reason: StrId, stack: StackId) -> String {
-    let stated = table.str(reason);
-    if !stated.is_empty() {
-        return stated.to_owned();
-    }
-    infer_wait_reason(table, stack)
-        .unwrap_or("unknown")
-        .to_owned()
-}
-
-/// Guesses a block reason from the frames of a waiting goroutine.
-///
-/// Traces give no reason for goroutines blocked since before the window
-/// (only their stack, in Go 1.23+), yet those are often the oldest leaks.
-/// The innermost frame that names a blocking primitive decides.
-pub fn infer_wait_reason(table: &StackTable, stack: StackId) -> Option<&'static str> {
-    for f in table.frames(stack) {
-        let name = table.function(f);
-        let reason = match name {
-            "runtime.chanrecv" | "runtime.chanrecv1" | "runtime.chanrecv2" => "chan receive",
-            "runtime.chansend" | "runtime.chansend1" => "chan send",
-            "runtime.selectgo" => "select",
-            "runtime.block" => "forever",
-            "time.Sleep" => "sleep",
-            "runtime.netpollblock" | "internal/poll.runtime_pollWait" => "network",
-            "sync.runtime_notifyListWait" | "sync.(*Cond).Wait" => "sync.(*Cond).Wait",
-            "sync.runtime_SemacquireMutex"
-            | "sync.runtime_SemacquireRWMutex"
-            | "sync.runtime_SemacquireRWMutexR"
-            | "sync.runtime_SemacquireWaitGroup"
-            | "sync.runtime_Semacquire"
-            | "sync.(*Mutex).Lock"
-            | "sync.(*RWMutex).Lock"
-            | "sync.(*RWMutex).RLock"
-            | "sync.(*WaitGroup).Wait"
-            | "runtime.semacquire"
-            | "runtime.semacquire1" => "sync",
-            _ => continue,
-        };
-        return Some(reason);
-    }
-    None
 }
 
 /// Goroutines created in the window and alive at its end that share an
@@ -157,8 +115,8 @@ pub struct TraceLeakGroup {
     pub state: GoState,
     /// Where they wait at the end (empty unless `Waiting`).
     pub blocking_stack: StackId,
-    /// Wait reason at the end (`chan send`), or the state's name.
-    pub reason: String,
+    /// Wait reason at the end (`chan send`), or the state (`running`).
+    pub reason: WaitReason,
     /// Members, in creation order.
     pub goroutines: Vec<GoIndex>,
     /// Members alive at evenly spaced times over the window; the last point
@@ -224,10 +182,12 @@ pub fn trace_leaks(trace: &Trace, table: &StackTable) -> Vec<TraceLeakGroup> {
                 creation_stack: members.first().map_or(StackId::EMPTY, |m| m.2),
                 state,
                 blocking_stack: stack,
-                reason: if state == GoState::Waiting {
-                    wait_reason(table, reason, stack)
-                } else {
-                    state.name().to_owned()
+                reason: match state {
+                    GoState::Waiting => wait_reason(table, reason, stack),
+                    GoState::Running => WaitReason::Running,
+                    GoState::Runnable => WaitReason::Runnable,
+                    GoState::Syscall => WaitReason::Syscall,
+                    GoState::Ended => WaitReason::Unknown,
                 },
                 goroutines: members.into_iter().map(|m| m.1).collect(),
                 counts,
@@ -435,7 +395,10 @@ mod tests {
         let recv = t.intern_frame("runtime.chanrecv1", "runtime/chan.go", 2);
         let main = t.intern_frame("main.worker", "main.go", 3);
         let s = t.intern_inner_first(&[park, recv, main]);
-        assert_eq!(infer_wait_reason(&t, s), Some("chan receive"));
+        assert_eq!(
+            crate::analysis::wait::infer_wait_reason(&t, s),
+            Some(WaitReason::ChanReceive)
+        );
         let outer = t.intern_inner_first(&[recv, main]);
         assert!(stack_is_outer_part(&t, outer, s, 2));
         assert!(!stack_is_outer_part(&t, s, outer, 2));
@@ -449,7 +412,6 @@ mod tests {
         let elsewhere = t.intern_inner_first(&[recv, other]);
         assert!(!same_call_path(&t, outer, elsewhere, 4));
         let only = t.intern_inner_first(&[main]);
-        assert_eq!(infer_wait_reason(&t, only), None);
-        assert_eq!(wait_reason(&t, StrId::EMPTY, only), "unknown");
+        assert_eq!(wait_reason(&t, StrId::EMPTY, only), WaitReason::Unknown);
     }
 }

@@ -14,7 +14,9 @@ use super::correlate::TraceAnalysis;
 use super::frames;
 use super::lanes::{EventKind, LaneEvent, LaneInfo, LaneSource, LaneSpan, TimeAxis};
 use crate::model::timeline::{GoIndex, GoState, Trace};
-use crate::model::{FrameId, StackId, StackTable, StateKind, StrId};
+use rustc_hash::FxHashMap;
+
+use crate::model::{FrameId, StackId, StackTable, StateKind, StrId, WaitReason};
 
 const NONE: u32 = u32::MAX;
 
@@ -38,6 +40,10 @@ pub struct TraceLanes {
     by_leak: Vec<Vec<u32>>,
     /// Goroutines alive over the window: (time, count).
     pub alive: Vec<(i64, u64)>,
+    /// The wait reason of every (reason, stack) pair spans point at, read
+    /// once here rather than per span drawn: a goroutine blocked since
+    /// before the window has no stated reason, only its stack.
+    reasons: FxHashMap<(StrId, StackId), WaitReason>,
 }
 
 impl TraceLanes {
@@ -131,7 +137,16 @@ impl TraceLanes {
             lane_leak.push(leak[g.index()]);
         }
         let alive = alive_series(t, t.goroutine_indices());
+        let reasons = t
+            .details()
+            .iter()
+            .map(|d| {
+                let r = super::wait::wait_reason(table, d.reason, d.stack);
+                ((d.reason, d.stack), r)
+            })
+            .collect();
         TraceLanes {
+            reasons,
             trace,
             order,
             lane_of,
@@ -255,10 +270,16 @@ impl LaneSource for TraceLanes {
                     start_ns: s.start_ns,
                     end_ns: s.end_ns,
                     kind: kind_of(s.state),
-                    state: if s.state == GoState::Waiting {
-                        s.reason
-                    } else {
-                        StrId::EMPTY
+                    reason: match s.state {
+                        GoState::Waiting => self
+                            .reasons
+                            .get(&(s.reason, s.stack))
+                            .copied()
+                            .unwrap_or(WaitReason::Unknown),
+                        GoState::Running => WaitReason::Running,
+                        GoState::Runnable => WaitReason::Runnable,
+                        GoState::Syscall => WaitReason::Syscall,
+                        GoState::Ended => WaitReason::Unknown,
                     },
                 });
             }

@@ -14,13 +14,13 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::analysis::{self, AnalysisOptions};
+use crate::analysis::{AnalysisOptions, wording};
 use crate::live::{
     self, Backoff, CaptureId, CaptureKind, ConnectionState, FetchLimits, Header, LiveConfig,
     LiveEvent, Poller, StopReason, Target, Timeouts,
 };
-use crate::model::Session;
 use crate::model::time::format_duration_ns;
+use crate::pipeline::{Findings, InputSpec};
 
 #[derive(Debug, Args)]
 pub struct CaptureArgs {
@@ -43,6 +43,11 @@ pub struct CaptureArgs {
     /// allocs, block, mutex, threadcreate, goroutineleak (after the last).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     profiles: Vec<String>,
+    /// Do not take the runtime's goroutineleak profile, which is taken by
+    /// default after the last snapshot when the server offers it (each one
+    /// costs the service a garbage collection).
+    #[arg(long)]
+    no_goroutineleak: bool,
     /// Length of the CPU profile.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     cpu_seconds: Duration,
@@ -136,6 +141,7 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
     if args.debug2 {
         end_kinds.insert(0, CaptureKind::GoroutineDebug2);
     }
+    leak_profile_first(&mut end_kinds);
 
     let dir = config.session_dir.clone();
     let (poller, events) = match Poller::start(config, || {}) {
@@ -146,7 +152,7 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
     let mut outstanding: HashSet<CaptureId> =
         start_kinds.into_iter().map(|k| poller.request(k)).collect();
     let mut end_kinds = Some(end_kinds);
-    let mut session = Session::default();
+    let mut findings = Findings::empty(&AnalysisOptions::default());
     let mut stopped_early = None;
     let mut saved = 0usize;
     for event in events.iter() {
@@ -170,7 +176,7 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
                 if c.id.is_none()
                     && let Some(l) = c.loaded
                 {
-                    session.add(&l.table, l.input);
+                    findings.append(*l, InputSpec::Path(c.path.clone()));
                 }
             }
             LiveEvent::Failed(f) => {
@@ -193,6 +199,14 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
             }
             LiveEvent::ServerInfo(info) => {
                 eprintln!("the server offers: {}", info.names().join(", "));
+                if let Some(kinds) = &mut end_kinds
+                    && !args.no_goroutineleak
+                    && info.offers("goroutineleak")
+                    && !kinds.contains(&CaptureKind::GoroutineLeak)
+                {
+                    kinds.push(CaptureKind::GoroutineLeak);
+                    leak_profile_first(kinds);
+                }
             }
             LiveEvent::PollingDone { .. } => {
                 for k in end_kinds.take().unwrap_or_default() {
@@ -215,11 +229,17 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
         }
     }
     poller.stop_and_join();
-    print!("{}", summary(&session, &dir, saved));
+    print!("{}", summary(&findings, &dir, saved));
     match stopped_early {
         None => ExitCode::SUCCESS,
         Some(reason) => {
             let why = match reason {
+                StopReason::GaveUp {
+                    failures: 1,
+                    last_error,
+                } => format!(
+                    "stopped at the first answer, which retrying would not change: {last_error}"
+                ),
                 StopReason::GaveUp {
                     failures,
                     last_error,
@@ -230,6 +250,16 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
             eprintln!("leakscope: stopped early: {why}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// The runtime's leak profile goes first among the captures taken after the
+/// last snapshot: the garbage collection it runs marks the leaked goroutines,
+/// so the `debug=2` dump taken after it shows `(leaked)` on each.
+fn leak_profile_first(kinds: &mut Vec<CaptureKind>) {
+    if let Some(i) = kinds.iter().position(|k| *k == CaptureKind::GoroutineLeak) {
+        let k = kinds.remove(i);
+        kinds.insert(0, k);
     }
 }
 
@@ -280,10 +310,10 @@ fn config(args: &CaptureArgs) -> anyhow::Result<LiveConfig> {
 const SUMMARY_SUSPECTS: usize = 10;
 
 /// The groups that grew across the polled snapshots, and how to look further.
-fn summary(session: &Session, dir: &std::path::Path, saved: usize) -> String {
+fn summary(findings: &Findings, dir: &std::path::Path, saved: usize) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let snapshots = session.inputs.len();
+    let snapshots = findings.session.inputs.len();
     let _ = writeln!(out, "\n{saved} files saved in {}", dir.display());
     if snapshots < 2 {
         let _ = writeln!(
@@ -291,8 +321,7 @@ fn summary(session: &Session, dir: &std::path::Path, saved: usize) -> String {
             "{snapshots} goroutine snapshot(s): growth needs at least two."
         );
     } else {
-        let analysis = analysis::analyze(session, &AnalysisOptions::default());
-        let report = crate::analysis::summary::build(session, &analysis);
+        let report = findings.report();
         let growing: Vec<_> = report.suspects.iter().filter(|s| s.growing).collect();
         let totals: Vec<String> = report
             .series
@@ -309,10 +338,7 @@ fn summary(session: &Session, dir: &std::path::Path, saved: usize) -> String {
         );
         for s in growing.iter().take(SUMMARY_SUSPECTS) {
             let counts: Vec<String> = s.counts.iter().map(u64::to_string).collect();
-            let rate = match s.per_minute {
-                Some(m) => format!("{m:+.1}/min"),
-                None => format!("{:+.1}/snapshot", s.slope),
-            };
+            let rate = wording::rate(s.per_minute, s.slope);
             let _ = writeln!(
                 out,
                 "  {}  [{}]  {rate}{}",

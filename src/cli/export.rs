@@ -70,10 +70,28 @@ fn parse_regex(s: &str) -> Result<Regex, String> {
 }
 
 pub fn run(args: &ExportArgs) -> ExitCode {
-    match export(args) {
+    if let Err(e) = check_outputs(args) {
+        return super::fail(&super::with_hint(&e));
+    }
+    let session = match super::load_inputs(&args.files, &LoadOptions::default()) {
+        Ok((loaded, _)) => loaded.session,
+        Err(code) => return code,
+    };
+    match export(args, session) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => super::fail(&super::with_hint(&e)),
     }
+}
+
+/// Refuses before loading anything if an output cannot be written.
+fn check_outputs(args: &ExportArgs) -> anyhow::Result<()> {
+    for p in [&args.svg, &args.folded].into_iter().flatten() {
+        atomic_write::check_target(p, args.force)?;
+    }
+    if args.svg.is_some() && args.svg == args.folded {
+        bail!("--svg and --folded name the same file");
+    }
+    Ok(())
 }
 
 /// Inputs the command may draw, oldest first: those of the asked profile
@@ -181,18 +199,11 @@ fn spec(
         value_index,
         group,
         focus: args.focus.clone(),
+        compare: None,
     })
 }
 
-fn export(args: &ExportArgs) -> anyhow::Result<()> {
-    // Refuse before loading anything if an output cannot be written.
-    for p in [&args.svg, &args.folded].into_iter().flatten() {
-        atomic_write::check_target(p, args.force)?;
-    }
-    if args.svg.is_some() && args.svg == args.folded {
-        bail!("--svg and --folded name the same file");
-    }
-    let session = super::load_session(&args.files, &LoadOptions::default())?;
+fn export(args: &ExportArgs, session: Session) -> anyhow::Result<()> {
     // Grouping 100,000 stacks costs as much as drawing them, and only
     // --suspect needs the groups: otherwise the analysis is of nothing.
     let grouped = if args.suspect.is_some() {

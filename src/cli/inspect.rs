@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::analysis::summary::{Report, SuspectJson, build};
-use crate::analysis::{self, AnalysisOptions, LabelMode, SeriesOrder};
+use crate::analysis::summary::{Report, SuspectJson};
+use crate::analysis::{AnalysisOptions, Evidence, LabelMode, SeriesOrder, wording};
 use crate::formats::LoadOptions;
 
 #[derive(Debug, Args)]
@@ -39,17 +39,14 @@ pub fn run(args: &InspectArgs) -> ExitCode {
     if let Some(mib) = args.max_inflated_mib {
         options.limits.max_inflated_bytes = mib.saturating_mul(1 << 20);
     }
-    let session = match super::load_session(&args.files, &options) {
-        Ok(s) => s,
-        Err(e) => return super::fail(&e),
+    let analysis = AnalysisOptions {
+        labels: args.labels.clone(),
     };
-    let analysis = analysis::analyze(
-        &session,
-        &AnalysisOptions {
-            labels: args.labels.clone(),
-        },
-    );
-    let report = build(&session, &analysis);
+    let findings = match super::load_findings(&args.files, &options, &analysis) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let report = findings.report();
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(s) => println!("{s}"),
@@ -61,15 +58,15 @@ pub fn run(args: &InspectArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn short_path(p: &str) -> &str {
-    p.rsplit('/').next().unwrap_or(p)
-}
-
 /// The text for people: inputs, totals, then suspects.
 pub fn render_text(r: &Report, all: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "INPUTS");
     for i in &r.inputs {
+        if let Some(e) = &i.error {
+            let _ = writeln!(out, "  {}  (could not be loaded: {e})", i.path);
+            continue;
+        }
         let what = match (&i.profile_type, i.goroutines) {
             (Some(p), Some(n)) => format!("{} {p}, {n} goroutines", i.format),
             (None, Some(n)) => format!("{}, {n} goroutines", i.format),
@@ -126,90 +123,144 @@ pub fn render_text(r: &Report, all: bool) -> String {
 
 fn snapshots_text(out: &mut String, r: &Report, suspects: &[&SuspectJson], all: bool) {
     let snaps = &r.series.snapshots;
-    if snaps.is_empty() {
+    let proven: Vec<&SuspectJson> = suspects
+        .iter()
+        .copied()
+        .filter(|s| s.evidence == Evidence::Proven)
+        .collect();
+    if snaps.is_empty() && proven.is_empty() {
         return;
     }
+    if !snaps.is_empty() {
+        series_text(out, r);
+    }
+    let growing: Vec<&SuspectJson> = suspects
+        .iter()
+        .copied()
+        .filter(|s| s.evidence == Evidence::Growing)
+        .collect();
+    let others: Vec<&SuspectJson> = suspects
+        .iter()
+        .copied()
+        .filter(|s| !matches!(s.evidence, Evidence::Proven | Evidence::Growing))
+        .collect();
+    let _ = writeln!(out, "\n{}", headline(r, suspects));
+    let several = snaps.len() >= 2;
+    let mut rank = 0;
+    let mut section = |out: &mut String, title: &str, list: &[&SuspectJson], limit: usize| {
+        if list.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "\n  {title}:");
+        for &s in list.iter().take(limit) {
+            rank += 1;
+            suspect_text(out, rank, s, several);
+        }
+        if list.len() > limit {
+            let _ = writeln!(
+                out,
+                "\n  … {} more groups (--all shows them)",
+                list.len() - limit
+            );
+        }
+    };
+    section(out, "proven leaked by the runtime", &proven, usize::MAX);
+    section(out, "growing across snapshots", &growing, usize::MAX);
+    let rest = if !several {
+        "one snapshot only, by size and wait age"
+    } else if proven.is_empty() && growing.is_empty() {
+        "none growing; largest first"
+    } else {
+        "not growing"
+    };
+    let limit = if all { usize::MAX } else { OTHERS_SHOWN };
+    section(out, rest, &others, limit);
+}
+
+/// The snapshots of the series with their totals.
+fn series_text(out: &mut String, r: &Report) {
     let order = match r.series.order {
         SeriesOrder::CaptureTime => "by capture time",
         SeriesOrder::InputOrder => "in the order given",
     };
     let _ = writeln!(out, "\nSNAPSHOTS ({order})");
-    for (i, s) in snaps.iter().enumerate() {
+    for (i, s) in r.series.snapshots.iter().enumerate() {
         let _ = writeln!(
             out,
             "  t{i}  {:>8} goroutines  {}{}",
             s.goroutines,
-            short_path(&s.path),
+            crate::text::file_name(&s.path),
             s.captured_at
                 .as_deref()
                 .map(|t| format!("  {t}"))
                 .unwrap_or_default()
         );
     }
-    let growing = suspects.iter().filter(|s| s.growing).count();
-    if snaps.len() >= 2 {
-        let leaked: i128 = r
-            .suspects
+}
+
+/// One line on what the snapshots' suspects add up to. Growth counts the
+/// snapshots' groups only: a trace's goroutines are another measure.
+fn headline(r: &Report, suspects: &[&SuspectJson]) -> String {
+    let snaps = r.series.snapshots.len();
+    let proven: Vec<&&SuspectJson> = suspects.iter().filter(|s| s.proven_leaked > 0).collect();
+    let proven_text = if proven.is_empty() {
+        String::new()
+    } else {
+        let n: u64 = proven.iter().map(|s| s.proven_leaked).sum();
+        format!(
+            "{} groups with {n} goroutines proven leaked by the runtime; ",
+            proven.len()
+        )
+    };
+    if snaps >= 2 {
+        let growing: Vec<&&SuspectJson> = suspects.iter().filter(|s| s.growing).collect();
+        let added: i128 = growing
             .iter()
-            .filter(|s| s.growing)
             .map(|s| {
                 i128::from(s.counts.last().copied().unwrap_or(0))
                     - i128::from(s.counts.first().copied().unwrap_or(0))
             })
             .sum();
-        let _ = writeln!(
-            out,
-            "\nLEAK SUSPECTS: {growing} growing stack groups (+{leaked} goroutines from t0 to t{}) among {} groups",
-            snaps.len() - 1,
+        format!(
+            "LEAK SUSPECTS: {proven_text}{} growing stack groups (+{added} goroutines from t0 to t{}) among {} groups",
+            growing.len(),
+            snaps - 1,
             suspects.len()
-        );
+        )
     } else {
-        let _ = writeln!(
-            out,
-            "\nLARGEST STACK GROUPS ({} groups; one snapshot, ranked by size and wait age)",
+        format!(
+            "LEAK SUSPECTS: {proven_text}{} stack groups in one snapshot, ranked by size and wait age",
             suspects.len()
-        );
+        )
     }
-    let mut others = 0;
-    for (rank, &s) in suspects.iter().enumerate() {
-        if !s.growing && !all {
-            if others >= OTHERS_SHOWN {
-                continue;
-            }
-            others += 1;
-        }
-        if !s.growing && others == 1 && growing > 0 && snaps.len() >= 2 {
-            let _ = writeln!(out, "\n  not growing:");
-        }
-        let counts: Vec<String> = s.counts.iter().map(u64::to_string).collect();
-        let trend = if snaps.len() >= 2 {
-            if s.growing {
-                match s.per_minute {
-                    Some(m) => format!("GROWING {m:+.1}/min"),
-                    None => format!("GROWING {:+.1}/interval", s.slope),
-                }
-            } else {
-                "steady".to_owned()
-            }
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            out,
-            "\n  #{:<3} {}  [{}]  {}",
-            rank + 1,
-            s.function.as_deref().unwrap_or("<no frames>"),
-            counts.join(" → "),
-            trend
-        );
-        suspect_facts(out, s);
-        if let Some(n) = s.trace_goroutines {
-            let _ = writeln!(out, "        {n} goroutines on this path in the trace");
-        }
+}
+
+/// One suspect: rank, leak site, counts, evidence, then its facts.
+fn suspect_text(out: &mut String, rank: usize, s: &SuspectJson, several: bool) {
+    let mut marks = Vec::new();
+    if s.proven_leaked > 0 {
+        marks.push(format!("PROVEN LEAKED ×{}", s.proven_leaked));
     }
-    let hidden = suspects.iter().filter(|s| !s.growing).count() - others;
-    if hidden > 0 {
-        let _ = writeln!(out, "\n  … {hidden} more groups (--all shows them)");
+    if s.growing {
+        marks.push(format!("GROWING {}", wording::rate(s.per_minute, s.slope)));
+    } else if several && !s.counts.is_empty() {
+        marks.push("steady".to_owned());
+    }
+    let counts = if s.counts.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", wording::counts(&s.counts))
+    };
+    let _ = writeln!(
+        out,
+        "\n  #{:<3} {}{counts}  {}",
+        rank,
+        s.function.as_deref().unwrap_or("<no frames>"),
+        marks.join("  ")
+    );
+    suspect_facts(out, s);
+    if let Some(n) = s.trace_goroutines {
+        let _ = writeln!(out, "        {n} goroutines on this path in the trace");
     }
 }
 
@@ -282,19 +333,20 @@ fn trace_text(
         out,
         "\nTRACE LEAK SUSPECTS: {growing} sites where goroutines created in the window are still waiting at its end"
     );
+    let limit = if all { usize::MAX } else { OTHERS_SHOWN };
     let mut others = 0;
     for (rank, &s) in suspects.iter().enumerate() {
-        if !s.growing && !all {
-            if others >= OTHERS_SHOWN {
+        if !s.growing {
+            if others >= limit {
                 continue;
             }
             others += 1;
-        }
-        if !s.growing && others == 1 && growing > 0 {
-            let _ = writeln!(
-                out,
-                "\n  created in the window, alive at its end, not flagged:"
-            );
+            if others == 1 {
+                let _ = writeln!(
+                    out,
+                    "\n  created in the window, alive at its end, not flagged:"
+                );
+            }
         }
         let alive = s.counts.last().copied().unwrap_or(0);
         let _ = writeln!(

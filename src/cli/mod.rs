@@ -1,8 +1,11 @@
-//! The command line: `inspect`, `capture`, `export`, `report` (and, with
-//! the `gui` feature, the app).
+//! The command line: `inspect`, `capture`, `export`, `report`, and the
+//! arguments of the desktop app.
 //!
 //! Every command runs the same [`crate::analysis`] functions the desktop
-//! app uses, so scripts and CI see exactly what people see.
+//! app uses, so scripts and CI see exactly what people see. The CLI knows
+//! nothing of the app: without a subcommand [`main`] hands the app's
+//! arguments back and `main.rs` starts the app (feature `gui`), so the
+//! command line builds and runs without a GUI toolkit.
 
 mod capture;
 mod export;
@@ -13,11 +16,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use rayon::prelude::*;
 
-use crate::analysis::LabelMode;
-use crate::formats::{self, LoadError, LoadOptions};
-use crate::model::Session;
+use crate::analysis::{AnalysisOptions, LabelMode};
+use crate::formats::LoadOptions;
+use crate::pipeline::{self, Findings, InputError, InputSpec, LoadOutcome};
 use crate::progress::Progress;
 
 /// Find goroutine leaks in Go services: pprof profiles, goroutine dumps and
@@ -84,63 +86,84 @@ pub(crate) fn parse_label_mode(s: &str) -> Result<LabelMode, String> {
     })
 }
 
-/// Loads every file in parallel and puts them in one session, in the given
-/// order; a folder (a saved live session) stands for its captures in capture order.
-pub fn load_session(paths: &[PathBuf], options: &LoadOptions) -> Result<Session, LoadError> {
-    let captures = formats::session_dir::expand_paths(paths)?;
-    let loaded: Vec<_> = captures
-        .par_iter()
-        .map(|c| -> Result<_, LoadError> {
-            let mut l = formats::load_file(&c.path, options, &Progress::none())?;
-            c.apply(&mut l);
-            Ok(l)
-        })
-        .collect();
-    let mut session = Session::default();
-    for l in loaded {
-        let l = l?;
-        session.add_owned(l.table, l.input);
+/// Loads a command's inputs through the pipeline. Every input that could
+/// not be loaded is named on stderr with its reason and the rest go on; only
+/// when nothing loaded is that the command's failure (exit code 2).
+pub(crate) fn load_inputs(
+    paths: &[PathBuf],
+    options: &LoadOptions,
+) -> Result<(LoadOutcome, Vec<InputSpec>), ExitCode> {
+    let specs: Vec<InputSpec> = paths.iter().cloned().map(InputSpec::Path).collect();
+    let outcome = pipeline::load(&specs, options, &Progress::none()).unwrap_or_default();
+    report_unreadable(&outcome.errors, &outcome.skipped);
+    if outcome.session.inputs.is_empty() {
+        return Err(fail(&"none of the inputs could be loaded"));
     }
-    Ok(session)
+    Ok((outcome, specs))
 }
 
-/// Entry point of the binary.
-pub fn main() -> ExitCode {
+/// [`load_inputs`], then the analysis every view reads.
+pub(crate) fn load_findings(
+    paths: &[PathBuf],
+    options: &LoadOptions,
+    analysis: &AnalysisOptions,
+) -> Result<Findings, ExitCode> {
+    let (outcome, specs) = load_inputs(paths, options)?;
+    Ok(Findings::analyse(outcome, specs, analysis))
+}
+
+fn report_unreadable(errors: &[InputError], skipped: &[InputError]) {
+    for e in errors {
+        eprintln!("leakscope: cannot load {e}");
+    }
+    for e in skipped {
+        eprintln!("leakscope: skipped {e} (a file the session manifest does not list)");
+    }
+}
+
+/// What the binary does after the command line was read.
+#[derive(Debug)]
+pub enum Dispatch {
+    /// A subcommand ran; exit with its code.
+    Exit(ExitCode),
+    /// No subcommand: open the desktop app.
+    App(AppArgs),
+}
+
+/// The desktop app's arguments, as given on the command line.
+#[derive(Debug, Default)]
+pub struct AppArgs {
+    /// Files to open; none opens the demo session.
+    pub files: Vec<PathBuf>,
+    /// Save a PNG of the window once loaded, then exit.
+    pub screenshot: Option<PathBuf>,
+    /// Window size, `[width, height]` in points.
+    pub size: Option<[f32; 2]>,
+    /// Regex on the leak site of the suspect to select once loaded.
+    pub select: Option<String>,
+}
+
+/// Reads the command line and runs a subcommand, or says to open the app.
+pub fn main() -> Dispatch {
     let cli = Cli::parse();
-    match cli.command {
+    Dispatch::Exit(match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Capture(args)) => capture::run(&args),
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Report(args)) => report::run(&args),
-        None => run_app(cli),
-    }
-}
-
-#[cfg(feature = "gui")]
-fn run_app(cli: Cli) -> ExitCode {
-    let options = crate::ui::RunOptions {
-        files: cli.files,
-        screenshot: cli.screenshot,
-        size: cli.size,
-        select: cli.select,
-    };
-    match crate::ui::run(options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(&e),
-    }
-}
-
-#[cfg(not(feature = "gui"))]
-fn run_app(cli: Cli) -> ExitCode {
-    let _ = (cli.files, cli.screenshot, cli.size, cli.select);
-    eprintln!(
-        "leakscope: built without the desktop app (feature `gui`); use a subcommand such as `inspect`"
-    );
-    ExitCode::from(2)
+        None => {
+            return Dispatch::App(AppArgs {
+                files: cli.files,
+                screenshot: cli.screenshot,
+                size: cli.size,
+                select: cli.select,
+            });
+        }
+    })
 }
 
 /// Prints one line naming the input and the reason, and gives exit code 2.
-pub(crate) fn fail(err: &dyn std::fmt::Display) -> ExitCode {
+pub fn fail(err: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("leakscope: {err}");
     ExitCode::from(2)
 }

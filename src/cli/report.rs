@@ -6,10 +6,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, ValueEnum};
 
-use crate::analysis::{self, AnalysisOptions, LabelMode};
+use crate::analysis::{AnalysisOptions, LabelMode};
 use crate::export::atomic_write;
 use crate::export::report::{self, ReportFormat, ReportOptions};
 use crate::formats::LoadOptions;
+use crate::pipeline::Findings;
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
 enum FormatArg {
@@ -40,21 +41,24 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: &ReportArgs) -> ExitCode {
-    match write(args) {
+    // Refuse before loading anything if the report cannot be written.
+    if let Err(e) = atomic_write::check_target(&args.output, args.force) {
+        return super::fail(&super::with_hint(&e.into()));
+    }
+    let options = AnalysisOptions {
+        labels: args.labels.clone(),
+    };
+    let findings = match super::load_findings(&args.files, &LoadOptions::default(), &options) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    match write(args, &findings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => super::fail(&super::with_hint(&e)),
     }
 }
 
-fn write(args: &ReportArgs) -> anyhow::Result<()> {
-    atomic_write::check_target(&args.output, args.force)?;
-    let session = super::load_session(&args.files, &LoadOptions::default())?;
-    let analysis = analysis::analyze(
-        &session,
-        &AnalysisOptions {
-            labels: args.labels.clone(),
-        },
-    );
+fn write(args: &ReportArgs, findings: &Findings) -> anyhow::Result<()> {
     let format = match args.format {
         Some(FormatArg::Html) => ReportFormat::Html,
         Some(FormatArg::Md) => ReportFormat::Markdown,
@@ -68,10 +72,9 @@ fn write(args: &ReportArgs) -> anyhow::Result<()> {
         format,
         top_suspects: args.top,
         generated_at_ns: now_ns,
-        extras: report::trace_extras(&session, &analysis),
         ..ReportOptions::default()
     };
-    let text = report::render(&session, &analysis, &opts)?;
+    let text = report::render(findings, &opts)?;
     atomic_write::write_atomic(&args.output, args.force, text.as_bytes())?;
     println!("wrote {}", args.output.display());
     Ok(())

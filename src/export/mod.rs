@@ -28,13 +28,14 @@ pub mod svg;
 use std::io;
 use std::path::PathBuf;
 
-use regex::Regex;
-use rustc_hash::FxHashMap;
-
 use crate::analysis::Analysis;
 use crate::analysis::flame::FlameTree;
+pub use crate::analysis::flame_spec::{
+    self, FlameSpec, SelectError, default_diff_inputs, default_input, focus, value_index,
+    weighted_stacks,
+};
 use crate::model::time::format_rfc3339;
-use crate::model::{Session, Snapshot, SnapshotData, StackId, StackTable, StrId};
+use crate::model::{Session, Snapshot, SnapshotData};
 
 /// Why an export failed. Every variant that concerns a file names it.
 #[derive(Debug, thiserror::Error)]
@@ -48,23 +49,10 @@ pub enum ExportError {
     /// The selection holds no stacks with a positive weight.
     #[error("nothing to draw: {0}")]
     Empty(String),
-    /// An input index outside the session, or an input that is not a
-    /// snapshot where one is needed.
-    #[error("no snapshot #{0} among the inputs")]
-    NoInput(usize),
-    /// A sample type the profile does not have.
-    #[error("{path}: no sample type {name:?} (it has {available})")]
-    NoSampleType {
-        path: String,
-        name: String,
-        available: String,
-    },
-    /// A stack group index outside the analysis.
-    #[error("no stack group #{0} in the analysis")]
-    NoGroup(usize),
-    /// Stack groups exist only for the snapshots of the goroutine series.
-    #[error("{path}: not one of the goroutine snapshots, so it has no stack groups")]
-    NotInSeries { path: String },
+    /// The selection does not fit the session (an input, a sample type or a
+    /// group that is not there).
+    #[error(transparent)]
+    Select(#[from] SelectError),
     /// The weights add up past what a flame graph SVG can count.
     #[error("nothing to draw: {0}")]
     Overflow(String),
@@ -73,31 +61,29 @@ pub enum ExportError {
     Render(io::Error),
 }
 
-/// What a flame graph shows.
-#[derive(Clone, Debug, Default)]
-pub struct FlameSpec {
-    /// Index into [`Session::inputs`].
-    pub input: usize,
-    /// Value column of a sampled profile; `None` for its default (the one
-    /// `go tool pprof` shows first). Ignored for goroutine snapshots.
-    pub value_index: Option<usize>,
-    /// Only the goroutines of this stack group (index into
-    /// [`Analysis::groups`], as [`crate::analysis::Suspect::group`] gives).
-    pub group: Option<usize>,
-    /// Only the stacks that pass through a frame whose function matches,
-    /// as `go tool pprof -focus` does; the stacks stay whole so callers and
-    /// callees of the matching frames remain visible.
-    pub focus: Option<Regex>,
-}
-
-impl FlameSpec {
-    /// The whole of one input.
-    pub fn input(input: usize) -> FlameSpec {
-        FlameSpec {
-            input,
-            ..FlameSpec::default()
+/// Computes everything the app and the commands can show of `findings`:
+/// the timeline lanes of the snapshots and of every trace, every input's
+/// flame graph with its folded stacks and SVG, the incident report, and the
+/// JSON document, which it returns. The sweep, the robustness tests and the
+/// fuzz targets run it on whatever a parser returns, so ids pointing
+/// nowhere or arithmetic that overflows anywhere downstream show up there.
+pub fn render_all(findings: &crate::pipeline::Findings) -> String {
+    let (session, analysis) = (&findings.session, &findings.analysis);
+    let _ = findings.snapshot_lanes();
+    for i in 0..findings.traces.len() {
+        let _ = findings.trace_lanes(i);
+    }
+    for i in 0..session.inputs.len() {
+        let spec = FlameSpec::input(i);
+        if let Ok(tree) = flame_tree(session, analysis, &spec) {
+            let _ = folded::folded_lines(&tree, &session.stacks, None, 0.0);
+            if let Ok(titles) = titles(session, analysis, &spec, &tree) {
+                let _ = svg::svg_string(&tree, &session.stacks, &svg::SvgOptions::new(titles));
+            }
         }
     }
+    let _ = report::render(findings, &report::ReportOptions::default());
+    serde_json::to_string(&findings.report()).unwrap_or_default()
 }
 
 /// Title, subtitle and unit of a flame graph.
@@ -111,136 +97,16 @@ pub struct Titles {
 }
 
 fn snapshot(session: &Session, input: usize) -> Result<&Snapshot, ExportError> {
-    session
-        .inputs
-        .get(input)
-        .and_then(|i| i.as_snapshot())
-        .ok_or(ExportError::NoInput(input))
+    Ok(flame_spec::snapshot(session, input)?)
 }
 
-/// The value column a spec draws: the given one, else the profile's default.
-fn value_index(snapshot: &Snapshot, spec: &FlameSpec) -> usize {
-    match &snapshot.data {
-        SnapshotData::Goroutines(_) => 0,
-        SnapshotData::Samples(p) => spec
-            .value_index
-            .unwrap_or(p.default_type)
-            .min(p.sample_types.len().saturating_sub(1)),
-    }
-}
-
-/// The value column of a sampled profile named like `go tool pprof
-/// -sample_index` takes it (`inuse_space`, `delay`); `None` for a goroutine
-/// snapshot, which has only one measure.
-pub fn sample_type_index(
-    session: &Session,
-    input: usize,
-    name: &str,
-) -> Result<Option<usize>, ExportError> {
-    let s = snapshot(session, input)?;
-    let Some(p) = s.samples() else {
-        return Ok(None);
-    };
-    let t = &session.stacks;
-    p.sample_types
-        .iter()
-        .position(|v| t.str(v.kind) == name)
-        .map(Some)
-        .ok_or_else(|| ExportError::NoSampleType {
-            path: s.source.path.clone(),
-            name: name.to_owned(),
-            available: p
-                .sample_types
-                .iter()
-                .map(|v| t.str(v.kind))
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
-}
-
-/// The weighted stacks a spec selects, before they become a tree.
-pub fn weighted_stacks(
-    session: &Session,
-    analysis: &Analysis,
-    spec: &FlameSpec,
-) -> Result<Vec<(StackId, u64)>, ExportError> {
-    if let Some(t) = session.inputs.get(spec.input).and_then(|i| i.as_trace()) {
-        // A trace stands for the goroutines alive when its window closed.
-        if spec.group.is_some() {
-            return Err(ExportError::NotInSeries {
-                path: t.source.path.clone(),
-            });
-        }
-        let stacks = crate::analysis::trace::stacks_at_end(t);
-        return Ok(match &spec.focus {
-            Some(re) => focus(&session.stacks, stacks, re),
-            None => stacks,
-        });
-    }
-    let snap = snapshot(session, spec.input)?;
-    let vi = value_index(snap, spec);
-    let mut stacks = match spec.group {
-        None => FlameTree::snapshot_weights(snap, vi),
-        Some(g) => {
-            let group = analysis.groups.get(g).ok_or(ExportError::NoGroup(g))?;
-            let si = analysis
-                .series
-                .iter()
-                .position(|p| p.input == spec.input)
-                .ok_or_else(|| ExportError::NotInSeries {
-                    path: snap.source.path.clone(),
-                })?;
-            group
-                .members
-                .iter()
-                .filter(|m| m.snapshot as usize == si)
-                .filter_map(|m| record_weight(snap, m.record as usize, vi))
-                .collect()
-        }
-    };
-    if let Some(re) = &spec.focus {
-        stacks = focus(&session.stacks, stacks, re);
-    }
-    Ok(stacks)
-}
-
-/// Stack and weight of one goroutine record or sample.
-fn record_weight(snap: &Snapshot, record: usize, value_index: usize) -> Option<(StackId, u64)> {
-    match &snap.data {
-        SnapshotData::Goroutines(gs) => gs.get(record).map(|g| (g.stack, g.count)),
-        SnapshotData::Samples(p) => p.samples.get(record).map(|s| {
-            let v = s.values.get(value_index).copied().unwrap_or(0);
-            (s.stack, u64::try_from(v).unwrap_or(0))
-        }),
-    }
-}
-
-/// Keeps the stacks with a frame whose function matches `re`. Each distinct
-/// function is matched once, so a focus over 100,000 stacks runs the regex
-/// a few thousand times, not millions.
-pub fn focus(table: &StackTable, stacks: Vec<(StackId, u64)>, re: &Regex) -> Vec<(StackId, u64)> {
-    let mut matches: FxHashMap<StrId, bool> = FxHashMap::default();
-    stacks
-        .into_iter()
-        .filter(|&(stack, _)| {
-            table.frames(stack).any(|f| {
-                let function = table.frame(f).function;
-                *matches
-                    .entry(function)
-                    .or_insert_with(|| re.is_match(table.str(function)))
-            })
-        })
-        .collect()
-}
-
-/// The flame tree of a spec.
+/// The flame tree of a spec (see [`flame_spec::build`]).
 pub fn flame_tree(
     session: &Session,
     analysis: &Analysis,
     spec: &FlameSpec,
 ) -> Result<FlameTree, ExportError> {
-    let stacks = weighted_stacks(session, analysis, spec)?;
-    Ok(FlameTree::build(&session.stacks, stacks))
+    Ok(flame_spec::build(session, analysis, spec)?)
 }
 
 /// A differential tree: widths from `now`, growth measured from `base`.
@@ -251,31 +117,21 @@ pub fn diff_tree(
     base: &FlameSpec,
     now: &FlameSpec,
 ) -> Result<FlameTree, ExportError> {
-    let b = weighted_stacks(session, analysis, base)?;
-    let n = weighted_stacks(session, analysis, now)?;
-    Ok(FlameTree::build_diff(&session.stacks, b, n))
+    let spec = FlameSpec {
+        compare: Some(base.input),
+        ..now.clone()
+    };
+    Ok(flame_spec::build(session, analysis, &spec)?)
 }
 
-/// The inputs a differential compares by default: the first and the last
-/// snapshot of the goroutine series, when it has two or more.
-pub fn default_diff_inputs(analysis: &Analysis) -> Option<(usize, usize)> {
-    match analysis.series.as_slice() {
-        [first, .., last] => Some((first.input, last.input)),
-        _ => None,
-    }
-}
-
-/// The input a flame graph shows by default: the newest of the goroutine
-/// series, else the first input that is a snapshot, else the first trace.
-pub fn default_input(session: &Session, analysis: &Analysis) -> Option<usize> {
-    let inputs = &session.inputs;
-    analysis
-        .series
-        .last()
-        .map(|p| p.input)
-        .or_else(|| inputs.iter().position(|i| i.as_snapshot().is_some()))
-        // A trace alone: its goroutines when the window closed.
-        .or_else(|| inputs.iter().position(|i| i.as_trace().is_some()))
+/// The value column of a sampled profile by name (see
+/// [`flame_spec::sample_type_index`]).
+pub fn sample_type_index(
+    session: &Session,
+    input: usize,
+    name: &str,
+) -> Result<Option<usize>, ExportError> {
+    Ok(flame_spec::sample_type_index(session, input, name)?)
 }
 
 /// What one unit of a snapshot's weight is, for hover titles.
@@ -295,10 +151,7 @@ fn count_name(session: &Session, snap: &Snapshot, value_index: usize) -> String 
     }
 }
 
-/// `goroutine-t3.pb.gz` for `tests/fixtures/goroutine-t3.pb.gz`.
-pub fn file_name(path: &str) -> &str {
-    path.rsplit(['/', '\\']).next().unwrap_or(path)
-}
+pub use crate::text::file_name;
 
 /// What kind of data a snapshot is: `goroutine dump`, `pprof heap`.
 fn kind_of(snap: &Snapshot) -> String {
@@ -354,6 +207,9 @@ pub fn titles(
     spec: &FlameSpec,
     tree: &FlameTree,
 ) -> Result<Titles, ExportError> {
+    if let Some(base) = spec.compare {
+        return diff_titles(session, analysis, &spec.on(base), spec, tree);
+    }
     if let Some(t) = session.inputs.get(spec.input).and_then(|i| i.as_trace()) {
         return Ok(Titles {
             title: format!(

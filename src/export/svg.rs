@@ -8,8 +8,8 @@
 //! lines as given (reversed, so they go in reversed), which keeps the
 //! boxes where the app draws them and skips a sort of 100,000 lines.
 //!
-//! Colours are the app's ([`crate::palette::function_colors`]), given to
-//! inferno as a palette map; every frame also gets a class naming its kind
+//! Colours are the tree's own ([`FlameTree::styles`], what the app draws),
+//! given to inferno as a palette map; every frame also gets a class naming its kind
 //! of code (`app`, `stdlib`, `third-party`, `runtime`) and `match` when it
 //! matches the search, through inferno's per-function frame attributes, so
 //! readers and tests can tell them apart without decoding colours.
@@ -22,15 +22,15 @@ use std::io::{self, Write};
 
 use inferno::flamegraph::{self, Direction, FuncFrameAttrsMap, Options, Palette};
 use regex::Regex;
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 
 use super::ExportError;
 use super::Titles;
 use super::folded::{NO_STACK, folded_lines, frame_name};
 use crate::analysis::flame::{FlameTree, NodeId};
 use crate::analysis::frames::FrameClass;
+use crate::analysis::palette::{self, Rgb};
 use crate::model::{StackTable, StrId};
-use crate::palette::{self, Rgb};
 
 /// Frames narrower than this percentage of the graph are left out by
 /// default: about one pixel at the default 1200 px width.
@@ -119,20 +119,21 @@ fn frame_styles(
     table: &StackTable,
     search: Option<&Regex>,
 ) -> Result<FrameStyles, ExportError> {
-    let functions: FxHashSet<StrId> = tree.nodes.iter().skip(1).map(|n| n.function).collect();
-    let classes = palette::function_classes(table);
-    let mut names: Vec<(StrId, &str)> = functions.iter().map(|&f| (f, table.str(f))).collect();
-    names.sort_unstable_by(|a, b| a.1.cmp(b.1));
+    // The tree's own styles, one per function: what the app draws.
+    let mut functions: FxHashMap<StrId, (FrameClass, Rgb)> = FxHashMap::default();
+    for (n, style) in tree.nodes.iter().zip(&tree.styles).skip(1) {
+        functions.entry(n.function).or_insert(*style);
+    }
+    let mut names: Vec<(&str, (FrameClass, Rgb))> = functions
+        .iter()
+        .map(|(&f, &style)| (table.str(f), style))
+        .collect();
+    names.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let mut palette = flamegraph::color::PaletteMap::default();
     let mut attrs_text = String::with_capacity(names.len() * 48);
-    for (id, name) in names {
-        let class = classes.get(&id).copied().unwrap_or(FrameClass::Runtime);
+    for (name, (class, rgb)) in names {
         let matched = search.is_some_and(|re| re.is_match(name));
-        let rgb = if matched {
-            SEARCH_COLOR
-        } else {
-            palette::frame_color(name, class)
-        };
+        let rgb = if matched { SEARCH_COLOR } else { rgb };
         let label = frame_name(name);
         palette.insert(&*label, color(rgb));
         // The attribute file format is tab- and newline-separated.
@@ -146,7 +147,7 @@ fn frame_styles(
             attrs_text.push('\n');
         }
     }
-    palette.insert(NO_STACK, color([160, 160, 160]));
+    palette.insert(NO_STACK, color(palette::NO_STACK));
     let attrs =
         FuncFrameAttrsMap::from_reader(attrs_text.as_bytes()).map_err(ExportError::Render)?;
     Ok(FrameStyles { palette, attrs })

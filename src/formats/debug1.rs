@@ -16,25 +16,51 @@
 //! tabwriter, so fields are separated by one or more tabs. A record whose
 //! PCs all belong to hidden frames prints no frame at all: it is kept with
 //! an empty stack.
+//!
+//! Records of other count profiles (`threadcreate`) may come with no frame
+//! line at all where nothing symbolized them: their stacks are then named
+//! by the addresses after `@`, as unsymbolized protobuf locations are, so
+//! distinct stacks stay distinct.
+//!
+//! A profile with no records is an empty snapshot when its header says
+//! `total 0`: an empty `goroutineleak` profile, nothing leaked.
+//! Every goroutine of a `goroutineleak` profile is marked leaked: the
+//! runtime proved it.
 
 use super::error::FormatError;
 use super::limits::{GoroutineBudget, Limits};
 use super::text::{self, Lines};
 use super::{Loaded, detect};
 use crate::model::{
-    FrameId, Goroutine, Input, LabelValue, ProfileType, Sample, SampleProfile, Snapshot,
-    SnapshotData, Source, StackTable, ValueType, Warnings,
+    FrameId, Goroutine, Input, ProfileType, Sample, SampleProfile, Snapshot, SnapshotData, Source,
+    StackTable, ValueType, Warnings,
 };
 use crate::progress::Progress;
 
-struct Record {
+struct Record<'a> {
     count: u64,
+    /// The addresses after `@`, for records no frame line symbolizes.
+    pcs: &'a str,
     frames: Vec<FrameId>,
     labels: crate::model::LabelSetId,
     /// Frames past the depth limit were dropped.
     capped: bool,
     /// The count did not fit the goroutine budget at all: left out.
     over_budget: bool,
+}
+
+impl Record<'_> {
+    /// Adds the next outer frame, up to `max_depth` frames.
+    fn push_frame(&mut self, frame: FrameId, max_depth: usize, warnings: &mut Warnings) {
+        if self.frames.len() < max_depth {
+            self.frames.push(frame);
+        } else if !self.capped {
+            self.capped = true;
+            warnings.add("deep-stack", || {
+                format!("kept the innermost {max_depth} frames of stacks deeper than that")
+            });
+        }
+    }
 }
 
 /// Parses a `debug=1` count profile; `data` is already inflated.
@@ -94,14 +120,8 @@ pub fn parse(
             continue;
         }
         if let Some(rest) = trimmed.strip_prefix("# labels:") {
-            match (text::parse_labels(rest), &mut current) {
-                (Some(pairs), Some(rec)) => {
-                    let pairs = pairs
-                        .into_iter()
-                        .map(|(k, v)| (table.intern_str(&k), LabelValue::Str(table.intern_str(&v))))
-                        .collect();
-                    rec.labels = table.intern_labels(pairs);
-                }
+            match (text::intern_labels(&mut table, rest), &mut current) {
+                (Some(set), Some(rec)) => rec.labels = set,
                 _ => warn(
                     &mut warnings,
                     "bad-labels",
@@ -121,36 +141,11 @@ pub fn parse(
                 );
                 continue;
             };
-            let mut fields = rest.split('\t').map(str::trim).filter(|f| !f.is_empty());
-            let pc = fields.next().unwrap_or("");
-            let func = fields.next();
-            let loc = fields.next();
-            let frame = match func {
-                Some(func) => {
-                    let func = match func.rfind("+0x") {
-                        Some(i) => &func[..i],
-                        None => func,
-                    };
-                    match loc.and_then(text::parse_location) {
-                        Some((file, line)) => table.intern_frame(func, file, line),
-                        None => table.intern_frame(func, "", 0),
-                    }
-                }
-                // An address the runtime could not symbolize.
-                None => table.intern_frame(pc, "", 0),
-            };
-            if rec.frames.len() < limits.max_stack_depth {
-                rec.frames.push(frame);
-            } else if !rec.capped {
-                rec.capped = true;
-                let max = limits.max_stack_depth;
-                warnings.add("deep-stack", || {
-                    format!("kept the innermost {max} frames of stacks deeper than that")
-                });
-            }
+            let frame = frame_of_line(&mut table, rest);
+            rec.push_frame(frame, limits.max_stack_depth, &mut warnings);
             continue;
         }
-        if let Some((count, _pcs)) = trimmed.split_once(" @")
+        if let Some((count, pcs)) = trimmed.split_once(" @")
             && let Ok(count) = count.trim().parse::<u64>()
         {
             records.extend(current.take());
@@ -165,6 +160,7 @@ pub fn parse(
             let kept = budget.take(count);
             current = Some(Record {
                 count: kept,
+                pcs,
                 over_budget: kept == 0 && count > 0,
                 frames: Vec::new(),
                 labels: crate::model::LabelSetId::NONE,
@@ -182,7 +178,7 @@ pub fn parse(
     records.extend(current.take());
     records.retain(|r| !r.over_budget);
     budget.warn(&mut warnings);
-    if records.is_empty() {
+    if records.is_empty() && !(profile_name.is_some() && stated_total == Some(0)) {
         return Err(FormatError::NothingFound {
             format: "debug=1 profile",
             what: "stack record",
@@ -197,41 +193,8 @@ pub fn parse(
         });
     }
     let name = profile_name.unwrap_or_else(|| "goroutine".to_owned());
-    let profile_type = match name.as_str() {
-        "goroutine" => ProfileType::Goroutine,
-        "goroutineleak" => ProfileType::GoroutineLeak,
-        "threadcreate" => ProfileType::Threadcreate,
-        other => ProfileType::Other(other.to_owned()),
-    };
-    let data = if profile_type.is_goroutines() {
-        SnapshotData::Goroutines(
-            records
-                .iter()
-                .map(|r| {
-                    let mut g = Goroutine::new(table.intern_inner_first(&r.frames));
-                    g.count = r.count;
-                    g.labels = r.labels;
-                    g.frames_elided = r.capped;
-                    g
-                })
-                .collect(),
-        )
-    } else {
-        let kind = table.intern_str(&name);
-        let unit = table.intern_str("count");
-        SnapshotData::Samples(SampleProfile {
-            sample_types: vec![ValueType { kind, unit }],
-            samples: records
-                .iter()
-                .map(|r| Sample {
-                    stack: table.intern_inner_first(&r.frames),
-                    values: vec![i64::try_from(r.count).unwrap_or(i64::MAX)],
-                    labels: r.labels,
-                })
-                .collect(),
-            ..SampleProfile::default()
-        })
-    };
+    let profile_type = profile_type_of(&name);
+    let data = snapshot_data(records, &profile_type, &name, &mut table, limits);
     source.profile_type = Some(profile_type);
     progress.set(1.0);
     Ok(Loaded {
@@ -246,4 +209,94 @@ pub fn parse(
             warnings,
         }),
     })
+}
+
+/// The profile a header names (`threadcreate profile: total 6`).
+fn profile_type_of(name: &str) -> ProfileType {
+    match name {
+        "goroutine" => ProfileType::Goroutine,
+        "goroutineleak" => ProfileType::GoroutineLeak,
+        "threadcreate" => ProfileType::Threadcreate,
+        other => ProfileType::Other(other.to_owned()),
+    }
+}
+
+/// Frames named by address for a record no frame line symbolizes, innermost
+/// first as the addresses come; null addresses stand for no frame.
+fn address_frames(table: &mut StackTable, pcs: &str, max_depth: usize) -> Vec<FrameId> {
+    pcs.split_ascii_whitespace()
+        .filter_map(|pc| u64::from_str_radix(pc.strip_prefix("0x")?, 16).ok())
+        .filter(|&pc| pc != 0)
+        .take(max_depth)
+        .map(|pc| table.intern_frame(&super::pprof::address_name(pc), "", 0))
+        .collect()
+}
+
+/// One `#` line: a frame (`#\t0x4a5b\tmain.f+0x1c\tmain.go:12`), or an
+/// address the runtime could not symbolize (`#\t0x0`).
+fn frame_of_line(table: &mut StackTable, rest: &str) -> FrameId {
+    let mut fields = rest.split('\t').map(str::trim).filter(|f| !f.is_empty());
+    let pc = fields.next().unwrap_or("");
+    let func = fields.next();
+    let loc = fields.next();
+    match func {
+        Some(func) => {
+            let func = match func.rfind("+0x") {
+                Some(i) => &func[..i],
+                None => func,
+            };
+            match loc.and_then(text::parse_location) {
+                Some((file, line)) => table.intern_frame(func, file, line),
+                None => table.intern_frame(func, "", 0),
+            }
+        }
+        None => table.intern_frame(pc, "", 0),
+    }
+}
+
+/// Goroutine records for goroutine profiles (all leaked for goroutineleak:
+/// the runtime proved it), weighted stacks for the others.
+fn snapshot_data(
+    mut records: Vec<Record<'_>>,
+    profile_type: &ProfileType,
+    name: &str,
+    table: &mut StackTable,
+    limits: &Limits,
+) -> SnapshotData {
+    if profile_type.is_goroutines() {
+        let leaked = *profile_type == ProfileType::GoroutineLeak;
+        SnapshotData::Goroutines(
+            records
+                .iter()
+                .map(|r| {
+                    let mut g = Goroutine::new(table.intern_inner_first(&r.frames));
+                    g.count = r.count;
+                    g.labels = r.labels;
+                    g.frames_elided = r.capped;
+                    g.leaked = leaked;
+                    g
+                })
+                .collect(),
+        )
+    } else {
+        for r in &mut records {
+            if r.frames.is_empty() {
+                r.frames = address_frames(table, r.pcs, limits.max_stack_depth);
+            }
+        }
+        let kind = table.intern_str(name);
+        let unit = table.intern_str("count");
+        SnapshotData::Samples(SampleProfile {
+            sample_types: vec![ValueType { kind, unit }],
+            samples: records
+                .iter()
+                .map(|r| Sample {
+                    stack: table.intern_inner_first(&r.frames),
+                    values: vec![i64::try_from(r.count).unwrap_or(i64::MAX)],
+                    labels: r.labels,
+                })
+                .collect(),
+            ..SampleProfile::default()
+        })
+    }
 }

@@ -18,9 +18,11 @@
 //! ```
 //!
 //! What varies between Go versions and settings, and is accepted here:
-//! `gp= m= mp=` fields (GOTRACEBACK=system), wait ages and `locked to thread`
-//! inside the brackets, runtime flags such as `(scan)` or `(leaked)` after
-//! the state, Go 1.27 label sets in the header, `...additional frames
+//! `gp= m= mp=` fields (GOTRACEBACK=system), wait ages, `locked to thread`
+//! and `synctest bubble N` inside the brackets, the runtime's `(leaked)`,
+//! `(scan)` and `(durable)` flags after the state, label sets inside the
+//! brackets (Go 1.26 with `GODEBUG=tracebacklabels=1`) or after them (Go
+//! 1.27, on by default for modules that say `go 1.27`), `...additional frames
 //! elided...` (old) and `...N frames elided...` (new), the `panic:` /
 //! `fatal error:` preamble with re-raised panics, `runtime stack:` sections
 //! and register dumps of crashes, log lines before and after, CRLF line
@@ -39,14 +41,21 @@ use super::limits::Limits;
 use super::text::{self, Lines};
 use super::{Loaded, detect};
 use crate::model::{
-    Ancestor, Goroutine, Input, LabelValue, PanicInfo, Snapshot, SnapshotData, Source, StackTable,
-    StateKind, Warnings,
+    Ancestor, Goroutine, Input, PanicInfo, Snapshot, SnapshotData, Source, StackTable, StateKind,
+    Warnings,
 };
 use crate::model::{FrameId, StackId};
 use crate::progress::Progress;
 
 /// Inputs smaller than this are parsed on one thread: splitting costs more than it saves.
 const PARALLEL_MIN_BYTES: usize = 4 << 20;
+
+/// The most the runtime writes for `/debug/pprof/goroutine?debug=2`: it
+/// takes `runtime.Stack` into a buffer that doubles from 1 MiB and, when
+/// even 64 MiB fill up, writes that buffer as it is, cut wherever it ended,
+/// mid-goroutine and mostly mid-line, with no marker. A dump of exactly
+/// this size is such a cut.
+pub const RUNTIME_DUMP_LIMIT: usize = 64 << 20;
 
 /// Parses a full-stack dump; `data` is already inflated.
 pub fn parse(
@@ -56,7 +65,12 @@ pub fn parse(
     progress: &Progress,
 ) -> Result<Loaded, FormatError> {
     let (text, lossy) = text::to_text(data);
-    let text: &str = &text;
+    let cut = data.len() == RUNTIME_DUMP_LIMIT;
+    let text: &str = match text.rfind('\n') {
+        // The last line of a cut dump is a piece of a line: left out.
+        Some(i) if cut => &text[..=i],
+        _ => &text,
+    };
     let prefix = find_log_prefix(text);
     let ranges = match &prefix {
         Some(_) => vec![(0, text.len())],
@@ -102,6 +116,20 @@ pub fn parse(
             format!(
                 "removed a log prefix like {:?} from {stripped} lines",
                 prefix.sample
+            )
+        });
+    }
+    if cut && let Some(last) = goroutines.last_mut() {
+        // Its outer frames are missing; grouping compares it like a stack
+        // the runtime elided.
+        last.frames_elided = true;
+        let id = last.id.unwrap_or(0);
+        warnings.add("truncated", || {
+            format!(
+                "the dump is exactly {} MiB, the most the runtime writes for debug=2: it was \
+                 cut in goroutine {id}, whose outer frames are missing, and the goroutines \
+                 after it are not in the file",
+                RUNTIME_DUMP_LIMIT >> 20
             )
         });
     }
@@ -468,20 +496,12 @@ impl<'a, 'p> ChunkParser<'a, 'p> {
         g.wait_minutes = h.minutes;
         g.locked_to_thread = h.locked;
         g.leaked = h.leaked;
+        g.durable = h.durable;
+        g.gc_scan = h.scan;
+        g.synctest_bubble = h.bubble;
         if let Some(labels) = h.labels {
-            match text::parse_labels(labels) {
-                Some(pairs) => {
-                    let pairs = pairs
-                        .into_iter()
-                        .map(|(k, v)| {
-                            (
-                                self.table.intern_str(&k),
-                                LabelValue::Str(self.table.intern_str(&v)),
-                            )
-                        })
-                        .collect();
-                    g.labels = self.table.intern_labels(pairs);
-                }
+            match text::intern_labels(&mut self.table, labels) {
+                Some(set) => g.labels = set,
                 None => self.warn("bad-labels", offset, "unreadable label set in a header"),
             }
         }
@@ -676,12 +696,29 @@ struct Header<'a> {
     minutes: Option<u32>,
     locked: bool,
     leaked: bool,
+    durable: bool,
+    scan: bool,
+    bubble: Option<u64>,
     labels: Option<&'a str>,
 }
 
-/// Runtime flags printed after the state that are not part of the wait reason.
-const STATE_FLAGS: [&str; 3] = [" (scan)", " (leaked)", " (durable)"];
+/// Where Go 1.26 puts a label set inside the brackets, after the last
+/// field and a space: `[select, synctest bubble 1 labels:{"k": "v"}]`.
+const INNER_LABELS: &str = " labels:{";
 
+/// Parses a goroutine header as every Go release prints it:
+///
+/// ```text
+/// goroutine 7 gp=0xc0 m=nil [chan send (leaked) (scan), 3 minutes, locked to thread, synctest bubble 2]:
+/// goroutine 9 [select labels:{"handler": "search"}]:       <- Go 1.26, GODEBUG=tracebacklabels=1
+/// goroutine 9 [select] {handler: search, q: "a b"}:        <- Go 1.27
+/// ```
+///
+/// After the state come the runtime's flags, in this order: `(leaked)`
+/// (proven leaked), `(scan)` (its stack was being scanned) and `(durable)`
+/// (blocked in a synctest bubble; some wait reasons say `(durable)`
+/// themselves, `chan receive (durable)`). The state is returned without
+/// them, so that a group's wait reason is the same in and out of bubbles.
 fn parse_header(line: &str) -> Option<Header<'_>> {
     let rest = line.strip_prefix("goroutine ")?;
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
@@ -697,46 +734,59 @@ fn parse_header(line: &str) -> Option<Header<'_>> {
     }
     let body_start = open + 1;
     let close = body_start + find_closing(&rest[body_start..], b']')?;
-    let body = &rest[body_start..close];
+    let mut body = &rest[body_start..close];
     let tail = rest[close + 1..].trim();
     let tail = tail.strip_suffix(':')?.trim();
     let mut labels = (!tail.is_empty() && tail.starts_with('{')).then_some(tail);
+    // Fields and the state never hold braces or quotes, so the first match
+    // is the label set, whatever its values hold.
+    if let Some(i) = body.find(INNER_LABELS) {
+        labels = Some(&body[i + INNER_LABELS.len() - 1..]);
+        body = &body[..i];
+    }
 
     let mut parts = split_top_level(body);
-    let mut state = parts.next()?.trim();
-    let mut leaked = false;
-    for flag in STATE_FLAGS {
-        if let Some(s) = state.strip_suffix(flag) {
-            state = s;
-            leaked |= flag == " (leaked)";
+    let mut h = Header {
+        id,
+        state: parts.next()?.trim(),
+        minutes: None,
+        locked: false,
+        leaked: false,
+        durable: false,
+        scan: false,
+        bubble: None,
+        labels,
+    };
+    loop {
+        if let Some(s) = h.state.strip_suffix(" (leaked)") {
+            (h.state, h.leaked) = (s, true);
+        } else if let Some(s) = h.state.strip_suffix(" (scan)") {
+            (h.state, h.scan) = (s, true);
+        } else if let Some(s) = h.state.strip_suffix(" (durable)") {
+            (h.state, h.durable) = (s, true);
+        } else {
+            break;
         }
     }
-    let mut minutes = None;
-    let mut locked = false;
     for part in parts {
         let part = part.trim();
         if let Some(n) = part.strip_suffix(" minutes") {
-            minutes = n
+            h.minutes = n
                 .trim()
                 .parse()
                 .ok()
                 .filter(|&m| m <= super::limits::MAX_WAIT_MINUTES);
         } else if part == "locked to thread" {
-            locked = true;
+            h.locked = true;
+        } else if let Some(n) = part.strip_prefix("synctest bubble ") {
+            h.bubble = n.trim().parse().ok();
         } else if let Some(l) = part.strip_prefix("labels:") {
-            labels = Some(l.trim());
+            h.labels = Some(l.trim());
         } else if part.starts_with('{') {
-            labels = Some(part);
+            h.labels = Some(part);
         }
     }
-    Some(Header {
-        id,
-        state,
-        minutes,
-        locked,
-        leaked,
-        labels,
-    })
+    Some(h)
 }
 
 /// Position of `close` at brace depth 0 and outside quotes.
@@ -807,6 +857,32 @@ mod tests {
         assert_eq!((h.state, h.labels), ("select", Some(r#"{"k": "v, w"}"#)));
         let h = parse_header("goroutine 4 [chan send (leaked)]:").unwrap();
         assert_eq!((h.state, h.leaked), ("chan send", true));
+        let h = parse_header("goroutine 4 [chan send (leaked) (scan), 2 minutes]:").unwrap();
+        assert_eq!(
+            (h.state, h.leaked, h.scan, h.minutes),
+            ("chan send", true, true, Some(2))
+        );
+        let h = parse_header(
+            "goroutine 25 [sleep (durable), 5 minutes, locked to thread, synctest bubble 12]:",
+        )
+        .unwrap();
+        assert_eq!(
+            (h.state, h.durable, h.locked, h.bubble, h.minutes),
+            ("sleep", true, true, Some(12), Some(5))
+        );
+        let h = parse_header(r#"goroutine 24 [chan receive labels:{"k": "v, ]w"}]:"#).unwrap();
+        assert_eq!(
+            (h.state, h.labels),
+            ("chan receive", Some(r#"{"k": "v, ]w"}"#))
+        );
+        let h = parse_header(
+            r#"goroutine 24 [select, synctest bubble 3 labels:{"handler": "search"}]:"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (h.state, h.bubble, h.labels),
+            ("select", Some(3), Some(r#"{"handler": "search"}"#))
+        );
         assert_eq!(parse_header("goroutine profile: total 4"), None);
         assert_eq!(parse_header("goroutine 4 [select]"), None);
     }

@@ -28,7 +28,7 @@ use crate::model::{Format, Input, StackTable, Warnings};
 use crate::progress::Progress;
 
 /// An input parsed into a table of its own.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Loaded {
     pub table: StackTable,
     pub input: Input,

@@ -115,6 +115,10 @@ pub struct SessionCapture {
     pub captured_at_ns: Option<i64>,
     /// The manifest marks it as cut off (a partial trace).
     pub partial: bool,
+    /// The folder's manifest lists it, or there is no manifest. A file the
+    /// manifest does not list may be anything a person left there (notes,
+    /// a README): one that does not load is skipped, not an error.
+    pub listed: bool,
     /// Why the folder's manifest was not used, when it could not be read:
     /// the captures still load (in name order, which is capture order),
     /// each saying what it lacks.
@@ -128,6 +132,7 @@ impl SessionCapture {
             path,
             captured_at_ns: None,
             partial: false,
+            listed: true,
             manifest_problem: None,
         }
     }
@@ -243,6 +248,7 @@ pub fn list_captures(dir: &Path) -> Result<Vec<SessionCapture>, SessionDirError>
                 captured_at_ns: entry
                     .and_then(|c| super::limits::plausible_unix_ns(c.started_at_ns)),
                 partial: entry.is_some_and(|c| c.partial),
+                listed: entry.is_some() || manifest.as_ref().is_none_or(|m| m.captures.is_empty()),
                 manifest_problem: manifest_problem.clone(),
             }
         })

@@ -1,5 +1,7 @@
 //! Pieces shared by the text parsers: lines, frames, locations, labels.
 
+use crate::model::{LabelSetId, LabelValue, StackTable};
+
 /// Lines of a buffer with their byte offsets; `\r\n` and `\n` both end a line.
 pub(crate) struct Lines<'a> {
     text: &'a str,
@@ -107,8 +109,10 @@ pub(crate) fn parse_location(line: &str) -> Option<(&str, u32)> {
 }
 
 /// Parses a label set as Go prints it: `{"endpoint":"search", "k":"v"}`
-/// (debug=1), `{endpoint: "search"}` or `{endpoint=search}`. Values may be
-/// Go-quoted with escapes. Returns pairs in input order.
+/// (debug=1, `%q` quoting), `{endpoint: search, k: "a b"}` (Go 1.27
+/// goroutine headers: quoted only when needed, an empty value printed as
+/// nothing), `{"endpoint": "search"}` (Go 1.26 headers) or
+/// `{endpoint=search}`. Returns pairs in input order.
 pub(crate) fn parse_labels(text: &str) -> Option<Vec<(String, String)>> {
     let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
     let mut out = Vec::new();
@@ -123,49 +127,75 @@ pub(crate) fn parse_labels(text: &str) -> Option<Vec<(String, String)>> {
         let (value, after) = take_token(after)?;
         out.push((key, value));
         rest = after.trim_start();
-        rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
+        match rest.strip_prefix(',') {
+            Some(r) => rest = r.trim_start(),
+            // Anything but a comma after a pair is not a label set.
+            None if !rest.is_empty() => return None,
+            None => {}
+        }
     }
     Some(out)
 }
 
-/// One quoted or bare token, and the rest.
+/// Parses a label set as [`parse_labels`] does and interns it; `None` when
+/// it does not read.
+pub(crate) fn intern_labels(table: &mut StackTable, text: &str) -> Option<LabelSetId> {
+    let pairs = parse_labels(text)?
+        .into_iter()
+        .map(|(k, v)| (table.intern_str(&k), LabelValue::Str(table.intern_str(&v))))
+        .collect();
+    Some(table.intern_labels(pairs))
+}
+
+/// One quoted or bare token, and the rest. A bare token may be empty (Go
+/// 1.27 headers print an empty label value as nothing at all).
+///
+/// Quoted tokens take Go's escapes, as `%q` and the runtime's own quoting
+/// write them: `\xNN` stands for a byte, so invalid UTF-8 in a label comes
+/// back as replacement characters, the way the protobuf profile of the
+/// same labels loads.
 fn take_token(s: &str) -> Option<(String, &str)> {
-    if let Some(body) = s.strip_prefix('"') {
-        let mut out = String::new();
-        let mut chars = body.char_indices();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '"' => return Some((out, &body[i + 1..])),
-                '\\' => {
-                    let (_, e) = chars.next()?;
-                    match e {
-                        'n' => out.push('\n'),
-                        't' => out.push('\t'),
-                        'r' => out.push('\r'),
-                        'x' => {
-                            let hex: String = chars.by_ref().take(2).map(|(_, c)| c).collect();
-                            out.push(char::from(u8::from_str_radix(&hex, 16).ok()?));
-                        }
-                        'u' | 'U' => {
-                            let n = if e == 'u' { 4 } else { 8 };
-                            let hex: String = chars.by_ref().take(n).map(|(_, c)| c).collect();
-                            out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
-                        }
-                        other => out.push(other),
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        None
-    } else {
+    let Some(body) = s.strip_prefix('"') else {
         let end = s.find([',', ':', '=', '}']).unwrap_or(s.len());
-        let tok = s[..end].trim();
-        if tok.is_empty() {
-            return None;
-        }
-        Some((tok.to_owned(), &s[end..]))
+        return Some((s[..end].trim().to_owned(), &s[end..]));
+    };
+    fn push(out: &mut Vec<u8>, c: char) {
+        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
     }
+    let mut out: Vec<u8> = Vec::new();
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                let token = String::from_utf8_lossy(&out).into_owned();
+                return Some((token, &body[i + 1..]));
+            }
+            '\\' => {
+                let (_, e) = chars.next()?;
+                let mut hex = |n: usize| -> Option<u32> {
+                    let digits: String = chars.by_ref().take(n).map(|(_, c)| c).collect();
+                    (digits.len() == n)
+                        .then(|| u32::from_str_radix(&digits, 16).ok())
+                        .flatten()
+                };
+                match e {
+                    'n' => out.push(b'\n'),
+                    't' => out.push(b'\t'),
+                    'r' => out.push(b'\r'),
+                    'a' => out.push(0x07),
+                    'b' => out.push(0x08),
+                    'f' => out.push(0x0c),
+                    'v' => out.push(0x0b),
+                    'x' => out.push(u8::try_from(hex(2)?).ok()?),
+                    'u' => push(&mut out, char::from_u32(hex(4)?)?),
+                    'U' => push(&mut out, char::from_u32(hex(8)?)?),
+                    other => push(&mut out, other),
+                }
+            }
+            c => push(&mut out, c),
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -223,6 +253,37 @@ mod tests {
         );
         assert_eq!(parse_labels("{}"), Some(vec![]));
         assert_eq!(parse_labels("{\"unterminated}"), None);
+    }
+
+    #[test]
+    fn labels_as_go_1_27_headers_quote_them() {
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        // Bare where every character is [A-Za-z0-9./_], quoted otherwise;
+        // the runtime escapes everything outside printable ASCII.
+        assert_eq!(
+            parse_labels(r#"{handler: "GET /export", tenant: "acme \"eu\" \u00fc\t\x01"}"#),
+            Some(vec![
+                pair("handler", "GET /export"),
+                pair("tenant", "acme \"eu\" \u{fc}\t\u{1}")
+            ])
+        );
+        assert_eq!(
+            parse_labels(r#"{"emoji": "\U0001f600", path: a/b.c_d}"#),
+            Some(vec![pair("emoji", "\u{1f600}"), pair("path", "a/b.c_d")])
+        );
+        // An empty value is printed as nothing.
+        assert_eq!(
+            parse_labels("{empty: , k: v}"),
+            Some(vec![pair("empty", ""), pair("k", "v")])
+        );
+        assert_eq!(parse_labels("{k: }"), Some(vec![pair("k", "")]));
+        // A byte that is not UTF-8 comes back as a replacement character.
+        assert_eq!(
+            parse_labels(r#"{k: "a\xffb"}"#),
+            Some(vec![pair("k", "a\u{fffd}b")])
+        );
+        assert_eq!(parse_labels(r#"{k: "\x4"}"#), None);
+        assert_eq!(parse_labels("{k: v w: x}"), None);
     }
 
     #[test]

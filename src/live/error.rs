@@ -125,6 +125,23 @@ impl LiveError {
         )
     }
 
+    /// An answer that retrying does not change: the URL does not lead to a
+    /// pprof endpoint (404, a login page or another host, HTTPS to a plain
+    /// port) or the credentials are refused. Before the first good capture
+    /// it means the target was given wrong, which is better said at once
+    /// than after half a minute of retries.
+    pub fn is_misconfiguration(&self) -> bool {
+        matches!(
+            self,
+            LiveError::NotFound { .. }
+                | LiveError::Unauthorized { .. }
+                | LiveError::OffOriginRedirect { .. }
+                | LiveError::TooManyRedirects { .. }
+                | LiveError::NotAProfile { .. }
+                | LiveError::Tls { .. }
+        )
+    }
+
     /// A problem of the local folder, not of the service: retrying does not help.
     pub fn is_local(&self) -> bool {
         matches!(

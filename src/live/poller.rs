@@ -203,6 +203,9 @@ struct Shared {
     server: Mutex<Option<ServerInfo>>,
     stop_reason: Mutex<Option<StopReason>>,
     threads_alive: AtomicUsize,
+    /// The index page was read (or could not be): what the server offers is
+    /// known as far as it will be.
+    probed: AtomicBool,
 }
 
 impl Shared {
@@ -289,6 +292,7 @@ impl Poller {
             server: Mutex::new(None),
             stop_reason: Mutex::new(None),
             threads_alive: AtomicUsize::new(2),
+            probed: AtomicBool::new(false),
         });
         let (req_tx, req_rx) = mpsc::channel();
         let s = Arc::clone(&shared);
@@ -422,6 +426,7 @@ fn poll_loop(shared: &Shared, config: &LiveConfig) {
     shared.emit(LiveEvent::State(ConnectionState::Connecting));
     let mut probed = false;
     let mut connected = false;
+    let mut ever_connected = false;
     let mut failures = 0u32;
     let mut taken = 0u32;
     let mut was_paused = false;
@@ -449,11 +454,15 @@ fn poll_loop(shared: &Shared, config: &LiveConfig) {
         let mut result = Ok(None);
         if !probed {
             match probe(shared) {
-                Ok(()) => probed = true,
+                Ok(()) => {
+                    probed = true;
+                    shared.probed.store(true, Ordering::SeqCst);
+                }
                 Err(f) if f.error.is_unreachable() => result = Err(f),
                 Err(f) => {
                     // Answered, but no usable index: poll anyway, do not ask again.
                     probed = true;
+                    shared.probed.store(true, Ordering::SeqCst);
                     shared.emit(LiveEvent::Failed(f));
                 }
             }
@@ -469,6 +478,7 @@ fn poll_loop(shared: &Shared, config: &LiveConfig) {
             Ok(captured) => {
                 if !connected {
                     connected = true;
+                    ever_connected = true;
                     shared.emit(LiveEvent::State(ConnectionState::Connected));
                 }
                 failures = 0;
@@ -489,9 +499,17 @@ fn poll_loop(shared: &Shared, config: &LiveConfig) {
                 let last_error = f.error.to_string();
                 let unreachable = f.error.is_unreachable();
                 let local = f.error.is_local();
+                let misconfigured = !ever_connected && f.error.is_misconfiguration();
                 shared.emit(LiveEvent::Failed(f));
                 if local {
                     shared.stop_with(StopReason::SessionFolder(last_error));
+                    break;
+                }
+                if misconfigured {
+                    shared.stop_with(StopReason::GaveUp {
+                        failures,
+                        last_error,
+                    });
                     break;
                 }
                 if config.give_up_after.is_some_and(|n| failures >= n) {
@@ -513,49 +531,117 @@ fn poll_loop(shared: &Shared, config: &LiveConfig) {
     }
 }
 
+/// Runs on-demand captures as they are asked for. A trace and a CPU
+/// profile take the seconds they cover, so each runs on a thread of its own
+/// (scoped: they end before the loop does): the CPU profile starts with the
+/// first snapshot as documented instead of waiting for a trace, and a
+/// `debug=2` dump asked meanwhile is not held back either.
 fn capture_loop(shared: &Shared, requests: &mpsc::Receiver<(CaptureId, CaptureKind)>) {
-    while !shared.stopping() {
-        let (id, kind) = match requests.recv_timeout(TICK) {
-            Ok(r) => r,
-            Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        };
-        let url = shared.client.target().url(&kind.endpoint());
-        let fail = |error| {
-            LiveEvent::Failed(Box::new(Failure {
-                id: Some(id),
-                kind: Some(kind.clone()),
-                error,
-                kept: None,
-                at_ns: now_ns(),
-            }))
-        };
-        if shared.is_cancelled(id) {
-            shared.emit(fail(LiveError::Cancelled { url }));
-        } else if kind == CaptureKind::GoroutineLeak
-            && Shared::lock(&shared.server)
-                .as_ref()
-                .is_some_and(|s| !s.offers("goroutineleak"))
-        {
-            let error = LiveError::NotOffered {
-                url: url.clone(),
-                profile: "goroutineleak".to_owned(),
-                hint: "it needs a Go version with the goroutine leak profile",
+    std::thread::scope(|scope| {
+        while !shared.stopping() {
+            let (id, kind) = match requests.recv_timeout(TICK) {
+                Ok(r) => r,
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
-            // Best effort: the event carries the message either way.
-            shared
-                .session
-                .record_failure(kind.name(), &url, &error.to_string())
-                .ok();
-            shared.emit(fail(error));
-        } else {
-            let event = match capture(shared, &kind, Some(id), &|| shared.is_cancelled(id)) {
-                Ok(c) => LiveEvent::Captured(Box::new(c)),
-                Err(f) => LiveEvent::Failed(f),
-            };
-            shared.emit(event);
+            if kind.seconds().is_some() {
+                let spawned = std::thread::Builder::new()
+                    .name(format!("leakscope-{}", kind.name()))
+                    .spawn_scoped(scope, {
+                        let kind = kind.clone();
+                        move || on_demand(shared, id, &kind)
+                    });
+                if spawned.is_ok() {
+                    continue;
+                }
+            }
+            on_demand(shared, id, &kind);
         }
-        Shared::lock(&shared.cancelled).remove(&id);
+    });
+}
+
+/// How long a capture that depends on the server's index waits for it.
+const PROBE_WAIT: Duration = Duration::from_secs(10);
+
+/// Timed captures retried after a failure that may pass (the service
+/// restarting, a profile already running), with the pause before each.
+const TIMED_RETRIES: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
+
+/// One on-demand capture, its outcome sent as an event.
+fn on_demand(shared: &Shared, id: CaptureId, kind: &CaptureKind) {
+    let url = shared.client.target().url(&kind.endpoint());
+    let fail = |error| {
+        LiveEvent::Failed(Box::new(Failure {
+            id: Some(id),
+            kind: Some(kind.clone()),
+            error,
+            kept: None,
+            at_ns: now_ns(),
+        }))
+    };
+    if *kind == CaptureKind::GoroutineLeak {
+        // Whether the server offers it is in its index: wait for the first
+        // poll to have read it, as captures asked at start would not.
+        let known = || shared.probed.load(Ordering::SeqCst) || shared.stopping();
+        sleep_unless(PROBE_WAIT, &known);
+    }
+    if shared.is_cancelled(id) {
+        shared.emit(fail(LiveError::Cancelled { url }));
+    } else if *kind == CaptureKind::GoroutineLeak
+        && Shared::lock(&shared.server)
+            .as_ref()
+            .is_some_and(|s| !s.offers("goroutineleak"))
+    {
+        let error = LiveError::NotOffered {
+            url: url.clone(),
+            profile: "goroutineleak".to_owned(),
+            hint: "it needs a Go version with the goroutine leak profile",
+        };
+        // Best effort: the event carries the message either way.
+        shared
+            .session
+            .record_failure(kind.name(), &url, &error.to_string())
+            .ok();
+        shared.emit(fail(error));
+    } else {
+        let cancelled = || shared.is_cancelled(id) || shared.stopping();
+        let mut result = capture(shared, kind, Some(id), &cancelled);
+        if kind.seconds().is_some() {
+            for pause in TIMED_RETRIES {
+                match &result {
+                    Err(f) if may_pass(&f.error) && f.kept.is_none() && !cancelled() => {
+                        sleep_unless(pause, &cancelled);
+                        result = capture(shared, kind, Some(id), &cancelled);
+                    }
+                    _ => break,
+                }
+            }
+        }
+        shared.emit(match result {
+            Ok(c) => LiveEvent::Captured(Box::new(c)),
+            Err(f) => LiveEvent::Failed(f),
+        });
+    }
+    Shared::lock(&shared.cancelled).remove(&id);
+}
+
+/// Whether a failed capture is worth trying again: the service was out of
+/// reach for a moment or answered with a server error, not with something
+/// that retrying cannot change.
+fn may_pass(error: &LiveError) -> bool {
+    (error.is_unreachable() && !matches!(error, LiveError::Tls { .. }))
+        || matches!(error, LiveError::HttpStatus { status, .. } if *status >= 500)
+}
+
+/// Sleeps `d` in short steps, waking early when `stop` says so.
+fn sleep_unless(d: Duration, stop: &dyn Fn() -> bool) {
+    let until = Instant::now() + d;
+    while !stop() {
+        let now = Instant::now();
+        if now >= until {
+            break;
+        }
+        std::thread::sleep((until - now).min(TICK));
     }
 }
 

@@ -105,6 +105,7 @@ impl Target {
         if let Some(c) = text.chars().find(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad(&format!("it contains {c:?}")));
         }
+        let listen_address = !text.contains("://");
         let (scheme, rest) = match text.split_once("://") {
             Some((s, rest)) => {
                 let scheme = match s.to_ascii_lowercase().as_str() {
@@ -123,7 +124,7 @@ impl Target {
             Some((u, h)) => (Some(u), h),
             None => (None, authority),
         };
-        let (host, port) = split_host_port(hostport).map_err(bad)?;
+        let (host, port) = split_host_port(hostport, listen_address).map_err(bad)?;
         let path = path_and_query.split('?').next().unwrap_or("");
         let basic_auth = match userinfo {
             Some(u) if !u.is_empty() => Some(percent_decode(u).ok_or_else(|| {
@@ -217,7 +218,16 @@ impl Target {
 }
 
 /// `host`, `host:port`, `[::1]:port`.
-fn split_host_port(hostport: &str) -> Result<(String, Option<u16>), &'static str> {
+/// Where a port given without a host points: this machine, over IPv4,
+/// where Go's `:6060` listeners are always reachable.
+const LOOPBACK: &str = "127.0.0.1";
+
+/// Splits `host:port`. Given as a listen address (no scheme), a missing host
+/// means this machine: `:6060` and a bare `6060`.
+fn split_host_port(
+    hostport: &str,
+    listen_address: bool,
+) -> Result<(String, Option<u16>), &'static str> {
     let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
         let (inside, after) = rest
             .split_once(']')
@@ -236,7 +246,17 @@ fn split_host_port(hostport: &str) -> Result<(String, Option<u16>), &'static str
         (format!("[{}]", inside.to_ascii_lowercase()), port)
     } else {
         let (host, port) = match hostport.rsplit_once(':') {
+            // `:6060`, as Go's own listen addresses read: this machine.
+            Some(("", p)) if listen_address => (LOOPBACK, Some(p)),
             Some((h, p)) => (h, Some(p)),
+            // A bare port (`6060`) is never a host name: this machine too
+            // (it was resolved as the address 0.0.23.172).
+            None if listen_address
+                && !hostport.is_empty()
+                && hostport.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                (LOOPBACK, Some(hostport))
+            }
             None => (hostport, None),
         };
         if host.contains(':') {
@@ -346,6 +366,13 @@ mod tests {
             "https://svc/debug/pprof/trace?seconds=5"
         );
         assert_eq!(Target::parse("host:6060").unwrap().label(), "host-6060");
+        // A port alone, as Go's listen addresses read, is this machine.
+        assert_eq!(base("9090"), "http://127.0.0.1:9090/debug/pprof/");
+        assert_eq!(base(":9090"), "http://127.0.0.1:9090/debug/pprof/");
+        assert_eq!(
+            base("9090/debug/pprof/"),
+            "http://127.0.0.1:9090/debug/pprof/"
+        );
     }
 
     #[test]

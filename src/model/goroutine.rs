@@ -58,8 +58,18 @@ pub struct Goroutine {
     /// `, N minutes` of the header: how long it has been blocked, rounded down.
     pub wait_minutes: Option<u32>,
     pub locked_to_thread: bool,
-    /// The runtime itself found it leaked (Go 1.26+ prints `(leaked)` after the state).
+    /// The runtime itself proved it leaked: `(leaked)` after the state in
+    /// dumps (Go 1.26+), or any goroutine of a `goroutineleak` profile.
     pub leaked: bool,
+    /// Blocked inside a `testing/synctest` bubble on something only the
+    /// bubble can wake (`(durable)`, Go 1.25+): such a wait ends when the
+    /// test's fake clock or another bubbled goroutine moves, not a leak.
+    pub durable: bool,
+    /// The `testing/synctest` bubble it runs in (`synctest bubble N`, Go 1.25+).
+    pub synctest_bubble: Option<u64>,
+    /// The collector was scanning its stack when the dump was taken
+    /// (`(scan)`): a passing moment, not part of the wait.
+    pub gc_scan: bool,
     pub labels: LabelSetId,
     /// Frames innermost first, as printed (runtime frames where the dialect shows them).
     pub stack: StackId,
@@ -83,6 +93,9 @@ impl Goroutine {
             wait_minutes: None,
             locked_to_thread: false,
             leaked: false,
+            durable: false,
+            synctest_bubble: None,
+            gc_scan: false,
             labels: LabelSetId::NONE,
             stack,
             frames_elided: false,

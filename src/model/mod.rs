@@ -8,6 +8,7 @@ pub mod snapshot;
 pub mod stack;
 pub mod time;
 pub mod timeline;
+pub mod wait;
 pub mod warning;
 
 pub use goroutine::{Ancestor, Goroutine, StateKind};
@@ -22,4 +23,5 @@ pub use timeline::{
     BlockingPoint, CpuSample, Creation, GoIndex, GoState, PLanes, ProcSpan, Span, SpanCause,
     SpanDetail, StwSpan, TimeSpan, Trace, TraceGoroutine, UserLog, UserRegion, UserTask,
 };
+pub use wait::{WaitCategory, WaitReason};
 pub use warning::{Warning, Warnings};

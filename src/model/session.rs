@@ -67,10 +67,14 @@ impl Input {
 }
 
 /// Inputs in the order they were given, and the table their ids point into.
+///
+/// Inputs are shared: a copy of a session (the app's, while a live capture
+/// is added to it off the UI thread) copies the stack table, which grows
+/// with distinct stacks only, and not the goroutines of every snapshot.
 #[derive(Clone, Debug, Default)]
 pub struct Session {
     pub stacks: StackTable,
-    pub inputs: Vec<Input>,
+    pub inputs: Vec<std::sync::Arc<Input>>,
 }
 
 impl Session {
@@ -88,7 +92,7 @@ impl Session {
                 Input::Trace(t)
             }
         };
-        self.inputs.push(input);
+        self.inputs.push(std::sync::Arc::new(input));
     }
 
     /// Adds an input with the table it was parsed into, taking the table:
@@ -100,17 +104,17 @@ impl Session {
             && self.stacks.strings().len() == 1
         {
             self.stacks = table;
-            self.inputs.push(input);
+            self.inputs.push(std::sync::Arc::new(input));
         } else {
             self.add(&table, input);
         }
     }
 
     pub fn snapshots(&self) -> impl Iterator<Item = &Snapshot> {
-        self.inputs.iter().filter_map(Input::as_snapshot)
+        self.inputs.iter().filter_map(|i| i.as_snapshot())
     }
 
     pub fn traces(&self) -> impl Iterator<Item = &Trace> {
-        self.inputs.iter().filter_map(Input::as_trace)
+        self.inputs.iter().filter_map(|i| i.as_trace())
     }
 }

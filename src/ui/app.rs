@@ -1,69 +1,47 @@
 //! The app: menus, panels and the two main views around one selection.
 //!
-//! Loading and analysis run in a background [`Job`]; this code only draws
-//! and applies the actions views return after drawing, so views never reach
-//! into each other and one selection highlights everywhere at once.
+//! The app composes parts that keep their own state: the [`Loader`]
+//! (loading jobs, inputs waiting, the Open dialog), the [`FlamePane`]
+//! (spec, tree cache, zoom), the [`TimelinePane`] (time range, scroll, the
+//! lanes its filter keeps), the [`Exporter`] (save dialog, export job,
+//! replace confirmation) and the live [`Connection`]. The app itself holds
+//! what they share: the findings shown, the selection, the search text,
+//! the notices and the navigation history.
 //!
-//! The app's state and its panels are here; the menu and status bars
-//! (`chrome`), exports, the live connection and what the flame graph is
-//! drawn from (`flame_input`) are methods of the same app in submodules.
+//! A frame runs in three steps so that every panel of it shows the same
+//! state: [`LeakscopeApp::logic`] takes what other threads finished (jobs,
+//! dialogs, live captures; eframe calls it before drawing), the user's keys
+//! and dropped files are applied, then the views draw and return
+//! [`Action`]s, which are applied only once everything is drawn.
+//!
+//! The menu and status bars are in `chrome`, the panels in `panes`, and
+//! what actions do (with the history) in `apply`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError};
 
-use egui::{Color32, Key, KeyboardShortcut, Modifiers, Ui};
+use egui::{Key, KeyboardShortcut, Modifiers, Ui};
 
 use crate::analysis::flame::{FlameTree, NodeId};
 use crate::analysis::lanes::LaneSource;
-use crate::analysis::{self, AnalysisOptions, LabelMode};
-use crate::jobs::{Job, Wake};
-use crate::model::{Snapshot, SnapshotData};
-use crate::ui::export::{self as ui_export, ExportKind, PendingReplace};
-use crate::ui::flame::{FlameData, FlameEvent, FlameView, flame_ui};
-use crate::ui::live::{self as ui_live, ConnectForm, LiveView};
-use crate::ui::panels;
+use crate::jobs::Wake;
+use crate::ui::exporter::Exporter;
+use crate::ui::flame::FlamePane;
+use crate::ui::history::History;
+use crate::ui::live::{Arrival, ConnectForm, Connection, LiveView};
+use crate::ui::loader::{Loader, LoaderEvent};
 use crate::ui::state::{Action, Selection, ViewState};
-use crate::ui::timeline::{TimelineData, TimelineView, timeline_ui};
-use crate::workspace::{self, InputSpec, Workspace};
+use crate::ui::timeline::TimelinePane;
+use crate::ui::workspace::{InputSpec, Workspace};
 
+mod apply;
 mod chrome;
-mod connection;
-mod exports;
-mod flame_input;
+mod panes;
 
-use flame_input::{default_flame_input, flame_unit};
+pub use crate::ui::export::PendingReplace;
+pub use crate::ui::state::{Level, Notice};
 
-/// How serious a notice is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    Error,
-    Warning,
-    /// A finished action (an export written).
-    Info,
-}
-
-/// A message shown in the app (never only in a terminal).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Notice {
-    pub level: Level,
-    pub text: String,
-}
-
-/// Which input the flame graph shows, which value, and what it is compared with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct FlameChoice {
-    input: Option<usize>,
-    value: usize,
-    compare: Option<usize>,
-}
-
-struct FlameCache {
-    key: (usize, FlameChoice),
-    tree: Arc<FlameTree>,
-    highlight_for: Option<Selection>,
-    highlight: Vec<bool>,
-}
+use apply::Location;
 
 /// A screenshot to save once everything is loaded and laid out.
 struct Screenshot {
@@ -73,38 +51,28 @@ struct Screenshot {
 }
 
 pub struct LeakscopeApp {
+    /// Settings and layout, saved between runs.
     pub state: ViewState,
     pub selection: Selection,
     pub workspace: Option<Arc<Workspace>>,
     pub notices: Vec<Notice>,
+    show_notices: bool,
     /// Bumped on every new workspace, so views refit and caches refresh.
     generation: usize,
-    job: Option<Job<Option<Workspace>>>,
-    loading: Vec<InputSpec>,
-    pending: Option<Vec<InputSpec>>,
+    /// Asks for a frame; set at the first frame, handed to every job.
     wake: Option<Wake>,
+    /// Frame search (flame graph) and lane filter (timeline) in one.
     search: String,
     focus_search: bool,
-    show_notices: bool,
-    label_mode: LabelMode,
-    timeline: TimelineView,
-    flame_view: FlameView,
-    flame: FlameChoice,
-    flame_cache: Option<FlameCache>,
-    dialog: Option<(Receiver<Option<Vec<PathBuf>>>, bool)>,
-    screenshot: Option<Screenshot>,
+    history: History<Location>,
     /// A suspect to select once loaded (regex on the leak site), from the command line.
     select_on_load: Option<String>,
-    save_dialog: Option<(Receiver<Option<PathBuf>>, ExportKind)>,
-    /// An export whose target exists, waiting for the user to confirm.
-    pub replace: Option<PendingReplace>,
-    export_job: Option<Job<(PathBuf, Result<(), String>)>>,
-    /// The Connect dialog, while open.
-    pub connect_form: Option<ConnectForm>,
-    /// The live session, while connected.
-    pub live: Option<LiveView>,
-    /// Leak site of the selection, to select it again after a live reload.
-    reselect: Option<String>,
+    loader: Loader,
+    flame: FlamePane,
+    timeline: TimelinePane,
+    exporter: Exporter,
+    connection: Connection,
+    screenshot: Option<Screenshot>,
 }
 
 impl LeakscopeApp {
@@ -114,28 +82,19 @@ impl LeakscopeApp {
             selection: Selection::None,
             workspace: None,
             notices: Vec::new(),
+            show_notices: false,
             generation: 0,
-            job: None,
-            loading: Vec::new(),
-            pending: None,
             wake: None,
             search: String::new(),
             focus_search: false,
-            show_notices: false,
-            label_mode: LabelMode::Auto,
-            timeline: TimelineView::default(),
-            flame_view: FlameView::default(),
-            flame: FlameChoice::default(),
-            flame_cache: None,
-            dialog: None,
-            screenshot: None,
+            history: History::default(),
             select_on_load: None,
-            save_dialog: None,
-            replace: None,
-            export_job: None,
-            connect_form: None,
-            live: None,
-            reselect: None,
+            loader: Loader::default(),
+            flame: FlamePane::default(),
+            timeline: TimelinePane::default(),
+            exporter: Exporter::default(),
+            connection: Connection::default(),
+            screenshot: None,
         }
     }
 
@@ -155,238 +114,87 @@ impl LeakscopeApp {
 
     /// Loads inputs in the background, replacing the session.
     pub fn open(&mut self, inputs: Vec<InputSpec>) {
-        if inputs.is_empty() {
-            return;
-        }
-        let paths: Vec<PathBuf> = inputs
-            .iter()
-            .filter_map(|i| match i {
-                InputSpec::Path(p) => Some(p.clone()),
-                InputSpec::Bytes { .. } => None,
-            })
-            .collect();
-        self.state.remember(&paths);
-        match self.wake.clone() {
-            Some(wake) => self.start_job(inputs, wake),
-            None => self.pending = Some(inputs),
-        }
+        self.state.remember(&paths_of(&inputs));
+        self.loader.open(inputs);
     }
 
-    /// Adds inputs to the current session (drag and drop, "Add to session").
+    /// Adds inputs to the current session (drag and drop, "Add to
+    /// session"): only the new inputs are read.
     pub fn add(&mut self, inputs: Vec<InputSpec>) {
-        let mut all = self
-            .workspace
-            .as_ref()
-            .map(|w| w.inputs.clone())
-            .unwrap_or_default();
-        all.extend(inputs);
-        self.open(all);
+        if self.workspace.is_none() {
+            return self.open(inputs);
+        }
+        self.state.remember(&paths_of(&inputs));
+        self.loader.add(inputs.into_iter().map(Arrival::Input));
     }
 
     /// Loads and analyses on the calling thread (tests, benches).
     pub fn open_blocking(&mut self, inputs: Vec<InputSpec>) {
-        let options = AnalysisOptions {
-            labels: self.label_mode.clone(),
-        };
-        if let Some(ws) = workspace::build(inputs, &options, &crate::progress::Progress::none()) {
-            self.install(ws);
+        if let Some(ws) = self.loader.load_blocking(inputs) {
+            self.install(ws, false);
         }
     }
 
-    fn start_job(&mut self, inputs: Vec<InputSpec>, wake: Wake) {
-        let options = AnalysisOptions {
-            labels: self.label_mode.clone(),
-        };
-        self.loading = inputs.clone();
-        self.job = Some(Job::spawn("load", wake, move |p| {
-            workspace::build(inputs, &options, p)
-        }));
+    /// Connects to a live service as the Connect dialog would.
+    pub fn connect(&mut self, form: ConnectForm) -> Result<(), String> {
+        let wake = self.wake();
+        self.connection.connect(form, wake)
     }
 
-    /// Makes a loaded workspace current.
-    pub fn install(&mut self, ws: Workspace) {
-        self.notices.clear();
-        for e in &ws.errors {
-            self.notices.push(Notice {
-                level: Level::Error,
-                text: format!("could not load {e}"),
-            });
-        }
-        for input in &ws.session.inputs {
-            for w in input.warnings().iter() {
-                self.notices.push(Notice {
-                    level: Level::Warning,
-                    text: format!("{}: {w}", input.source().path),
-                });
-            }
-        }
-        self.show_notices = ws.errors.iter().len() > 0;
-        self.generation += 1;
-        self.selection = Selection::None;
-        self.flame = FlameChoice {
-            input: default_flame_input(&ws),
-            value: 0,
-            compare: None,
-        };
-        self.flame_cache = None;
-        self.flame_view = FlameView::default();
-        if let Some(pattern) = self.select_on_load.take()
-            && let Ok(re) = regex::Regex::new(&pattern)
-        {
-            let t = &ws.session.stacks;
-            if let Some(s) = ws
-                .analysis
-                .suspects
-                .iter()
-                .find(|s| s.leak_site.is_some_and(|f| re.is_match(t.function(f))))
-            {
-                self.selection = Selection::Group(s.group);
-            } else if let Some(i) = ws.trace.as_ref().and_then(|tr| {
-                // No snapshot group matches: a trace's, by its entry function.
-                tr.analysis
-                    .leaks
-                    .iter()
-                    .position(|l| re.is_match(&l.entry_function))
-            }) {
-                self.selection = Selection::TraceGroup(i);
-            }
-        }
-        if let Some(site) = self.reselect.take() {
-            let t = &ws.session.stacks;
-            if let Some(s) = ws
-                .analysis
-                .suspects
-                .iter()
-                .find(|s| s.leak_site.is_some_and(|f| t.function(f) == site))
-            {
-                self.selection = Selection::Group(s.group);
-            }
-        }
-        self.workspace = Some(Arc::new(ws));
-        self.apply(Action::Select(self.selection));
+    /// The live session, while there is one.
+    pub fn live(&self) -> Option<&LiveView> {
+        self.connection.live.as_ref()
+    }
+
+    /// An export waiting for the user to confirm replacing a file.
+    pub fn pending_replace(&self) -> Option<&PendingReplace> {
+        self.exporter.replace.as_ref()
     }
 
     /// Shows an input in the flame graph (its first value column).
     pub fn show_in_flame(&mut self, input: usize) {
-        self.flame = FlameChoice {
-            input: Some(input),
-            value: 0,
-            compare: None,
-        };
-        self.flame_view.zoom = 0;
+        self.flame.show_input(input);
     }
 
     pub fn is_loading(&self) -> bool {
-        self.job.is_some() || self.pending.is_some()
+        self.loader.is_busy()
     }
 
-    /// Takes finished work and dropped files; call once per frame.
-    fn poll(&mut self, ctx: &egui::Context) {
-        if self.wake.is_none() {
-            let c = ctx.clone();
-            self.wake = Some(Arc::new(move || c.request_repaint()));
-        }
-        if let (Some(inputs), Some(wake)) = (self.pending.take(), self.wake.clone()) {
-            self.start_job(inputs, wake);
-        }
-        if let Some(job) = &mut self.job {
-            if let Some(result) = job.try_take() {
-                self.job = None;
-                match result {
-                    Some(ws) => self.install(ws),
-                    None => self.notices.push(Notice {
-                        level: Level::Warning,
-                        text: "loading was cancelled".into(),
-                    }),
-                }
-            } else if job.is_done() {
-                self.job = None;
-                self.notices.push(Notice {
-                    level: Level::Error,
-                    text: "loading failed: the worker stopped without a result".into(),
-                });
-            } else {
-                ctx.request_repaint_after(std::time::Duration::from_millis(100));
-            }
-        }
-        if let Some((rx, add)) = &self.dialog {
-            let add = *add;
-            match rx.try_recv() {
-                Ok(files) => {
-                    self.dialog = None;
-                    if let Some(files) = files {
-                        let inputs = files.into_iter().map(InputSpec::Path).collect();
-                        if add {
-                            self.add(inputs)
-                        } else {
-                            self.open(inputs)
-                        }
-                    }
-                }
-                Err(TryRecvError::Disconnected) => self.dialog = None,
-                Err(TryRecvError::Empty) => {}
-            }
-        }
-        let mut reload = None;
-        if let Some(live) = &mut self.live {
-            live.drain();
-            if live.dirty && self.job.is_none() {
-                live.dirty = false;
-                reload = Some(live.session_dir().to_path_buf());
-            }
-            if live.stopped.is_none() {
-                ctx.request_repaint_after(std::time::Duration::from_millis(250));
-            }
-        }
-        if let Some(dir) = reload {
-            self.reselect = self.selected_leak_site();
-            self.open(vec![InputSpec::Path(dir)]);
-        }
-        if let Some((rx, kind)) = &self.save_dialog {
-            match rx.try_recv() {
-                Ok(path) => {
-                    let kind = kind.clone();
-                    self.save_dialog = None;
-                    if let Some(path) = path {
-                        self.export_to(kind, path);
-                    }
-                }
-                Err(TryRecvError::Disconnected) => self.save_dialog = None,
-                Err(TryRecvError::Empty) => {}
-            }
-        }
-        self.poll_export();
-        let dropped: Vec<PathBuf> = ctx.input(|i| {
-            i.raw
-                .dropped_files
-                .iter()
-                .map(|f| f.path().to_path_buf())
-                .filter(|p| !p.as_os_str().is_empty())
-                .collect()
-        });
-        if !dropped.is_empty() {
-            self.add(dropped.into_iter().map(InputSpec::Path).collect());
-        }
+    /// The wake handed to jobs; one that does nothing before the first frame.
+    fn wake(&self) -> Wake {
+        self.wake.clone().unwrap_or_else(|| Arc::new(|| {}))
     }
 
-    fn open_dialog(&mut self, add: bool) {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let wake = self.wake.clone();
-        // The dialog blocks while open: keep it off the UI thread.
-        let spawned = std::thread::Builder::new()
-            .name("leakscope-dialog".into())
-            .spawn(move || {
-                let files = rfd::FileDialog::new()
-                    .set_title("Open Go profiles, dumps or traces")
-                    .pick_files();
-                tx.send(files).ok();
-                if let Some(w) = wake {
-                    w();
-                }
-            });
-        if spawned.is_ok() {
-            self.dialog = Some((rx, add));
+    /// Makes a loaded workspace current. After an addition, the suspect
+    /// selected before is selected again (groups are numbered anew).
+    fn install(&mut self, ws: Workspace, appended: bool) {
+        let keep = if appended {
+            self.selected_leak_site()
+        } else {
+            None
+        };
+        self.notices.clear();
+        for e in &ws.errors {
+            self.notices
+                .push(Notice::error(format!("could not load {e}")));
         }
+        for input in &ws.session.inputs {
+            for w in input.warnings().iter() {
+                self.notices
+                    .push(Notice::warning(format!("{}: {w}", input.source().path)));
+            }
+        }
+        self.show_notices = !ws.errors.is_empty();
+        self.generation += 1;
+        self.history.clear();
+        self.flame.reset(&ws);
+        let pattern = self.select_on_load.take();
+        let selection = pattern
+            .and_then(|p| select_pattern(&ws, &p))
+            .or_else(|| keep.and_then(|site| select_site(&ws, &site)))
+            .unwrap_or_default();
+        self.workspace = Some(Arc::new(ws));
+        self.set_selection(selection);
     }
 
     /// Sets the search / lane filter text, as typing in the top bar does.
@@ -401,55 +209,18 @@ impl LeakscopeApp {
 
     /// The time range the timeline shows, ns.
     pub fn timeline_range(&self) -> (i64, i64) {
-        (self.timeline.t0, self.timeline.t1)
-    }
-
-    /// Fits the timeline to the selected goroutines: from the first
-    /// creation to the last end (or the window's end for those alive).
-    pub fn zoom_to_selection(&mut self) {
-        let Some(lanes) = self.active_lanes() else {
-            return;
-        };
-        let (w0, w1) = lanes.window();
-        let mut range: Option<(i64, i64)> = None;
-        for l in self.highlighted_lanes() {
-            let info = lanes.lane(l as usize);
-            let a = info.created_ns.unwrap_or(w0).max(w0);
-            let b = info.ended_ns.unwrap_or(w1).min(w1);
-            range = Some(range.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
-        }
-        if let Some((a, b)) = range {
-            self.timeline.zoom_to(a, b);
-        }
-    }
-
-    /// Selects as a click would (tests, command line).
-    pub fn select(&mut self, selection: Selection) {
-        self.apply(Action::Select(selection));
-    }
-
-    fn apply(&mut self, action: Action) {
-        match action {
-            Action::Select(sel) => {
-                self.selection = sel;
-                if let Some(&lane) = self.highlighted_lanes().first() {
-                    self.timeline.jump_to(lane, None);
-                }
-            }
-            Action::JumpTo { lane, time_ns } => {
-                self.timeline.jump_to(lane, Some(time_ns));
-            }
-            Action::ExportGroup(g) => {
-                if let Some(k) = self.group_export(g) {
-                    self.start_export(k);
-                }
-            }
-        }
+        self.timeline.range()
     }
 
     /// Whether the timeline shows the trace's goroutines.
     pub fn showing_trace(&self) -> bool {
         self.state.timeline_trace && self.workspace.as_ref().is_some_and(|w| w.trace.is_some())
+    }
+
+    /// Changes whenever the timeline's lanes do (new findings, trace or
+    /// snapshots).
+    fn lanes_key(&self) -> usize {
+        self.generation * 2 + usize::from(self.showing_trace())
     }
 
     /// The lanes the timeline shows.
@@ -479,233 +250,167 @@ impl LeakscopeApp {
         }
     }
 
-    /// Draws the whole app; eframe and the UI tests both call this.
-    pub fn ui(&mut self, ui: &mut Ui) {
-        let ctx = ui.ctx().clone();
-        self.poll(&ctx);
-        self.shortcuts(&ctx);
-        self.top_bar_ui(ui);
-        self.status_bar_ui(ui);
-        if self.workspace.is_some() {
-            self.lower_panel_ui(ui);
-            self.suspects_panel_ui(ui);
+    /// Refreshes the flame pane for the current state (tests, exports).
+    fn refresh_flame(&mut self) {
+        if let Some(ws) = &self.workspace {
+            self.flame.refresh(ws, self.generation, self.selection);
         }
-        egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
+    }
+
+    /// Flame graph boxes highlighted for the selection (for tests).
+    pub fn highlighted_flame_nodes(&mut self) -> Vec<NodeId> {
+        self.refresh_flame();
+        self.flame.highlighted()
+    }
+
+    /// The flame tree shown (for tests and exports).
+    pub fn flame_tree(&mut self) -> Option<Arc<FlameTree>> {
+        self.refresh_flame();
+        self.flame.tree().cloned()
+    }
+
+    /// The total weight of the flame graph shown (for tests).
+    pub fn flame_root_total(&mut self) -> u64 {
+        self.flame_tree().map_or(0, |t| t.root_total())
+    }
+
+    /// The function names of the highlighted flame boxes (for tests).
+    pub fn highlighted_flame_functions(&mut self) -> Vec<String> {
+        let nodes = self.highlighted_flame_nodes();
+        match (self.flame.tree(), &self.workspace) {
+            (Some(tree), Some(ws)) => nodes
+                .into_iter()
+                .filter(|&n| n != 0)
+                .map(|n| ws.session.stacks.str(tree.nodes[n].function).to_owned())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// One whole frame: [`LeakscopeApp::logic`], then the views. eframe
+    /// calls the two steps itself; the UI tests and the bench call this.
+    pub fn ui(&mut self, ui: &mut Ui) {
+        self.logic(ui.ctx());
+        self.views_ui(ui);
+    }
+
+    /// Takes what other threads finished: loads, dialogs, exports and live
+    /// captures. Paints nothing.
+    pub fn logic(&mut self, ctx: &egui::Context) {
+        let wake = match &self.wake {
+            Some(w) => Arc::clone(w),
+            None => {
+                let c = ctx.clone();
+                let w: Wake = Arc::new(move || c.request_repaint());
+                self.wake = Some(Arc::clone(&w));
+                w
+            }
+        };
+        let arrived = self.connection.drain(ctx);
+        self.loader.add(arrived);
+        for event in self.loader.logic(&wake, self.workspace.as_ref()) {
+            match event {
+                LoaderEvent::Ready { ws, appended } => self.install(*ws, appended),
+                LoaderEvent::Picked { paths, add } => {
+                    let inputs = paths.into_iter().map(InputSpec::Path).collect();
+                    if add {
+                        self.add(inputs)
+                    } else {
+                        self.open(inputs)
+                    }
+                }
+                LoaderEvent::Notice(n) => self.notices.push(n),
+            }
+        }
+        if self.loader.progress().is_some() {
+            // Progress moves without events: look again soon.
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        if let Some(n) = self.exporter.logic(self.workspace.as_ref(), &wake) {
+            self.notices.push(n);
+        }
+    }
+
+    /// Draws every panel from the state as the frame began, then applies
+    /// what the views asked for.
+    fn views_ui(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        // Keys and dropped files act before anything is drawn.
+        for action in self.input_actions(&ctx) {
+            self.apply(action);
+        }
+        let selected = self.highlighted_lanes();
+        let mut actions = Vec::new();
+        self.top_bar_ui(ui, &mut actions);
+        self.status_bar_ui(ui, selected.len(), &mut actions);
+        if let Some(ws) = self.workspace.clone() {
+            actions.extend(self.lower_panel_ui(ui, &ws, &selected));
+            actions.extend(self.suspects_panel_ui(ui, &ws));
+        }
+        egui::CentralPanel::default().show(ui, |ui| match self.workspace.clone() {
+            Some(ws) => self.central_ui(ui, &ws, &selected, &mut actions),
+            None => self.empty_state_ui(ui, &mut actions),
+        });
         self.notices_window(&ctx);
-        self.connect_window(&ctx);
-        self.replace_dialog(&ctx);
+        let wake = self.wake();
+        self.connection.connect_window(&ctx, wake);
+        actions.extend(self.exporter.replace_dialog_ui(&ctx));
+        // What the actions changed shows in the next frame, and inputs
+        // picked or dropped in this one start loading there.
+        let repaint = !actions.is_empty();
+        for action in actions {
+            self.apply(action);
+        }
+        if repaint || self.loader.is_waiting() {
+            ctx.request_repaint();
+        }
         self.screenshot_step(&ctx);
     }
 
-    fn shortcuts(&mut self, ctx: &egui::Context) {
-        let open = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
-        let find = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
-        if ctx.input_mut(|i| i.consume_shortcut(&open)) {
-            self.open_dialog(false);
+    /// Shortcuts and files dropped on the window.
+    fn input_actions(&mut self, ctx: &egui::Context) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let shortcut = |m: Modifiers, k: Key| {
+            ctx.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(m, k)))
+        };
+        if shortcut(Modifiers::COMMAND, Key::O) {
+            actions.push(Action::OpenDialog { add: false });
         }
-        if ctx.input_mut(|i| i.consume_shortcut(&find)) {
+        if shortcut(Modifiers::COMMAND, Key::F) {
             self.focus_search = true;
+        }
+        // Before the timeline sees the arrows (it pans with them).
+        if shortcut(Modifiers::ALT, Key::ArrowLeft) {
+            actions.push(Action::Back);
+        }
+        if shortcut(Modifiers::ALT, Key::ArrowRight) {
+            actions.push(Action::Forward);
         }
         if self.selection != Selection::None
             && !ctx.egui_wants_keyboard_input()
             && ctx.input(|i| i.key_pressed(Key::Z))
         {
-            self.zoom_to_selection();
+            actions.push(Action::ZoomToSelection);
         }
         if ctx.input(|i| i.key_pressed(Key::Escape)) {
-            self.selection = Selection::None;
             self.search.clear();
-        }
-    }
-
-    fn suspects_panel_ui(&mut self, ui: &mut Ui) {
-        let Some(ws) = self.workspace.clone() else {
-            return;
-        };
-        let action = egui::Panel::left("suspects")
-            .resizable(true)
-            .default_size(330.0)
-            .show(ui, |ui| panels::suspects_ui(ui, &ws, self.selection))
-            .inner;
-        if let Some(a) = action {
-            self.apply(a);
-        }
-    }
-
-    fn lower_panel_ui(&mut self, ui: &mut Ui) {
-        let Some(ws) = self.workspace.clone() else {
-            return;
-        };
-        let action = egui::Panel::bottom("lower")
-            .resizable(true)
-            .default_size(210.0)
-            .show(ui, |ui| {
-                let mut action = None;
-                ui.columns(2, |cols| {
-                    cols[0].strong("Goroutines over time");
-                    let lanes = self.active_lanes();
-                    let selected = self.highlighted_lanes();
-                    if let (Some(t), true) = (&ws.trace, self.showing_trace()) {
-                        panels::trace_plot_ui(&mut cols[0], &ws, t, self.selection, &selected);
-                    } else {
-                        panels::plot_ui(&mut cols[0], &ws, self.selection);
-                    }
-                    if let Some(lanes) = lanes {
-                        action = panels::events_ui(
-                            &mut cols[1],
-                            lanes.as_ref(),
-                            &ws.session.stacks,
-                            self.selection,
-                            &selected,
-                        );
-                    }
-                });
-                action
-            })
-            .inner;
-        if let Some(a) = action {
-            self.apply(a);
-        }
-    }
-
-    fn central_ui(&mut self, ui: &mut Ui) {
-        let Some(ws) = self.workspace.clone() else {
-            self.empty_state_ui(ui);
-            return;
-        };
-        let errors: Vec<String> = self
-            .notices
-            .iter()
-            .filter(|n| n.level == Level::Error)
-            .map(|n| n.text.clone())
-            .collect();
-        for e in &errors {
-            ui.colored_label(Color32::RED, e);
-        }
-        let full = ui.available_rect_before_wrap();
-        let split = self.state.split.clamp(0.15, 0.85);
-        let left_w = (full.width() * split).round();
-        let left = egui::Rect::from_min_size(full.min, egui::vec2(left_w - 3.0, full.height()));
-        let handle = egui::Rect::from_min_size(
-            egui::pos2(full.left() + left_w - 3.0, full.top()),
-            egui::vec2(6.0, full.height()),
-        );
-        let right =
-            egui::Rect::from_min_max(egui::pos2(full.left() + left_w + 3.0, full.top()), full.max);
-        let h = ui.interact(handle, ui.scope_id().with("split"), egui::Sense::drag());
-        if h.dragged() {
-            self.state.split = ((left_w + h.drag_delta().x) / full.width()).clamp(0.15, 0.85);
-        }
-        if h.hovered() || h.dragged() {
-            ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
-        }
-        ui.painter().rect_filled(
-            handle.shrink2(egui::vec2(2.0, 0.0)),
-            0.0,
-            ui.visuals().widgets.noninteractive.bg_stroke.color,
-        );
-
-        let mut action = None;
-        let mut left_ui = ui.new_child(
-            egui::UiBuilder::new()
-                .max_rect(left)
-                .id_salt("timeline-pane"),
-        );
-        left_ui.horizontal(|ui| {
-            ui.strong("Goroutine timeline");
-            match &ws.trace {
-                Some(t) => {
-                    let s = &t.analysis.summary;
-                    ui.selectable_value(
-                        &mut self.state.timeline_trace,
-                        true,
-                        format!("trace ({})", s.go_version),
-                    )
-                    .on_hover_text("the execution trace: every state change in its window");
-                    ui.selectable_value(&mut self.state.timeline_trace, false, "snapshots")
-                        .on_hover_text("the goroutine snapshots over their capture times");
-                }
-                None => {
-                    ui.weak("(snapshots)");
-                }
+            if self.selection != Selection::None {
+                actions.push(Action::Select(Selection::None));
             }
+        }
+        let dropped: Vec<InputSpec> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(InputSpec::Path)
+                .collect()
         });
-        if self.state.show_legend {
-            panels::legend_ui(&mut left_ui);
+        if !dropped.is_empty() {
+            self.add(dropped);
         }
-        let lanes = self.active_lanes().unwrap_or_else(|| Arc::clone(&ws.lanes));
-        let selected = self.highlighted_lanes();
-        let data = TimelineData {
-            lanes: lanes.as_ref(),
-            table: &ws.session.stacks,
-            generation: self.generation * 2 + usize::from(self.showing_trace()),
-            selection: self.selection,
-            selected_lanes: &selected,
-            filter: &self.search,
-            by_creation: self.state.lanes_by_creation,
-            lane_height: self.state.lane_height,
-        };
-        if let Some(a) = timeline_ui(&mut left_ui, &mut self.timeline, &data) {
-            action = Some(a);
-        }
-
-        let mut right_ui =
-            ui.new_child(egui::UiBuilder::new().max_rect(right).id_salt("flame-pane"));
-        self.flame_header_ui(&mut right_ui, &ws);
-        self.refresh_flame();
-        let unit = flame_unit(&ws, self.flame);
-        if let Some(cache) = &self.flame_cache {
-            let data = FlameData {
-                tree: &cache.tree,
-                table: &ws.session.stacks,
-                unit: &unit,
-                highlight: &cache.highlight,
-                search: &self.search,
-                upward: self.state.flame_upward,
-            };
-            if let Some(FlameEvent::Clicked(node)) =
-                flame_ui(&mut right_ui, &mut self.flame_view, &data)
-                && let Some(g) = self.group_of_flame_node(node)
-            {
-                action = Some(Action::Select(Selection::Group(g)));
-            }
-        }
-        ui.advance_cursor_after_rect(full);
-        if let Some(a) = action {
-            self.apply(a);
-        }
-    }
-
-    fn empty_state_ui(&mut self, ui: &mut Ui) {
-        ui.vertical_centered(|ui| {
-            ui.add_space(ui.available_height() / 3.0);
-            if let Some(job) = &self.job {
-                ui.spinner();
-                let p = job.progress();
-                ui.label(format!("{}…", p.stage()));
-                ui.add(
-                    egui::ProgressBar::new(p.fraction())
-                        .desired_width(300.0)
-                        .show_percentage(),
-                );
-                if ui.button("Cancel").clicked() {
-                    job.cancel();
-                }
-                return;
-            }
-            ui.heading("leakscope");
-            ui.label("Open pprof profiles, goroutine dumps or execution traces of a Go service.");
-            ui.label("Drop files here, or:");
-            if ui.button("Open…").clicked() {
-                self.open_dialog(false);
-            }
-            if ui.button("Open the demo session").clicked() {
-                self.open(crate::ui::demo_inputs());
-            }
-            for n in &self.notices {
-                ui.colored_label(Color32::RED, &n.text);
-            }
-        });
+        actions
     }
 
     fn screenshot_step(&mut self, ctx: &egui::Context) {
@@ -737,13 +442,56 @@ impl LeakscopeApp {
     }
 }
 
-fn theme_ok() -> Color32 {
-    Color32::from_rgb(67, 160, 71)
+/// The files among inputs, to remember as recent.
+fn paths_of(inputs: &[InputSpec]) -> Vec<PathBuf> {
+    inputs
+        .iter()
+        .filter_map(|i| match i {
+            InputSpec::Path(p) => Some(p.clone()),
+            InputSpec::Bytes { .. } => None,
+        })
+        .collect()
+}
+
+/// The first suspect whose leak site matches `pattern`, else a trace's
+/// leak by its entry function.
+fn select_pattern(ws: &Workspace, pattern: &str) -> Option<Selection> {
+    let re = regex::Regex::new(pattern).ok()?;
+    let t = &ws.session.stacks;
+    if let Some(s) = ws
+        .analysis
+        .suspects
+        .iter()
+        .find(|s| s.leak_site.is_some_and(|f| re.is_match(t.function(f))))
+    {
+        return Some(Selection::Group(s.group));
+    }
+    let tr = ws.trace.as_ref()?;
+    let i = tr
+        .analysis
+        .leaks
+        .iter()
+        .position(|l| re.is_match(&l.entry_function))?;
+    Some(Selection::TraceGroup(i))
+}
+
+/// The suspect whose leak site is `site`.
+fn select_site(ws: &Workspace, site: &str) -> Option<Selection> {
+    let t = &ws.session.stacks;
+    ws.analysis
+        .suspects
+        .iter()
+        .find(|s| s.leak_site.is_some_and(|f| t.function(f) == site))
+        .map(|s| Selection::Group(s.group))
 }
 
 impl eframe::App for LeakscopeApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        LeakscopeApp::logic(self, ctx);
+    }
+
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
-        LeakscopeApp::ui(self, ui);
+        self.views_ui(ui);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -11,7 +11,7 @@ use crate::analysis::flame::{FlameTree, NodeId};
 use crate::export::report::{self, ReportFormat, ReportOptions};
 use crate::export::svg::{Orientation, SvgOptions, write_svg};
 use crate::export::{self, ExportError, FlameSpec, atomic_write, folded};
-use crate::workspace::Workspace;
+use crate::ui::workspace::Workspace;
 
 /// What to write.
 #[derive(Clone)]
@@ -124,10 +124,9 @@ pub fn run(ws: &Workspace, kind: &ExportKind, path: &Path, force: bool) -> Resul
                     .duration_since(std::time::UNIX_EPOCH)
                     .ok()
                     .and_then(|d| i64::try_from(d.as_nanos()).ok()),
-                extras: report::trace_extras(s, a),
                 ..ReportOptions::default()
             };
-            let text = report::render(s, a, &opts)?;
+            let text = report::render(ws.findings(), &opts)?;
             atomic_write::write_atomic(path, force, text.as_bytes())
         }
     }

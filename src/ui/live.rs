@@ -1,13 +1,21 @@
 //! A live pprof connection in the app: the Connect dialog, the poller's
 //! events, and the controls in the status bar. The polling itself is
-//! [`crate::live`]; every capture lands in a session folder, which the app
-//! reloads as captures arrive, so the growth ranking and the plot update
-//! while the service runs.
+//! [`crate::live`]; every capture lands in a session folder and, already
+//! parsed, joins the app's findings ([`crate::pipeline::Findings::append`]),
+//! so the growth ranking and the plot update while the service runs and a
+//! session of hundreds of captures never reads the earlier ones again.
+//!
+//! [`Connection`] is the app's part for it: the dialog's form and the
+//! running session, drawn and driven here; captures leave through
+//! [`Connection::drain`] for the loader.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
+use egui::{Color32, Ui};
+
+use crate::formats::Loaded;
 use crate::jobs::Wake;
 use crate::live::{
     CaptureId, CaptureKind, ConnectionState, Header, LiveConfig, LiveEvent, Poller, StopReason,
@@ -49,8 +57,17 @@ pub struct LiveView {
     /// An on-demand trace in flight and how far it is.
     pub trace: Option<(CaptureId, f32)>,
     pub stopped: Option<String>,
-    /// A capture arrived since the session was last reloaded.
-    pub dirty: bool,
+    /// Captures that arrived and have not joined the findings yet.
+    pub arrived: Vec<Arrival>,
+}
+
+/// A capture on its way into the findings.
+pub enum Arrival {
+    /// A profile the poller parsed, dated by the capture's request.
+    Parsed(Box<Loaded>, PathBuf),
+    /// Not read yet: a trace, too large to parse on the poller's thread, or
+    /// files dropped on the window. Read in the job.
+    Input(crate::pipeline::InputSpec),
 }
 
 /// Keeps the failure list short.
@@ -125,7 +142,14 @@ impl LiveView {
                 {
                     self.trace = None;
                 }
-                self.dirty = true;
+                self.arrived.push(match c.loaded {
+                    Some(mut l) => {
+                        // One clock orders a session: the capturing machine's.
+                        l.set_captured_at(c.record.started_at_ns);
+                        Arrival::Parsed(l, c.path)
+                    }
+                    None => Arrival::Input(crate::pipeline::InputSpec::Path(c.path)),
+                });
             }
             LiveEvent::Failed(f) => {
                 if let (Some(id), Some((t, _))) = (f.id, self.trace)
@@ -255,6 +279,159 @@ pub fn connect(form: &ConnectForm, wake: Wake) -> Result<LiveView, String> {
         failures: Vec::new(),
         trace: None,
         stopped: None,
-        dirty: false,
+        arrived: Vec::new(),
     })
+}
+
+/// The live connection between frames: the Connect dialog while open and
+/// the session while connected.
+#[derive(Default)]
+pub struct Connection {
+    /// The Connect dialog, while open.
+    pub form: Option<ConnectForm>,
+    /// The live session, while connected (and after it stopped, until closed).
+    pub live: Option<LiveView>,
+}
+
+/// Amber: retrying, and the last error.
+const RETRYING: Color32 = Color32::from_rgb(230, 160, 0);
+
+impl Connection {
+    /// Connects as the form says, ending any previous session.
+    pub fn connect(&mut self, form: ConnectForm, wake: Wake) -> Result<(), String> {
+        if let Some(old) = self.live.take() {
+            old.stop();
+        }
+        self.live = Some(connect(&form, wake)?);
+        self.form = None;
+        Ok(())
+    }
+
+    /// Takes the poller's events; returns the captures that arrived.
+    pub fn drain(&mut self, ctx: &egui::Context) -> Vec<Arrival> {
+        let Some(live) = &mut self.live else {
+            return Vec::new();
+        };
+        live.drain();
+        if live.stopped.is_none() {
+            ctx.request_repaint_after(Duration::from_millis(250));
+        }
+        std::mem::take(&mut live.arrived)
+    }
+
+    /// The Connect dialog; its button connects at once (only this part
+    /// changes).
+    pub fn connect_window(&mut self, ctx: &egui::Context, wake: Wake) {
+        let Some(form) = &mut self.form else {
+            return;
+        };
+        let mut open = true;
+        let mut go = false;
+        egui::Window::new("Connect to a live service")
+            .open(&mut open)
+            .collapsible(false)
+            .default_width(460.0)
+            .show(ctx, |ui| go = connect_form_ui(ui, form));
+        if go && let Some(form) = self.form.clone() {
+            if let Err(e) = self.connect(form, wake)
+                && let Some(f) = &mut self.form
+            {
+                f.error = Some(e);
+            }
+        } else if !open {
+            self.form = None;
+        }
+    }
+
+    /// Buttons first, then the state: text that changes width never moves
+    /// the buttons.
+    pub fn controls_ui(&mut self, ui: &mut Ui) {
+        let Some(live) = &mut self.live else {
+            return;
+        };
+        if let Some(reason) = &live.stopped {
+            if ui.small_button("Close").clicked() {
+                self.live = None;
+                return;
+            }
+            ui.weak(format!("({reason})"));
+        } else {
+            live_buttons_ui(ui, live);
+        }
+        let color = match &live.state {
+            ConnectionState::Connected => crate::ui::theme::OK,
+            ConnectionState::Retrying { .. } => RETRYING,
+            _ => ui.visuals().weak_text_color(),
+        };
+        ui.colored_label(color, live.status());
+        if let Some(last) = live.failures.last() {
+            ui.colored_label(RETRYING, format!("last error: {last}"))
+                .on_hover_text(live.failures.join("\n"));
+        }
+    }
+}
+
+/// The form's fields; true when Connect was clicked.
+fn connect_form_ui(ui: &mut Ui, form: &mut ConnectForm) -> bool {
+    egui::Grid::new("connect-grid")
+        .num_columns(2)
+        .show(ui, |ui| {
+            ui.label("pprof URL");
+            ui.add(
+                egui::TextEdit::singleline(&mut form.url)
+                    .hint_text("host:6060 or http://host:6060/debug/pprof/"),
+            );
+            ui.end_row();
+            ui.label("poll every (s)");
+            ui.add(egui::TextEdit::singleline(&mut form.interval_secs).desired_width(60.0));
+            ui.end_row();
+            ui.label("session folder");
+            ui.add(
+                egui::TextEdit::singleline(&mut form.folder)
+                    .hint_text("a new folder here, named by host and time"),
+            );
+            ui.end_row();
+            ui.label("headers");
+            ui.add(
+                egui::TextEdit::multiline(&mut form.headers)
+                    .desired_rows(2)
+                    .hint_text("Authorization: Bearer …"),
+            );
+            ui.end_row();
+        });
+    ui.weak(
+        "Every goroutine profile is saved in the session folder as it arrives; \
+         the folder reopens as a session.",
+    );
+    if let Some(e) = &form.error {
+        ui.colored_label(Color32::RED, e);
+    }
+    ui.button("Connect").clicked()
+}
+
+/// Disconnect, pause or resume, and an on-demand trace.
+fn live_buttons_ui(ui: &mut Ui, live: &mut LiveView) {
+    if ui.small_button("Disconnect").clicked() {
+        live.stop();
+    }
+    if live.is_paused() {
+        if ui.small_button("Resume").clicked() {
+            live.resume();
+        }
+    } else if ui.small_button("Pause").clicked() {
+        live.pause();
+    }
+    match live.trace {
+        Some((_, f)) => {
+            if ui.small_button("Cancel trace").clicked() {
+                live.cancel_trace();
+            }
+            ui.add(egui::ProgressBar::new(f).desired_width(90.0).text("trace"));
+        }
+        None => {
+            if ui.small_button("Capture trace (5 s)").clicked() {
+                live.capture_trace(5);
+            }
+        }
+    }
 }

@@ -2,17 +2,21 @@
 
 pub mod app;
 pub mod export;
+pub mod exporter;
 pub mod flame;
+pub mod history;
 pub mod live;
+pub mod loader;
 pub mod panels;
 pub mod state;
 pub mod theme;
 pub mod timeline;
+pub mod workspace;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::workspace::InputSpec;
+use crate::pipeline::InputSpec;
 
 pub use app::LeakscopeApp;
 

@@ -1,22 +1,21 @@
 //! The panels around the two main views: leak suspects, the goroutine
 //! count plot, and the selected group's creation events and blocking points.
 
-use egui::{Color32, Pos2, Rect, Sense, Stroke, Ui, Vec2};
+use egui::{Color32, Pos2, Sense, Stroke, Ui, Vec2};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::analysis::lanes::LaneSource;
 use crate::analysis::lanes::{EventKind, LaneEvent};
+use crate::analysis::wording;
 use crate::model::StackTable;
 use crate::model::time::format_duration_ns;
-use crate::ui::state::{Action, Selection};
+use crate::ui::state::{Action, ExportRequest, Selection};
 use crate::ui::theme;
-use crate::workspace::Workspace;
+use crate::ui::workspace::{TraceWorkspace, Workspace};
 
 /// The ranked suspects; a click selects a group.
 pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<Action> {
     let a = &ws.analysis;
-    let t = &ws.session.stacks;
-    let growing = a.suspects.iter().filter(|s| s.growth.growing).count();
     let snapshots = a.series.len();
     if snapshots == 0 {
         if let Some(t) = &ws.trace {
@@ -29,6 +28,7 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
     ui.horizontal(|ui| {
         ui.heading("Leak suspects");
         if snapshots >= 2 {
+            let growing = a.suspects.iter().filter(|s| s.growth.growing).count();
             ui.weak(format!("{growing} growing"));
         }
     });
@@ -55,60 +55,11 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
         .auto_shrink([false, false])
         .show_rows(ui, row_h, a.suspects.len(), |ui, range| {
             for rank in range {
-                let s = &a.suspects[rank];
-                let g = a.group(s);
-                let selected = selection.group() == Some(s.group);
-                let name = s.leak_site.map_or("<no frames>", |f| t.function(f));
                 ui.push_id(rank, |ui| {
                     ui.set_min_height(row_h - 4.0);
-                    let resp = ui.horizontal(|ui| {
-                        ui.label(egui::RichText::new(format!("{}", rank + 1)).weak());
-                        let text = if s.growth.growing {
-                            egui::RichText::new(name).strong().color(theme::BLOCKING)
-                        } else {
-                            egui::RichText::new(name)
-                        };
-                        ui.selectable_label(selected, text)
-                    });
-                    resp.inner.context_menu(|ui| {
-                        if ui
-                            .button("Export this group's flame graph (SVG)…")
-                            .clicked()
-                        {
-                            action = Some(Action::ExportGroup(s.group));
-                            ui.close();
-                        }
-                    });
-                    if resp.inner.clicked() {
-                        action = Some(Action::Select(if selected {
-                            Selection::None
-                        } else {
-                            Selection::Group(s.group)
-                        }));
+                    if let Some(a) = suspect_row_ui(ui, ws, rank, selection) {
+                        action = Some(a);
                     }
-                    ui.horizontal(|ui| {
-                        sparkline(ui, &g.counts, s.growth.growing);
-                        let counts: Vec<String> = g.counts.iter().map(u64::to_string).collect();
-                        ui.monospace(counts.join("→"));
-                        if s.growth.growing {
-                            let rate = match s.growth.per_minute {
-                                Some(m) => format!("{m:+.1}/min"),
-                                None => format!("{:+.1}/snap", s.growth.slope),
-                            };
-                            ui.colored_label(theme::BLOCKING, rate);
-                        }
-                    });
-                    let mut facts = Vec::new();
-                    if let Some(r) = g.wait_reason() {
-                        facts.push(r.to_owned());
-                    }
-                    if let Some(c) = g.created_by().and_then(|c| t.leaf(c)) {
-                        facts.push(format!("by {}", t.function(c)));
-                    }
-                    ui.add(
-                        egui::Label::new(egui::RichText::new(facts.join(" · ")).weak().small())
-                            .truncate(),
-                    );
                 });
                 ui.separator();
             }
@@ -116,16 +67,77 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
     action
 }
 
+/// A suspect's name, red and strong while it grows.
+fn suspect_name(name: &str, growing: bool) -> egui::RichText {
+    if growing {
+        egui::RichText::new(name).strong().color(theme::BLOCKING)
+    } else {
+        egui::RichText::new(name)
+    }
+}
+
+/// One suspect: rank and leak site (a click selects, or unselects), its
+/// counts across snapshots, and what it waits on and who created it.
+fn suspect_row_ui(
+    ui: &mut Ui,
+    ws: &Workspace,
+    rank: usize,
+    selection: Selection,
+) -> Option<Action> {
+    let (a, t) = (&ws.analysis, &ws.session.stacks);
+    let s = &a.suspects[rank];
+    let g = a.group(s);
+    let selected = selection.group() == Some(s.group);
+    let name = s.leak_site.map_or("<no frames>", |f| t.function(f));
+    let mut action = None;
+    let resp = ui.horizontal(|ui| {
+        ui.label(egui::RichText::new(format!("{}", rank + 1)).weak());
+        ui.selectable_label(selected, suspect_name(name, s.growth.growing))
+    });
+    resp.inner.context_menu(|ui| {
+        if ui
+            .button("Export this group's flame graph (SVG)…")
+            .clicked()
+        {
+            action = Some(Action::Export(ExportRequest::Group(s.group)));
+            ui.close();
+        }
+    });
+    if resp.inner.clicked() {
+        action = Some(Action::Select(if selected {
+            Selection::None
+        } else {
+            Selection::Group(s.group)
+        }));
+    }
+    ui.horizontal(|ui| {
+        sparkline(ui, &g.counts, s.growth.growing);
+        let counts: Vec<String> = g.counts.iter().map(u64::to_string).collect();
+        ui.monospace(counts.join("→"));
+        if s.growth.growing {
+            ui.colored_label(theme::BLOCKING, wording::growth_rate(&s.growth));
+        }
+    });
+    let mut facts = Vec::new();
+    if let Some(r) = wording::wait_reasons(t, &g.wait_reasons) {
+        facts.push(r);
+    }
+    if let Some(c) = g.created_by().and_then(|c| t.leaf(c)) {
+        facts.push(format!("by {}", t.function(c)));
+    }
+    ui.add(egui::Label::new(egui::RichText::new(facts.join(" · ")).weak().small()).truncate());
+    action
+}
+
 /// Goroutines the trace saw created in its window and still alive at its end.
 fn trace_suspects_ui(
     ui: &mut Ui,
     ws: &Workspace,
-    t: &crate::workspace::TraceWorkspace,
+    t: &TraceWorkspace,
     selection: Selection,
     alone: bool,
 ) -> Option<Action> {
     let ta = &t.analysis;
-    let table = &ws.session.stacks;
     let stuck = ta.suspects.iter().filter(|s| s.growing).count();
     ui.horizontal(|ui| {
         if alone {
@@ -137,7 +149,7 @@ fn trace_suspects_ui(
     });
     ui.weak(format!(
         "created in the {} window, still alive at its end",
-        crate::model::time::format_duration_ns(ta.summary_window_ns())
+        format_duration_ns(ta.summary_window_ns())
     ));
     let mut action = None;
     egui::ScrollArea::vertical()
@@ -145,48 +157,50 @@ fn trace_suspects_ui(
         .auto_shrink([false, false])
         .show_rows(ui, 40.0, ta.suspects.len(), |ui, range| {
             for rank in range {
-                let s = &ta.suspects[rank];
-                let l = &ta.leaks[s.leak];
-                let selected = selection == Selection::TraceGroup(s.leak);
-                let name = s
-                    .leak_site
-                    .map_or(l.entry_function.as_str(), |f| table.function(f));
                 ui.push_id(("trace", rank), |ui| {
-                    let resp = ui
-                        .horizontal(|ui| {
-                            let text = if s.growing {
-                                egui::RichText::new(name).strong().color(theme::BLOCKING)
-                            } else {
-                                egui::RichText::new(name)
-                            };
-                            let r = ui.selectable_label(selected, text);
-                            ui.monospace(format!("{}", l.goroutines.len()));
-                            r
-                        })
-                        .inner;
-                    if resp.clicked() {
-                        action = Some(Action::Select(if selected {
-                            Selection::None
-                        } else {
-                            Selection::TraceGroup(s.leak)
-                        }));
+                    if let Some(a) = trace_suspect_row_ui(ui, ws, t, rank, selection) {
+                        action = Some(a);
                     }
-                    let by = l
-                        .creation_site
-                        .map(|f| format!(" · by {}", table.function(f)))
-                        .unwrap_or_default();
-                    ui.add(
-                        egui::Label::new(
-                            egui::RichText::new(format!("{}{by}", l.reason))
-                                .weak()
-                                .small(),
-                        )
-                        .truncate(),
-                    );
                 });
             }
         });
     action
+}
+
+/// One of the trace's suspects: its site and goroutine count (a click
+/// selects, or unselects), what it waits on and who created it.
+fn trace_suspect_row_ui(
+    ui: &mut Ui,
+    ws: &Workspace,
+    t: &TraceWorkspace,
+    rank: usize,
+    selection: Selection,
+) -> Option<Action> {
+    let table = &ws.session.stacks;
+    let s = &t.analysis.suspects[rank];
+    let l = &t.analysis.leaks[s.leak];
+    let selected = selection == Selection::TraceGroup(s.leak);
+    let name = s
+        .leak_site
+        .map_or(l.entry_function.as_str(), |f| table.function(f));
+    let resp = ui
+        .horizontal(|ui| {
+            let r = ui.selectable_label(selected, suspect_name(name, s.growing));
+            ui.monospace(format!("{}", l.goroutines.len()));
+            r
+        })
+        .inner;
+    let by = l
+        .creation_site
+        .map(|f| format!(" · by {}", table.function(f)))
+        .unwrap_or_default();
+    let facts = egui::RichText::new(format!("{}{by}", l.reason.text(table)));
+    ui.add(egui::Label::new(facts.weak().small()).truncate());
+    resp.clicked().then_some(Action::Select(if selected {
+        Selection::None
+    } else {
+        Selection::TraceGroup(s.leak)
+    }))
 }
 
 /// A tiny line chart of a count series.
@@ -285,7 +299,7 @@ fn total_and_selection(
 pub fn trace_plot_ui(
     ui: &mut Ui,
     ws: &Workspace,
-    t: &crate::workspace::TraceWorkspace,
+    t: &TraceWorkspace,
     selection: Selection,
     selected: &[u32],
 ) {
@@ -342,8 +356,55 @@ pub fn events_ui(
         ui.weak("Select a suspect, a flame graph frame or a lane to list its creation events and blocking points.");
         return None;
     }
+    let rows = event_rows(lanes, ids);
+    let created = rows
+        .iter()
+        .filter(|r| r.event.kind == EventKind::Created)
+        .count();
+    let blocked = rows.len() - created;
+    ui.horizontal(|ui| {
+        ui.strong("Creation events and blocking points");
+        ui.colored_label(theme::CREATION, format!("{created} created"));
+        ui.colored_label(theme::BLOCKING, format!("{blocked} blocked"));
+        if ids.len() > MAX_EVENT_LANES {
+            ui.weak(format!(
+                "(first {MAX_EVENT_LANES} of {} goroutines)",
+                ids.len()
+            ));
+        }
+    });
+    let mut action = None;
+    egui::ScrollArea::vertical()
+        .id_salt("events")
+        .auto_shrink([false, false])
+        .show_rows(ui, 18.0, rows.len(), |ui, range| {
+            for r in &rows[range] {
+                if ui
+                    .add(
+                        egui::Label::new(event_row_text(t, r))
+                            .truncate()
+                            .sense(Sense::click()),
+                    )
+                    .on_hover_text("show on the timeline")
+                    .clicked()
+                {
+                    action = Some(Action::JumpTo {
+                        lane: r.lane,
+                        time_ns: r.event.time_ns,
+                    });
+                }
+            }
+        });
+    action
+}
+
+/// Goroutines whose events are listed at most.
+const MAX_EVENT_LANES: usize = 5_000;
+
+/// The creations and blocking points of the first goroutines of `ids`.
+fn event_rows(lanes: &dyn LaneSource, ids: &[u32]) -> Vec<EventRow> {
     let mut rows: Vec<EventRow> = Vec::new();
-    for &lane in ids.iter().take(5_000) {
+    for &lane in ids.iter().take(MAX_EVENT_LANES) {
         if rows.len() >= MAX_EVENT_ROWS {
             break;
         }
@@ -358,113 +419,44 @@ pub fn events_ui(
             }
         }
     }
-    let created = rows
-        .iter()
-        .filter(|r| r.event.kind == EventKind::Created)
-        .count();
-    let blocked = rows.len() - created;
-    ui.horizontal(|ui| {
-        ui.strong("Creation events and blocking points");
-        ui.colored_label(theme::CREATION, format!("{created} created"));
-        ui.colored_label(theme::BLOCKING, format!("{blocked} blocked"));
-        if ids.len() > 5_000 {
-            ui.weak(format!("(first 5000 of {} goroutines)", ids.len()));
-        }
-    });
-    let mut action = None;
-    egui::ScrollArea::vertical()
-        .id_salt("events")
-        .auto_shrink([false, false])
-        .show_rows(ui, 18.0, rows.len(), |ui, range| {
-            for r in &rows[range] {
-                let e = &r.event;
-                let g = r
-                    .goroutine
-                    .map_or("goroutine".to_owned(), |g| format!("goroutine {g}"));
-                // A blocking point is named by its leak site, a creation by the creating frame.
-                let frame = match e.kind {
-                    EventKind::Blocked => e
-                        .stack
-                        .and_then(|s| crate::analysis::frames::leak_site(t, s)),
-                    _ => e.stack.and_then(|s| t.leaf(s)),
-                };
-                let site = frame.map(|f| {
-                    let fr = t.frame(f);
-                    format!("{} ({}:{})", t.str(fr.function), t.str(fr.file), fr.line)
-                });
-                let text = match e.kind {
-                    EventKind::Created => {
-                        let by = e
-                            .other_goroutine
-                            .map(|c| format!(" in goroutine {c}"))
-                            .unwrap_or_default();
-                        egui::RichText::new(format!(
-                            "created: {g} by {}{by}",
-                            site.unwrap_or_default()
-                        ))
-                        .color(theme::CREATION)
-                    }
-                    _ => {
-                        let how_long = e
-                            .duration_ns
-                            .map(|d| format!(" for {}", format_duration_ns(d)))
-                            .unwrap_or_default();
-                        egui::RichText::new(format!(
-                            "blocked: {g} on {}{how_long} at {}",
-                            t.str(e.reason),
-                            site.unwrap_or_default()
-                        ))
-                        .color(theme::BLOCKING)
-                    }
-                };
-                if ui
-                    .add(egui::Label::new(text).truncate().sense(Sense::click()))
-                    .on_hover_text("show on the timeline")
-                    .clicked()
-                {
-                    action = Some(Action::JumpTo {
-                        lane: r.lane,
-                        time_ns: e.time_ns,
-                    });
-                }
-            }
-        });
-    action
+    rows
 }
 
-/// The timeline legend.
-pub fn legend_ui(ui: &mut Ui) {
-    ui.horizontal_wrapped(|ui| {
-        for (name, color) in theme::LEGEND {
-            let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
-            ui.painter().rect_filled(rect, 2.0, color);
-            ui.small(name);
-        }
-        let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
-        let c = rect.center();
-        ui.painter().add(egui::Shape::convex_polygon(
-            vec![
-                c + Vec2::new(0.0, -4.0),
-                c + Vec2::new(4.0, 4.0),
-                c + Vec2::new(-4.0, 4.0),
-            ],
-            theme::CREATION,
-            Stroke::NONE,
-        ));
-        ui.small("created");
-        let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
-        let c = rect.center();
-        ui.painter().add(egui::Shape::convex_polygon(
-            vec![
-                c + Vec2::new(0.0, -4.0),
-                c + Vec2::new(4.0, 0.0),
-                c + Vec2::new(0.0, 4.0),
-                c + Vec2::new(-4.0, 0.0),
-            ],
-            theme::BLOCKING,
-            Stroke::NONE,
-        ));
-        ui.small("blocking point");
-        let _ = Rect::NOTHING;
-    });
+/// `created: goroutine G by SITE in goroutine C`, or
+/// `blocked: goroutine G on REASON for D at SITE`.
+fn event_row_text(t: &StackTable, r: &EventRow) -> egui::RichText {
+    let e = &r.event;
+    let g = r
+        .goroutine
+        .map_or("goroutine".to_owned(), |g| format!("goroutine {g}"));
+    // A blocking point is named by its leak site, a creation by the creating frame.
+    let frame = match e.kind {
+        EventKind::Blocked => e
+            .stack
+            .and_then(|s| crate::analysis::frames::leak_site(t, s)),
+        _ => e.stack.and_then(|s| t.leaf(s)),
+    };
+    let site = frame
+        .map(|f| {
+            let fr = t.frame(f);
+            format!("{} ({}:{})", t.str(fr.function), t.str(fr.file), fr.line)
+        })
+        .unwrap_or_default();
+    if e.kind == EventKind::Created {
+        let by = e
+            .other_goroutine
+            .map(|c| format!(" in goroutine {c}"))
+            .unwrap_or_default();
+        egui::RichText::new(format!("created: {g} by {site}{by}")).color(theme::CREATION)
+    } else {
+        let how_long = e
+            .duration_ns
+            .map(|d| format!(" for {}", format_duration_ns(d)))
+            .unwrap_or_default();
+        egui::RichText::new(format!(
+            "blocked: {g} on {}{how_long} at {site}",
+            t.str(e.reason)
+        ))
+        .color(theme::BLOCKING)
+    }
 }

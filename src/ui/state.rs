@@ -1,8 +1,14 @@
-//! What the app remembers between runs, and the one selection every view reads.
+//! What the app remembers between runs, the one selection every view
+//! reads, and what views ask of the app (actions) and tell the user (notices).
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+
+use crate::analysis::LabelMode;
+use crate::analysis::flame::NodeId;
+use crate::export::report::ReportFormat;
+use crate::pipeline::InputSpec;
 
 /// Settings and layout, saved in eframe's storage.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -68,15 +74,94 @@ impl Selection {
     }
 }
 
-/// What a view asks the app to do after drawing.
-#[derive(Clone, Debug, PartialEq)]
+/// What a view asks the app to do. Views draw from the state as the frame
+/// began and return actions; the app applies them once the whole frame is
+/// drawn, so every panel of a frame shows the same selection.
+#[derive(Clone, Debug)]
 pub enum Action {
+    /// Select a group (or nothing); the timeline scrolls to its first lane.
     Select(Selection),
     /// Scroll the timeline to a lane and centre it on a time.
-    JumpTo {
-        lane: u32,
-        time_ns: i64,
-    },
-    /// Export a stack group's flame graph.
-    ExportGroup(usize),
+    JumpTo { lane: u32, time_ns: i64 },
+    /// Show the timeline's whole window.
+    FitTimeline,
+    /// Fit the timeline to the selected goroutines.
+    ZoomToSelection,
+    /// Show the trace's goroutines on the timeline (`true`) or the snapshots'.
+    ShowTrace(bool),
+    /// Show a flame box full width (0: the root).
+    FlameZoom(NodeId),
+    /// A flame box was clicked: zoom into it and select the group through it.
+    FlameClicked(NodeId),
+    /// Back through selections and zooms.
+    Back,
+    /// Forward again after [`Action::Back`].
+    Forward,
+    /// Ask where to save, then export.
+    Export(ExportRequest),
+    /// Ask which files to open; `add` adds them to the session.
+    OpenDialog { add: bool },
+    /// Open inputs in place of the session.
+    Open(Vec<InputSpec>),
+    /// Group by labels another way (the inputs load again).
+    SetLabelMode(LabelMode),
+    /// Replace the file an export found in its way (`true`) or keep it.
+    ConfirmReplace(bool),
+    /// Open the Connect dialog.
+    ShowConnect,
+    /// Open the window listing errors and warnings.
+    ShowNotices,
+}
+
+/// What to export; the app fills in the details at the time it applies it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportRequest {
+    /// The flame graph as on screen, as SVG.
+    FlameView,
+    /// The flame graph as on screen, as folded stacks.
+    Folded,
+    /// A stack group's goroutines in the newest snapshot.
+    Group(usize),
+    /// Growth from the first snapshot to the last (differential SVG).
+    Growth,
+    Report(ReportFormat),
+}
+
+/// How serious a notice is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+    /// A finished action (an export written).
+    Info,
+}
+
+/// A message shown in the app (never only in a terminal).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub level: Level,
+    pub text: String,
+}
+
+impl Notice {
+    pub fn error(text: impl Into<String>) -> Notice {
+        Notice {
+            level: Level::Error,
+            text: text.into(),
+        }
+    }
+
+    pub fn warning(text: impl Into<String>) -> Notice {
+        Notice {
+            level: Level::Warning,
+            text: text.into(),
+        }
+    }
+
+    pub fn info(text: impl Into<String>) -> Notice {
+        Notice {
+            level: Level::Info,
+            text: text.into(),
+        }
+    }
 }

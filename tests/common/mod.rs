@@ -8,6 +8,7 @@ pub mod tracegen;
 use leakscope::analysis::{self, Analysis, AnalysisOptions};
 use leakscope::formats::{self, LoadOptions, Loaded};
 use leakscope::model::{Session, Snapshot};
+use leakscope::pipeline::Findings;
 use leakscope::progress::Progress;
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -45,39 +46,12 @@ pub fn analyze(names: &[&str]) -> (Session, Analysis) {
 }
 
 /// What the app and `inspect --json` do with a loaded input, as the fuzz
-/// targets do (`fuzz/fuzz_targets/common.rs`): a session, the analysis, the
-/// timeline lanes, the trace correlation, the flame graphs, the incident
-/// report and the JSON report. Returns the
-/// report, so a test can look at what survived.
+/// targets do: the pipeline's findings, then everything shown of them
+/// ([`leakscope::export::render_all`]). Returns the JSON report, so a test
+/// can look at what survived.
 pub fn downstream(l: Loaded) -> String {
-    use leakscope::analysis::correlate;
-    use leakscope::analysis::lanes::SnapshotLanes;
-    use leakscope::analysis::trace_lanes::TraceLanes;
-    let mut session = Session::default();
-    session.add_owned(l.table, l.input);
-    let analysis = analysis::analyze(&session, &AnalysisOptions::default());
-    let _lanes = SnapshotLanes::build(&session, &analysis);
-    let traces = correlate::analyze_traces(&session, &analysis);
-    for ta in &traces {
-        if let Some(t) = session.inputs.get(ta.input).and_then(|i| i.trace_arc()) {
-            let _ = TraceLanes::build(t.clone(), ta, &analysis, &session.stacks);
-        }
-    }
-    // The flame graph of every input, as the app draws it and exports it.
-    for i in 0..session.inputs.len() {
-        let spec = leakscope::export::FlameSpec::input(i);
-        if let Ok(tree) = leakscope::export::flame_tree(&session, &analysis, &spec) {
-            let _ = leakscope::export::folded::folded_lines(&tree, &session.stacks, None, 0.0);
-            if let Ok(titles) = leakscope::export::titles(&session, &analysis, &spec, &tree) {
-                let opts = leakscope::export::svg::SvgOptions::new(titles);
-                let _ = leakscope::export::svg::svg_string(&tree, &session.stacks, &opts);
-            }
-        }
-    }
-    // The incident report, charts and graphs included.
-    let _ = leakscope::export::report::render(&session, &analysis, &Default::default());
-    let report = analysis::summary::build_with(&session, &analysis, &traces);
-    serde_json::to_string(&report).unwrap_or_default()
+    let findings = Findings::of_loaded(vec![l], &AnalysisOptions::default());
+    leakscope::export::render_all(&findings)
 }
 
 pub fn snapshot(l: &Loaded) -> &Snapshot {
@@ -85,21 +59,34 @@ pub fn snapshot(l: &Loaded) -> &Snapshot {
 }
 
 /// The leaking stacks of MANIFEST.md: (leak site as leakscope names it,
-/// wait reason as debug=2 prints it, goroutines added per leak phase).
+/// wait reason in leakscope's vocabulary, goroutines added per leak phase).
+/// Reasons are as debug=2 prints them, except that Go 1.23's bare
+/// `semacquire` under `sync.(*WaitGroup).Wait` reads `sync.WaitGroup.Wait`,
+/// as Go 1.25 and later print it.
 /// The server side of the proxy connections runs only standard-library
-/// code, so its leak site is the innermost frame outside the runtime and
-/// its wait wrappers.
+/// code, so its leak site is its entry function.
 pub const LEAKS: &[(&str, &str, u64)] = &[
     ("main.querySearchBackend", "chan send", 10),
     ("main.consumeEvents", "chan receive", 5),
     ("main.pollUpstream", "select", 3),
     ("main.(*inventoryStore).reserve", "sync.Mutex.Lock", 4),
-    ("main.flushBatch", "semacquire", 2),
+    ("main.flushBatch", "sync.WaitGroup.Wait", 2),
     ("main.heartbeatLoop", "sleep", 1),
     ("net/http.(*persistConn).readLoop", "select", 2),
     ("net/http.(*persistConn).writeLoop", "select", 2),
-    ("internal/poll.(*pollDesc).wait", "IO wait", 2),
+    ("net/http.(*conn).serve", "IO wait", 2),
 ];
+
+/// A flame graph box each leak's goroutines pass through and no other
+/// goroutine does, with its count per leak phase: the leak site, except for
+/// the idle server connections, whose entry `net/http.(*conn).serve` the
+/// capturing request also runs in (one more goroutine in that box).
+pub fn leak_box(site: &str) -> &str {
+    match site {
+        "net/http.(*conn).serve" => "internal/poll.(*pollDesc).wait",
+        other => other,
+    }
+}
 
 /// Steady stacks of MANIFEST.md by leak site, with their count.
 pub const STEADY: &[(&str, u64)] = &[
@@ -110,7 +97,7 @@ pub const STEADY: &[(&str, u64)] = &[
     ("main.clockSampler", 1),
     ("main.main", 1),
     ("main.serve", 1),
-    ("os/signal.signal_recv", 1),
+    ("os/signal.loop", 1),
     ("main.(*inventoryStore).rebuildIndex", 1),
 ];
 

@@ -133,7 +133,9 @@ pub fn looks_like_profile(data: &[u8]) -> bool {
 ///
 /// Goroutine and goroutineleak profiles become one [`Goroutine`] record per
 /// sample (`count` = the sample's value, no state: the protobuf form does
-/// not carry wait reasons); every other profile becomes a [`SampleProfile`].
+/// not carry wait reasons; every goroutine of a goroutineleak profile is
+/// `leaked`, the runtime proved it); every other profile becomes a
+/// [`SampleProfile`].
 pub fn parse(
     data: &[u8],
     mut source: Source,
@@ -189,6 +191,7 @@ pub fn parse(
         SnapshotData::Goroutines(to_goroutines(
             samples.samples,
             goroutine_value,
+            profile_type == ProfileType::GoroutineLeak,
             limits,
             &mut warnings,
         ))
@@ -661,7 +664,8 @@ impl LocationFrames {
     }
 }
 
-fn address_name(address: u64) -> String {
+/// How a frame the profile does not symbolize is named: its address.
+pub(crate) fn address_name(address: u64) -> String {
     format!("{address:#x}")
 }
 
@@ -799,10 +803,13 @@ fn decode_samples(
     Ok(out)
 }
 
-/// One goroutine record per sample, the count taken from `value_index`.
+/// One goroutine record per sample, the count taken from `value_index`;
+/// `leaked` for a goroutineleak profile, whose every goroutine the runtime
+/// proved leaked.
 fn to_goroutines(
     samples: Vec<Sample>,
     value_index: usize,
+    leaked: bool,
     limits: &Limits,
     warnings: &mut Warnings,
 ) -> Vec<Goroutine> {
@@ -824,6 +831,7 @@ fn to_goroutines(
             let mut g = Goroutine::new(s.stack);
             g.count = count;
             g.labels = s.labels;
+            g.leaked = leaked;
             Some(g)
         })
         .collect();

@@ -7,13 +7,13 @@
 //! the lightness, from a stable hash, so colours never change between runs
 //! or machines.
 
-use rustc_hash::FxHashMap;
-
 use crate::analysis::frames::{self, FrameClass};
-use crate::model::{StackTable, StrId};
 
 /// An sRGB colour.
 pub type Rgb = [u8; 3];
+
+/// The colour of a box without a function (the root, `[no stack]`).
+pub const NO_STACK: Rgb = [160, 160, 160];
 
 /// FNV-1a: stable across runs, platforms and Rust versions (unlike `std`'s hasher).
 pub fn stable_hash(s: &str) -> u64 {
@@ -52,31 +52,6 @@ pub fn diff_color(change: f32) -> Rgb {
     } else {
         hsl_to_rgb(215.0, 0.80, 0.92 - 0.42 * strength)
     }
-}
-
-/// The kind of code of every function in a table, keyed by its string id:
-/// that of its first frame.
-///
-/// Flame graph boxes merge frames by function name, so they carry only the
-/// function; the app and the SVG export both colour boxes by this, so a box
-/// has the same colour on screen and in the file.
-pub fn function_classes(table: &StackTable) -> FxHashMap<StrId, FrameClass> {
-    let mut classes = FxHashMap::default();
-    for frame in table.frame_ids() {
-        classes
-            .entry(table.frame(frame).function)
-            .or_insert_with(|| frames::classify(table, frame));
-    }
-    classes
-}
-
-/// The colour of every function in a table ([`function_classes`] applied
-/// to [`frame_color`]).
-pub fn function_colors(table: &StackTable) -> FxHashMap<StrId, Rgb> {
-    function_classes(table)
-        .into_iter()
-        .map(|(f, class)| (f, frame_color(table.str(f), class)))
-        .collect()
 }
 
 /// `#rrggbb`.
