@@ -16,9 +16,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::extras::Built;
+use super::extras::{Built, Resolve};
 use super::slots::{Cursor, SKIP_FIRST};
 use crate::formats::Loaded;
 use crate::model::timeline::{
@@ -513,6 +513,24 @@ impl Details {
         self.list.push(d);
         self.index.insert(d, id);
         id
+    }
+
+    /// The detail id of every (reason, stack) pair a segment's transitions
+    /// named in its own ids, for its second replay.
+    pub fn intern_combos(
+        &mut self,
+        keys: &FxHashSet<(u64, u64)>,
+        r: &mut impl Resolve,
+    ) -> FxHashMap<(u64, u64), u32> {
+        let mut combos = FxHashMap::with_capacity_and_hasher(keys.len(), Default::default());
+        for &key in keys {
+            let d = SpanDetail {
+                reason: r.string(key.0),
+                stack: r.stack(key.1),
+            };
+            combos.insert(key, self.intern(d));
+        }
+        combos
     }
 }
 

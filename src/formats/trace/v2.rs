@@ -16,7 +16,7 @@ use super::extras::{Built, Extras, GcOp, Parts, RawAnnot, RawCpu, RawCreation, R
 use super::slots::{self, Counter, SegmentCounts};
 use super::{Reader, text};
 use crate::formats::{FormatError, Limits, Loaded};
-use crate::model::timeline::{GoState, SpanDetail, TimeSpan, packed, state_from_status};
+use crate::model::timeline::{GoState, TimeSpan, packed, state_from_status};
 use crate::model::{
     FrameId, Source, StackId, StackTable, StrId, Warnings,
     timeline::{initial_kind, status_kind},
@@ -426,17 +426,8 @@ fn resolve(
             frame_buf: Vec::new(),
         };
         parts.add(extras, index, &mut r, end_tick, |_| true);
-        let mut combos: FxHashMap<(u64, u64), u32> =
-            FxHashMap::with_capacity_and_hasher(counter.combos.len(), Default::default());
-        for &key in &counter.combos {
-            let d = SpanDetail {
-                reason: r.string(key.0),
-                stack: r.stack(key.1),
-            };
-            combos.insert(key, details.intern(d));
-        }
+        all_combos.push(details.intern_combos(&counter.combos, &mut r));
         missing += r.missing;
-        all_combos.push(combos);
     }
     Resolved {
         table,
