@@ -1,5 +1,5 @@
 //! Go execution traces: the parser against the reference decoder and the
-//! fixture ground truth (`shared/fixtures/MANIFEST.md`, "Ground truth:
+//! fixture ground truth (`tests/fixtures/MANIFEST.md`, "Ground truth:
 //! execution traces"), the trace analyses (leak groups, summary,
 //! cross-index), the real captures of every Go release from 1.21 to 1.27
 //! (`tests/fixtures/releases`), small synthetic traces for corners no

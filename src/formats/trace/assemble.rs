@@ -37,7 +37,8 @@ pub(super) const LEGACY_SYSCALL: u8 = 21;
 pub(super) const SYSCALL_PLACEHOLDER: u8 = 22;
 /// A legacy GoSysBlock; only decides the fate of the placeholder.
 pub(super) const SYSBLOCK_MARKER: u8 = 23;
-/// `BURST + offset`: legacy trace-start burst events (4.6 of the format doc).
+/// `BURST + offset`: legacy trace-start burst events ("The start burst" in
+/// `docs/trace-format.md`).
 pub(super) const BURST: u8 = 24;
 
 pub(super) fn burst_kind(state: GoState) -> u8 {

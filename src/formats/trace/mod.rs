@@ -1,7 +1,8 @@
 //! Go execution traces (`runtime/trace`, `/debug/pprof/trace`), both wire
 //! formats, into a [`Trace`] timeline.
 //!
-//! The format is specified in `shared/docs/go-trace-format.md`. Go 1.22+
+//! What this parser relies on from each format version is in
+//! `docs/trace-format.md`. Go 1.22+
 //! traces are replayed in the order Go's own reader gives their events
 //! (`v2/replay.rs`): generation after generation, and within one the
 //! threads merged by time except where a goroutine's sequence numbers say
@@ -215,8 +216,8 @@ pub fn batch_offsets(data: &[u8]) -> Vec<usize> {
     }
 }
 
-/// A goroutine's spans in the notation of the reference decoder
-/// (`shared/tools/trace_decode_check.py`): `From->To[reason]`, one per
+/// A goroutine's spans in the notation of the `.expected` and `.goreader`
+/// files beside the test traces: `From->To[reason]`, one per
 /// transition, with `Undetermined` for goroutines that existed before the
 /// window and `NotExist` before creation and after the end. For checking
 /// this parser against the reference, not for display.
