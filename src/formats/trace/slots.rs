@@ -272,9 +272,46 @@ pub(super) fn sorted_ids(segments: &[SegmentCounts]) -> Vec<u64> {
 /// segment's first transition of it is a restatement to skip.
 pub(super) const SKIP_FIRST: u32 = 1 << 31;
 
-/// `(goroutine index, first slot)` of every goroutine a segment writes; the
-/// index may carry [`SKIP_FIRST`].
-pub(super) type SegmentBases = Vec<(u32, u32)>;
+/// Where a segment's share of each goroutine's slots begins, for every
+/// goroutine it writes, kept from the plan to the segment's second replay.
+///
+/// All segments' bases are alive while the slots are: at the peak of
+/// memory use. As pairs of `u32` they took 8 bytes per (segment,
+/// goroutine); packed they take 2 or 3. Per goroutine, in index order: the
+/// index's distance from the previous one, then the slots earlier segments
+/// took of it (usually none), shifted left once, with the low bit for
+/// [`SKIP_FIRST`]; both varints. The first slot is the goroutine's start
+/// plus that.
+#[derive(Debug, Default)]
+pub(super) struct SegmentBases {
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+impl SegmentBases {
+    fn push(&mut self, prev: &mut u32, goroutine: u32, earlier: u32, skip: bool) {
+        put_uvarint(&mut self.bytes, u64::from(goroutine.wrapping_sub(*prev)));
+        put_uvarint(&mut self.bytes, u64::from(earlier) << 1 | u64::from(skip));
+        *prev = goroutine;
+        self.len += 1;
+    }
+
+    /// `(goroutine index, first slot)` of every goroutine the segment
+    /// writes, the index carrying [`SKIP_FIRST`] where set; `starts` as
+    /// [`plan`] returned them.
+    pub fn entries<'a>(&'a self, starts: &'a [u32]) -> impl Iterator<Item = (u32, u32)> + 'a {
+        let mut r = Reader::new(&self.bytes);
+        let mut g = 0u32;
+        std::iter::from_fn(move || {
+            g = g.wrapping_add(u32::try_from(r.uvarint()?).ok()?);
+            let v = r.uvarint()?;
+            let earlier = u32::try_from(v >> 1).ok()?;
+            let flag = if v & 1 != 0 { SKIP_FIRST } else { 0 };
+            let first = starts.get(g as usize)?.saturating_add(earlier);
+            Some((g | flag, first))
+        })
+    }
+}
 
 /// The limit on slots: the configured one, below the [`SKIP_FIRST`] bit.
 fn slot_cap(limits: &Limits) -> u64 {
@@ -346,6 +383,8 @@ pub(super) fn plan(
     segments: Vec<SegmentCounts>,
     limits: &Limits,
 ) -> Result<(Vec<u32>, Vec<SegmentBases>), FormatError> {
+    // (goroutine index, slots) per segment, then packed as bases.
+    type Counted = Vec<(u32, u32)>;
     check_goroutines(ids, limits)?;
     let too_many = || too_many_slots(limits);
     // First the slots of every (segment, goroutine), totals per goroutine.
@@ -353,7 +392,7 @@ pub(super) fn plan(
     let mut left_in = vec![0u8; ids.len()];
     let mut all = Vec::with_capacity(segments.len());
     for seg in segments {
-        let mut list: SegmentBases = Vec::with_capacity(seg.len());
+        let mut list: Counted = Vec::with_capacity(seg.len());
         for t in seg.iter() {
             let Some(gi) = index.get(t.id) else { continue };
             let mut count = t.count;
@@ -380,19 +419,26 @@ pub(super) fn plan(
     drop(left_in);
     offsets(&mut totals, limits)?;
     let starts = totals;
-    // Then each segment's counts into its bases, segment after segment.
-    let mut cursor = starts.clone();
-    for list in &mut all {
-        for entry in list.iter_mut() {
-            let gi = entry.0 & !SKIP_FIRST;
-            if let Some(cur) = cursor.get_mut(gi as usize) {
-                let count = entry.1;
-                entry.1 = *cur;
-                *cur = cur.saturating_add(count);
+    // Then each segment's counts into its bases, segment after segment:
+    // what the segments before took of each goroutine.
+    let mut taken = vec![0u32; ids.len()];
+    let bases = all
+        .into_iter()
+        .map(|list| {
+            let mut bases = SegmentBases::default();
+            let mut prev = 0;
+            for (g, count) in list {
+                let gi = g & !SKIP_FIRST;
+                if let Some(t) = taken.get_mut(gi as usize) {
+                    bases.push(&mut prev, gi, *t, g & SKIP_FIRST != 0);
+                    *t = t.saturating_add(count);
+                }
             }
-        }
-    }
-    Ok((starts, all))
+            bases.bytes.shrink_to_fit();
+            bases
+        })
+        .collect();
+    Ok((starts, bases))
 }
 
 /// Next free slot per goroutine index, while one segment is written; a
@@ -418,14 +464,17 @@ impl Cursor {
     }
 }
 
-/// The cursors of one segment from its bases.
-pub(super) fn cursor_for(bases: &[(u32, u32)], goroutines: usize) -> Cursor {
-    let entry = |&(g, first): &(u32, u32)| (g & !SKIP_FIRST, first | (g & SKIP_FIRST));
-    if bases.len().saturating_mul(8) < goroutines {
-        return Cursor::Sparse(bases.iter().map(entry).collect());
+/// The cursors of one segment from its bases; `starts` as [`plan`]
+/// returned them.
+pub(super) fn cursor_for(bases: &SegmentBases, starts: &[u32], goroutines: usize) -> Cursor {
+    let entries = bases
+        .entries(starts)
+        .map(|(g, first)| (g & !SKIP_FIRST, first | (g & SKIP_FIRST)));
+    if bases.len.saturating_mul(8) < goroutines {
+        return Cursor::Sparse(entries.collect());
     }
     let mut cursor = vec![u32::MAX; goroutines];
-    for (g, first) in bases.iter().map(entry) {
+    for (g, first) in entries {
         if let Some(c) = cursor.get_mut(g as usize) {
             *c = first;
         }
@@ -472,9 +521,10 @@ mod tests {
         // g7: its first status only. g9: created, started; the third
         // segment's status disagrees (it was left running) and stays.
         assert_eq!(starts, [0, 1, 4]);
-        assert_eq!(bases[0], [(0, 0), (1, 1)]);
-        assert_eq!(bases[1], [(1 | SKIP_FIRST, 2)]);
-        assert_eq!(bases[2], [(1, 3)]);
+        let entries = |i: usize| bases[i].entries(&starts).collect::<Vec<_>>();
+        assert_eq!(entries(0), [(0, 0), (1, 1)]);
+        assert_eq!(entries(1), [(1 | SKIP_FIRST, 2)]);
+        assert_eq!(entries(2), [(1, 3)]);
     }
 
     /// Closing statuses are kept apart from the map and packed the same.

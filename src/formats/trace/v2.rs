@@ -254,7 +254,7 @@ pub(super) fn parse(
             },
         )
         .collect();
-    let into = (words.as_slice(), &index, ids.len());
+    let into = (words.as_slice(), &index, span_starts.as_slice());
     let (lost, unresolved) = second_pass(data, &gens, &args, plans, into, progress);
     if progress.is_cancelled() {
         return Err(FormatError::Cancelled);
@@ -455,10 +455,12 @@ fn second_pass(
     gens: &[Generation],
     args: &ArgTable,
     plans: Vec<SecondPass>,
-    (words, index, goroutines): (&[AtomicU64], &IdIndex, usize),
+    (words, index, starts): (&[AtomicU64], &IdIndex, &[u32]),
     progress: &Progress,
 ) -> (u64, u64) {
     let done = AtomicUsize::new(0);
+    // `starts` has one more entry than there are goroutines.
+    let goroutines = starts.len().saturating_sub(1);
     gens.par_iter()
         .enumerate()
         .zip(plans)
@@ -469,7 +471,7 @@ fn second_pass(
             let mut w = Writer {
                 slots: words,
                 index,
-                cursor: slots::cursor_for(&plan.bases, goroutines),
+                cursor: slots::cursor_for(&plan.bases, starts, goroutines),
                 combos: plan.combos,
                 clock: plan.clock,
                 lost: 0,
