@@ -19,6 +19,9 @@
 //! 4. [`cli`] (and the desktop app) present the results; [`live`] polls a
 //!    running service's `/debug/pprof/` and saves every capture into a
 //!    session folder that reopens as a session.
+//!    [`watch`] is the always-on side: it polls cheaply, keeps each
+//!    target's growth ranking current, exports Prometheus metrics and saves
+//!    an incident folder (a session) when a trigger fires.
 //! 5. [`export`] turns the same results into evidence for a ticket: flame
 //!    graph SVGs (plain and differential, through inferno), folded stacks
 //!    and a one-file incident report.
@@ -46,3 +49,4 @@ pub mod progress;
 pub mod text;
 #[cfg(feature = "gui")]
 pub mod ui;
+pub mod watch;

@@ -24,9 +24,10 @@ use crate::analysis::lanes::SnapshotLanes;
 use crate::analysis::summary::{self, Report};
 use crate::analysis::trace_lanes::TraceLanes;
 use crate::analysis::{self, Analysis, AnalysisOptions};
-use crate::formats::session_dir::{self, SessionCapture};
+use crate::formats::session_dir::{self, Incident, SessionCapture};
 use crate::formats::{self, LoadOptions, Loaded};
 use crate::model::Session;
+use crate::model::time::format_rfc3339;
 use crate::progress::Progress;
 
 /// An input to load.
@@ -224,6 +225,10 @@ pub struct Findings {
     pub skipped: Vec<InputError>,
     /// The inputs as given, to load them again (another label mode).
     pub inputs: Vec<InputSpec>,
+    /// What made a folder among the inputs, when `leakscope watch` wrote it.
+    pub incident: Option<Incident>,
+    /// Restarts of the service the watcher saw within the snapshots (Unix ns).
+    pub restarts_ns: Vec<i64>,
     snapshot_lanes: OnceLock<Arc<SnapshotLanes>>,
 }
 
@@ -260,6 +265,7 @@ impl Findings {
         let session = outcome.session;
         let analysis = analysis::analyze(&session, options);
         let traces = trace_findings(&session, &analysis);
+        let (incident, restarts_ns) = watch_records(&inputs);
         Findings {
             session,
             analysis,
@@ -267,6 +273,8 @@ impl Findings {
             errors: outcome.errors,
             skipped: outcome.skipped,
             inputs,
+            incident,
+            restarts_ns,
             snapshot_lanes: OnceLock::new(),
         }
     }
@@ -329,6 +337,12 @@ impl Findings {
         for e in &self.errors {
             report.add_unreadable(&e.input, &e.reason);
         }
+        report.incident.clone_from(&self.incident);
+        report.restarts = self
+            .restarts_ns
+            .iter()
+            .map(|&t| format_rfc3339(t))
+            .collect();
         report
     }
 
@@ -353,6 +367,30 @@ impl Findings {
             t.lanes = OnceLock::new();
         }
     }
+}
+
+/// The watcher's records in the manifests of the folders among `inputs`:
+/// the first incident, and every restart.
+fn watch_records(inputs: &[InputSpec]) -> (Option<Incident>, Vec<i64>) {
+    let mut incident = None;
+    let mut restarts = Vec::new();
+    for spec in inputs {
+        let InputSpec::Path(dir) = spec else {
+            continue;
+        };
+        if !dir.is_dir() {
+            continue;
+        }
+        // A manifest that cannot be read was already said when loading.
+        if let Ok(Some(m)) = session_dir::read_manifest(dir) {
+            restarts.extend(m.restarts_ns);
+            if incident.is_none() {
+                incident = m.incident;
+            }
+        }
+    }
+    restarts.sort_unstable();
+    (incident, restarts)
 }
 
 fn trace_findings(session: &Session, analysis: &Analysis) -> Vec<TraceFindings> {

@@ -19,14 +19,20 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     ),
     (
         "live",
-        &["formats", "model", "progress", "pipeline", "text"],
+        &[
+            "analysis", "formats", "model", "progress", "pipeline", "text",
+        ],
+    ),
+    (
+        "watch",
+        &["analysis", "formats", "live", "model", "pipeline", "text"],
     ),
     ("export", &["analysis", "model", "pipeline", "text"]),
     (
         "cli",
         &[
             "analysis", "export", "formats", "live", "model", "pipeline", "progress", "jobs",
-            "text",
+            "text", "watch",
         ],
     ),
 ];

@@ -7,17 +7,16 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use common::http::*;
 use common::*;
 use leakscope::analysis::{self, AnalysisOptions};
 use leakscope::formats::session_dir::{self, Manifest};
@@ -28,245 +27,7 @@ use leakscope::live::{
 use leakscope::model::Session;
 
 // ---------------------------------------------------------------------------
-// A small HTTP/1.1 server for tests.
-
-/// A request as the server saw it.
-#[derive(Clone, Debug)]
-struct Request {
-    /// Path and query: `/debug/pprof/goroutine?debug=2`.
-    target: String,
-    headers: HashMap<String, String>,
-}
-
-impl Request {
-    fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or("")
-    }
-}
-
-/// What the server does with a request.
-#[derive(Clone)]
-enum Reply {
-    /// A complete response with `Content-Length`.
-    Full {
-        status: u16,
-        headers: Vec<(&'static str, String)>,
-        body: Vec<u8>,
-    },
-    /// A chunked body sent piece by piece with a pause before each; `cut`
-    /// closes the connection instead of ending the body.
-    Chunked {
-        chunks: Vec<Vec<u8>>,
-        pause: Duration,
-        cut: bool,
-    },
-    /// Claims `Content-Length` but sends only part, then closes.
-    ShortBody { claimed: usize, body: Vec<u8> },
-    /// Reads the request and sends nothing for this long.
-    Silence(Duration),
-}
-
-fn ok(body: Vec<u8>) -> Reply {
-    Reply::Full {
-        status: 200,
-        headers: vec![("Content-Type", "application/octet-stream".into())],
-        body,
-    }
-}
-
-fn status(code: u16, text: &str) -> Reply {
-    Reply::Full {
-        status: code,
-        headers: vec![("Content-Type", "text/plain; charset=utf-8".into())],
-        body: format!("{text}\n").into_bytes(),
-    }
-}
-
-fn html(body: &str) -> Reply {
-    Reply::Full {
-        status: 200,
-        headers: vec![("Content-Type", "text/html; charset=utf-8".into())],
-        body: body.as_bytes().to_vec(),
-    }
-}
-
-type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
-
-/// A server on 127.0.0.1 with a random port, bounded in requests and time.
-struct TestServer {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    requests: Arc<Mutex<Vec<Request>>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl TestServer {
-    fn start(
-        max_requests: usize,
-        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
-    ) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        Self::on(listener, max_requests, Arc::new(handler))
-    }
-
-    fn on(listener: TcpListener, max_requests: usize, handler: Arc<Handler>) -> Self {
-        let addr = listener.local_addr().unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let (s, r) = (Arc::clone(&stop), Arc::clone(&requests));
-        let thread = std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(60);
-            let mut served = 0;
-            let mut workers = Vec::new();
-            while served < max_requests && Instant::now() < deadline && !s.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((conn, _)) => {
-                        served += 1;
-                        let (h, r) = (Arc::clone(&handler), Arc::clone(&r));
-                        workers.push(std::thread::spawn(move || serve_one(conn, &*h, &r)));
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        std::thread::sleep(Duration::from_millis(2));
-                    }
-                    Err(_) => break,
-                }
-            }
-            drop(listener);
-            for w in workers {
-                w.join().ok();
-            }
-        });
-        TestServer {
-            addr,
-            stop,
-            requests,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn requests(&self) -> Vec<Request> {
-        self.requests.lock().unwrap().clone()
-    }
-
-    /// Stops accepting and waits for connections in flight.
-    fn shut_down(mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            t.join().ok();
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-fn serve_one(conn: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
-    conn.set_nonblocking(false).ok();
-    conn.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    conn.set_write_timeout(Some(Duration::from_secs(5))).ok();
-    let mut reader = BufReader::new(conn.try_clone().unwrap()).take(64 * 1024);
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
-        return;
-    }
-    let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-        }
-    }
-    let req = Request { target, headers };
-    log.lock().unwrap().push(req.clone());
-    let mut conn = conn;
-    let reply = handler(&req);
-    let reason = |code: u16| match code {
-        200 => "OK",
-        301 => "Moved Permanently",
-        302 => "Found",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        _ => "Other",
-    };
-    let _ = match reply {
-        Reply::Full {
-            status,
-            headers,
-            body,
-        } => {
-            let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
-            for (k, v) in headers {
-                head.push_str(&format!("{k}: {v}\r\n"));
-            }
-            head.push_str(&format!(
-                "Content-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            ));
-            conn.write_all(head.as_bytes())
-                .and_then(|()| conn.write_all(&body))
-        }
-        Reply::Chunked { chunks, pause, cut } => (|| {
-            conn.write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-            )?;
-            for c in chunks {
-                std::thread::sleep(pause);
-                conn.write_all(format!("{:x}\r\n", c.len()).as_bytes())?;
-                conn.write_all(&c)?;
-                conn.write_all(b"\r\n")?;
-                conn.flush()?;
-            }
-            if !cut {
-                conn.write_all(b"0\r\n\r\n")?;
-            }
-            Ok(())
-        })(),
-        Reply::ShortBody { claimed, body } => conn
-            .write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {claimed}\r\nConnection: close\r\n\r\n"
-                )
-                .as_bytes(),
-            )
-            .and_then(|()| conn.write_all(&body)),
-        Reply::Silence(d) => {
-            std::thread::sleep(d);
-            Ok(())
-        }
-    };
-    conn.flush().ok();
-    conn.shutdown(std::net::Shutdown::Both).ok();
-}
-
-// ---------------------------------------------------------------------------
 // The fixture service: what net/http/pprof serves.
-
-const INDEX: &str = "<html>\n<head>\n<title>/debug/pprof/</title>\n</head>\n<body>\n/debug/pprof/\n<br>\n\
-<p>Set debug=1 as a query parameter to export in legacy text format</p>\n<br>\n\
-Types of profiles available:\n<table>\n<thead><td>Count</td><td>Profile</td></thead>\n\
-<tr><td>12</td><td><a href='allocs?debug=1'>allocs</a></td></tr>\n\
-<tr><td>0</td><td><a href='block?debug=1'>block</a></td></tr>\n\
-<tr><td>0</td><td><a href='cmdline?debug=1'>cmdline</a></td></tr>\n\
-<tr><td>45</td><td><a href='goroutine?debug=1'>goroutine</a></td></tr>\n\
-<tr><td>12</td><td><a href='heap?debug=1'>heap</a></td></tr>\n\
-<tr><td>0</td><td><a href='mutex?debug=1'>mutex</a></td></tr>\n\
-<tr><td>0</td><td><a href='profile?debug=1'>profile</a></td></tr>\n\
-<tr><td>9</td><td><a href='threadcreate?debug=1'>threadcreate</a></td></tr>\n\
-<tr><td>0</td><td><a href='trace?debug=1'>trace</a></td></tr>\n\
-</table>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a>\n</body>\n</html>\n";
 
 /// The trace fixture when the trace branch's file is present, else a body
 /// with a Go 1.23 trace header (live capture only checks the header).
@@ -279,13 +40,6 @@ fn trace_bytes() -> Vec<u8> {
     let mut rng = Rng(7);
     data.extend((0..200_000).map(|_| rng.next() as u8));
     data
-}
-
-/// Splits a body into `n` chunks for a chunked reply.
-fn chunks(data: &[u8], n: usize) -> Vec<Vec<u8>> {
-    data.chunks(data.len().div_ceil(n).max(1))
-        .map(<[u8]>::to_vec)
-        .collect()
 }
 
 /// Serves `/debug/pprof/` like Go: goroutine t0..t3 in turn, the index,
@@ -1593,4 +1347,140 @@ fn cpu_profile_runs_beside_the_trace_and_a_failed_trace_is_retried() {
     );
     std::fs::remove_dir_all(&dir).ok();
     server.shut_down();
+}
+
+/// A capture that stalls is dated when the profile arrived, not when it
+/// was asked for; a restart between snapshots is marked in the manifest.
+#[test]
+fn snapshots_are_dated_on_arrival_and_a_restart_is_marked() {
+    let polls = AtomicUsize::new(0);
+    // t3, down twice, then the service again from t0 (45 goroutines),
+    // its first answer stalled for 1.2 s.
+    let server = TestServer::start(40, move |req: &Request| {
+        if req.path() == "/debug/pprof/" {
+            return html(INDEX);
+        }
+        match polls.fetch_add(1, Ordering::Relaxed) {
+            0 => ok(read("goroutine-t3.pb.gz")),
+            1 | 2 => status(503, "restarting"),
+            3 => Reply::After(
+                Duration::from_millis(1200),
+                Box::new(ok(read("goroutine-t0.pb.gz"))),
+            ),
+            _ => ok(read("goroutine-t1.pb.gz")),
+        }
+    });
+    let dir = temp_dir("dated");
+    let mut config = quick_config(&server.url("/debug/pprof/"), &dir);
+    config.snapshots = Some(3);
+    config.timeouts.read = Duration::from_secs(3);
+    let (poller, rx) = Poller::start(config, || {}).unwrap();
+    collect(&rx, Duration::from_secs(30), |e| {
+        matches!(e, LiveEvent::PollingDone { .. })
+    });
+    poller.stop_and_join();
+    let m = manifest(&dir);
+    let snaps: Vec<&session_dir::ManifestCapture> = m
+        .captures
+        .iter()
+        .filter(|c| c.kind == "goroutine")
+        .collect();
+    assert_eq!(snaps.len(), 3);
+    let stalled = snaps[1];
+    assert_eq!(stalled.goroutines, Some(45));
+    // The request went out when the service came back; the profile came 1.2 s later.
+    let waited = stalled.finished_at_ns - stalled.started_at_ns;
+    assert!(
+        waited < 300_000_000,
+        "dated when its first byte came: {waited} ns"
+    );
+    assert!(stalled.started_at_ns - snaps[0].finished_at_ns > 1_200_000_000);
+    assert_eq!(m.restarts_ns, [stalled.started_at_ns], "{m:?}");
+    let out = Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .arg("inspect")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("t1 "))
+        .unwrap();
+    assert!(
+        line.contains("45 goroutines") && line.ends_with("(service restarted)"),
+        "{text}"
+    );
+    server.shut_down();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Ctrl-C during a trace keeps the trace as far as it came, listed and
+/// marked partial, and leaves no hidden temporary file.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_keeps_the_trace_that_was_arriving() {
+    let trace = trace_bytes();
+    let server = TestServer::start(40, move |req: &Request| match req.path() {
+        "/debug/pprof/" => html(INDEX),
+        "/debug/pprof/goroutine" => ok(read("goroutine-t0.pb.gz")),
+        "/debug/pprof/trace" => Reply::Chunked {
+            chunks: chunks(&trace, 20),
+            pause: Duration::from_millis(300),
+            cut: false,
+        },
+        _ => status(404, "404 page not found"),
+    });
+    let dir = temp_dir("ctrl-c");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args(["capture", &server.url("/debug/pprof/"), "--snapshots", "20"])
+        .args(["--interval", "200ms", "--trace", "6s", "--out"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "capture did not end after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let m = manifest(&dir);
+    let t = m
+        .captures
+        .iter()
+        .find(|c| c.kind == "trace")
+        .expect("the trace is listed");
+    assert!(t.partial, "{t:?}");
+    assert_eq!(t.partial_reason.as_deref(), Some("cancelled"));
+    assert!(t.bytes > 0 && t.bytes < trace_bytes().len() as u64, "{t:?}");
+    assert!(dir.join(&t.file).is_file());
+    let hidden: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".part"))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+    server.shut_down();
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -266,6 +266,7 @@ fn debug1_labels_split_records_and_goroutines_without_frames() {
         &session(&[&v("debug1.txt")]),
         &leakscope::analysis::AnalysisOptions {
             labels: leakscope::analysis::LabelMode::Merge,
+            ..Default::default()
         },
     );
     assert_eq!(merged.groups.len() + 1, a.groups.len());

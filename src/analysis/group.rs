@@ -46,6 +46,29 @@ pub enum LabelMode {
 /// A label set projected for grouping, sorted by key.
 pub type LabelKey = Box<[(StrId, LabelValue)]>;
 
+/// A group's identity that holds across stack tables (another session, a
+/// rebuilt window, another instance of the same service): its canonical
+/// frames' functions and lines, and its labels, as text.
+pub fn stable_key(table: &StackTable, group: &Group) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for &f in &group.key {
+        table.function(f).hash(&mut h);
+        table.frame(f).line.hash(&mut h);
+    }
+    for (k, v) in &group.labels {
+        table.str(*k).hash(&mut h);
+        match v {
+            LabelValue::Str(s) => table.str(*s).hash(&mut h),
+            LabelValue::Num { value, unit } => {
+                value.hash(&mut h);
+                table.str(*unit).hash(&mut h);
+            }
+        }
+    }
+    h.finish()
+}
+
 /// Goroutines sharing a canonical stack (and labels, when split by them).
 #[derive(Clone, Debug)]
 pub struct Group {

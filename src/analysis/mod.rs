@@ -4,6 +4,7 @@
 pub mod correlate;
 pub mod flame;
 pub mod flame_spec;
+pub mod fleet;
 pub mod frames;
 pub mod group;
 pub mod growth;
@@ -25,12 +26,18 @@ pub use growth::Growth;
 
 use group::Grouper;
 
-use crate::model::{Format, FrameId, Session, Snapshot, SnapshotData, StackId, StackTable};
+use crate::model::{
+    Format, FrameId, ProfileType, Session, Snapshot, SnapshotData, StackId, StackTable,
+};
 
 /// Knobs of the analysis.
 #[derive(Clone, Debug, Default)]
 pub struct AnalysisOptions {
     pub labels: LabelMode,
+    /// Rank the stacks of this count profile (a `pprof.NewProfile` name:
+    /// open connections, files, sessions) instead of goroutines: its
+    /// snapshots make the series, counted by their first value.
+    pub count_profile: Option<String>,
 }
 
 /// How the snapshots of the series were put in order.
@@ -188,7 +195,7 @@ impl Analysis {
         let Some(added) = session.inputs.get(input) else {
             return;
         };
-        match role(added) {
+        match role(added, &self.options) {
             Role::Evidence => {
                 if let Some(snapshot) = added.as_snapshot() {
                     let n = self.series.len();
@@ -262,7 +269,7 @@ impl Analysis {
             session
                 .inputs
                 .get(p.input)
-                .is_some_and(|i| role(i) == Role::Series(true))
+                .is_some_and(|i| role(i, &self.options) == Role::Series(true))
         })
     }
 
@@ -345,10 +352,18 @@ enum Role {
     Other,
 }
 
-fn role(input: &crate::model::Input) -> Role {
+fn role(input: &crate::model::Input, options: &AnalysisOptions) -> Role {
     let Some(s) = input.as_snapshot() else {
         return Role::Other;
     };
+    if let Some(name) = &options.count_profile {
+        let ours = matches!(&s.source.profile_type, Some(ProfileType::Other(n)) if n == name);
+        return if ours {
+            Role::Series(false)
+        } else {
+            Role::Other
+        };
+    }
     if s.source.profile_type == Some(crate::model::ProfileType::GoroutineLeak) {
         Role::Evidence
     } else if matches!(s.data, SnapshotData::Goroutines(_)) {
@@ -361,12 +376,12 @@ fn role(input: &crate::model::Input) -> Role {
 }
 
 /// The inputs of one role, in input order.
-fn inputs_of(session: &Session, want: Role) -> Vec<usize> {
+fn inputs_of(session: &Session, want: Role, options: &AnalysisOptions) -> Vec<usize> {
     session
         .inputs
         .iter()
         .enumerate()
-        .filter(|(_, input)| role(input) == want)
+        .filter(|(_, input)| role(input, options) == want)
         .map(|(i, _)| i)
         .collect()
 }
@@ -381,8 +396,8 @@ fn inputs_of(session: &Session, want: Role) -> Vec<usize> {
 /// series and the others are details of it: the extra dump is the newest
 /// moment again, not one more interval (it would bend every rate) and not
 /// new goroutines (every one of them would be drawn twice).
-fn series_inputs(session: &Session) -> (Vec<usize>, Vec<usize>) {
-    let pick = |goroutines: bool| inputs_of(session, Role::Series(goroutines));
+fn series_inputs(session: &Session, options: &AnalysisOptions) -> (Vec<usize>, Vec<usize>) {
+    let pick = |goroutines: bool| inputs_of(session, Role::Series(goroutines), options);
     let goroutines = pick(true);
     if goroutines.is_empty() {
         return (pick(false), Vec::new());
@@ -406,7 +421,7 @@ fn series_inputs(session: &Session) -> (Vec<usize>, Vec<usize>) {
 
 /// Groups, measures and ranks.
 pub fn analyze(session: &Session, options: &AnalysisOptions) -> Analysis {
-    let (mut inputs, details) = series_inputs(session);
+    let (mut inputs, details) = series_inputs(session, options);
     let times: Vec<Option<i64>> = inputs
         .iter()
         .map(|&i| {
@@ -439,7 +454,7 @@ pub fn analyze(session: &Session, options: &AnalysisOptions) -> Analysis {
             grouper.add_detail(table, s, d as u32, &mut groups);
         }
     }
-    let evidence = inputs_of(session, Role::Evidence);
+    let evidence = inputs_of(session, Role::Evidence, options);
     for &i in &evidence {
         if let Some(s) = session.inputs[i].as_snapshot() {
             grouper.add_evidence(table, s, inputs.len(), &mut groups);

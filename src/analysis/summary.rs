@@ -21,6 +21,25 @@ pub struct Report {
     /// Snapshot-derived suspects first (growth across snapshots), then
     /// trace-derived ones (goroutines created in the window, never ended).
     pub suspects: Vec<SuspectJson>,
+    /// Count profiles of the service's own (`pprof.NewProfile`) with two
+    /// snapshots or more, each ranked like goroutines.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub count_profiles: Vec<CountProfileJson>,
+    /// Why the folder exists, when `leakscope watch` wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<crate::model::incident::Incident>,
+    /// When the watcher saw the service restart within the snapshots.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub restarts: Vec<String>,
+}
+
+/// The growth ranking of one count profile.
+#[derive(Debug, Serialize)]
+pub struct CountProfileJson {
+    pub profile: String,
+    /// Its snapshots, in series order.
+    pub snapshots: usize,
+    pub suspects: Vec<SuspectJson>,
 }
 
 #[derive(Debug, Serialize)]
@@ -337,5 +356,58 @@ pub fn build(session: &Session, analysis: &Analysis, traces: &[&TraceAnalysis]) 
                     .map(move |s| trace_suspect_json(session, ta, s))
             }))
             .collect(),
+        count_profiles: count_profiles(session, analysis.options()),
+        incident: None,
+        restarts: Vec::new(),
     }
+}
+
+/// Names of the count profiles of the service's own among the snapshots,
+/// in order of first appearance, those with two snapshots or more.
+pub fn count_profile_names(session: &Session) -> Vec<String> {
+    let mut names: Vec<(String, usize)> = Vec::new();
+    for input in &session.inputs {
+        let Some(crate::model::ProfileType::Other(name)) = input
+            .as_snapshot()
+            .and_then(|s| s.source.profile_type.as_ref())
+        else {
+            continue;
+        };
+        match names.iter_mut().find(|(n, _)| n == name) {
+            Some((_, c)) => *c += 1,
+            None => names.push((name.clone(), 1)),
+        }
+    }
+    names
+        .into_iter()
+        .filter(|(_, c)| *c >= 2)
+        .map(|(n, _)| n)
+        .collect()
+}
+
+/// Each count profile ranked as goroutines are (none when the analysis is
+/// itself one of them).
+fn count_profiles(session: &Session, options: &analysis::AnalysisOptions) -> Vec<CountProfileJson> {
+    if options.count_profile.is_some() {
+        return Vec::new();
+    }
+    count_profile_names(session)
+        .into_iter()
+        .map(|name| {
+            let options = analysis::AnalysisOptions {
+                count_profile: Some(name.clone()),
+                ..options.clone()
+            };
+            let a = analysis::analyze(session, &options);
+            CountProfileJson {
+                profile: name,
+                snapshots: a.series.len(),
+                suspects: a
+                    .suspects
+                    .iter()
+                    .map(|s| suspect_json(session, &a, s, None))
+                    .collect(),
+            }
+        })
+        .collect()
 }

@@ -14,10 +14,12 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::connection::{ConnectionArgs, DiscoveryArgs};
+
 use crate::analysis::{AnalysisOptions, wording};
 use crate::live::{
-    self, Backoff, CaptureId, CaptureKind, ConnectionState, FetchLimits, Header, LiveConfig,
-    LiveEvent, Poller, StopReason, Target, Timeouts,
+    self, Backoff, CaptureId, CaptureKind, ConnectionState, LiveConfig, LiveEvent, Poller,
+    StopReason, Target,
 };
 use crate::model::time::format_duration_ns;
 use crate::pipeline::{Findings, InputSpec};
@@ -26,7 +28,12 @@ use crate::pipeline::{Findings, InputSpec};
 pub struct CaptureArgs {
     /// The service's pprof URL as you would paste it: host:6060,
     /// http://host:6060/debug/pprof/, …/debug/pprof/goroutine, https://….
-    url: String,
+    /// Or none, with --targets-from or --targets-file: every instance into
+    /// a folder of its own.
+    #[arg(required_unless_present_any = ["targets_from", "targets_file"])]
+    url: Option<String>,
+    #[command(flatten)]
+    discover: DiscoveryArgs,
     /// Goroutine snapshots to take.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     snapshots: u32,
@@ -51,31 +58,12 @@ pub struct CaptureArgs {
     /// Length of the CPU profile.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     cpu_seconds: Duration,
-    /// Extra request header, `Name: value`; repeat for more
-    /// ('Authorization: Bearer …', 'Cookie: session=…').
-    #[arg(long = "header", short = 'H', value_name = "HEADER")]
-    headers: Vec<String>,
-    /// Read request headers from a file, one `Name: value` per line (`#`
-    /// starts a comment), so tokens stay out of shell history and `ps`.
-    #[arg(long, value_name = "FILE")]
-    headers_from: Option<PathBuf>,
+    #[command(flatten)]
+    connection: ConnectionArgs,
     /// Folder to save into (default ./leakscope-HOST-PORT-TIME); a session of
     /// the same URL in it is continued, never overwritten.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Connect timeout.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    connect_timeout: Duration,
-    /// Longest wait for a response or within a body (traces and CPU
-    /// profiles get their duration on top).
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
-    read_timeout: Duration,
-    /// Largest response accepted, in MiB.
-    #[arg(long, value_name = "MIB")]
-    max_body_mib: Option<u64>,
-    /// Largest decompressed size of a gzip profile, in MiB.
-    #[arg(long, value_name = "MIB")]
-    max_inflated_mib: Option<u64>,
     /// Stop after this many failed snapshots in a row (retries back off from
     /// 1 s to 30 s, so a restarting service is waited for).
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..))]
@@ -118,7 +106,83 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: &CaptureArgs) -> ExitCode {
-    let config = match config(args) {
+    let discovered = match args.discover.discovered(Duration::from_secs(60)) {
+        Ok(d) => d,
+        Err(e) => return super::fail(&e),
+    };
+    match (discovered, &args.url) {
+        (Some(d), _) => capture_fleet(args, &d),
+        (None, Some(url)) => capture_one(args, url, args.out.clone()),
+        (None, None) => super::fail(&"give the service's URL, --targets-from or --targets-file"),
+    }
+}
+
+/// Every instance the discovery lists, at once, each into `OUT/<instance>/`;
+/// then the groups of all of them ranked together.
+fn capture_fleet(args: &CaptureArgs, discovered: &crate::watch::discover::Discovered) -> ExitCode {
+    let targets = match discovered.list(&|| false) {
+        Ok(t) if t.is_empty() => return super::fail(&"the discovery lists no targets"),
+        Ok(t) => t,
+        Err(e) => return super::fail(&e),
+    };
+    let root = args.out.clone().unwrap_or_else(|| {
+        let stamp: String = crate::model::time::format_rfc3339(live::now_ns())
+            .chars()
+            .take(19)
+            .filter(|c| *c != '-' && *c != ':')
+            .collect();
+        PathBuf::from(format!("leakscope-fleet-{stamp}Z"))
+    });
+    println!(
+        "capturing {} instances into {}",
+        targets.len(),
+        root.display()
+    );
+    let codes: Vec<(std::path::PathBuf, ExitCode)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = targets
+            .iter()
+            .map(|t| {
+                let dir = root.join(t.label());
+                let url = t.base_url();
+                scope.spawn(move || {
+                    let code = capture_one(args, &url, Some(dir.clone()));
+                    (dir, code)
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let dirs: Vec<PathBuf> = codes
+        .iter()
+        .filter(|(_, c)| *c == ExitCode::SUCCESS)
+        .map(|(d, _)| d.clone())
+        .collect();
+    if let Some(instances) = super::fleet::instances(&dirs) {
+        let loaded = super::fleet::load(
+            &instances,
+            &crate::formats::LoadOptions::default(),
+            &AnalysisOptions::default(),
+        );
+        print!(
+            "\n{}",
+            super::fleet::render_text(&super::fleet::rank(&loaded), false)
+        );
+    }
+    if dirs.len() == codes.len() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "leakscope: {} of {} instances could not be captured in full",
+            codes.len() - dirs.len(),
+            codes.len()
+        );
+        ExitCode::from(1)
+    }
+}
+
+/// One service into one session folder.
+fn capture_one(args: &CaptureArgs, url: &str, out: Option<PathBuf>) -> ExitCode {
+    let config = match config(args, url, out) {
         Ok(c) => c,
         Err(e) => return super::fail(&e),
     };
@@ -155,7 +219,22 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
     let mut findings = Findings::empty(&AnalysisOptions::default());
     let mut stopped_early = None;
     let mut saved = 0usize;
-    for event in events.iter() {
+    let interrupted = super::interrupted();
+    let mut stopping = false;
+    loop {
+        if !stopping && interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+            // Captures in flight end as they are (a trace is kept, marked
+            // partial) and nothing new is asked.
+            eprintln!("interrupted: keeping what arrived");
+            stopping = true;
+            end_kinds = None;
+            poller.stop();
+        }
+        let event = match events.recv_timeout(std::time::Duration::from_millis(100)) {
+            Ok(e) => e,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         match event {
             LiveEvent::Captured(c) => {
                 saved += 1;
@@ -224,12 +303,16 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
             | LiveEvent::Paused
             | LiveEvent::Resumed => {}
         }
-        if end_kinds.is_none() && outstanding.is_empty() {
+        if !stopping && end_kinds.is_none() && outstanding.is_empty() {
             break;
         }
     }
     poller.stop_and_join();
     print!("{}", summary(&findings, &dir, saved));
+    if stopping {
+        eprintln!("leakscope: interrupted; the folder holds what arrived");
+        return ExitCode::from(130);
+    }
     match stopped_early {
         None => ExitCode::SUCCESS,
         Some(reason) => {
@@ -263,45 +346,21 @@ fn leak_profile_first(kinds: &mut Vec<CaptureKind>) {
     }
 }
 
-fn config(args: &CaptureArgs) -> anyhow::Result<LiveConfig> {
-    let target = Target::parse(&args.url)?;
-    let dir = match &args.out {
-        Some(d) => d.clone(),
+fn config(args: &CaptureArgs, url: &str, out: Option<PathBuf>) -> anyhow::Result<LiveConfig> {
+    let target = Target::parse(url)?;
+    let dir = match out {
+        Some(d) => d,
         None => live::default_session_dir(std::path::Path::new("."), &target),
     };
-    let mut config = LiveConfig::new(&args.url, &dir)?;
-    let mut lines = args.headers.clone();
-    if let Some(path) = &args.headers_from {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        lines.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_owned),
-        );
-    }
-    config.headers = lines
-        .iter()
-        .map(|h| Header::parse(h))
-        .collect::<Result<_, _>>()?;
+    let mut config = LiveConfig::new(url, &dir)?;
+    let conn = args.connection.resolve()?;
+    config.headers = conn.headers;
+    config.tls = conn.tls;
     config.interval = args.interval;
     config.snapshots = Some(args.snapshots);
     config.give_up_after = Some(args.give_up_after);
-    config.timeouts = Timeouts {
-        connect: args.connect_timeout,
-        resolve: args.connect_timeout,
-        read: args.read_timeout,
-        ..Timeouts::default()
-    };
-    let mut limits = FetchLimits::default();
-    if let Some(mib) = args.max_body_mib {
-        limits.max_body_bytes = mib.saturating_mul(1 << 20);
-    }
-    if let Some(mib) = args.max_inflated_mib {
-        limits.max_inflated_bytes = mib.saturating_mul(1 << 20);
-    }
-    config.limits = limits;
+    config.timeouts = conn.timeouts;
+    config.limits = conn.limits;
     config.backoff = Backoff::default();
     Ok(config)
 }

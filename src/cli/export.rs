@@ -215,6 +215,7 @@ fn export(args: &ExportArgs, session: Session) -> anyhow::Result<()> {
         grouped,
         &AnalysisOptions {
             labels: args.labels.clone(),
+            ..AnalysisOptions::default()
         },
     );
     let inputs = candidates(&session, args.profile_type.as_deref())?;

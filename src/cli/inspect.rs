@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::analysis::summary::{Report, SuspectJson};
+use super::fleet;
+use crate::analysis::summary::{CountProfileJson, Report, SuspectJson};
 use crate::analysis::{AnalysisOptions, Evidence, LabelMode, SeriesOrder, wording};
 use crate::formats::LoadOptions;
 
@@ -26,7 +27,8 @@ pub struct InspectArgs {
     #[arg(long, value_name = "MIB")]
     max_inflated_mib: Option<u64>,
     /// Captures: pprof profiles, goroutine dumps (debug=1, debug=2, panics), traces, folded
-    /// stacks, or session folders saved by `leakscope capture`.
+    /// stacks, or session folders saved by `leakscope capture` or `watch`. Folders of
+    /// several instances (different URLs) are ranked across the fleet.
     #[arg(required = true)]
     files: Vec<PathBuf>,
 }
@@ -41,7 +43,11 @@ pub fn run(args: &InspectArgs) -> ExitCode {
     }
     let analysis = AnalysisOptions {
         labels: args.labels.clone(),
+        ..AnalysisOptions::default()
     };
+    if let Some(instances) = fleet::instances(&args.files) {
+        return fleet::run(&instances, &options, &analysis, args.json, args.all);
+    }
     let findings = match super::load_findings(&args.files, &options, &analysis) {
         Ok(f) => f,
         Err(code) => return code,
@@ -61,6 +67,7 @@ pub fn run(args: &InspectArgs) -> ExitCode {
 /// The text for people: inputs, totals, then suspects.
 pub fn render_text(r: &Report, all: bool) -> String {
     let mut out = String::new();
+    incident_text(&mut out, r);
     let _ = writeln!(out, "INPUTS");
     for i in &r.inputs {
         if let Some(e) = &i.error {
@@ -113,6 +120,9 @@ pub fn render_text(r: &Report, all: bool) -> String {
     let trace_suspects: Vec<&SuspectJson> =
         r.suspects.iter().filter(|s| s.source == "trace").collect();
     snapshots_text(&mut out, r, &snapshot_suspects, all);
+    for c in &r.count_profiles {
+        count_profile_text(&mut out, c, all);
+    }
     if let Some(t) = &r.trace {
         trace_text(&mut out, t, &trace_suspects, all);
     } else if r.series.snapshots.is_empty() {
@@ -177,6 +187,40 @@ fn snapshots_text(out: &mut String, r: &Report, suspects: &[&SuspectJson], all: 
     section(out, rest, &others, limit);
 }
 
+/// Why a watcher wrote this folder: first, it is why anyone opens it.
+fn incident_text(out: &mut String, r: &Report) {
+    let Some(i) = &r.incident else {
+        return;
+    };
+    let _ = writeln!(out, "INCIDENT  (leakscope watch, fired {})", i.fired_at);
+    for f in &i.triggers {
+        let _ = writeln!(out, "  {}", f.summary());
+    }
+    let _ = writeln!(out);
+}
+
+/// A count profile of the service's own, ranked like goroutines.
+fn count_profile_text(out: &mut String, c: &CountProfileJson, all: bool) {
+    let growing: Vec<&SuspectJson> = c.suspects.iter().filter(|s| s.growing).collect();
+    let _ = writeln!(
+        out,
+        "\nPROFILE {} ({} snapshots): {} growing stack groups among {}",
+        c.profile,
+        c.snapshots,
+        growing.len(),
+        c.suspects.len()
+    );
+    let limit = if all { usize::MAX } else { OTHERS_SHOWN };
+    let shown: Vec<&SuspectJson> = if growing.is_empty() {
+        c.suspects.iter().take(limit).collect()
+    } else {
+        growing
+    };
+    for (i, s) in shown.iter().enumerate() {
+        suspect_text(out, i + 1, s, c.snapshots >= 2);
+    }
+}
+
 /// The snapshots of the series with their totals.
 fn series_text(out: &mut String, r: &Report) {
     let order = match r.series.order {
@@ -185,15 +229,20 @@ fn series_text(out: &mut String, r: &Report) {
     };
     let _ = writeln!(out, "\nSNAPSHOTS ({order})");
     for (i, s) in r.series.snapshots.iter().enumerate() {
+        let restart = s
+            .captured_at
+            .as_ref()
+            .is_some_and(|t| r.restarts.contains(t));
         let _ = writeln!(
             out,
-            "  t{i}  {:>8} goroutines  {}{}",
+            "  t{i}  {:>8} goroutines  {}{}{}",
             s.goroutines,
             crate::text::file_name(&s.path),
             s.captured_at
                 .as_deref()
                 .map(|t| format!("  {t}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if restart { "  (service restarted)" } else { "" }
         );
     }
 }

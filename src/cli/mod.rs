@@ -1,4 +1,4 @@
-//! The command line: `inspect`, `capture`, `export`, `report`, and the
+//! The command line: `inspect`, `capture`, `watch`, `export`, `report`, and the
 //! arguments of the desktop app.
 //!
 //! Every command runs the same [`crate::analysis`] functions the desktop
@@ -8,9 +8,14 @@
 //! command line builds and runs without a GUI toolkit.
 
 mod capture;
+mod connection;
 mod export;
+mod fleet;
 mod inspect;
 mod report;
+mod watch;
+
+pub use inspect::render_text as render_inspect_text;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +69,9 @@ enum Command {
     Export(export::ExportArgs),
     /// Write a one-file incident report (HTML, or Markdown for `.md`).
     Report(report::ReportArgs),
+    /// Watch services: poll cheaply, serve Prometheus metrics, and save an
+    /// incident folder when a trigger fires.
+    Watch(Box<watch::WatchArgs>),
 }
 
 /// How labels split groups, as given on the command line.
@@ -151,6 +159,7 @@ pub fn main() -> Dispatch {
         Some(Command::Capture(args)) => capture::run(&args),
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Report(args)) => report::run(&args),
+        Some(Command::Watch(args)) => watch::run(&args),
         None => {
             return Dispatch::App(AppArgs {
                 files: cli.files,
@@ -160,6 +169,18 @@ pub fn main() -> Dispatch {
             });
         }
     })
+}
+
+/// Set once Ctrl-C (or SIGTERM) arrives: long-running commands end cleanly
+/// instead of dying mid-write. The handler is installed on first use.
+pub(crate) fn interrupted() -> &'static std::sync::atomic::AtomicBool {
+    static FLAG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // Without a handler Ctrl-C still ends the process, as it always did.
+        ctrlc::set_handler(|| FLAG.store(true, std::sync::atomic::Ordering::SeqCst)).ok();
+    });
+    &FLAG
 }
 
 /// Prints one line naming the input and the reason, and gives exit code 2.

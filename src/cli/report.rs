@@ -6,10 +6,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, ValueEnum};
 
+use super::fleet;
 use crate::analysis::{AnalysisOptions, LabelMode};
 use crate::export::atomic_write;
 use crate::export::report::{self, ReportFormat, ReportOptions};
 use crate::formats::LoadOptions;
+use crate::formats::session_dir::read_manifest;
+use crate::live::{Target, prometheus};
 use crate::pipeline::Findings;
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -35,7 +38,19 @@ pub struct ReportArgs {
     /// How pprof labels split stack groups: auto, merge, split, or label keys.
     #[arg(long, default_value = "auto", value_parser = super::parse_label_mode)]
     labels: LabelMode,
-    /// Captures: pprof profiles, goroutine dumps, folded stacks.
+    /// Draw the service's goroutine history from this Prometheus server
+    /// behind the snapshots (`http://prometheus:9090`).
+    #[arg(long, value_name = "URL")]
+    prometheus: Option<String>,
+    /// How far back the history goes: 6h, 24h, 168h (a week).
+    #[arg(long, default_value = "24h", value_parser = super::capture::parse_duration)]
+    history: std::time::Duration,
+    /// The PromQL of the history (default: `go_goroutines` of the instance
+    /// the session folder polled, `{instance="host:port"}`).
+    #[arg(long, value_name = "PROMQL")]
+    history_query: Option<String>,
+    /// Captures: pprof profiles, goroutine dumps, folded stacks, session
+    /// folders; folders of several instances are ranked across the fleet.
     #[arg(required = true)]
     files: Vec<PathBuf>,
 }
@@ -47,18 +62,90 @@ pub fn run(args: &ReportArgs) -> ExitCode {
     }
     let options = AnalysisOptions {
         labels: args.labels.clone(),
+        ..AnalysisOptions::default()
     };
-    let findings = match super::load_findings(&args.files, &LoadOptions::default(), &options) {
-        Ok(f) => f,
-        Err(code) => return code,
+    let mut leading = Vec::new();
+    let findings = if let Some(instances) = fleet::instances(&args.files) {
+        // The worst instance's report, led by the ranking across all.
+        let mut loaded = fleet::load(&instances, &LoadOptions::default(), &options);
+        if loaded.is_empty() {
+            return super::fail(&"none of the instances' folders could be loaded");
+        }
+        let ranking = fleet::rank(&loaded);
+        leading.push(fleet::section(&ranking));
+        let worst = ranking
+            .groups
+            .first()
+            .and_then(|g| g.instances.first())
+            .and_then(|w| loaded.iter().position(|(n, _)| *n == w.instance))
+            .unwrap_or(0);
+        loaded.swap_remove(worst).1
+    } else {
+        match super::load_findings(&args.files, &LoadOptions::default(), &options) {
+            Ok(f) => f,
+            Err(code) => return code,
+        }
     };
-    match write(args, &findings) {
+    match write(args, &findings, leading) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => super::fail(&super::with_hint(&e)),
     }
 }
 
-fn write(args: &ReportArgs, findings: &Findings) -> anyhow::Result<()> {
+/// The goroutine history asked of Prometheus, or why there is none (the
+/// report is written either way).
+fn history(args: &ReportArgs, findings: &Findings) -> Option<report::History> {
+    let url = args.prometheus.as_deref()?;
+    let query = match &args.history_query {
+        Some(q) => q.clone(),
+        None => {
+            let polled = findings.inputs.iter().find_map(|spec| match spec {
+                crate::pipeline::InputSpec::Path(p) => read_manifest(p).ok().flatten(),
+                crate::pipeline::InputSpec::Bytes { .. } => None,
+            });
+            let Some(target) = polled.and_then(|m| Target::parse(&m.url).ok()) else {
+                eprintln!(
+                    "leakscope: no history: the inputs name no instance; give --history-query"
+                );
+                return None;
+            };
+            let o = target.origin();
+            format!("go_goroutines{{instance=\"{}:{}\"}}", o.host, o.port)
+        }
+    };
+    let end = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let range = args.history.as_secs_f64().max(60.0);
+    let step = (range / 400.0).max(1.0);
+    match prometheus::query_range(url, &query, end - range, end, step, &|| false) {
+        Ok(series) => match series.into_iter().next() {
+            Some(s) => Some(report::History {
+                title: format!(
+                    "{query} over the last {}",
+                    crate::model::time::format_duration_ns(
+                        i64::try_from(args.history.as_nanos()).unwrap_or(i64::MAX)
+                    )
+                ),
+                points: s.points,
+            }),
+            None => {
+                eprintln!("leakscope: no history: Prometheus has no series for {query}");
+                None
+            }
+        },
+        Err(e) => {
+            eprintln!("leakscope: no history: {e}");
+            None
+        }
+    }
+}
+
+fn write(
+    args: &ReportArgs,
+    findings: &Findings,
+    leading: Vec<report::Section>,
+) -> anyhow::Result<()> {
     let format = match args.format {
         Some(FormatArg::Html) => ReportFormat::Html,
         Some(FormatArg::Md) => ReportFormat::Markdown,
@@ -72,6 +159,8 @@ fn write(args: &ReportArgs, findings: &Findings) -> anyhow::Result<()> {
         format,
         top_suspects: args.top,
         generated_at_ns: now_ns,
+        history: history(args, findings),
+        leading,
         ..ReportOptions::default()
     };
     let text = report::render(findings, &opts)?;

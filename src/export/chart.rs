@@ -243,6 +243,85 @@ pub fn line_chart(
     s
 }
 
+/// A goroutine history over hours or weeks (a Prometheus range query),
+/// with the snapshots of the session marked on it: when the growth began,
+/// whether it follows deploys or restarts (drops to a baseline), and where
+/// the captures sit in it. `points` are `(unix seconds, value)`; `marks`
+/// are `(unix seconds, label)`.
+pub fn history_chart(
+    title: &str,
+    points: &[(f64, f64)],
+    marks: &[(f64, String)],
+) -> Option<String> {
+    let (first, last) = (points.first()?.0, points.last()?.0);
+    let t0 = marks.iter().map(|m| m.0).fold(first, f64::min);
+    let t1 = marks.iter().map(|m| m.0).fold(last, f64::max);
+    let span = (t1 - t0).max(1.0);
+    let plot_w = WIDTH - LEFT - 40.0;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let x = |t: f64| LEFT + plot_w * (t - t0) / span;
+    let max = points.iter().map(|p| p.1).fold(0.0, f64::max).max(1.0);
+    let step = nice_step(max.ceil() as u64, 5);
+    let top = (max.ceil() as u64)
+        .div_ceil(step)
+        .saturating_mul(step)
+        .max(1);
+    let y = |v: f64| TOP + plot_h * (1.0 - v / top as f64);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{t}"><title>{t}</title>"#,
+        t = escape(title)
+    );
+    let _ = write!(
+        s,
+        r##"<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>"##
+    );
+    let mut v = 0;
+    while v <= top {
+        let yy = y(v as f64);
+        let _ = write!(
+            s,
+            r##"<line x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#e4e4e4"/><text x="{:.1}" y="{:.1}" text-anchor="end">{v}</text>"##,
+            LEFT + plot_w,
+            LEFT - 6.0,
+            yy + 4.0
+        );
+        v += step;
+    }
+    // Time axis: the start, the middle and the end, in UTC.
+    for t in [t0, (t0 + t1) / 2.0, t1] {
+        let label = crate::model::time::format_rfc3339((t * 1e9) as i64);
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#666666">{}</text>"##,
+            x(t),
+            TOP + plot_h + 18.0,
+            escape(label.get(..16).unwrap_or(&label))
+        );
+    }
+    for (t, label) in marks {
+        let _ = write!(
+            s,
+            r##"<line x1="{xx:.1}" y1="{TOP}" x2="{xx:.1}" y2="{:.1}" stroke="#e15759" stroke-dasharray="3,3"><title>{}</title></line>"##,
+            TOP + plot_h,
+            escape(label),
+            xx = x(*t)
+        );
+    }
+    let pts: Vec<String> = points
+        .iter()
+        .map(|&(t, v)| format!("{:.1},{:.1}", x(t), y(v)))
+        .collect();
+    let _ = write!(
+        s,
+        r##"<polyline fill="none" stroke="#4e79a7" stroke-width="1.8" points="{}"/>"##,
+        pts.join(" ")
+    );
+    s.push_str("</svg>");
+    Some(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,6 +31,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::incident::{Firing, FiringGroup, Incident};
+
 /// The manifest's file name inside a session folder.
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// Subfolder for bodies cut off before their end (other than traces).
@@ -62,6 +64,12 @@ pub struct Manifest {
     pub failures: Vec<ManifestFailure>,
     /// Failures left out of `failures` to keep the file small.
     pub failures_dropped: u64,
+    /// Set in the folders `leakscope watch` writes when a trigger fires:
+    /// what fired, so whoever opens the folder sees why it exists.
+    pub incident: Option<Incident>,
+    /// When the watcher saw the service restart within the snapshots
+    /// saved here (Unix ns): the series drops there for that reason.
+    pub restarts_ns: Vec<i64>,
 }
 
 /// One saved body.

@@ -13,6 +13,7 @@
 //! Bodies are not decompressed here: `formats` inflates them under its cap.
 
 use std::io::Read as _;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -212,6 +213,81 @@ const SNIFF_BYTES: usize = 16 * 1024;
 const ERROR_SNIPPET_BYTES: usize = 2048;
 /// Size of the chunks handed from the helper thread.
 const CHUNK_BYTES: usize = 64 * 1024;
+/// Certificate files for targets behind TLS that a public CA did not sign,
+/// or that ask for a client certificate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// PEM file of the certificate authorities to trust instead of the public ones.
+    pub ca: Option<PathBuf>,
+    /// PEM file of the client certificate (chain) to present.
+    pub cert: Option<PathBuf>,
+    /// PEM file of the client certificate's private key.
+    pub key: Option<PathBuf>,
+}
+
+impl TlsFiles {
+    pub fn is_empty(&self) -> bool {
+        self.ca.is_none() && self.cert.is_none() && self.key.is_none()
+    }
+}
+
+/// Largest certificate or key file read.
+const MAX_PEM_BYTES: u64 = 1 << 20;
+
+fn read_pem(path: &Path) -> Result<Vec<u8>, LiveError> {
+    let io = |source| LiveError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut data = Vec::new();
+    file.take(MAX_PEM_BYTES)
+        .read_to_end(&mut data)
+        .map_err(io)?;
+    Ok(data)
+}
+
+/// Every certificate of a PEM file; none is an error, as a typo'd path to
+/// the wrong file would otherwise trust nothing and fail every fetch later.
+fn pem_certificates(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, LiveError> {
+    let data = read_pem(path)?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&data) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(LiveError::BadCertificate {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    if certs.is_empty() {
+        return Err(LiveError::BadCertificate {
+            path: path.to_owned(),
+            reason: "no PEM certificate in it".to_owned(),
+        });
+    }
+    Ok(certs)
+}
+
+/// The HTTP agent: no redirects followed by itself (each is checked against
+/// the target's origin), statuses as answers, not errors.
+fn agent(timeouts: &Timeouts, tls: Option<ureq::tls::TlsConfig>) -> ureq::Agent {
+    let mut config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(concat!("leakscope/", env!("CARGO_PKG_VERSION")))
+        .timeout_resolve(Some(timeouts.resolve))
+        .timeout_connect(Some(timeouts.connect));
+    if let Some(tls) = tls {
+        config = config.tls_config(tls);
+    }
+    ureq::Agent::new_with_config(config.build())
+}
+
 /// How often the waiting side checks cancel and deadlines.
 const TICK: Duration = Duration::from_millis(100);
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
@@ -257,20 +333,51 @@ impl Client {
         timeouts: Timeouts,
         limits: FetchLimits,
     ) -> Client {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(concat!("leakscope/", env!("CARGO_PKG_VERSION")))
-            .timeout_resolve(Some(timeouts.resolve))
-            .timeout_connect(Some(timeouts.connect))
-            .build();
         Client {
-            agent: ureq::Agent::new_with_config(config),
+            agent: agent(&timeouts, None),
             target,
             headers,
             timeouts,
             limits,
         }
+    }
+
+    /// The same client trusting `tls.ca` instead of the public roots and
+    /// presenting `tls.cert` and `tls.key` when the server asks (mutual
+    /// TLS): how staging and production put pprof behind authentication.
+    pub fn with_tls(mut self, tls: &TlsFiles) -> Result<Client, LiveError> {
+        if tls.is_empty() {
+            return Ok(self);
+        }
+        let mut config = ureq::tls::TlsConfig::builder();
+        if let Some(ca) = &tls.ca {
+            let roots = pem_certificates(ca)?;
+            config = config.root_certs(ureq::tls::RootCerts::new_with_certs(&roots));
+        }
+        match (&tls.cert, &tls.key) {
+            (Some(cert), Some(key)) => {
+                let chain = pem_certificates(cert)?;
+                let key_pem = read_pem(key)?;
+                let key = ureq::tls::PrivateKey::from_pem(&key_pem).map_err(|e| {
+                    LiveError::BadCertificate {
+                        path: key.clone(),
+                        reason: format!("no private key in it ({e})"),
+                    }
+                })?;
+                config =
+                    config.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
+            }
+            (None, None) => {}
+            (Some(path), None) | (None, Some(path)) => {
+                return Err(LiveError::BadCertificate {
+                    path: path.clone(),
+                    reason: "a client certificate needs its key and the key its certificate"
+                        .to_owned(),
+                });
+            }
+        }
+        self.agent = agent(&self.timeouts, Some(config.build()));
+        Ok(self)
     }
 
     pub fn target(&self) -> &Target {

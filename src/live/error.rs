@@ -106,6 +106,8 @@ pub enum LiveError {
     },
     #[error("{path}: {reason}")]
     BadSession { path: PathBuf, reason: String },
+    #[error("{path}: {reason}")]
+    BadCertificate { path: PathBuf, reason: String },
     #[error("cannot start a thread: {0}")]
     Spawn(std::io::Error),
 }

@@ -39,19 +39,24 @@ mod client;
 mod error;
 mod index;
 mod poller;
+pub mod prometheus;
+mod save;
 mod session;
 mod target;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use client::{BodyEnd, Client, Expect, FetchLimits, Fetched, Header, Timeouts, Watch};
+pub use client::{
+    BodyEnd, Client, Expect, FetchLimits, Fetched, Header, Timeouts, TlsFiles, Watch,
+};
 pub use error::LiveError;
 pub use index::{ServerInfo, parse_index};
 pub use poller::{
     Backoff, CaptureId, Captured, ConnectionState, Failure, LiveConfig, LiveEvent, Poller,
     StopReason,
 };
+pub use save::{NotSaved, Saved, fetch_profile, read_index, save};
 pub use session::{CommitInfo, Pending, Placement, SessionWriter};
 pub use target::{Origin, Redirect, Scheme, Target};
 
@@ -75,11 +80,15 @@ pub enum CaptureKind {
     Block,
     Mutex,
     Threadcreate,
+    /// Any other profile the server offers by name: the count profiles
+    /// services register with `pprof.NewProfile` (open connections, files,
+    /// sessions), polled and ranked like goroutines.
+    Named(String),
 }
 
 impl CaptureKind {
     /// The name used in the manifest, file names and the command line.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             CaptureKind::Goroutine => "goroutine",
             CaptureKind::GoroutineDebug2 => "goroutine-debug2",
@@ -91,6 +100,7 @@ impl CaptureKind {
             CaptureKind::Block => "block",
             CaptureKind::Mutex => "mutex",
             CaptureKind::Threadcreate => "threadcreate",
+            CaptureKind::Named(name) => name,
         }
     }
 
@@ -108,6 +118,7 @@ impl CaptureKind {
             "block" => CaptureKind::Block,
             "mutex" => CaptureKind::Mutex,
             "threadcreate" => CaptureKind::Threadcreate,
+            other if is_profile_name(other) => CaptureKind::Named(other.to_owned()),
             _ => return None,
         })
     }
@@ -146,9 +157,31 @@ impl CaptureKind {
         match self {
             CaptureKind::Trace(d) => format!("trace-{}s", trace_seconds(*d)),
             CaptureKind::Cpu(d) => format!("cpu-{}s", cpu_seconds(*d)),
+            CaptureKind::Named(name) => name
+                .chars()
+                .map(|c| match c {
+                    'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' => c,
+                    _ => '_',
+                })
+                .collect(),
             other => other.name().to_owned(),
         }
     }
+}
+
+/// Whether `name` can be a profile's name in a URL path: what
+/// `pprof.NewProfile` names look like (`example.com/pkg/conns`), nothing
+/// that could leave the pprof folder or carry a query.
+pub fn is_profile_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 200
+        && !name.starts_with('/')
+        && !name
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
 }
 
 /// `5`, `2.5`, `0.25`: what `trace?seconds=` takes (a float in Go).
@@ -168,7 +201,7 @@ fn cpu_seconds(d: Duration) -> u64 {
 }
 
 /// Now, as Unix nanoseconds.
-pub(crate) fn now_ns() -> i64 {
+pub fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
@@ -210,6 +243,10 @@ mod tests {
             CaptureKind::from_name("cpu", s(3)),
             Some(CaptureKind::Cpu(s(3)))
         );
-        assert_eq!(CaptureKind::from_name("nope", s(3)), None);
+        assert_eq!(CaptureKind::from_name("../x", s(3)), None);
+        assert_eq!(CaptureKind::from_name("a?debug=2", s(3)), None);
+        let conns = CaptureKind::from_name("example.com/svc/conns", s(3)).unwrap();
+        assert_eq!(conns.endpoint(), "example.com/svc/conns");
+        assert_eq!(conns.file_stem(), "example.com_svc_conns");
     }
 }

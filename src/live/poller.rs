@@ -19,21 +19,19 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::client::{BodyEnd, Client, Expect, FetchLimits, Header, Timeouts, Watch};
+use super::client::{Client, FetchLimits, Header, Timeouts, TlsFiles, Watch};
 use super::error::LiveError;
-use super::index::{ServerInfo, parse_index};
-use super::session::{CommitInfo, Placement, SessionWriter};
+use super::index::ServerInfo;
+use super::save;
+use super::session::SessionWriter;
 use super::target::Target;
 use super::{CaptureKind, now_ns};
+use crate::analysis::growth::looks_like_restart;
+use crate::formats::Loaded;
 use crate::formats::session_dir::{Manifest, ManifestCapture};
-use crate::formats::{self, Limits, LoadOptions, Loaded};
-use crate::model::Snapshot;
-use crate::progress::Progress;
 
 /// How often waiting threads look at the stop and pause flags.
 const TICK: Duration = Duration::from_millis(100);
-/// Largest index page read.
-const MAX_INDEX_BYTES: usize = 1 << 20;
 
 /// Retry delays after consecutive failures: `initial`, doubling, at most `max`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -79,6 +77,8 @@ pub struct LiveConfig {
     pub give_up_after: Option<u32>,
     /// Start with polling paused (on-demand captures still run).
     pub start_paused: bool,
+    /// Certificates for https targets (a private CA, mutual TLS).
+    pub tls: TlsFiles,
 }
 
 impl LiveConfig {
@@ -95,6 +95,7 @@ impl LiveConfig {
             backoff: Backoff::default(),
             give_up_after: None,
             start_paused: false,
+            tls: TlsFiles::default(),
         })
     }
 }
@@ -273,13 +274,14 @@ impl Poller {
         wake: impl Fn() + Send + Sync + 'static,
     ) -> Result<(Poller, mpsc::Receiver<LiveEvent>), LiveError> {
         let header_names = config.headers.iter().map(|h| h.name().to_owned()).collect();
-        let session = SessionWriter::open(&config.session_dir, &config.target, header_names)?;
         let client = Client::new(
             config.target.clone(),
             config.headers.clone(),
             config.timeouts,
             config.limits,
-        );
+        )
+        .with_tls(&config.tls)?;
+        let session = SessionWriter::open(&config.session_dir, &config.target, header_names)?;
         let (tx, rx) = mpsc::channel();
         let shared = Arc::new(Shared {
             client,
@@ -429,6 +431,8 @@ fn poll_loop(shared: &Shared, config: &LiveConfig) {
     let mut ever_connected = false;
     let mut failures = 0u32;
     let mut taken = 0u32;
+    // Goroutines of the last snapshot, to see the service restart.
+    let mut last_total: Option<u64> = None;
     let mut was_paused = false;
     let mut next = Instant::now();
     while !shared.stopping() {
@@ -481,9 +485,17 @@ fn poll_loop(shared: &Shared, config: &LiveConfig) {
                     ever_connected = true;
                     shared.emit(LiveEvent::State(ConnectionState::Connected));
                 }
+                let after_outage = failures > 0;
                 failures = 0;
                 taken += 1;
                 if let Some(c) = captured {
+                    if let Some(n) = c.record.goroutines {
+                        if last_total.is_some_and(|p| looks_like_restart(p, n, after_outage)) {
+                            // Best effort: the capture itself is saved either way.
+                            shared.session.add_restart(c.record.started_at_ns).ok();
+                        }
+                        last_total = Some(n);
+                    }
                     shared.emit(LiveEvent::Captured(Box::new(c)));
                 }
                 if config.snapshots.is_some_and(|n| taken >= n) {
@@ -647,70 +659,16 @@ fn sleep_unless(d: Duration, stop: &dyn Fn() -> bool) {
 
 /// Reads the index page into [`Shared::server`].
 fn probe(shared: &Shared) -> Result<(), Box<Failure>> {
-    let url = shared.client.target().base_url();
-    let fail = |error| {
-        Box::new(Failure {
-            id: None,
-            kind: None,
-            error,
-            kept: None,
-            at_ns: now_ns(),
-        })
-    };
-    let mut body = Vec::new();
-    let mut sink = |d: &[u8]| {
-        if body.len() + d.len() > MAX_INDEX_BYTES {
-            return Err(LiveError::BodyTooLarge {
-                url: url.clone(),
-                limit: MAX_INDEX_BYTES as u64,
-            });
-        }
-        body.extend_from_slice(d);
-        Ok(())
-    };
-    let watch = Watch {
-        cancelled: &|| shared.stopping(),
-        progress: &|_, _| {},
-    };
-    let fetched = match shared
-        .client
-        .fetch("", None, Expect::Index, &mut sink, &watch)
-    {
-        Ok(f) => f,
-        Err(e) => {
-            if !matches!(e, LiveError::Cancelled { .. }) {
-                // Best effort: the event carries the message either way.
-                shared
-                    .session
-                    .record_failure("index", &url, &e.to_string())
-                    .ok();
-            }
-            return Err(fail(e));
-        }
-    };
-    let text = String::from_utf8_lossy(&body);
-    let Some(info) = parse_index(&text).filter(|_| fetched.end == BodyEnd::Complete) else {
-        let first: String = text
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("")
-            .chars()
-            .take(60)
-            .collect();
-        let error = LiveError::NotAnIndex {
-            url: fetched.url,
-            detail: format!("it starts with {first:?}"),
-        };
-        shared
-            .session
-            .record_failure("index", &url, &error.to_string())
-            .ok();
-        return Err(fail(error));
-    };
-    // The manifest is a record for later; failing to update it must not
-    // stop polling (the next capture reports a folder that cannot be written).
-    shared.session.set_server_profiles(info.names()).ok();
+    let info = save::read_index(&shared.client, Some(&shared.session), &|| shared.stopping())
+        .map_err(|error| {
+            Box::new(Failure {
+                id: None,
+                kind: None,
+                error,
+                kept: None,
+                at_ns: now_ns(),
+            })
+        })?;
     *Shared::lock(&shared.server) = Some(info.clone());
     shared.emit(LiveEvent::ServerInfo(info));
     Ok(())
@@ -723,23 +681,6 @@ fn capture(
     id: Option<CaptureId>,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Captured, Box<Failure>> {
-    let client = &shared.client;
-    let session = &shared.session;
-    let endpoint = kind.endpoint();
-    let url = client.target().url(&endpoint);
-    let fail = |error, kept| {
-        Box::new(Failure {
-            id,
-            kind: Some(kind.clone()),
-            error,
-            kept,
-            at_ns: now_ns(),
-        })
-    };
-    let expect = kind.expected_body();
-    let mut pending = session
-        .begin(kind, expect == Expect::Profile)
-        .map_err(|e| fail(e, None))?;
     let seconds = kind.seconds();
     let progress = |bytes: u64, elapsed: Duration| {
         if let Some(id) = id {
@@ -758,112 +699,21 @@ fn capture(
         cancelled,
         progress: &progress,
     };
-    let fetched = client.fetch(
-        &endpoint,
-        seconds,
-        expect,
-        &mut |d| pending.write(d),
-        &watch,
-    );
-    let fetched = match fetched {
-        Ok(f) => f,
-        Err(e) => {
-            session.discard(pending);
-            if !matches!(e, LiveError::Cancelled { .. }) {
-                // Best effort: the event carries the message either way.
-                session
-                    .record_failure(kind.name(), &url, &e.to_string())
-                    .ok();
-            }
-            return Err(fail(e, None));
-        }
-    };
-    let mut info = CommitInfo {
-        url: fetched.url.clone(),
-        status: fetched.status,
-        format: fetched.format,
-        ..CommitInfo::default()
-    };
-    let partial_reason = match &fetched.end {
-        BodyEnd::Complete => None,
-        BodyEnd::Cut { reason } => Some(reason.clone()),
-        BodyEnd::Cancelled => Some("cancelled".to_owned()),
-    };
-    let done = |path, record, loaded| Captured {
-        id,
-        kind: kind.clone(),
-        path,
-        record,
-        loaded,
-    };
-    match (partial_reason, expect) {
-        (None, Expect::Profile) => {
-            let path = session.final_path(&pending, Placement::Capture, fetched.format, false);
-            let options = LoadOptions {
-                limits: Limits {
-                    max_inflated_bytes: client.limits().max_inflated_bytes,
-                    ..Limits::default()
-                },
-            };
-            let parsed = formats::load_bytes(
-                &path.display().to_string(),
-                pending.body().unwrap_or_default(),
-                &options,
-                &Progress::none(),
-            );
-            match parsed {
-                Ok(loaded) => {
-                    info.goroutines = loaded
-                        .input
-                        .as_snapshot()
-                        .and_then(Snapshot::goroutine_count);
-                    let (path, record) = session
-                        .commit(pending, Placement::Capture, info)
-                        .map_err(|e| fail(e, None))?;
-                    Ok(done(path, record, Some(Box::new(loaded))))
-                }
-                Err(source) => {
-                    info.rejected_reason = Some(source.to_string());
-                    let (path, _) = session
-                        .commit(pending, Placement::Rejected, info)
-                        .map_err(|e| fail(e, None))?;
-                    Err(fail(
-                        LiveError::Unreadable {
-                            url: fetched.url,
-                            source,
-                        },
-                        Some(path),
-                    ))
-                }
-            }
-        }
-        // A trace, whole or cut short: a cut trace still holds every
-        // complete generation before the cut, so it stays a capture.
-        (reason, _) if expect == Expect::Trace => {
-            info.partial_reason = reason;
-            let (path, record) = session
-                .commit(pending, Placement::Capture, info)
-                .map_err(|e| fail(e, None))?;
-            Ok(done(path, record, None))
-        }
-        (reason, _) => {
-            let reason = reason.unwrap_or_default();
-            info.partial_reason = Some(reason.clone());
-            let bytes = pending.bytes();
-            let (path, _) = session
-                .commit(pending, Placement::Partial, info)
-                .map_err(|e| fail(e, None))?;
-            let error = if fetched.end == BodyEnd::Cancelled {
-                LiveError::Cancelled { url: fetched.url }
-            } else {
-                LiveError::Truncated {
-                    url: fetched.url,
-                    bytes,
-                    reason,
-                }
-            };
-            Err(fail(error, Some(path)))
-        }
+    match save::save(&shared.client, &shared.session, kind, &watch) {
+        Ok(s) => Ok(Captured {
+            id,
+            kind: kind.clone(),
+            path: s.path,
+            record: s.record,
+            loaded: s.loaded,
+        }),
+        Err(n) => Err(Box::new(Failure {
+            id,
+            kind: Some(kind.clone()),
+            error: n.error,
+            kept: n.kept,
+            at_ns: now_ns(),
+        })),
     }
 }
 

@@ -16,8 +16,8 @@ use super::target::Target;
 use super::{CaptureKind, now_ns};
 use crate::formats::detect;
 use crate::formats::session_dir::{
-    MANIFEST_FILE, MANIFEST_VERSION, Manifest, ManifestCapture, ManifestFailure, PARTIAL_DIR,
-    REJECTED_DIR, read_manifest,
+    Incident, MANIFEST_FILE, MANIFEST_VERSION, Manifest, ManifestCapture, ManifestFailure,
+    PARTIAL_DIR, REJECTED_DIR, read_manifest,
 };
 use crate::model::Format;
 use crate::model::time::format_rfc3339;
@@ -64,7 +64,7 @@ struct State {
 pub struct Pending {
     seq: u64,
     stem: String,
-    kind_name: &'static str,
+    kind_name: String,
     seconds: Option<f64>,
     started_ns: i64,
     temp_path: PathBuf,
@@ -79,6 +79,13 @@ pub struct Pending {
 impl Pending {
     /// Appends a piece of the body.
     pub fn write(&mut self, data: &[u8]) -> Result<(), LiveError> {
+        if self.bytes == 0 && self.seconds.is_none() && !data.is_empty() {
+            // A profile is written when the server answers, which can be
+            // long after the request (a stalled service): it is dated when
+            // its first byte arrived. Traces and CPU profiles cover the
+            // seconds from their request on, and keep that start.
+            self.started_ns = now_ns();
+        }
         self.file.write_all(data).map_err(|source| LiveError::Io {
             path: self.temp_path.clone(),
             source,
@@ -103,6 +110,13 @@ impl Pending {
         self.bytes
     }
 
+    /// Dates a body that was received earlier and is only now being saved
+    /// (a watcher's window of snapshots, written when a trigger fires): its
+    /// name and manifest entry say when it was taken.
+    pub fn backdate(&mut self, started_ns: i64) {
+        self.started_ns = started_ns;
+    }
+
     pub fn started_ns(&self) -> i64 {
         self.started_ns
     }
@@ -117,6 +131,8 @@ pub struct CommitInfo {
     pub goroutines: Option<u64>,
     pub partial_reason: Option<String>,
     pub rejected_reason: Option<String>,
+    /// When the body was complete, if not now (see [`Pending::backdate`]).
+    pub finished_ns: Option<i64>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LiveError + '_ {
@@ -213,7 +229,7 @@ impl SessionWriter {
         Ok(Pending {
             seq,
             stem,
-            kind_name: kind.name(),
+            kind_name: kind.name().to_owned(),
             seconds: kind.seconds().map(|d| d.as_secs_f64()),
             started_ns,
             temp_path,
@@ -260,7 +276,7 @@ impl SessionWriter {
         placement: Placement,
         info: CommitInfo,
     ) -> Result<(PathBuf, ManifestCapture), LiveError> {
-        let finished = now_ns();
+        let finished = info.finished_ns.unwrap_or_else(now_ns);
         let path = self.final_path(&p, placement, info.format, info.partial_reason.is_some());
         p.file.flush().map_err(io_err(&p.temp_path))?;
         let file = p.file.into_inner().map_err(|e| LiveError::Io {
@@ -282,7 +298,7 @@ impl SessionWriter {
             .join("/");
         let record = ManifestCapture {
             file: rel,
-            kind: p.kind_name.to_owned(),
+            kind: p.kind_name,
             url: info.url,
             started_at: format_rfc3339(p.started_ns),
             started_at_ns: p.started_ns,
@@ -329,6 +345,27 @@ impl SessionWriter {
             url: url.to_owned(),
             message: message.to_owned(),
         });
+        self.save(&mut st)
+    }
+
+    /// Records what made this folder: a watcher's incident.
+    pub fn set_incident(&self, incident: Incident) -> Result<(), LiveError> {
+        let mut st = self.lock();
+        st.manifest.incident = Some(incident);
+        self.save(&mut st)
+    }
+
+    /// Notes that the service restarted before the snapshot started at `at_ns`.
+    pub fn add_restart(&self, at_ns: i64) -> Result<(), LiveError> {
+        let mut st = self.lock();
+        st.manifest.restarts_ns.push(at_ns);
+        self.save(&mut st)
+    }
+
+    /// Records when the service restarted within the saved snapshots.
+    pub fn set_restarts(&self, restarts_ns: Vec<i64>) -> Result<(), LiveError> {
+        let mut st = self.lock();
+        st.manifest.restarts_ns = restarts_ns;
         self.save(&mut st)
     }
 

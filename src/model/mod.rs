@@ -2,6 +2,7 @@
 //! stacks as a shared prefix tree, goroutines, snapshots and sessions.
 
 pub mod goroutine;
+pub mod incident;
 pub mod intern;
 pub mod session;
 pub mod snapshot;

@@ -105,6 +105,7 @@ impl Loader {
     fn options(&self) -> AnalysisOptions {
         AnalysisOptions {
             labels: self.label_mode.clone(),
+            ..AnalysisOptions::default()
         }
     }
 

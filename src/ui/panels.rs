@@ -15,6 +15,7 @@ use crate::ui::workspace::{TraceWorkspace, Workspace};
 
 /// The ranked suspects; a click selects a group.
 pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<Action> {
+    incident_ui(ui, ws);
     let a = &ws.analysis;
     let snapshots = a.series.len();
     if snapshots == 0 {
@@ -65,6 +66,27 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
             }
         });
     action
+}
+
+/// Why a folder `leakscope watch` wrote exists: the triggers that fired,
+/// above the suspects they point at.
+fn incident_ui(ui: &mut Ui, ws: &Workspace) {
+    let Some(incident) = &ws.incident else {
+        return;
+    };
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.label(
+            egui::RichText::new(format!("Incident · watch fired {}", incident.fired_at))
+                .strong()
+                .color(ui.visuals().warn_fg_color),
+        );
+        for f in &incident.triggers {
+            ui.add(egui::Label::new(f.summary()).wrap())
+                .on_hover_text(&f.message);
+        }
+    });
+    ui.add_space(4.0);
 }
 
 /// A suspect's name, red and strong while it grows.

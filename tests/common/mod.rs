@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod http;
 pub mod tracegen;
 
 use leakscope::analysis::{self, Analysis, AnalysisOptions};

@@ -112,9 +112,15 @@ pub(super) fn build(c: &Content<'_>, opts: &ReportOptions, extras: &SuspectExtra
             "Made by leakscope {}{generated}.",
             env!("CARGO_PKG_VERSION")
         )),
-        heading(2, "inputs", "Inputs"),
-        Part::Table(inputs_table(c)),
     ];
+    incident_parts(c, &mut parts);
+    history_parts(c, opts, &mut parts);
+    parts.extend(opts.leading.iter().map(|s| Part::Extra {
+        section: s.clone(),
+        level: 2,
+    }));
+    parts.push(heading(2, "inputs", "Inputs"));
+    parts.push(Part::Table(inputs_table(c)));
     series_parts(c, &mut parts);
     if !c.listed.is_empty() {
         parts.push(heading(2, "suspects", "Leak suspects"));
@@ -125,6 +131,7 @@ pub(super) fn build(c: &Content<'_>, opts: &ReportOptions, extras: &SuspectExtra
         ));
         parts.push(Part::Table(suspects_table(c, extras)));
     }
+    count_profile_parts(c, &mut parts);
     graph_parts(c, &mut parts);
     detail_parts(c, extras, &mut parts);
     parts.extend(extras.sections.iter().map(|s| Part::Extra {
@@ -132,6 +139,94 @@ pub(super) fn build(c: &Content<'_>, opts: &ReportOptions, extras: &SuspectExtra
         level: 2,
     }));
     parts
+}
+
+/// Why the folder exists, when a watcher wrote it: before anything else.
+fn incident_parts(c: &Content<'_>, parts: &mut Vec<Part>) {
+    let Some(i) = &c.summary.incident else {
+        return;
+    };
+    parts.push(heading(2, "incident", "Incident"));
+    parts.push(Part::Note(format!(
+        "leakscope watch saved these captures when its triggers fired at {}.",
+        i.fired_at
+    )));
+    parts.push(Part::Table(Table {
+        class: "incident",
+        header: vec!["trigger".into(), "profile".into(), "what fired".into()],
+        numeric: vec![false, false, false],
+        rows: i
+            .triggers
+            .iter()
+            .map(|f| Row {
+                mark: "",
+                cells: vec![
+                    Cell::Text(f.trigger.clone()),
+                    Cell::Code(f.profile.clone()),
+                    Cell::Text(f.message.clone()),
+                ],
+            })
+            .collect(),
+    }));
+    if !c.summary.restarts.is_empty() {
+        parts.push(Part::Note(format!(
+            "The service restarted within the snapshots at {}.",
+            c.summary.restarts.join(", ")
+        )));
+    }
+}
+
+/// The goroutine history from Prometheus, the snapshots marked on it.
+fn history_parts(c: &Content<'_>, opts: &ReportOptions, parts: &mut Vec<Part>) {
+    let Some(h) = &opts.history else {
+        return;
+    };
+    let Some(svg) = crate::export::chart::history_chart(&h.title, &h.points, &c.marks) else {
+        return;
+    };
+    parts.push(heading(2, "history", "Goroutine history"));
+    parts.push(Part::Note(format!(
+        "{} from Prometheus; the dashed lines are the snapshots of this report.",
+        h.title
+    )));
+    parts.push(Part::Chart(svg));
+}
+
+/// The service's own count profiles, each ranked like goroutines.
+fn count_profile_parts(c: &Content<'_>, parts: &mut Vec<Part>) {
+    for (i, p) in c.summary.count_profiles.iter().enumerate() {
+        parts.push(heading(
+            2,
+            &format!("profile-{}", i + 1),
+            &format!("Profile {} ({} snapshots)", p.profile, p.snapshots),
+        ));
+        parts.push(Part::Table(Table {
+            class: "suspects",
+            header: vec!["stack group".into(), "counts".into(), "growth".into()],
+            numeric: vec![false, false, true],
+            rows: p
+                .suspects
+                .iter()
+                .take(10)
+                .map(|s| Row {
+                    mark: evidence_mark(s),
+                    cells: vec![
+                        Cell::Function {
+                            name: s.function.clone().unwrap_or_else(|| NO_FRAMES.to_owned()),
+                            site: site_text(s),
+                            mark: evidence_mark(s),
+                        },
+                        Cell::Text(wording::counts(&s.counts)),
+                        Cell::Num(if s.growing {
+                            wording::rate(s.per_minute, s.slope)
+                        } else {
+                            String::new()
+                        }),
+                    ],
+                })
+                .collect(),
+        }));
+    }
 }
 
 fn inputs_table(c: &Content<'_>) -> Table {

@@ -245,6 +245,21 @@ pub struct ReportOptions {
     /// What joins the suspects from other sources; `None`: the session's
     /// execution trace ([`trace_extras`]).
     pub extras: Option<SuspectExtras>,
+    /// Sections right after the headline: what matters more than the
+    /// session's own detail (the ranking across a fleet).
+    pub leading: Vec<Section>,
+    /// The service's goroutine history from Prometheus, drawn behind the
+    /// snapshots' times.
+    pub history: Option<History>,
+}
+
+/// A goroutine history read from Prometheus, for the report's chart.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct History {
+    /// What was asked (`go_goroutines{instance="…"}`) and over how long.
+    pub title: String,
+    /// `(unix seconds, value)`.
+    pub points: Vec<(f64, f64)>,
 }
 
 impl Default for ReportOptions {
@@ -257,6 +272,8 @@ impl Default for ReportOptions {
             min_width_pct: svg::DEFAULT_MIN_WIDTH_PCT,
             generated_at_ns: None,
             extras: None,
+            leading: Vec::new(),
+            history: None,
         }
     }
 }
@@ -277,6 +294,8 @@ struct Content<'a> {
     chart: Option<String>,
     graphs: Vec<Graph>,
     headline: String,
+    /// The snapshots' capture times (Unix seconds), to mark on a history.
+    marks: Vec<(f64, String)>,
 }
 
 fn content<'a>(
@@ -350,6 +369,15 @@ fn content<'a>(
         chart: chart::goroutine_chart(session, analysis, opts.chart_suspects),
         graphs,
         headline: headline(summary),
+        marks: analysis
+            .series
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let t = p.captured_at_ns? as f64 / 1e9;
+                Some((t, format!("t{i}: {} goroutines", p.total)))
+            })
+            .collect(),
     })
 }
 
