@@ -37,15 +37,21 @@
 
 #![forbid(unsafe_code)]
 
+#[warn(missing_docs)]
 pub mod analysis;
 pub mod cli;
+#[warn(missing_docs)]
 pub mod export;
+#[warn(missing_docs)]
 pub mod formats;
 pub mod jobs;
 pub mod live;
+#[warn(missing_docs)]
 pub mod model;
+#[warn(missing_docs)]
 pub mod pipeline;
 pub mod progress;
+#[warn(missing_docs)]
 pub mod text;
 #[cfg(feature = "gui")]
 pub mod ui;

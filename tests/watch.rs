@@ -1086,6 +1086,20 @@ fn inspect_ranks_groups_across_instances() {
         text.contains("on 2 of 2 instances, 30–60 goroutines"),
         "{text}"
     );
+
+    // The report leads with the same ranking, then the worst instance.
+    let md = out.join("fleet.md");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args(["report", "-o"])
+        .arg(&md)
+        .args(&dirs)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(&md).unwrap();
+    let fleet_at = md.find("## Across 4 instances").expect(&md);
+    assert!(fleet_at < md.find("## Inputs").unwrap());
+    assert!(md.contains("grows on 3 of 4 instances"), "{md}");
     for s in servers {
         s.shut_down();
     }
@@ -1269,6 +1283,52 @@ fn a_fleet_is_found_through_prometheus_and_ranked_together() {
             .iter()
             .all(|(_, v)| *v == 69.0 || *v == 0.0)
     );
+    // A report of one instance draws that history behind its snapshots;
+    // the app reads the same.
+    let folder = out.join("instance-0");
+    capture_instance(&servers[0], &folder, 2);
+    let md = out.join("report.md");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args([
+            "report",
+            "--history",
+            "10m",
+            "--prometheus",
+            &prom_url,
+            "-o",
+        ])
+        .arg(&md)
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(&md).unwrap();
+    let title = format!(
+        "go_goroutines{{instance=\"{}\"}} over the last 10 min",
+        addrs[0]
+    );
+    assert!(md.contains("## Goroutine history"), "{md}");
+    assert!(md.contains(&format!("{title} from Prometheus")), "{md}");
+    #[cfg(feature = "gui")]
+    {
+        let ws = leakscope::ui::workspace::build(
+            vec![InputSpec::Path(folder.clone())],
+            &AnalysisOptions::default(),
+            None,
+            Some(&leakscope::ui::HistorySource {
+                url: prom_url.clone(),
+                range: Duration::from_secs(600),
+            }),
+            &Progress::none(),
+        )
+        .unwrap();
+        let (shown, points) = ws.history.clone().unwrap().unwrap();
+        assert_eq!(shown, title);
+        assert!(
+            points.len() >= 3 && points.iter().any(|p| p.1 > 9.0),
+            "{points:?}"
+        );
+    }
     let err =
         leakscope::live::prometheus::query_range(&prom_url, "rate(", now - 60.0, now, 1.0, &|| {
             false

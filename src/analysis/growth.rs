@@ -23,6 +23,8 @@ pub struct Growth {
     pub increases: usize,
     /// The slope in goroutines per minute, where capture times are known.
     pub per_minute: Option<f64>,
+    /// The verdict of the rule above: the flag that ranks a group among the
+    /// leaks.
     pub growing: bool,
     /// `slope × tau` for growing groups, else 0: roughly "goroutines leaked
     /// per interval", discounted when the trend is not consistent.

@@ -180,6 +180,21 @@ fn capture_fleet(args: &CaptureArgs, discovered: &crate::watch::discover::Discov
     }
 }
 
+/// One line per saved file: what it is and how big.
+fn print_saved(c: &live::Captured) {
+    let mut facts = vec![
+        c.kind.name().to_owned(),
+        format!("{} bytes", c.record.bytes),
+    ];
+    if let Some(n) = c.record.goroutines {
+        facts.push(format!("{n} goroutines"));
+    }
+    if let Some(r) = &c.record.partial_reason {
+        facts.push(format!("PARTIAL: {r}"));
+    }
+    println!("saved {}  ({})", c.path.display(), facts.join(", "));
+}
+
 /// One service into one session folder.
 fn capture_one(args: &CaptureArgs, url: &str, out: Option<PathBuf>) -> ExitCode {
     let config = match config(args, url, out) {
@@ -238,17 +253,7 @@ fn capture_one(args: &CaptureArgs, url: &str, out: Option<PathBuf>) -> ExitCode 
         match event {
             LiveEvent::Captured(c) => {
                 saved += 1;
-                let mut facts = vec![
-                    c.kind.name().to_owned(),
-                    format!("{} bytes", c.record.bytes),
-                ];
-                if let Some(n) = c.record.goroutines {
-                    facts.push(format!("{n} goroutines"));
-                }
-                if let Some(r) = &c.record.partial_reason {
-                    facts.push(format!("PARTIAL: {r}"));
-                }
-                println!("saved {}  ({})", c.path.display(), facts.join(", "));
+                print_saved(&c);
                 if let Some(id) = c.id {
                     outstanding.remove(&id);
                 }

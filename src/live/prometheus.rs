@@ -151,3 +151,45 @@ pub fn query_range(
         })
         .collect())
 }
+
+/// The PromQL of the goroutine count of the instance the session folders
+/// among `dirs` polled: `go_goroutines{instance="host:port"}` (Prometheus
+/// names an instance by its scrape address, which is the pprof one when a
+/// service serves both on one port; otherwise the user gives the query).
+pub fn instance_query(dirs: &[std::path::PathBuf]) -> Option<String> {
+    let url = dirs.iter().find_map(|d| {
+        crate::formats::session_dir::read_manifest(d)
+            .ok()
+            .flatten()
+            .map(|m| m.url)
+    })?;
+    let target = Target::parse(&url).ok()?;
+    let o = target.origin();
+    let host = if o.host.contains(':') {
+        format!("[{}]", o.host)
+    } else {
+        o.host.clone()
+    };
+    Some(format!("go_goroutines{{instance=\"{host}:{}\"}}", o.port))
+}
+
+/// A goroutine history: the first series `query` returns over the last
+/// `range`, in about 400 points, with a title saying what it is.
+pub fn history(
+    url: &str,
+    query: &str,
+    range: std::time::Duration,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<(String, Vec<(f64, f64)>), String> {
+    let end = super::now_ns() as f64 / 1e9;
+    let secs = range.as_secs_f64().max(60.0);
+    let step = (secs / 400.0).max(1.0);
+    let series = query_range(url, query, end - secs, end, step, cancelled)?;
+    let first = series
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("Prometheus has no series for {query}"))?;
+    let span =
+        crate::model::time::format_duration_ns(i64::try_from(range.as_nanos()).unwrap_or(i64::MAX));
+    Ok((format!("{query} over the last {span}"), first.points))
+}

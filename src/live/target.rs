@@ -160,20 +160,10 @@ impl Target {
 
     /// `host-6060`, for folder names.
     pub fn label(&self) -> String {
-        let host: String = self
-            .origin
-            .host
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let host = host.trim_matches('_');
-        format!("{host}-{}", self.origin.port)
+        crate::formats::session_dir::instance_label(
+            &self.origin.host,
+            &self.origin.port.to_string(),
+        )
     }
 
     /// `user:password` from the URL, if it had one.

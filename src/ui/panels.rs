@@ -16,6 +16,8 @@ use crate::ui::workspace::{TraceWorkspace, Workspace};
 /// The ranked suspects; a click selects a group.
 pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<Action> {
     incident_ui(ui, ws);
+    let instance = instance_ui(ui, ws);
+    let measure = measure_ui(ui, ws).or(instance);
     let a = &ws.analysis;
     let snapshots = a.series.len();
     if snapshots == 0 {
@@ -65,7 +67,34 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
                 ui.separator();
             }
         });
-    action
+    action.or(measure)
+}
+
+/// What the suspects rank: goroutines, or a count profile of the service's
+/// own (open connections, files, sessions) among the inputs, chosen here.
+fn measure_ui(ui: &mut Ui, ws: &Workspace) -> Option<Action> {
+    let profiles = crate::analysis::summary::count_profile_names(&ws.session);
+    if profiles.is_empty() {
+        return None;
+    }
+    let current = ws.analysis.options().count_profile.clone();
+    let mut chosen = current.clone();
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_label("ranked")
+            .selected_text(chosen.as_deref().unwrap_or("goroutines"))
+            .truncate()
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut chosen, None, "goroutines");
+                for p in &profiles {
+                    ui.selectable_value(&mut chosen, Some(p.clone()), p);
+                }
+            })
+            .response
+            .on_hover_text(
+                "Count profiles the service registers (pprof.NewProfile) rank like goroutines",
+            );
+    });
+    (chosen != current).then_some(Action::SetCountProfile(chosen))
 }
 
 /// Why a folder `leakscope watch` wrote exists: the triggers that fired,
@@ -147,8 +176,32 @@ fn suspect_row_ui(
     if let Some(c) = g.created_by().and_then(|c| t.leaf(c)) {
         facts.push(format!("by {}", t.function(c)));
     }
+    if let Some(fleet) = &ws.fleet
+        && let Some(fg) = fleet.of(ws, g)
+    {
+        // Across the fleet first: everywhere, or only here.
+        facts.insert(0, fg.spread_text(fleet.ranking.instances.len()));
+    }
     ui.add(egui::Label::new(egui::RichText::new(facts.join(" · ")).weak().small()).truncate());
     action
+}
+
+/// The instance on screen, when the inputs are a fleet's folders; choosing
+/// another shows its findings (the ranking across all stays).
+fn instance_ui(ui: &mut Ui, ws: &Workspace) -> Option<Action> {
+    let fleet = ws.fleet.as_ref()?;
+    let mut chosen = fleet.current.clone();
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_label(format!("of {} instances", fleet.ranking.instances.len()))
+            .selected_text(chosen.as_str())
+            .truncate()
+            .show_ui(ui, |ui| {
+                for name in &fleet.ranking.instances {
+                    ui.selectable_value(&mut chosen, name.clone(), name);
+                }
+            });
+    });
+    (chosen != fleet.current).then_some(Action::SetInstance(chosen))
 }
 
 /// Goroutines the trace saw created in its window and still alive at its end.
@@ -287,6 +340,20 @@ pub fn plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) {
         .and_then(|g| a.suspects.iter().find(|s| s.group == g))
         .and_then(|s| s.leak_site)
         .map_or(String::new(), |f| ws.session.stacks.function(f).to_owned());
+    // The history from Prometheus, in the plot's minutes since t0.
+    let history: Option<(String, PlotPoints<'static>)> = match (&ws.history, t0) {
+        (Some(Ok((title, pts))), Some(t0)) if wall => Some((
+            title.clone(),
+            pts.iter()
+                .map(|&(t, v)| [(t * 1e9 - t0 as f64) / 60e9, v])
+                .collect(),
+        )),
+        (Some(Err(e)), _) => {
+            ui.add(egui::Label::new(egui::RichText::new(e).weak().small()).truncate());
+            None
+        }
+        _ => None,
+    };
     Plot::new("goroutines-over-time")
         .legend(Legend::default())
         .x_axis_label(if wall {
@@ -297,7 +364,12 @@ pub fn plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) {
         .y_axis_label("goroutines")
         .include_y(0.0)
         .allow_scroll(false)
-        .show(ui, |p| total_and_selection(p, total, selected_pts, name));
+        .show(ui, |p| {
+            if let Some((title, pts)) = history {
+                p.line(Line::new(title, pts).color(theme::HISTORY).width(6.0));
+            }
+            total_and_selection(p, total, selected_pts, name);
+        });
 }
 
 /// The grey total and, where something is selected, its red series.

@@ -105,6 +105,10 @@ pub enum Action {
     Open(Vec<InputSpec>),
     /// Group by labels another way (the inputs load again).
     SetLabelMode(LabelMode),
+    /// Rank a count profile of the service's own, or goroutines (`None`).
+    SetCountProfile(Option<String>),
+    /// Show another instance of a fleet.
+    SetInstance(String),
     /// Replace the file an export found in its way (`true`) or keep it.
     ConfirmReplace(bool),
     /// Open the Connect dialog.
