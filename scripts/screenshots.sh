@@ -16,8 +16,9 @@ shot() {
 # The embedded demo session with the fastest-growing suspect selected:
 # its lanes, creation events and blocking points, flame graph path and series.
 shot screenshots/demo-suspect-selected.png --select 'querySearchBackend'
-# A 100,096-goroutine dump, if the large fixtures are unpacked next to the repo.
-BIG=${LEAKSCOPE_LARGE_DIR:-../shared/fixtures/large}/goroutine-100k.debug2.txt
+# A 100,096-goroutine dump, if it was unpacked into $LEAKSCOPE_LARGE_DIR (default
+# $CARGO_TARGET_DIR/large; see tests/fixtures/large/README.md).
+BIG=${LEAKSCOPE_LARGE_DIR:-${CARGO_TARGET_DIR:-target}/large}/goroutine-100k.debug2.txt
 if [[ -f $BIG ]]; then
 	shot screenshots/100k-goroutines.png --select 'lockLedger' "$BIG"
 fi
