@@ -36,7 +36,9 @@ const TICK: Duration = Duration::from_millis(100);
 /// Retry delays after consecutive failures: `initial`, doubling, at most `max`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Backoff {
+    /// The wait after the first failure.
     pub initial: Duration,
+    /// The ceiling, so a service that comes back is seen within this long.
     pub max: Duration,
 }
 
@@ -60,6 +62,7 @@ impl Backoff {
 /// Everything a session needs to start.
 #[derive(Clone, Debug)]
 pub struct LiveConfig {
+    /// The service polled; every request stays on its origin.
     pub target: Target,
     /// Sent with every request; see [`Header`].
     pub headers: Vec<Header>,
@@ -70,8 +73,11 @@ pub struct LiveConfig {
     /// Where bodies are saved; created if missing, continued if it holds a
     /// session of the same URL.
     pub session_dir: PathBuf,
+    /// Connect and receive timeouts of every request.
     pub timeouts: Timeouts,
+    /// Size caps on bodies, so a huge answer cannot exhaust memory or disk.
     pub limits: FetchLimits,
+    /// Waits between retries after failed polls.
     pub backoff: Backoff,
     /// Stop after this many failed polls in a row (`None`: never give up).
     pub give_up_after: Option<u32>,
@@ -113,13 +119,17 @@ pub enum ConnectionState {
     Connected,
     /// The last `failures` polls failed; the next try is in `retry_in`.
     Retrying {
+        /// Failed polls in a row.
         failures: u32,
+        /// The backoff delay before the next poll.
         retry_in: Duration,
         /// `true` when the service could not be reached at all (down,
         /// restarting, wrong port), `false` when it answered badly.
         unreachable: bool,
+        /// The message of the latest failure, for the status bar.
         last_error: String,
     },
+    /// Both threads have ended; sent just before [`LiveEvent::Stopped`].
     Stopped,
 }
 
@@ -129,7 +139,12 @@ pub enum StopReason {
     /// [`Poller::stop`] or drop.
     Requested,
     /// [`LiveConfig::give_up_after`] failures in a row.
-    GaveUp { failures: u32, last_error: String },
+    GaveUp {
+        /// Failed polls in a row when it gave up.
+        failures: u32,
+        /// The message of the last of them.
+        last_error: String,
+    },
     /// The session folder cannot be written.
     SessionFolder(String),
 }
@@ -139,6 +154,7 @@ pub enum StopReason {
 pub struct Captured {
     /// The on-demand request, or `None` for a periodic goroutine snapshot.
     pub id: Option<CaptureId>,
+    /// What was fetched, which tells how to load the file.
     pub kind: CaptureKind,
     /// The saved file.
     pub path: PathBuf,
@@ -156,38 +172,52 @@ pub struct Failure {
     pub id: Option<CaptureId>,
     /// What was fetched; `None` for the index.
     pub kind: Option<CaptureKind>,
+    /// What went wrong; its predicates tell whether retrying helps.
     pub error: LiveError,
     /// Where a body cut off or unreadable was kept as evidence
     /// (`partial/`, `rejected/`), outside the session's captures.
     pub kept: Option<PathBuf>,
+    /// When it failed, as Unix nanoseconds, to place it on the timeline.
     pub at_ns: i64,
 }
 
 /// What the poller reports, in order per thread.
 #[derive(Debug)]
 pub enum LiveEvent {
+    /// The connection changed state (sent on changes only, not every poll).
     State(ConnectionState),
     /// The server's index was read: what it offers.
     ServerInfo(ServerInfo),
+    /// A body was saved (and parsed unless it is a trace).
     Captured(Box<Captured>),
+    /// A fetch failed; polling carries on unless it gave up.
     Failed(Box<Failure>),
     /// An on-demand capture in progress; `fraction` for ones with a
     /// duration (trace, CPU), by elapsed time.
     Progress {
+        /// The capture, as [`Poller::request`] returned it.
         id: CaptureId,
+        /// What is being fetched.
         kind: CaptureKind,
+        /// Bytes received so far.
         bytes: u64,
+        /// Time since the request started.
         elapsed: Duration,
+        /// Elapsed over the capture's duration, 0..=1; `None` when it has none.
         fraction: Option<f32>,
     },
+    /// Polling was paused (on-demand captures still run).
     Paused,
+    /// Polling resumed; a snapshot is taken right away.
     Resumed,
     /// Polling took its [`LiveConfig::snapshots`]; on-demand captures still run.
     PollingDone {
+        /// How many were taken.
         snapshots: u32,
     },
     /// The last event: both threads have ended.
     Stopped {
+        /// Asked for, gave up, or the folder failed.
         reason: StopReason,
     },
 }
@@ -369,6 +399,7 @@ impl Poller {
         self.unpark();
     }
 
+    /// Whether polling is paused, for a pause/resume toggle.
     pub fn is_paused(&self) -> bool {
         self.shared.paused.load(Ordering::Relaxed)
     }
@@ -393,10 +424,12 @@ impl Poller {
         }
     }
 
+    /// The service polled, for titles and messages.
     pub fn target(&self) -> &Target {
         self.shared.client.target()
     }
 
+    /// The folder the captures are saved in, to open or reload them.
     pub fn session_dir(&self) -> &Path {
         self.shared.session.dir()
     }
