@@ -144,6 +144,7 @@ impl Header {
         Header::new("Cookie", cookies)
     }
 
+    /// The header's name; safe to show, unlike its value.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -171,9 +172,11 @@ pub enum Expect {
 /// How a body ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BodyEnd {
+    /// The whole body arrived.
     Complete,
     /// The connection broke or stalled after part of the body.
     Cut {
+        /// What broke it, for the warning.
         reason: String,
     },
     /// Cancelled after part of the body.
@@ -185,11 +188,13 @@ pub enum BodyEnd {
 pub struct Fetched {
     /// The URL the body came from, after same-origin redirects.
     pub url: String,
+    /// The HTTP status of the final answer.
     pub status: u16,
     /// Body bytes handed to the sink.
     pub bytes: u64,
     /// The format the head of the body was sniffed as (`None` for the index).
     pub format: Option<Format>,
+    /// Whether the body is whole; a cut one may still be worth loading or keeping.
     pub end: BodyEnd,
 }
 
@@ -231,6 +236,7 @@ pub struct TlsFiles {
 }
 
 impl TlsFiles {
+    /// No file given: the client trusts the public roots and shows no certificate.
     pub fn is_empty(&self) -> bool {
         self.ca.is_none() && self.cert.is_none() && self.key.is_none()
     }
@@ -332,6 +338,8 @@ enum Msg {
 }
 
 impl Client {
+    /// A client for one target; nothing is connected until the first fetch.
+    /// Add private certificates with [`Client::with_tls`].
     pub fn new(
         target: Target,
         headers: Vec<Header>,
@@ -385,14 +393,17 @@ impl Client {
         Ok(self)
     }
 
+    /// The service asked; requests never leave its origin.
     pub fn target(&self) -> &Target {
         &self.target
     }
 
+    /// The headers sent with every request (values may be secrets: do not log them).
     pub fn headers(&self) -> &[Header] {
         &self.headers
     }
 
+    /// The size caps applied to bodies.
     pub fn limits(&self) -> &FetchLimits {
         &self.limits
     }

@@ -14,7 +14,9 @@ const MAX_ANSWER_BYTES: u64 = 32 << 20;
 /// One series of a range query: its labels and `(unix seconds, value)` points.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
+    /// The series' labels, sorted by name so output is stable.
     pub labels: BTreeMap<String, String>,
+    /// Samples in the order the API returns them (by time); values as floats, like Prometheus.
     pub points: Vec<(f64, f64)>,
 }
 

@@ -24,7 +24,9 @@ const MAX_INDEX_BYTES: u64 = 1 << 20;
 /// A body saved as a capture.
 #[derive(Debug)]
 pub struct Saved {
+    /// The capture's file in the session folder.
     pub path: PathBuf,
+    /// Its manifest entry, as written.
     pub record: ManifestCapture,
     /// The parsed profile (profiles only; traces are parsed by whoever opens them).
     pub loaded: Option<Box<Loaded>>,
@@ -33,6 +35,7 @@ pub struct Saved {
 /// A fetch that gave no capture: why, and where what arrived was kept.
 #[derive(Debug)]
 pub struct NotSaved {
+    /// Why there is no capture.
     pub error: LiveError,
     /// A partial or rejected body kept for a look (`partial/`, `rejected/`).
     pub kept: Option<PathBuf>,

@@ -106,6 +106,7 @@ impl Pending {
         self.memory.as_deref()
     }
 
+    /// Body bytes written so far, for progress and the size cap.
     pub fn bytes(&self) -> u64 {
         self.bytes
     }
@@ -117,6 +118,7 @@ impl Pending {
         self.started_ns = started_ns;
     }
 
+    /// When the body started arriving (or [`Pending::backdate`]'s time), as Unix nanoseconds.
     pub fn started_ns(&self) -> i64 {
         self.started_ns
     }
@@ -125,11 +127,17 @@ impl Pending {
 /// What a finished body was, for its manifest entry.
 #[derive(Clone, Debug, Default)]
 pub struct CommitInfo {
+    /// The URL the body came from.
     pub url: String,
+    /// What the server answered.
     pub status: u16,
+    /// The sniffed format; it picks the file's extension (`None`: `.gz` or `.bin`).
     pub format: Option<Format>,
+    /// The goroutine total, when known, so a session's growth shows without reparsing.
     pub goroutines: Option<u64>,
+    /// Why the body is incomplete; `Some` names the file `-partial` and marks the entry.
     pub partial_reason: Option<String>,
+    /// Why the body was not taken as a capture, recorded for whoever looks later.
     pub rejected_reason: Option<String>,
     /// When the body was complete, if not now (see [`Pending::backdate`]).
     pub finished_ns: Option<i64>,
@@ -195,6 +203,7 @@ impl SessionWriter {
         Ok(writer)
     }
 
+    /// The session folder, as given (created if it was missing).
     pub fn dir(&self) -> &Path {
         &self.dir
     }

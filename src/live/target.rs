@@ -27,11 +27,14 @@ const PROFILE_NAMES: &[&str] = &[
 /// `http` or `https`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Scheme {
+    /// Plain HTTP, the usual pprof listener on a local or internal port.
     Http,
+    /// HTTPS, possibly with a private CA or client certificate ([`super::TlsFiles`]).
     Https,
 }
 
 impl Scheme {
+    /// `"http"` or `"https"`, as written in URLs.
     pub fn as_str(self) -> &'static str {
         match self {
             Scheme::Http => "http",
@@ -50,6 +53,7 @@ impl Scheme {
 /// Scheme, host and port: what a redirect may not change silently.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Origin {
+    /// A change from https to http would expose headers: not followed.
     pub scheme: Scheme,
     /// Lowercase; IPv6 addresses in brackets.
     pub host: String,
@@ -154,6 +158,7 @@ impl Target {
         format!("{}{}", self.base_url(), endpoint)
     }
 
+    /// Where requests may go; redirects elsewhere are refused.
     pub fn origin(&self) -> &Origin {
         &self.origin
     }
