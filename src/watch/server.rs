@@ -26,6 +26,7 @@ const IO_TIMEOUT: Duration = Duration::from_secs(2);
 /// Where and how the endpoint listens.
 #[derive(Clone, Debug)]
 pub struct ListenConfig {
+    /// Where `/metrics` is served; off loopback only with a token (see [`ListenConfig::new`]).
     pub addr: SocketAddr,
     /// The bearer token, when one is required.
     pub token: Option<String>,

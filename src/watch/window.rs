@@ -34,6 +34,7 @@ pub struct Snap {
     pub at_ns: i64,
     /// The body as the server sent it.
     pub body: Arc<[u8]>,
+    /// The body parsed once, so the ranking does not parse it again each poll.
     pub loaded: Loaded,
     /// Goroutines (or the profile's count) in it.
     pub total: u64,
@@ -49,9 +50,11 @@ pub struct GroupView {
     /// The leak site's function (the entry function for stacks of the
     /// standard library only).
     pub site: String,
+    /// What the group's goroutines wait on (`chan receive`, `select`...), for the incident summary.
     pub wait_reason: String,
     /// Count in the newest snapshot.
     pub count: u64,
+    /// Whether the ranking judged the group growing across the window.
     pub growing: bool,
     /// Growth per minute, where the ranking found a trend.
     pub per_minute: Option<f64>,
@@ -97,6 +100,7 @@ impl std::fmt::Debug for Window {
 }
 
 impl Window {
+    /// A window of the last `capacity` snapshots (at least 2, the fewest a trend needs).
     pub fn new(capacity: usize, options: AnalysisOptions) -> Window {
         Window {
             capacity: capacity.max(2),
@@ -150,10 +154,12 @@ impl Window {
         self.entries.iter()
     }
 
+    /// Snapshots held, at most the capacity.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// True before the first snapshot.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -171,6 +177,7 @@ impl Window {
         self.entries.iter().map(|e| e.total)
     }
 
+    /// The latest total, for the `profile_total` metric; `None` before the first snapshot.
     pub fn newest_total(&self) -> Option<u64> {
         self.entries.back().map(|e| e.total)
     }
