@@ -9,7 +9,7 @@
 //! folder ([`incident`]) that `inspect`, `report` and the app open as a
 //! session.
 //!
-//! Targets share a bounded pool of threads ([`pool`]), so one slow or dead
+//! Targets share a bounded pool of threads (`pool`), so one slow or dead
 //! target never delays another and a fleet of a hundred costs a handful of
 //! threads; they come from the command line or from discovery
 //! ([`discover`]: a Prometheus scrape job, a file). Every wait checks the
