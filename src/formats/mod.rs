@@ -15,8 +15,6 @@ pub mod limits;
 pub mod pprof;
 pub mod session_dir;
 pub(crate) mod text;
-// The trace parser is another room's; it joins the lint when its docs are done.
-#[allow(missing_docs)]
 pub mod trace;
 
 use std::fs::File;

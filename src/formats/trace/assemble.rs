@@ -26,6 +26,7 @@ use crate::model::timeline::{
 };
 use crate::model::{Input, Source, StackId, StackTable, StrId, Warnings};
 
+/// The name errors and notes give the execution trace format.
 pub const FORMAT: &str = "trace";
 
 // Kinds that only live between decoding and compaction (see `packed`).
