@@ -280,3 +280,75 @@ fn a_dump_after_the_snapshots_is_detail_not_another_step() {
     assert!(!g.wait_minutes.is_empty());
     assert!(g.created_by().is_some());
 }
+
+/// Goroutines running only standard-library code are named by what they
+/// are, the same way in every dialect and in the trace: the idle server
+/// connections of the proxy leak are `net/http.(*conn).serve` (never
+/// `internal/poll.(*pollDesc).wait`, where they wait), and the runtime's own
+/// goroutines by their runtime entry (never `runtime.gopark`).
+#[test]
+fn standard_library_and_runtime_goroutines_are_named_alike_everywhere() {
+    let named = |names: &[&str]| -> Findings {
+        pipeline::run(
+            names.iter().map(|n| InputSpec::Path(fixture(n))).collect(),
+            &LoadOptions::default(),
+            &AnalysisOptions::default(),
+            &Progress::none(),
+        )
+        .unwrap()
+    };
+    for set in [&DEBUG2[..], &DEBUG1[..], &PROTO[..]] {
+        let f = named(set);
+        let t = &f.session.stacks;
+        let sites: Vec<&str> = f
+            .analysis
+            .suspects
+            .iter()
+            .filter_map(|s| s.leak_site.map(|x| t.function(x)))
+            .collect();
+        let serve = f
+            .analysis
+            .suspects
+            .iter()
+            .find(|s| {
+                s.leak_site
+                    .is_some_and(|x| t.function(x) == "net/http.(*conn).serve")
+            })
+            .unwrap_or_else(|| panic!("{set:?}: {sites:?}"));
+        assert_eq!(f.analysis.group(serve).counts, [2, 4, 6, 8], "{set:?}");
+        assert!(
+            sites
+                .iter()
+                .all(|s| !s.starts_with("internal/poll.") && *s != "runtime.gopark"),
+            "{set:?}: {sites:?}"
+        );
+    }
+    for trace in ["trace-go123.out", "trace-go121-legacy.out"] {
+        let f = named(&[trace]);
+        let t = &f.session.stacks;
+        let ta = &f.traces[0].analysis;
+        let serve = ta
+            .suspects
+            .iter()
+            .find(|s| {
+                s.leak_site
+                    .is_some_and(|x| t.function(x) == "net/http.(*conn).serve")
+            })
+            .unwrap();
+        assert_eq!(ta.leaks[serve.leak].goroutines.len(), 2, "{trace}");
+        // Lanes: the runtime's background goroutines by their entries.
+        let lanes = f.trace_lanes(0).unwrap();
+        let functions: Vec<&str> = (0..lanes.lane_count())
+            .filter_map(|l| lanes.lane(l).function.map(|x| t.function(x)))
+            .collect();
+        for entry in ["runtime.forcegchelper", "runtime.bgsweep"] {
+            assert!(functions.contains(&entry), "{trace}: {entry}");
+        }
+        assert!(
+            functions
+                .iter()
+                .all(|f| *f != "runtime.gopark" && !f.starts_with("internal/poll.")),
+            "{trace}: {functions:?}"
+        );
+    }
+}

@@ -21,8 +21,12 @@ fn app_with(names: &[&str]) -> LeakscopeApp {
 }
 
 fn harness(app: LeakscopeApp) -> Harness<'static, LeakscopeApp> {
+    harness_at(app, [1440.0, 900.0])
+}
+
+fn harness_at(app: LeakscopeApp, size: [f32; 2]) -> Harness<'static, LeakscopeApp> {
     Harness::builder()
-        .with_size([1440.0, 900.0])
+        .with_size(size)
         .build_ui_state(|ui, app: &mut LeakscopeApp| app.ui(ui), app)
 }
 
@@ -129,11 +133,21 @@ fn a_broken_file_shows_an_error_in_the_app() {
         .filter(|n| n.text.starts_with(&text))
         .collect();
     assert_eq!(errors.len(), 1, "{:?}", h.state().notices);
-    h.get_by_label("1 error(s)");
-    // Shown in the view and in the problems window that opens by itself.
+    // Shown above the views; the window with every problem opens from
+    // the status bar, and never over suspect #1.
     let label = errors[0].text.clone();
-    assert_eq!(h.get_all_by_label(&label).count(), 2);
+    assert_eq!(h.get_all_by_label(&label).count(), 1);
+    assert!(h.query_by_label("Problems while loading").is_none());
+    h.get_by_label("1 error(s)").click();
+    h.run();
     h.get_by_label("Problems while loading");
+    let in_window = h
+        .get_all_by_label(&label)
+        .map(|n| n.rect())
+        .max_by(|a, b| a.left().total_cmp(&b.left()))
+        .unwrap();
+    let first = h.get_by_label("main.querySearchBackend").rect();
+    assert!(!in_window.intersects(first), "{in_window:?} over {first:?}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -799,4 +813,234 @@ fn a_fleet_shows_one_instance_with_the_spread_across_all() {
             .is_some()
     );
     std::fs::remove_dir_all(&root).ok();
+}
+
+/// The text of every widget whose text contains `part`.
+fn texts_containing(h: &Harness<'static, LeakscopeApp>, part: &str) -> Vec<String> {
+    use egui_kittest::kittest::NodeT as _;
+    h.query_all_by_label_contains(part)
+        .map(|n| {
+            let node = n.accesskit_node();
+            node.label().or_else(|| node.value()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Every piece of text a frame painted (labels, lane names, flame boxes).
+fn painted_texts(out: &egui::FullOutput) -> Vec<String> {
+    fn walk(s: &egui::Shape, out: &mut Vec<String>) {
+        match s {
+            egui::Shape::Vec(v) => v.iter().for_each(|x| walk(x, out)),
+            egui::Shape::Text(t) => out.push(t.galley.job.text.clone()),
+            _ => {}
+        }
+    }
+    let mut texts = Vec::new();
+    for c in &out.shapes {
+        walk(&c.shape, &mut texts);
+    }
+    texts
+}
+
+/// Names read short on screen (package and the rest, generics as `[…]`),
+/// whole in tooltips and with View ▸ "Full function names and paths": a
+/// service whose import paths are longer than a lane label used to show
+/// only its module path.
+#[test]
+fn names_are_short_on_screen_and_whole_on_request() {
+    let mut h = harness_at(
+        app_with(&["variants/debug2.txt", "variants/trace-go123.out"]),
+        [1280.0, 800.0],
+    );
+    h.run();
+    let full = "example.org/acme/svc%2ev2.(*Pool[...]).Get";
+    let short = "svc.(*Pool[…]).Get";
+    // The suspect rows (snapshot and trace), lane labels and flame boxes.
+    assert_eq!(h.get_all_by_label(short).count(), 2);
+    assert!(h.query_by_label(full).is_none());
+    let texts = painted_texts(h.output());
+    assert!(
+        texts.iter().any(|t| t.ends_with(short)),
+        "no lane label names {short}: {texts:?}"
+    );
+    assert!(
+        !texts.iter().any(|t| t.contains("example.org/acme/")),
+        "{texts:?}"
+    );
+    // Selected: its events list its blocking points with short paths.
+    h.get_all_by_label(short).next().unwrap().click();
+    h.run();
+    let blocked = texts_containing(&h, "blocked: goroutine");
+    assert!(!blocked.is_empty());
+    for b in &blocked {
+        assert!(b.contains(&format!("at {short} (src/pool.go:")), "{b}");
+    }
+    // Whole names on request.
+    h.state_mut().state.full_names = true;
+    h.run();
+    // Both suspect rows, and the plot's legend of the selection.
+    assert!(h.get_all_by_label(full).count() >= 2);
+    assert!(h.query_by_label(short).is_none());
+    let texts = painted_texts(h.output());
+    assert!(texts.iter().any(|t| t.ends_with(full)), "{texts:?}");
+}
+
+/// The labels a node shows (its label, else its value).
+fn node_text(n: &egui_kittest::Node<'_>) -> String {
+    use egui_kittest::kittest::NodeT as _;
+    let node = n.accesskit_node();
+    node.label().or_else(|| node.value()).unwrap_or_default()
+}
+
+/// At 1280×800 every toolbar item is inside the window: the flame graph's
+/// input selector, its value and "compare with" choices, its export
+/// button, and the search field. They used to run past the right edge.
+#[test]
+fn every_toolbar_item_fits_at_1280x800() {
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 800.0));
+    let mut names: Vec<&str> = DEBUG2.to_vec();
+    names.push("trace-go123.out");
+    let cases: [(&[&str], &[&str]); 2] = [
+        (&names, &["Export SVG…", "input", "diff"]),
+        (&["heap.pb.gz"], &["Export SVG…", "input", "value"]),
+    ];
+    for (inputs, items) in cases {
+        let mut h = harness_at(app_with(inputs), [1280.0, 800.0]);
+        h.run();
+        // Every button, label, choice and field of the bars and pane headers.
+        for n in h.query_all_by(|n| n.bounding_box().is_some()) {
+            use egui::accesskit::Role;
+            use egui_kittest::kittest::NodeT as _;
+            let role = n.accesskit_node().role();
+            let r = n.rect();
+            let widget = matches!(
+                role,
+                Role::Button | Role::ComboBox | Role::Label | Role::TextInput
+            );
+            if widget && r.top() < 110.0 {
+                assert!(
+                    screen.contains_rect(r),
+                    "{inputs:?}: {:?} {role:?} at {r:?}",
+                    node_text(&n)
+                );
+            }
+            // The canvases (timeline, flame graph) stay within the width;
+            // a tall flame graph scrolls.
+            if role == Role::Unknown {
+                assert!(
+                    r.left() >= 0.0 && r.right() <= screen.right(),
+                    "{inputs:?}: canvas at {r:?}"
+                );
+            }
+        }
+        for item in items {
+            let node = h
+                .query_all_by_label(item)
+                .next()
+                .unwrap_or_else(|| panic!("{inputs:?}: no {item:?}"));
+            let r = node.rect();
+            assert!(screen.contains_rect(r), "{inputs:?}: {item:?} at {r:?}");
+        }
+        let search = h.get_by_role(egui::accesskit::Role::TextInput);
+        assert!(
+            screen.contains_rect(search.rect()),
+            "search at {:?}",
+            search.rect()
+        );
+        // Nothing of the top bar runs under the next one.
+        let menu_bottom = h.get_by_label("File").rect().bottom();
+        assert!(
+            search.rect().bottom() <= menu_bottom + 6.0,
+            "{:?}",
+            search.rect()
+        );
+    }
+}
+
+/// Characters painted in a font that has no glyph for them (drawn as a
+/// box), with the text they were in.
+fn boxed_glyphs(h: &Harness<'static, LeakscopeApp>) -> Vec<(char, String)> {
+    fn walk(s: &egui::Shape, out: &mut Vec<std::sync::Arc<egui::Galley>>) {
+        match s {
+            egui::Shape::Vec(v) => v.iter().for_each(|x| walk(x, out)),
+            egui::Shape::Text(t) => out.push(t.galley.clone()),
+            _ => {}
+        }
+    }
+    let mut galleys = Vec::new();
+    for c in &h.output().shapes {
+        walk(&c.shape, &mut galleys);
+    }
+    let mut missing = Vec::new();
+    for g in galleys {
+        let job = &g.job;
+        for section in &job.sections {
+            let text = &job.text[section.byte_range.start.0..section.byte_range.end.0];
+            for c in text.chars().filter(|c| !c.is_whitespace()) {
+                if !h.ctx.fonts_mut(|f| f.has_glyph(&section.format.font_id, c)) {
+                    missing.push((c, job.text.clone()));
+                }
+            }
+        }
+    }
+    missing
+}
+
+/// Every character the app paints exists in the fonts it ships (egui's
+/// defaults): none renders as a box, with a selection, a trace, the View
+/// and Help menus open.
+#[test]
+fn no_glyph_renders_as_a_box() {
+    let mut names: Vec<&str> = DEBUG2.to_vec();
+    names.push("trace-go123.out");
+    let mut h = harness_at(app_with(&names), [1280.0, 800.0]);
+    h.run();
+    h.get_all_by_label("main.consumeEvents")
+        .last()
+        .unwrap()
+        .click();
+    h.run();
+    assert_eq!(boxed_glyphs(&h), []);
+    for menu in ["View", "Help"] {
+        h.get_by_label(menu).click();
+        h.run();
+        assert_eq!(boxed_glyphs(&h), [], "{menu} menu");
+        h.key_press(egui::Key::Escape);
+        h.run();
+    }
+    // File ▸ Export: "→" is not in the proportional font.
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Export").hover();
+    h.run();
+    h.get_by_label("Incident report (HTML)…");
+    assert_eq!(boxed_glyphs(&h), [], "File ▸ Export");
+}
+
+/// The search field's syntax is one click away, and a lane filter that
+/// keeps nothing says so instead of showing an empty timeline.
+#[test]
+fn lane_search_has_help_and_says_when_nothing_matches() {
+    let mut h = harness_at(app_with(&DEBUG2), [1280.0, 800.0]);
+    h.run();
+    h.get_by_label("?").click();
+    h.run();
+    h.get_by_label("Lane filters (timeline)");
+    h.get_by_label("state:chan send");
+    h.key_press(egui::Key::Escape);
+    h.run();
+    h.state_mut().set_search("state:no such state");
+    h.run();
+    assert!(h.state().timeline_lanes().is_empty());
+    h.get_by_label("No lane matches \"state:no such state\".");
+    h.state_mut().set_search("state:chan send");
+    h.run();
+    // The 40 search requests of t3 blocked sending, and nothing else.
+    assert_eq!(h.state().timeline_lanes().len(), 40);
+    assert!(h.query_by_label_contains("No lane matches").is_none());
+    assert!(painted_texts(h.output()).iter().any(|t| t
+        == &format!(
+            "40 of {} goroutines match",
+            h.state().active_lanes().unwrap().lane_count()
+        )),);
 }

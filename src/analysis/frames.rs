@@ -40,6 +40,67 @@ pub fn package_path(function: &str) -> &str {
     }
 }
 
+/// The name people read: the function as code in another package calls
+/// it, without the import path (`github.com/acme/relay/internal/pubsub.(*Broker).Publish`
+/// → `pubsub.(*Broker).Publish`, `example.com/svc/search.Scatter.func1` →
+/// `search.Scatter.func1`). Screens show this; tooltips, stack panels and
+/// exports keep the full name, which is what identifies the function.
+///
+/// The package is named by its last path element as Go code names it: a
+/// major-version element is skipped (`github.com/jackc/pgx/v5.(*Conn).Query` →
+/// `pgx.(*Conn).Query`), the linker's `%2e` is a dot again and a
+/// `gopkg.in`-style `.vN` suffix is dropped (`gopkg.in/yaml%2ev3.Unmarshal`
+/// → `yaml.Unmarshal`). Generic type arguments, which tracebacks print as
+/// `[...]`, become one `…`.
+pub fn short_function(function: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let pkg = package_path(function);
+    let rest = &function[pkg.len()..];
+    let mut elements = pkg.rsplit('/');
+    let mut last = elements.next().unwrap_or(pkg);
+    if is_major_version(last)
+        && let Some(before) = elements.next().filter(|b| !b.contains('.'))
+    {
+        last = before;
+    }
+    let name: Cow<'_, str> = if last.len() == pkg.len() {
+        Cow::Borrowed(function)
+    } else {
+        let mut element = last.replace("%2e", ".");
+        if let Some((base, version)) = element.rsplit_once('.')
+            && is_major_version(version)
+            && !base.is_empty()
+        {
+            element.truncate(base.len());
+        }
+        Cow::Owned(element + rest)
+    };
+    if name.contains("[...]") {
+        Cow::Owned(name.replace("[...]", "[…]"))
+    } else {
+        name
+    }
+}
+
+/// `v2`, `v10`: a module's major-version path element.
+fn is_major_version(element: &str) -> bool {
+    element.strip_prefix('v').is_some_and(|n| {
+        n.len() <= 4 && n.parse::<u32>().is_ok_and(|v| v >= 2) && !n.starts_with('0')
+    })
+}
+
+/// A source path as screens show it: its last directory and the file
+/// (`/home/ci/src/relayhub/internal/pubsub/broker.go` → `pubsub/broker.go`),
+/// which names the file among a module's; the full path stays in tooltips.
+pub fn short_file(path: &str) -> &str {
+    let mut parts = path.rsplitn(3, '/');
+    let file = parts.next().unwrap_or(path);
+    match parts.next() {
+        Some(dir) => &path[path.len() - file.len() - dir.len() - 1..],
+        None => file,
+    }
+}
+
 /// True for runtime internals, which never are the interesting frame.
 pub fn is_runtime(function: &str) -> bool {
     function.starts_with("runtime.")
@@ -103,8 +164,8 @@ pub fn classify(table: &StackTable, frame: FrameId) -> FrameClass {
 /// The frame to name a goroutine group by: the innermost frame of the
 /// application's own code; failing that the innermost third-party frame;
 /// failing that (a goroutine running only standard-library code, such as an
-/// HTTP connection's read loop) its entry function; failing that the
-/// innermost frame.
+/// HTTP connection's read loop) its entry function; for the runtime's own
+/// goroutines their runtime entry (`runtime.gcBgMarkWorker`).
 ///
 /// Standard-library goroutines are named by what they are, not where they
 /// wait: the innermost library frames of an idle HTTP connection, a
@@ -125,12 +186,30 @@ pub fn leak_site(table: &StackTable, stack: StackId) -> Option<FrameId> {
     third_party.or_else(|| {
         let entry = entry_function(table, stack)?;
         if is_runtime(table.function(entry)) {
-            // Runtime-only goroutines (GC workers): where they wait.
-            table.frames(stack).next()
+            // Runtime-only goroutines (GC workers, the tracer's readers):
+            // where they wait is always the scheduler's plumbing
+            // (`runtime.gopark`, `runtime.chanrecv1`), which would give them
+            // all one name; what they are is their entry.
+            runtime_entry(table, stack)
         } else {
             Some(entry)
         }
     })
+}
+
+/// The outermost frame of a runtime-only goroutine that is not the
+/// scheduler's own start (`runtime.goexit`): `runtime.gcBgMarkWorker`,
+/// `runtime.forcegchelper`. A stack cut before its entry gives its
+/// outermost frame.
+fn runtime_entry(table: &StackTable, stack: StackId) -> Option<FrameId> {
+    let mut entry = None;
+    for frame in table.frames(stack) {
+        let f = table.function(frame);
+        if f != "runtime.goexit" && !is_compiler_wrapper(f) {
+            entry = Some(frame);
+        }
+    }
+    entry.or_else(|| table.frames(stack).next())
 }
 
 /// The goroutine's entry function: its outermost frame that is not runtime
@@ -188,6 +267,51 @@ mod tests {
     }
 
     #[test]
+    fn short_names_drop_the_import_path() {
+        let cases = [
+            (
+                "github.com/northwind/relayhub/internal/pubsub.(*Broker).Publish",
+                "pubsub.(*Broker).Publish",
+            ),
+            (
+                "github.com/northwind/relayhub/internal/connpool.(*Pool[...]).Get",
+                "connpool.(*Pool[…]).Get",
+            ),
+            (
+                "example.com/svc/search.Scatter.func1",
+                "search.Scatter.func1",
+            ),
+            ("net/http.(*conn).serve", "http.(*conn).serve"),
+            ("internal/poll.(*pollDesc).wait", "poll.(*pollDesc).wait"),
+            ("main.withRetry[...]", "main.withRetry[…]"),
+            ("main.main", "main.main"),
+            ("runtime.gopark", "runtime.gopark"),
+            ("github.com/jackc/pgx/v5.(*Conn).Query", "pgx.(*Conn).Query"),
+            ("gopkg.in/yaml%2ev3.(*parser).parse", "yaml.(*parser).parse"),
+            (
+                "example.org/acme/svc%2ev2.(*Pool[...]).Get",
+                "svc.(*Pool[…]).Get",
+            ),
+            (
+                "golang.org/x/sync/errgroup.(*Group).Go.func1",
+                "errgroup.(*Group).Go.func1",
+            ),
+            ("example.com/v2.Run", "v2.Run"),
+            ("nodots", "nodots"),
+            ("", ""),
+        ];
+        for (full, short) in cases {
+            assert_eq!(short_function(full), short, "{full}");
+        }
+        assert_eq!(
+            short_file("/tmp/leakscope/go/src/net/http/server.go"),
+            "http/server.go"
+        );
+        assert_eq!(short_file("example.com/leakyd/main.go"), "leakyd/main.go");
+        assert_eq!(short_file("main.go"), "main.go");
+    }
+
+    #[test]
     fn packages() {
         assert_eq!(package_path("net/http.(*conn).serve"), "net/http");
         assert_eq!(package_path("main.main"), "main");
@@ -230,6 +354,11 @@ mod tests {
         assert_eq!(leak_site(&t, s), Some(lock));
         let s = t.intern_inner_first(&[park]);
         assert_eq!(leak_site(&t, s), Some(park));
+        // A runtime goroutine is named by what it is, not by gopark.
+        let worker = t.intern_frame("runtime.gcBgMarkWorker", "runtime/mgc.go", 6);
+        let goexit = t.intern_frame("runtime.goexit", "runtime/asm_amd64.s", 7);
+        let s = t.intern_inner_first(&[park, worker, goexit]);
+        assert_eq!(leak_site(&t, s), Some(worker));
         assert_eq!(leak_site(&t, StackId::EMPTY), None);
     }
 }

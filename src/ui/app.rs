@@ -30,6 +30,7 @@ use crate::ui::flame::FlamePane;
 use crate::ui::history::History;
 use crate::ui::live::{Arrival, ConnectForm, Connection, LiveView};
 use crate::ui::loader::{Loader, LoaderEvent};
+use crate::ui::names::Names;
 use crate::ui::state::{Action, Selection, ViewState};
 use crate::ui::timeline::TimelinePane;
 use crate::ui::workspace::{HistorySource, InputSpec, Workspace};
@@ -173,6 +174,13 @@ impl LeakscopeApp {
         self.loader.is_busy()
     }
 
+    /// How names read on screen, by the View menu's setting.
+    pub fn names(&self) -> Names {
+        Names {
+            full: self.state.full_names,
+        }
+    }
+
     /// The wake handed to jobs; one that does nothing before the first frame.
     fn wake(&self) -> Wake {
         self.wake.clone().unwrap_or_else(|| Arc::new(|| {}))
@@ -197,7 +205,9 @@ impl LeakscopeApp {
                     .push(Notice::warning(format!("{}: {w}", input.source().path)));
             }
         }
-        self.show_notices = !ws.errors.is_empty();
+        // Errors show in a line above the timeline; the window with all of
+        // them opens from the status bar, never over the suspects by itself.
+        self.show_notices = false;
         self.generation += 1;
         self.history.clear();
         self.flame.reset(&ws);

@@ -165,7 +165,7 @@ pub fn export_menu_ui(ui: &mut Ui, menu: &ExportMenu) -> Option<Action> {
         item(
             ui,
             menu.snapshots >= 2,
-            "Growth, first → last snapshot (differential SVG)…",
+            "Growth, first to last snapshot (differential SVG)…",
             ExportRequest::Growth,
         );
         item(

@@ -7,6 +7,7 @@ pub mod flame;
 pub mod history;
 pub mod live;
 pub mod loader;
+pub mod names;
 pub mod panels;
 pub mod state;
 pub mod theme;

@@ -9,12 +9,18 @@ use crate::analysis::lanes::{EventKind, LaneEvent};
 use crate::analysis::wording;
 use crate::model::StackTable;
 use crate::model::time::format_duration_ns;
+use crate::ui::names::Names;
 use crate::ui::state::{Action, ExportRequest, Selection};
 use crate::ui::theme;
 use crate::ui::workspace::{TraceWorkspace, Workspace};
 
 /// The ranked suspects; a click selects a group.
-pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<Action> {
+pub fn suspects_ui(
+    ui: &mut Ui,
+    ws: &Workspace,
+    selection: Selection,
+    names: Names,
+) -> Option<Action> {
     incident_ui(ui, ws);
     let instance = instance_ui(ui, ws);
     let measure = measure_ui(ui, ws).or(instance);
@@ -22,7 +28,7 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
     let snapshots = a.series.len();
     if snapshots == 0 {
         if let Some(t) = &ws.trace {
-            return trace_suspects_ui(ui, ws, t, selection, true);
+            return trace_suspects_ui(ui, ws, t, selection, true, names);
         }
         ui.heading("Leak suspects");
         ui.weak("No goroutine snapshots or traces loaded.");
@@ -49,7 +55,7 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
             .resizable(true)
             .default_size(h)
             .show(ui, |ui| {
-                action = trace_suspects_ui(ui, ws, t, selection, false);
+                action = trace_suspects_ui(ui, ws, t, selection, false, names);
             });
     }
     let row_h = 58.0;
@@ -60,7 +66,7 @@ pub fn suspects_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) -> Option<
             for rank in range {
                 ui.push_id(rank, |ui| {
                     ui.set_min_height(row_h - 4.0);
-                    if let Some(a) = suspect_row_ui(ui, ws, rank, selection) {
+                    if let Some(a) = suspect_row_ui(ui, ws, rank, selection, names) {
                         action = Some(a);
                     }
                 });
@@ -134,16 +140,19 @@ fn suspect_row_ui(
     ws: &Workspace,
     rank: usize,
     selection: Selection,
+    names: Names,
 ) -> Option<Action> {
     let (a, t) = (&ws.analysis, &ws.session.stacks);
     let s = &a.suspects[rank];
     let g = a.group(s);
     let selected = selection.group() == Some(s.group);
-    let name = s.leak_site.map_or("<no frames>", |f| t.function(f));
+    let full = s.leak_site.map_or("<no frames>", |f| t.function(f));
+    let name = names.function(full);
     let mut action = None;
     let resp = ui.horizontal(|ui| {
         ui.label(egui::RichText::new(format!("{}", rank + 1)).weak());
-        ui.selectable_label(selected, suspect_name(name, s.growth.growing))
+        ui.add(egui::Button::selectable(selected, suspect_name(&name, s.growth.growing)).truncate())
+            .on_hover_text(full)
     });
     resp.inner.context_menu(|ui| {
         if ui
@@ -163,18 +172,20 @@ fn suspect_row_ui(
     }
     ui.horizontal(|ui| {
         sparkline(ui, &g.counts, s.growth.growing);
-        let counts: Vec<String> = g.counts.iter().map(u64::to_string).collect();
-        ui.monospace(counts.join("→"));
         if s.growth.growing {
             ui.colored_label(theme::BLOCKING, wording::growth_rate(&s.growth));
         }
+        // Long series (a watcher's window) are cut, the newest counts last.
+        let counts: Vec<String> = g.counts.iter().map(u64::to_string).collect();
+        ui.add(egui::Label::new(egui::RichText::new(counts.join("→")).monospace()).truncate())
+            .on_hover_text(format!("goroutines per snapshot: {}", counts.join(", ")));
     });
     let mut facts = Vec::new();
     if let Some(r) = wording::wait_reasons(t, &g.wait_reasons) {
         facts.push(r);
     }
     if let Some(c) = g.created_by().and_then(|c| t.leaf(c)) {
-        facts.push(format!("by {}", t.function(c)));
+        facts.push(format!("by {}", names.function(t.function(c))));
     }
     if let Some(fleet) = &ws.fleet
         && let Some(fg) = fleet.of(ws, g)
@@ -211,6 +222,7 @@ fn trace_suspects_ui(
     t: &TraceWorkspace,
     selection: Selection,
     alone: bool,
+    names: Names,
 ) -> Option<Action> {
     let ta = &t.analysis;
     let stuck = ta.suspects.iter().filter(|s| s.growing).count();
@@ -233,7 +245,7 @@ fn trace_suspects_ui(
         .show_rows(ui, 40.0, ta.suspects.len(), |ui, range| {
             for rank in range {
                 ui.push_id(("trace", rank), |ui| {
-                    if let Some(a) = trace_suspect_row_ui(ui, ws, t, rank, selection) {
+                    if let Some(a) = trace_suspect_row_ui(ui, ws, t, rank, selection, names) {
                         action = Some(a);
                     }
                 });
@@ -250,24 +262,28 @@ fn trace_suspect_row_ui(
     t: &TraceWorkspace,
     rank: usize,
     selection: Selection,
+    names: Names,
 ) -> Option<Action> {
     let table = &ws.session.stacks;
     let s = &t.analysis.suspects[rank];
     let l = &t.analysis.leaks[s.leak];
     let selected = selection == Selection::TraceGroup(s.leak);
-    let name = s
+    let full = s
         .leak_site
         .map_or(l.entry_function.as_str(), |f| table.function(f));
     let resp = ui
         .horizontal(|ui| {
-            let r = ui.selectable_label(selected, suspect_name(name, s.growing));
             ui.monospace(format!("{}", l.goroutines.len()));
-            r
+            ui.add(
+                egui::Button::selectable(selected, suspect_name(&names.function(full), s.growing))
+                    .truncate(),
+            )
+            .on_hover_text(full)
         })
         .inner;
     let by = l
         .creation_site
-        .map(|f| format!(" · by {}", table.function(f)))
+        .map(|f| format!(" · by {}", names.function(table.function(f))))
         .unwrap_or_default();
     let facts = egui::RichText::new(format!("{}{by}", l.reason.text(table)));
     ui.add(egui::Label::new(facts.weak().small()).truncate());
@@ -306,7 +322,7 @@ fn sparkline(ui: &mut Ui, counts: &[u64], growing: bool) {
 }
 
 /// Goroutines over time: the total and the selected group, across snapshots.
-pub fn plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) {
+pub fn plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection, names: Names) {
     let a = &ws.analysis;
     if a.series.is_empty() {
         ui.weak("No goroutine snapshots to plot.");
@@ -339,7 +355,9 @@ pub fn plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection) {
         .group()
         .and_then(|g| a.suspects.iter().find(|s| s.group == g))
         .and_then(|s| s.leak_site)
-        .map_or(String::new(), |f| ws.session.stacks.function(f).to_owned());
+        .map_or(String::new(), |f| {
+            names.frame_function(&ws.session.stacks, f)
+        });
     // The history from Prometheus, in the plot's minutes since t0.
     let history: Option<(String, PlotPoints<'static>)> = match (&ws.history, t0) {
         (Some(Ok((title, pts))), Some(t0)) if wall => Some((
@@ -396,6 +414,7 @@ pub fn trace_plot_ui(
     t: &TraceWorkspace,
     selection: Selection,
     selected: &[u32],
+    names: Names,
 ) {
     let w0 = t.lanes.trace().window.start_ns;
     let to_points = |series: &[(i64, u64)]| -> PlotPoints {
@@ -413,8 +432,12 @@ pub fn trace_plot_ui(
             .iter()
             .find(|s| s.group == g)
             .and_then(|s| s.leak_site)
-            .map(|f| ws.session.stacks.function(f).to_owned()),
-        Selection::TraceGroup(i) => t.analysis.leaks.get(i).map(|l| l.entry_function.clone()),
+            .map(|f| names.frame_function(&ws.session.stacks, f)),
+        Selection::TraceGroup(i) => t
+            .analysis
+            .leaks
+            .get(i)
+            .map(|l| names.function(&l.entry_function).into_owned()),
         Selection::None => None,
     }
     .unwrap_or_default();
@@ -445,6 +468,7 @@ pub fn events_ui(
     t: &StackTable,
     selection: Selection,
     ids: &[u32],
+    names: Names,
 ) -> Option<Action> {
     if selection == Selection::None {
         ui.weak("Select a suspect, a flame graph frame or a lane to list its creation events and blocking points.");
@@ -475,7 +499,7 @@ pub fn events_ui(
             for r in &rows[range] {
                 if ui
                     .add(
-                        egui::Label::new(event_row_text(t, r))
+                        egui::Label::new(event_row_text(t, r, names))
                             .truncate()
                             .sense(Sense::click()),
                     )
@@ -518,7 +542,7 @@ fn event_rows(lanes: &dyn LaneSource, ids: &[u32]) -> Vec<EventRow> {
 
 /// `created: goroutine G by SITE in goroutine C`, or
 /// `blocked: goroutine G on REASON for D at SITE`.
-fn event_row_text(t: &StackTable, r: &EventRow) -> egui::RichText {
+fn event_row_text(t: &StackTable, r: &EventRow, names: Names) -> egui::RichText {
     let e = &r.event;
     let g = r
         .goroutine
@@ -530,12 +554,7 @@ fn event_row_text(t: &StackTable, r: &EventRow) -> egui::RichText {
             .and_then(|s| crate::analysis::frames::leak_site(t, s)),
         _ => e.stack.and_then(|s| t.leaf(s)),
     };
-    let site = frame
-        .map(|f| {
-            let fr = t.frame(f);
-            format!("{} ({}:{})", t.str(fr.function), t.str(fr.file), fr.line)
-        })
-        .unwrap_or_default();
+    let site = frame.map(|f| names.frame(t, f)).unwrap_or_default();
     if e.kind == EventKind::Created {
         let by = e
             .other_goroutine

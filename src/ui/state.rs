@@ -26,6 +26,9 @@ pub struct ViewState {
     /// Show the trace's goroutines on the timeline (when a trace is loaded)
     /// rather than the snapshots'.
     pub timeline_trace: bool,
+    /// Show function names with their import paths, and whole file paths
+    /// (tooltips, the stack panel and exports always do).
+    pub full_names: bool,
 }
 
 impl Default for ViewState {
@@ -38,6 +41,7 @@ impl Default for ViewState {
             lanes_by_creation: false,
             show_legend: true,
             timeline_trace: true,
+            full_names: false,
         }
     }
 }

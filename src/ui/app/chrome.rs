@@ -86,6 +86,8 @@ impl LeakscopeApp {
         ui.checkbox(&mut s.lanes_by_creation, "Order lanes by creation time");
         ui.checkbox(&mut s.flame_upward, "Flame graph grows upward");
         ui.checkbox(&mut s.show_legend, "Show the state legend");
+        ui.checkbox(&mut s.full_names, "Full function names and paths")
+            .on_hover_text("import paths and whole file paths; tooltips always show them");
         ui.add(egui::Slider::new(&mut s.lane_height, 4.0..=30.0).text("lane height"));
         ui.separator();
         ui.label("Group by pprof labels:");
@@ -120,11 +122,16 @@ impl LeakscopeApp {
 
     /// Frame search (flame graph) and lane filter (timeline) in one field.
     fn search_ui(&mut self, ui: &mut Ui) {
+        // Short enough to read whole; the syntax is behind the "?" beside it.
+        let width = (ui.available_width() - 90.0).clamp(140.0, 300.0);
         let search = ui.add(
             egui::TextEdit::singleline(&mut self.search)
-                .hint_text("search frames (regex) · lanes: g:ID state:… label:k=v")
-                .desired_width(280.0),
+                .hint_text("search (Ctrl+F)")
+                .desired_width(width),
         );
+        ui.menu_button("?", search_help_ui)
+            .response
+            .on_hover_text("how to search and filter lanes");
         if self.focus_search {
             search.request_focus();
             self.focus_search = false;
@@ -209,9 +216,13 @@ impl LeakscopeApp {
             return;
         }
         let mut open = true;
+        // Bottom right, over the events list: never over suspect #1 or the
+        // toolbars.
         egui::Window::new("Problems while loading")
             .open(&mut open)
             .default_width(520.0)
+            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -36.0))
+            .collapsible(false)
             .show(ctx, |ui| {
                 egui::ScrollArea::vertical()
                     .max_height(300.0)
@@ -251,6 +262,35 @@ impl LeakscopeApp {
             }
         });
     }
+}
+
+/// What the search field understands, shown under its "?".
+pub fn search_help_ui(ui: &mut Ui) {
+    ui.strong("Search");
+    ui.label("text or a regex: flame graph boxes whose function matches turn pink,");
+    ui.label("and the timeline keeps lanes with a matching function in their stack.");
+    ui.separator();
+    ui.strong("Lane filters (timeline)");
+    egui::Grid::new("search-help")
+        .num_columns(2)
+        .show(ui, |ui| {
+            for (syntax, what) in [
+                ("g:42", "goroutine 42"),
+                (
+                    "state:chan send",
+                    "lanes that were ever in that state (part of it)",
+                ),
+                (
+                    "label:tenant=acme",
+                    "lanes with that pprof label (part of it)",
+                ),
+            ] {
+                ui.monospace(syntax);
+                ui.label(what);
+                ui.end_row();
+            }
+        });
+    ui.weak("Esc clears the search and the selection.");
 }
 
 fn help_menu_ui(ui: &mut Ui) {

@@ -14,7 +14,9 @@ impl LeakscopeApp {
         egui::Panel::left("suspects")
             .resizable(true)
             .default_size(330.0)
-            .show(ui, |ui| panels::suspects_ui(ui, ws, self.selection))
+            .show(ui, |ui| {
+                panels::suspects_ui(ui, ws, self.selection, self.names())
+            })
             .inner
     }
 
@@ -27,15 +29,25 @@ impl LeakscopeApp {
         egui::Panel::bottom("lower")
             .resizable(true)
             .default_size(210.0)
+            // Room for the plot and a few events whatever the inputs (it
+            // used to shrink to 60 px for some).
+            .min_size(150.0)
+            .max_size((ui.available_height() * 0.6).max(150.0))
             .show(ui, |ui| {
                 let mut action = None;
+                let names = self.names();
                 ui.columns(2, |cols| {
                     cols[0].strong("Goroutines over time");
                     match (&ws.trace, self.showing_trace()) {
-                        (Some(t), true) => {
-                            panels::trace_plot_ui(&mut cols[0], ws, t, self.selection, selected)
-                        }
-                        _ => panels::plot_ui(&mut cols[0], ws, self.selection),
+                        (Some(t), true) => panels::trace_plot_ui(
+                            &mut cols[0],
+                            ws,
+                            t,
+                            self.selection,
+                            selected,
+                            names,
+                        ),
+                        _ => panels::plot_ui(&mut cols[0], ws, self.selection, names),
                     }
                     if let Some(lanes) = self.active_lanes() {
                         action = panels::events_ui(
@@ -44,6 +56,7 @@ impl LeakscopeApp {
                             &ws.session.stacks,
                             self.selection,
                             selected,
+                            names,
                         );
                     }
                 });
@@ -59,9 +72,7 @@ impl LeakscopeApp {
         selected: &[u32],
         actions: &mut Vec<Action>,
     ) {
-        for n in self.notices.iter().filter(|n| n.level == Level::Error) {
-            ui.colored_label(Color32::RED, &n.text);
-        }
+        self.error_line_ui(ui, actions);
         let full = ui.available_rect_before_wrap();
         let (left, right) = self.split_ui(ui, full);
         let mut left_ui = ui.new_child(
@@ -78,9 +89,31 @@ impl LeakscopeApp {
             selection: self.selection,
             search: &self.search,
             upward: self.state.flame_upward,
+            names: self.names(),
         };
         self.flame.ui(&mut right_ui, &frame, actions);
         ui.advance_cursor_after_rect(full);
+    }
+
+    /// Inputs that did not load, in one line each above the views (at most
+    /// three, cut to the width; the status bar opens the whole list).
+    fn error_line_ui(&self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        const SHOWN: usize = 3;
+        let errors: Vec<&Notice> = self
+            .notices
+            .iter()
+            .filter(|n| n.level == Level::Error)
+            .collect();
+        for n in errors.iter().take(SHOWN) {
+            ui.add(egui::Label::new(egui::RichText::new(&n.text).color(Color32::RED)).truncate());
+        }
+        if errors.len() > SHOWN
+            && ui
+                .link(format!("{} more error(s)…", errors.len() - SHOWN))
+                .clicked()
+        {
+            actions.push(Action::ShowNotices);
+        }
     }
 
     /// The handle between the timeline and the flame graph; returns their rects.
@@ -158,6 +191,7 @@ impl LeakscopeApp {
             filter: &self.search,
             by_creation: self.state.lanes_by_creation,
             lane_height: self.state.lane_height,
+            names: self.names(),
         };
         self.timeline.ui(ui, &data, actions);
     }

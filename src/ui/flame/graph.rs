@@ -48,6 +48,8 @@ pub struct FlameData<'a> {
     pub highlight: &'a [bool],
     pub search: &'a str,
     pub upward: bool,
+    /// How box labels and the breadcrumb name functions.
+    pub names: crate::ui::names::Names,
 }
 
 impl FlameView {
@@ -158,11 +160,18 @@ fn breadcrumb_ui(ui: &mut Ui, view: &mut FlameView, data: &FlameData<'_>) -> Opt
             let label = if n == 0 {
                 "all".to_owned()
             } else {
-                short_name(data.table.str(tree.nodes[n].function)).to_owned()
+                data.names
+                    .function(data.table.str(tree.nodes[n].function))
+                    .into_owned()
+            };
+            let full = if n == 0 {
+                "all"
+            } else {
+                data.table.str(tree.nodes[n].function)
             };
             if ui
                 .small_button(label)
-                .on_hover_text("zoom out to this frame")
+                .on_hover_text(format!("{full}\nzoom out to this frame"))
                 .clicked()
             {
                 action = Some(Action::FlameZoom(n));
@@ -310,7 +319,7 @@ impl Graph<'_> {
             painter.with_clip_rect(r).text(
                 Pos2::new(r.left() + 3.0, r.center().y),
                 egui::Align2::LEFT_CENTER,
-                fit_text(self.name(i), fits),
+                fit_text(&self.data.names.function(self.name(i)), fits),
                 font.clone(),
                 Color32::BLACK,
             );
@@ -370,7 +379,7 @@ impl Graph<'_> {
         if tree.differential {
             let d = n.total as i64 - n.base_total as i64;
             ui.label(format!(
-                "before {} → now {} ({d:+})",
+                "before {}, now {} ({d:+})",
                 format_weight(n.base_total, unit),
                 format_weight(n.total, unit)
             ));
@@ -387,24 +396,16 @@ impl Graph<'_> {
     }
 }
 
-/// `net/http.(*conn).serve` → `http.(*conn).serve`, for narrow labels.
-fn short_name(name: &str) -> &str {
-    let head_end = name.find(['[', '(']).unwrap_or(name.len());
-    match name[..head_end].rfind('/') {
-        Some(i) => &name[i + 1..],
-        None => name,
-    }
-}
-
-/// Cuts text to `chars` characters with an ellipsis.
+/// Cuts a name to `chars` characters with an ellipsis; a full name that
+/// does not fit gives way to its short form first.
 fn fit_text(name: &str, chars: usize) -> String {
     let short = if name.chars().count() > chars {
-        short_name(name)
+        crate::analysis::frames::short_function(name)
     } else {
-        name
+        std::borrow::Cow::Borrowed(name)
     };
     if short.chars().count() <= chars {
-        return short.to_owned();
+        return short.into_owned();
     }
     let mut s: String = short.chars().take(chars.saturating_sub(1)).collect();
     s.push('…');

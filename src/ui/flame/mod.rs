@@ -18,6 +18,10 @@ use crate::ui::workspace::Workspace;
 
 pub use graph::{FlameData, FlameView, flame_ui};
 
+/// Width of the header's choices: file names are cut with "…" (the whole
+/// name is in the list) so that the header fits a narrow pane.
+const COMBO_WIDTH: f32 = 170.0;
+
 /// The flame graph pane between frames.
 #[derive(Default)]
 pub struct FlamePane {
@@ -44,6 +48,7 @@ pub struct FlameFrame<'a> {
     pub selection: Selection,
     pub search: &'a str,
     pub upward: bool,
+    pub names: crate::ui::names::Names,
 }
 
 impl FlamePane {
@@ -164,7 +169,9 @@ impl FlamePane {
 
     /// The header (input, value, comparison) and the graph.
     pub fn ui(&mut self, ui: &mut Ui, f: &FlameFrame<'_>, actions: &mut Vec<Action>) {
-        ui.horizontal(|ui| self.header_ui(ui, f.ws, actions));
+        // The header wraps rather than running past the pane (and pushing
+        // the graph with it) where the pane is narrow.
+        ui.horizontal_wrapped(|ui| self.header_ui(ui, f.ws, actions));
         self.refresh(f.ws, f.generation, f.selection);
         let Some(cache) = &self.cache else {
             return;
@@ -177,6 +184,7 @@ impl FlamePane {
             highlight: &cache.highlight,
             search: f.search,
             upward: f.upward,
+            names: f.names,
         };
         actions.extend(flame_ui(ui, &mut self.view, &data));
     }
@@ -210,6 +218,8 @@ impl FlamePane {
         let mut chosen = None;
         egui::ComboBox::new("flame-input", "input")
             .selected_text(current)
+            .width(COMBO_WIDTH)
+            .truncate()
             .show_ui(ui, |ui| {
                 for i in choices {
                     if ui
@@ -239,6 +249,8 @@ fn value_combo_ui(ui: &mut Ui, ws: &Workspace, spec: &mut FlameSpec) {
     let shown = flame_spec::value_index(s, spec);
     egui::ComboBox::new("flame-value", "value")
         .selected_text(label(shown))
+        .width(COMBO_WIDTH * 0.7)
+        .truncate()
         .show_ui(ui, |ui| {
             for i in 0..p.sample_types.len() {
                 if ui.selectable_label(shown == i, label(i)).clicked() {
@@ -259,6 +271,8 @@ fn compare_combo_ui(ui: &mut Ui, ws: &Workspace, spec: &mut FlameSpec) {
     });
     egui::ComboBox::new("flame-compare", "diff")
         .selected_text(compare)
+        .width(COMBO_WIDTH)
+        .truncate()
         .show_ui(ui, |ui| {
             ui.selectable_value(&mut spec.compare, None, "no comparison");
             for &i in series.iter().filter(|&&i| i != spec.input) {

@@ -8,6 +8,7 @@ use super::{Layout, TimelineData};
 use crate::analysis::lanes::{EventKind, LaneEvent, LaneInfo, LaneSpan, span_description};
 use crate::model::StackTable;
 use crate::model::time::format_duration_ns;
+use crate::ui::names::Names;
 use crate::ui::state::{Action, Selection};
 use crate::ui::theme;
 
@@ -80,25 +81,15 @@ fn lane_tooltip_ui(
     ui.weak("click to select its stack group");
 }
 
-/// `function  dir/file.go:line`.
+/// `function  path/file.go:line`, whole: a tooltip is where full names go.
 fn frame_text(table: &StackTable, f: crate::model::FrameId) -> String {
     let fr = table.frame(f);
     format!(
         "{}  {}:{}",
         table.str(fr.function),
-        short_file(table.str(fr.file)),
+        table.str(fr.file),
         fr.line
     )
-}
-
-/// The last directory and the file name of a path.
-fn short_file(path: &str) -> &str {
-    let mut parts = path.rsplitn(3, '/');
-    let file = parts.next().unwrap_or(path);
-    match parts.next() {
-        Some(dir) => &path[path.len() - file.len() - dir.len() - 1..],
-        None => file,
-    }
 }
 
 /// Describes a lane event in a tooltip.
@@ -108,15 +99,7 @@ pub fn event_text(ui: &mut Ui, table: &StackTable, e: &LaneEvent) {
             EventKind::Blocked => s.and_then(|s| crate::analysis::frames::leak_site(table, s)),
             _ => s.and_then(|s| table.leaf(s)),
         };
-        frame.map(|f| {
-            let fr = table.frame(f);
-            format!(
-                "{} ({}:{})",
-                table.str(fr.function),
-                short_file(table.str(fr.file)),
-                fr.line
-            )
-        })
+        frame.map(|f| Names::FULL.frame(table, f))
     };
     match e.kind {
         EventKind::Created => {

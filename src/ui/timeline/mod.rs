@@ -25,7 +25,9 @@ pub use paint::legend_ui;
 pub use transform::TimeTransform;
 
 const AXIS_HEIGHT: f32 = 20.0;
+/// The lane labels' column at first; its edge can be dragged.
 const GUTTER_WIDTH: f32 = 190.0;
+const MIN_GUTTER_WIDTH: f32 = 80.0;
 
 /// The timeline pane between frames: what part of which lanes it shows.
 #[derive(Default)]
@@ -41,6 +43,8 @@ pub struct TimelinePane {
     /// The lanes the range was last fitted to (or restored for).
     fitted: Option<usize>,
     pending_jump: Option<(u32, Option<i64>)>,
+    /// Width of the lane labels' column, once dragged.
+    gutter_px: Option<f32>,
 }
 
 /// Inputs of one frame of the timeline.
@@ -57,6 +61,7 @@ pub struct TimelineData<'a> {
     pub filter: &'a str,
     pub by_creation: bool,
     pub lane_height: f32,
+    pub names: crate::ui::names::Names,
 }
 
 /// Which lanes the filter text keeps.
@@ -215,13 +220,26 @@ impl TimelinePane {
     /// (or F) asks to fit.
     pub fn ui(&mut self, ui: &mut Ui, d: &TimelineData<'_>, actions: &mut Vec<Action>) {
         self.prepare(d);
-        let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
-        if rect.width() < GUTTER_WIDTH + 40.0 || rect.height() < AXIS_HEIGHT + 10.0 {
+        let filter = d.filter.trim();
+        if self.order.is_empty() && !filter.is_empty() {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("No lane matches \"{filter}\"."),
+            );
+            ui.weak(
+                "Lanes are kept by text in a function of their stack, or by g:ID, \
+                 state:TEXT or label:KEY=VALUE (see the ? beside the search field).",
+            );
             return;
         }
+        let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
+        if rect.width() < MIN_GUTTER_WIDTH + 40.0 || rect.height() < AXIS_HEIGHT + 10.0 {
+            return;
+        }
+        let gutter = self.gutter_ui(ui, rect);
         let lane_h = d.lane_height.clamp(3.0, 40.0);
         let plot = Rect::from_min_max(
-            Pos2::new(rect.left() + GUTTER_WIDTH, rect.top() + AXIS_HEIGHT),
+            Pos2::new(rect.left() + gutter, rect.top() + AXIS_HEIGHT),
             rect.max,
         );
         let visible = (plot.height() / lane_h).floor().max(1.0) as usize;
@@ -252,6 +270,32 @@ impl TimelinePane {
         if response.double_clicked() {
             actions.push(Action::FitTimeline);
         }
+    }
+
+    /// The lane labels' column: its width, and the handle on its edge that
+    /// widens it (long names are cut with "…"; dragging shows more).
+    fn gutter_ui(&mut self, ui: &Ui, rect: Rect) -> f32 {
+        let max = (rect.width() * 0.6).max(MIN_GUTTER_WIDTH);
+        let width = self
+            .gutter_px
+            .unwrap_or(GUTTER_WIDTH)
+            .clamp(MIN_GUTTER_WIDTH, max);
+        let handle = Rect::from_min_max(
+            Pos2::new(rect.left() + width - 3.0, rect.top() + AXIS_HEIGHT),
+            Pos2::new(rect.left() + width + 3.0, rect.bottom()),
+        );
+        let h = ui.interact(
+            handle,
+            ui.scope_id().with("lane-labels-edge"),
+            Sense::drag(),
+        );
+        if h.dragged() {
+            self.gutter_px = Some((width + h.drag_delta().x).clamp(MIN_GUTTER_WIDTH, max));
+        }
+        if h.hovered() || h.dragged() {
+            ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
+        }
+        width
     }
 
     /// A jump asked for since the last frame: the lane in the middle of the

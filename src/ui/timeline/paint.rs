@@ -61,7 +61,15 @@ pub(super) fn paint(ui: &Ui, layout: &Layout, order: &[u32], d: &TimelineData<'_
             layout.rect.top() + AXIS_HEIGHT / 2.0,
         ),
         egui::Align2::LEFT_CENTER,
-        format!("{} goroutines", order.len()),
+        if order.len() == d.lanes.lane_count() {
+            format!("{} goroutines", order.len())
+        } else {
+            format!(
+                "{} of {} goroutines match",
+                order.len(),
+                d.lanes.lane_count()
+            )
+        },
         egui::FontId::proportional(11.0),
         visuals.weak_text_color(),
     );
@@ -205,27 +213,29 @@ fn label(
     visuals: &Visuals,
 ) {
     let text = match (info.goroutine, info.function) {
-        (Some(g), Some(f)) => format!("{g}  {}", d.table.function(f)),
-        (None, Some(f)) => d.table.function(f).to_owned(),
+        (Some(g), Some(f)) => format!("{g}  {}", d.names.frame_function(d.table, f)),
+        (None, Some(f)) => d.names.frame_function(d.table, f),
         (Some(g), None) => format!("goroutine {g}"),
         (None, None) => String::from("?"),
     };
     let (rect, h) = (layout.rect, layout.lane_h);
-    let clip = Rect::from_min_max(
-        Pos2::new(rect.left(), y),
-        Pos2::new(layout.plot.left() - 4.0, y + h),
-    );
-    painter.with_clip_rect(clip).text(
-        Pos2::new(rect.left() + 4.0, y + h / 2.0),
-        egui::Align2::LEFT_CENTER,
+    let color = if strong {
+        visuals.strong_text_color()
+    } else {
+        visuals.text_color()
+    };
+    // Cut with "…" at the column's edge (drag the edge to see more).
+    let mut job = egui::text::LayoutJob::simple_singleline(
         text,
         egui::FontId::proportional((h - 3.0).clamp(8.0, 12.0)),
-        if strong {
-            visuals.strong_text_color()
-        } else {
-            visuals.text_color()
-        },
+        color,
     );
+    job.wrap = egui::text::TextWrapping::truncate_at_width(
+        (layout.plot.left() - rect.left() - 8.0).max(10.0),
+    );
+    let galley = painter.layout_job(job);
+    let at = Pos2::new(rect.left() + 4.0, y + (h - galley.size().y) / 2.0);
+    painter.galley(at, galley, color);
 }
 
 /// For selected lanes: a line from the creator's lane, if it is on screen,
@@ -411,18 +421,42 @@ fn ticks(time: &TimeTransform, width_px: f32) -> Vec<i64> {
 pub fn legend_ui(ui: &mut Ui) {
     ui.horizontal_wrapped(|ui| {
         for category in crate::model::WaitCategory::ALL {
-            let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
-            ui.painter()
-                .rect_filled(rect, 2.0, theme::state_color(category));
-            ui.small(category.label());
+            legend_entry(ui, category.label(), |p, r| {
+                p.rect_filled(r, 2.0, theme::state_color(category));
+            });
         }
         for (kind, text) in [
             (EventKind::Created, "created"),
             (EventKind::Blocked, "blocking point"),
         ] {
-            let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
-            marker(ui.painter(), rect.center(), kind, 4.0, false, ui.visuals());
-            ui.small(text);
+            let visuals = ui.visuals().clone();
+            legend_entry(ui, text, |p, r| {
+                marker(p, r.center(), kind, 4.0, false, &visuals);
+            });
         }
     });
+}
+
+/// One legend entry, a swatch and its words as one widget, so that a
+/// wrapping legend moves it to the next row whole.
+fn legend_entry(ui: &mut Ui, text: &str, swatch: impl FnOnce(&Painter, Rect)) {
+    let font = egui::TextStyle::Small.resolve(ui.style());
+    let color = ui.visuals().text_color();
+    let galley = ui.painter().layout_no_wrap(text.to_owned(), font, color);
+    let size = Vec2::new(14.0 + galley.size().x + 8.0, galley.size().y.max(12.0));
+    let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, text));
+    if !ui.is_rect_visible(rect) {
+        return;
+    }
+    let mid = rect.center().y;
+    swatch(
+        ui.painter(),
+        Rect::from_center_size(Pos2::new(rect.left() + 5.0, mid), Vec2::splat(10.0)),
+    );
+    ui.painter().galley(
+        Pos2::new(rect.left() + 14.0, mid - galley.size().y / 2.0),
+        galley,
+        color,
+    );
 }
