@@ -5,7 +5,7 @@
 //! into `$CARGO_TARGET_DIR/large` (or `target/large`); without them those
 //! benchmarks are skipped with a note. Throughput is in input bytes, to
 //! compare with `go tool trace` on the same files (see the closing note of
-//! issue 3 and `shared/fixtures/large/README.md`).
+//! issue 3 and `tests/fixtures/large/README.md`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed run
 
 use std::hint::black_box;

@@ -3,7 +3,7 @@
 # reports how long `leakscope inspect --json` takes on each and how much
 # memory it peaks at, against the file's size.
 #
-# The captures come from the fixture factory (shared/fixtures/src/leakyd, a
+# The captures come from the fixture factory (tests/fixtures/src/leakyd, a
 # real Go service in its large mode), in longer runs than
 # make-large-fixtures.sh makes:
 #
@@ -36,7 +36,7 @@ TRACE_MB=${TRACE_MB:-500}
 PARK=${PARK:-1000000}
 CHURN=${CHURN:-11}
 RUNS=${RUNS:-1}
-SRC=${LEAKYD_SRC:-$ROOT/../shared/fixtures/src/leakyd}
+SRC=${LEAKYD_SRC:-$ROOT/tests/fixtures/src/leakyd}
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 
 log() { printf '[scale-test] %s\n' "$*" >&2; }
@@ -99,7 +99,7 @@ hit() {
 	for ((i = 0; i < $2; i++)); do curl -sS --max-time 10 -o /dev/null "$BASE$1"; done
 }
 
-# One dose of every leak of the service (see shared/fixtures/MANIFEST.md).
+# One dose of every leak of the service (see tests/fixtures/MANIFEST.md).
 leak_phase() {
 	hit "/api/search?q=scale" 10
 	hit "/api/subscribe?topic=scale" 5

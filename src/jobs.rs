@@ -67,18 +67,23 @@ impl<T: Send + 'static> Job<T> {
         }
     }
 
+    /// True once the result was taken or can never come (the worker panicked,
+    /// or its thread did not start): the UI stops showing the job as running.
     pub fn is_done(&self) -> bool {
         self.done
     }
 
+    /// What the worker reports, for a progress bar; shared with the worker.
     pub fn progress(&self) -> &Progress {
         &self.progress
     }
 
+    /// The name given to [`Job::spawn`], for the status line (and the thread's name).
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// Asks the worker to stop; it does at its next check, so a result may still come.
     pub fn cancel(&self) {
         self.progress.cancel();
     }

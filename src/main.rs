@@ -20,6 +20,9 @@ fn run_app(args: AppArgs) -> ExitCode {
         screenshot: args.screenshot,
         size: args.size,
         select: args.select,
+        history: args
+            .history
+            .map(|(url, range)| leakscope::ui::HistorySource { url, range }),
     };
     match leakscope::ui::run(options) {
         Ok(()) => ExitCode::SUCCESS,

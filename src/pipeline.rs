@@ -36,7 +36,13 @@ pub enum InputSpec {
     /// A capture file, or a session folder standing for its captures.
     Path(PathBuf),
     /// Bytes already in memory (the embedded demo, a download).
-    Bytes { name: String, data: Arc<[u8]> },
+    Bytes {
+        /// What errors and lists call it (a file name, so the format can be
+        /// told from it too).
+        name: String,
+        /// The content, shared so a retry or a second load does not copy it.
+        data: Arc<[u8]>,
+    },
 }
 
 impl InputSpec {
@@ -68,7 +74,10 @@ impl fmt::Display for InputError {
 /// that did not.
 #[derive(Debug, Default)]
 pub struct LoadOutcome {
+    /// Every input that loaded, in the order given, over one stack table.
     pub session: Session,
+    /// Every input that did not load, with why: one bad file never costs the
+    /// others.
     pub errors: Vec<InputError>,
     /// Files of a session folder its manifest does not list that did not
     /// load (notes, READMEs): said, not counted as errors.
@@ -146,7 +155,10 @@ pub fn load_one(
 pub struct ReadOutcome {
     /// What loaded, each with the file it came from, in load order.
     pub loaded: Vec<(Loaded, InputSpec)>,
+    /// Inputs that failed to read or parse, with why.
     pub errors: Vec<InputError>,
+    /// Files of a session folder its manifest does not list that did not load
+    /// (notes, READMEs): said, not counted as errors.
     pub skipped: Vec<InputError>,
 }
 
@@ -196,6 +208,61 @@ pub fn load(
     Some(out)
 }
 
+/// The instances among the inputs when they are session folders of two or
+/// more services (told apart by the URL their manifests name): each
+/// instance's name and folders. Such inputs are not one session: each
+/// instance is analysed on its own and the fleet ranked together
+/// ([`analysis::fleet`]).
+pub fn instances(inputs: &[InputSpec]) -> Option<Vec<(String, Vec<InputSpec>)>> {
+    if inputs.len() < 2 {
+        return None;
+    }
+    let mut out: Vec<(String, Vec<InputSpec>)> = Vec::new();
+    for spec in inputs {
+        let InputSpec::Path(dir) = spec else {
+            return None;
+        };
+        let url = session_dir::read_manifest(dir).ok().flatten()?.url;
+        let name = session_dir::instance_name(&url);
+        match out.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, specs)) => specs.push(spec.clone()),
+            None => out.push((name, vec![spec.clone()])),
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    (out.len() >= 2).then_some(out)
+}
+
+/// Each instance's folders loaded and analysed on their own; instances
+/// none of whose inputs loaded are left out.
+pub fn run_instances(
+    instances: &[(String, Vec<InputSpec>)],
+    load_options: &LoadOptions,
+    options: &AnalysisOptions,
+    progress: &Progress,
+) -> Vec<(String, Findings)> {
+    instances
+        .iter()
+        .filter_map(|(name, specs)| {
+            let f = run(specs.clone(), load_options, options, progress)?;
+            f.loaded_any().then(|| (name.clone(), f))
+        })
+        .collect()
+}
+
+/// The fleet's ranking of instances loaded by [`run_instances`].
+pub fn rank_instances(loaded: &[(String, Findings)]) -> analysis::fleet::Fleet {
+    let instances: Vec<analysis::fleet::Instance<'_>> = loaded
+        .iter()
+        .map(|(name, f)| analysis::fleet::Instance {
+            name: name.clone(),
+            session: &f.session,
+            analysis: &f.analysis,
+        })
+        .collect();
+    analysis::fleet::rank(&instances)
+}
+
 /// An execution trace of the session, analysed against its snapshots.
 #[derive(Clone)]
 pub struct TraceFindings {
@@ -215,7 +282,9 @@ impl fmt::Debug for TraceFindings {
 /// Everything computed from one set of inputs.
 #[derive(Clone)]
 pub struct Findings {
+    /// The loaded inputs the analysis was computed from.
     pub session: Session,
+    /// The snapshot analysis: groups, growth and suspects.
     pub analysis: Analysis,
     /// Every trace among the inputs, in input order.
     pub traces: Vec<TraceFindings>,

@@ -16,6 +16,7 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Shared, because the worker reports while another thread watches.
     pub fn new() -> Arc<Progress> {
         Arc::new(Progress::default())
     }
@@ -25,6 +26,7 @@ impl Progress {
         Progress::default()
     }
 
+    /// Starts a named stage (shown to the user) and resets the fraction to 0.
     pub fn set_stage(&self, stage: &str) {
         if let Ok(mut s) = self.stage.lock() {
             s.clear();
@@ -33,6 +35,7 @@ impl Progress {
         self.set(0.0);
     }
 
+    /// The fraction done of the current stage; clamped to 0..=1.
     pub fn set(&self, fraction: f32) {
         self.fraction_bits
             .store(fraction.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
@@ -45,18 +48,22 @@ impl Progress {
         }
     }
 
+    /// The last fraction set, 0..=1, for a progress bar.
     pub fn fraction(&self) -> f32 {
         f32::from_bits(self.fraction_bits.load(Ordering::Relaxed))
     }
 
+    /// The current stage's name; empty before the first one.
     pub fn stage(&self) -> String {
         self.stage.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
+    /// Asks the worker to stop; it does so at its next [`Progress::is_cancelled`] check.
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
     }
 
+    /// Workers check this between chunks of work and return early when set.
     pub fn is_cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
     }

@@ -19,7 +19,9 @@ const MAY_IMPORT: &[(&str, &[&str])] = &[
     ),
     (
         "live",
-        &["formats", "model", "progress", "pipeline", "text"],
+        &[
+            "analysis", "formats", "model", "progress", "pipeline", "text",
+        ],
     ),
     (
         "watch",

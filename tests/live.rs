@@ -1348,3 +1348,139 @@ fn cpu_profile_runs_beside_the_trace_and_a_failed_trace_is_retried() {
     std::fs::remove_dir_all(&dir).ok();
     server.shut_down();
 }
+
+/// A capture that stalls is dated when the profile arrived, not when it
+/// was asked for; a restart between snapshots is marked in the manifest.
+#[test]
+fn snapshots_are_dated_on_arrival_and_a_restart_is_marked() {
+    let polls = AtomicUsize::new(0);
+    // t3, down twice, then the service again from t0 (45 goroutines),
+    // its first answer stalled for 1.2 s.
+    let server = TestServer::start(40, move |req: &Request| {
+        if req.path() == "/debug/pprof/" {
+            return html(INDEX);
+        }
+        match polls.fetch_add(1, Ordering::Relaxed) {
+            0 => ok(read("goroutine-t3.pb.gz")),
+            1 | 2 => status(503, "restarting"),
+            3 => Reply::After(
+                Duration::from_millis(1200),
+                Box::new(ok(read("goroutine-t0.pb.gz"))),
+            ),
+            _ => ok(read("goroutine-t1.pb.gz")),
+        }
+    });
+    let dir = temp_dir("dated");
+    let mut config = quick_config(&server.url("/debug/pprof/"), &dir);
+    config.snapshots = Some(3);
+    config.timeouts.read = Duration::from_secs(3);
+    let (poller, rx) = Poller::start(config, || {}).unwrap();
+    collect(&rx, Duration::from_secs(30), |e| {
+        matches!(e, LiveEvent::PollingDone { .. })
+    });
+    poller.stop_and_join();
+    let m = manifest(&dir);
+    let snaps: Vec<&session_dir::ManifestCapture> = m
+        .captures
+        .iter()
+        .filter(|c| c.kind == "goroutine")
+        .collect();
+    assert_eq!(snaps.len(), 3);
+    let stalled = snaps[1];
+    assert_eq!(stalled.goroutines, Some(45));
+    // The request went out when the service came back; the profile came 1.2 s later.
+    let waited = stalled.finished_at_ns - stalled.started_at_ns;
+    assert!(
+        waited < 300_000_000,
+        "dated when its first byte came: {waited} ns"
+    );
+    assert!(stalled.started_at_ns - snaps[0].finished_at_ns > 1_200_000_000);
+    assert_eq!(m.restarts_ns, [stalled.started_at_ns], "{m:?}");
+    let out = Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .arg("inspect")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("t1 "))
+        .unwrap();
+    assert!(
+        line.contains("45 goroutines") && line.ends_with("(service restarted)"),
+        "{text}"
+    );
+    server.shut_down();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Ctrl-C during a trace keeps the trace as far as it came, listed and
+/// marked partial, and leaves no hidden temporary file.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_keeps_the_trace_that_was_arriving() {
+    let trace = trace_bytes();
+    let server = TestServer::start(40, move |req: &Request| match req.path() {
+        "/debug/pprof/" => html(INDEX),
+        "/debug/pprof/goroutine" => ok(read("goroutine-t0.pb.gz")),
+        "/debug/pprof/trace" => Reply::Chunked {
+            chunks: chunks(&trace, 20),
+            pause: Duration::from_millis(300),
+            cut: false,
+        },
+        _ => status(404, "404 page not found"),
+    });
+    let dir = temp_dir("ctrl-c");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args(["capture", &server.url("/debug/pprof/"), "--snapshots", "20"])
+        .args(["--interval", "200ms", "--trace", "6s", "--out"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "capture did not end after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let m = manifest(&dir);
+    let t = m
+        .captures
+        .iter()
+        .find(|c| c.kind == "trace")
+        .expect("the trace is listed");
+    assert!(t.partial, "{t:?}");
+    assert_eq!(t.partial_reason.as_deref(), Some("cancelled"));
+    assert!(t.bytes > 0 && t.bytes < trace_bytes().len() as u64, "{t:?}");
+    assert!(dir.join(&t.file).is_file());
+    let hidden: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".part"))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+    server.shut_down();
+    std::fs::remove_dir_all(&dir).ok();
+}

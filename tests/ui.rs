@@ -671,6 +671,150 @@ fn back_and_forward_retrace_selections_and_zooms() {
     assert_eq!(back(&mut h).0, consume);
 }
 
+#[test]
+fn a_count_profile_of_the_service_ranks_like_goroutines() {
+    // The watched relay's goroutine profiles and its own conns profile
+    // (tests/fixtures/watch: six more of each per step).
+    let mut names = Vec::new();
+    for s in 0..6 {
+        names.push(format!("watch/goroutine-s{s:02}.pb.gz"));
+        names.push(format!("watch/conns-s{s:02}.pb.gz"));
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut h = harness(app_with(&names));
+    h.run();
+    let ws = h.state().workspace.clone().unwrap();
+    let top = &ws.analysis.suspects[0];
+    assert_eq!(
+        ws.session.stacks.function(top.leak_site.unwrap()),
+        "main.(*relay).forward"
+    );
+    h.get_by_label("ranked").click();
+    h.run();
+    h.get_by_label("example.com/watchd/conns").click();
+    for _ in 0..1000 {
+        h.step();
+        let switched = h
+            .state()
+            .workspace
+            .as_ref()
+            .is_some_and(|ws| ws.analysis.options().count_profile.is_some());
+        if switched {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.run();
+    let ws = h.state().workspace.clone().unwrap();
+    let top = &ws.analysis.suspects[0];
+    let group = ws.analysis.group(top);
+    assert_eq!(group.counts, [0, 6, 12, 18, 24, 30]);
+    assert!(top.growth.growing);
+    assert!(h.query_by_label("main.openConn").is_some());
+}
+
+/// A session folder as `capture` writes it, of the instance at `port`, from
+/// the watched relay's captures (tests/fixtures/watch), ten seconds apart.
+fn instance_folder(root: &std::path::Path, port: u16, steps: &[&str]) -> std::path::PathBuf {
+    use leakscope::formats::session_dir::{Manifest, ManifestCapture};
+    let dir = root.join(format!("instance-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let t0 = 1_764_000_000_000_000_000i64;
+    let mut m = Manifest {
+        leakscope_session: 1,
+        url: format!("http://10.0.0.{}:{port}/debug/pprof/", port % 200),
+        ..Manifest::default()
+    };
+    for (i, step) in steps.iter().enumerate() {
+        let file = format!("{:06}-goroutine.pb.gz", i + 1);
+        std::fs::write(
+            dir.join(&file),
+            read(&format!("watch/goroutine-{step}.pb.gz")),
+        )
+        .unwrap();
+        let at = t0 + i as i64 * 10_000_000_000;
+        m.captures.push(ManifestCapture {
+            file,
+            kind: "goroutine".into(),
+            started_at_ns: at,
+            finished_at_ns: at,
+            status: 200,
+            ..ManifestCapture::default()
+        });
+    }
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_string(&m).unwrap(),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_fleet_shows_one_instance_with_the_spread_across_all() {
+    let root = std::env::temp_dir().join(format!("leakscope-ui-fleet-{}", std::process::id()));
+    std::fs::remove_dir_all(&root).ok();
+    let growing = ["s00", "s01", "s02", "s03"];
+    let dirs = [
+        instance_folder(&root, 6061, &growing),
+        instance_folder(&root, 6062, &growing),
+        instance_folder(&root, 6063, &["s10", "s10", "s10", "s10"]),
+    ];
+    let mut app = LeakscopeApp::new(ViewState::default());
+    app.open_blocking(dirs.iter().cloned().map(InputSpec::Path).collect());
+    let mut h = harness(app);
+    h.run();
+    let ws = h.state().workspace.clone().unwrap();
+    let fleet = ws.fleet.clone().expect("three instances make a fleet");
+    assert_eq!(fleet.ranking.instances.len(), 3);
+    // One instance's own series on screen, not the three interleaved.
+    assert_eq!(ws.analysis.series.len(), 4);
+    let top = ws.analysis.group(&ws.analysis.suspects[0]);
+    assert_eq!(top.counts, [0, 6, 12, 18]);
+    assert!(
+        h.query_by_label_contains("grows on 2 of 3 instances")
+            .is_some()
+    );
+    // Another instance: the steady one, the spread the same.
+    h.get_by_label("of 3 instances").click();
+    h.run();
+    h.get_by_label("10.0.0.63-6063").click();
+    for _ in 0..1000 {
+        h.step();
+        if h.state()
+            .workspace
+            .as_ref()
+            .and_then(|w| w.fleet.clone())
+            .is_some_and(|f| f.current == "10.0.0.63-6063")
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.run();
+    let ws = h.state().workspace.clone().unwrap();
+    let relay = ws
+        .analysis
+        .groups
+        .iter()
+        .find(|g| g.counts == [60, 60, 60, 60])
+        .expect("the steady instance's 60 forwards");
+    assert!(
+        ws.fleet
+            .as_ref()
+            .unwrap()
+            .of(&ws, relay)
+            .unwrap()
+            .growing_on
+            == 2
+    );
+    assert!(
+        h.query_by_label_contains("grows on 2 of 3 instances")
+            .is_some()
+    );
+    std::fs::remove_dir_all(&root).ok();
+}
+
 /// The text of every widget whose text contains `part`.
 fn texts_containing(h: &Harness<'static, LeakscopeApp>, part: &str) -> Vec<String> {
     use egui_kittest::kittest::NodeT as _;

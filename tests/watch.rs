@@ -1086,6 +1086,20 @@ fn inspect_ranks_groups_across_instances() {
         text.contains("on 2 of 2 instances, 30–60 goroutines"),
         "{text}"
     );
+
+    // The report leads with the same ranking, then the worst instance.
+    let md = out.join("fleet.md");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args(["report", "-o"])
+        .arg(&md)
+        .args(&dirs)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(&md).unwrap();
+    let fleet_at = md.find("## Across 4 instances").expect(&md);
+    assert!(fleet_at < md.find("## Inputs").unwrap());
+    assert!(md.contains("grows on 3 of 4 instances"), "{md}");
     for s in servers {
         s.shut_down();
     }
@@ -1269,6 +1283,52 @@ fn a_fleet_is_found_through_prometheus_and_ranked_together() {
             .iter()
             .all(|(_, v)| *v == 69.0 || *v == 0.0)
     );
+    // A report of one instance draws that history behind its snapshots;
+    // the app reads the same.
+    let folder = out.join("instance-0");
+    capture_instance(&servers[0], &folder, 2);
+    let md = out.join("report.md");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args([
+            "report",
+            "--history",
+            "10m",
+            "--prometheus",
+            &prom_url,
+            "-o",
+        ])
+        .arg(&md)
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(&md).unwrap();
+    let title = format!(
+        "go_goroutines{{instance=\"{}\"}} over the last 10 min",
+        addrs[0]
+    );
+    assert!(md.contains("## Goroutine history"), "{md}");
+    assert!(md.contains(&format!("{title} from Prometheus")), "{md}");
+    #[cfg(feature = "gui")]
+    {
+        let ws = leakscope::ui::workspace::build(
+            vec![InputSpec::Path(folder.clone())],
+            &AnalysisOptions::default(),
+            None,
+            Some(&leakscope::ui::HistorySource {
+                url: prom_url.clone(),
+                range: Duration::from_secs(600),
+            }),
+            &Progress::none(),
+        )
+        .unwrap();
+        let (shown, points) = ws.history.clone().unwrap().unwrap();
+        assert_eq!(shown, title);
+        assert!(
+            points.len() >= 3 && points.iter().any(|p| p.1 > 9.0),
+            "{points:?}"
+        );
+    }
     let err =
         leakscope::live::prometheus::query_range(&prom_url, "rate(", now - 60.0, now, 1.0, &|| {
             false
@@ -1279,5 +1339,53 @@ fn a_fleet_is_found_through_prometheus_and_ranked_together() {
         s.shut_down();
     }
     drop(prometheus);
+    std::fs::remove_dir_all(&out).ok();
+}
+
+#[test]
+fn capture_takes_every_instance_of_a_targets_file_into_a_folder_each() {
+    let out = temp_dir("capture-fleet");
+    std::fs::create_dir_all(&out).unwrap();
+    let servers = [
+        service(first_life(), false),
+        service(first_life(), false),
+        service(vec![Step::Capture("s10")], false),
+    ];
+    let list: String = servers
+        .iter()
+        .map(|s| format!("{}  # instance\n", s.url("/debug/pprof/")))
+        .collect();
+    std::fs::write(out.join("targets.txt"), format!("# the fleet\n{list}")).unwrap();
+    let root = out.join("fleet");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .args(["capture", "--targets-file"])
+        .arg(out.join("targets.txt"))
+        .args([
+            "--snapshots",
+            "4",
+            "--interval",
+            "60ms",
+            "--no-goroutineleak",
+            "--out",
+        ])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("capturing 3 instances into"), "{stdout}");
+    for s in &servers {
+        let dir = root.join(format!("127.0.0.1-{}", s.addr.port()));
+        assert_eq!(manifest(&dir).captures.len(), 4, "{}", dir.display());
+    }
+    let fleet = stdout.split("FLEET: 3 instances").nth(1).expect(&stdout);
+    assert!(
+        fleet.contains("main.(*relay).forward (chan send)"),
+        "{stdout}"
+    );
+    assert!(fleet.contains("grows on 2 of 3 instances"), "{stdout}");
+    for s in servers {
+        s.shut_down();
+    }
     std::fs::remove_dir_all(&out).ok();
 }

@@ -55,11 +55,15 @@ fn stuck_members(t: &Trace, g: &TraceLeakGroup) -> u64 {
 pub struct TraceAnalysis {
     /// Index of the trace in [`Session::inputs`].
     pub input: usize,
+    /// What the trace holds (version, events, goroutines created, ended,
+    /// blocked at the end), for `inspect` and the report.
     pub summary: TraceSummary,
     /// Goroutines created in the window and alive at its end, grouped.
     pub leaks: Vec<TraceLeakGroup>,
     /// The leak groups ranked: growing first, then by size.
     pub suspects: Vec<TraceSuspect>,
+    /// The trace's goroutines by start, creation and blocking stack, so stack
+    /// groups are matched without scanning spans.
     pub index: CrossIndex,
     /// For each snapshot stack group ([`Analysis::groups`]), the trace
     /// goroutines that started or blocked on its call path.

@@ -24,6 +24,8 @@ pub struct FlameNode {
     pub function: StrId,
     /// The first frame merged into the box, for its file and line.
     pub frame: Option<FrameId>,
+    /// The enclosing box (the root is its own parent), for walking up to zoom
+    /// out.
     pub parent: NodeId,
     /// 0 for the root, 1 for outermost frames.
     pub depth: u32,
@@ -53,6 +55,8 @@ impl FlameNode {
 /// A laid-out flame graph.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlameTree {
+    /// Every box, depth-first: a subtree is the contiguous range `id..id +
+    /// size`.
     pub nodes: Vec<FlameNode>,
     /// The tree compares a baseline (`base_total`) with a newer set (`total`).
     pub differential: bool,
@@ -79,6 +83,213 @@ impl Weights {
         self.base = self.base.saturating_add(w.base);
         self.now = self.now.saturating_add(w.now);
     }
+}
+
+/// "No node" in the links of [`Trie`].
+const NONE: u32 = u32::MAX;
+
+/// One box of [`Trie`] before layout.
+struct RawBox {
+    function: StrId,
+    frame: Option<FrameId>,
+    depth: u32,
+    parent: u32,
+    first_child: u32,
+    next_sibling: u32,
+    /// Weight of stacks ending here; after [`Trie::accumulate_totals`], through here.
+    w: Weights,
+    own: Weights,
+}
+
+impl RawBox {
+    fn new(function: StrId, frame: Option<FrameId>, depth: u32, parent: u32) -> RawBox {
+        RawBox {
+            function,
+            frame,
+            depth,
+            parent,
+            first_child: NONE,
+            next_sibling: NONE,
+            w: Weights::default(),
+            own: Weights::default(),
+        }
+    }
+}
+
+/// The boxes before layout: an unordered trie keyed by (parent, function),
+/// in flat arrays with children as linked lists, so no box allocates.
+/// Building it is the part that scales with the input, so it walks the
+/// stack table's own prefix tree instead of every frame of every stack.
+struct Trie {
+    raw: Vec<RawBox>,
+    /// The box of each (parent box, function), unless every function has one frame.
+    index: FxHashMap<(u32, StrId), u32>,
+    /// The box every stack-table node was mapped to, `NONE` before it is:
+    /// shared prefixes are walked once, not once per stack.
+    memo: Vec<u32>,
+    /// Where every function has a single frame (folded stacks, which carry
+    /// no lines), distinct stack nodes never merge into one box: siblings
+    /// differ by frame, so by function, and parents never merge. Then the
+    /// stack table's tree is the flame tree and `index` can be skipped.
+    one_frame_per_function: bool,
+    /// Scratch for the unmapped tail of a stack, reused between stacks.
+    chain: Vec<StackId>,
+}
+
+impl Trie {
+    fn new(table: &StackTable) -> Trie {
+        // Boxes never outnumber the stack table's nodes; reserving that
+        // (address space, touched only as boxes are added) saves copying
+        // a growing million-box vector.
+        let mut raw = Vec::with_capacity(table.stack_count().min(1 << 24));
+        raw.push(RawBox::new(StrId::EMPTY, None, 0, 0));
+        let one_frame_per_function = {
+            let mut seen: FxHashSet<StrId> = FxHashSet::default();
+            table
+                .frame_ids()
+                .all(|f| seen.insert(table.frame(f).function))
+        };
+        Trie {
+            raw,
+            index: FxHashMap::default(),
+            memo: vec![NONE; table.stack_count()],
+            one_frame_per_function,
+            chain: Vec::new(),
+        }
+    }
+
+    /// Adds `w` to the box where `stack` ends, creating the boxes of the
+    /// part of it no earlier stack went through.
+    fn insert(&mut self, table: &StackTable, stack: StackId, w: Weights) {
+        self.chain.clear();
+        let mut s = stack;
+        while !s.is_empty() && self.memo.get(s.index()).is_some_and(|&m| m == NONE) {
+            self.chain.push(s);
+            s = table.parent(s);
+        }
+        let mut at = if s.is_empty() {
+            0
+        } else {
+            self.memo.get(s.index()).copied().unwrap_or(0)
+        };
+        for &s in self.chain.iter().rev() {
+            let frame = table.leaf(s);
+            let function = frame.map_or(StrId::EMPTY, |f| table.frame(f).function);
+            let raw = &mut self.raw;
+            let next = if self.one_frame_per_function {
+                Self::add_child(raw, at, function, frame)
+            } else {
+                *self
+                    .index
+                    .entry((at, function))
+                    .or_insert_with(|| Self::add_child(raw, at, function, frame))
+            };
+            self.memo[s.index()] = next;
+            at = next;
+        }
+        self.raw[at as usize].own.add(w);
+    }
+
+    /// A new box under `parent`, linked in front of its siblings.
+    fn add_child(
+        raw: &mut Vec<RawBox>,
+        parent: u32,
+        function: StrId,
+        frame: Option<FrameId>,
+    ) -> u32 {
+        let n = raw.len() as u32;
+        let p = &mut raw[parent as usize];
+        let (depth, sibling) = (p.depth + 1, p.first_child);
+        p.first_child = n;
+        let mut child = RawBox::new(function, frame, depth, parent);
+        child.next_sibling = sibling;
+        raw.push(child);
+        n
+    }
+
+    /// Every box's weight through it. Children come after their parents,
+    /// so one backward pass accumulates them.
+    fn accumulate_totals(&mut self) {
+        for r in &mut self.raw {
+            r.w = r.own;
+        }
+        for i in (1..self.raw.len()).rev() {
+            let (p, w) = (self.raw[i].parent as usize, self.raw[i].w);
+            self.raw[p].w.add(w);
+        }
+    }
+
+    /// The boxes depth-first, children by name, each at its left edge in
+    /// `0..1`, with the deepest depth. Own weight comes before the
+    /// children, as inferno lays them out, so the app and the exported SVG
+    /// put every box in one place.
+    fn lay_out(&self, rank: &[u32]) -> (Vec<FlameNode>, u32) {
+        let raw = &self.raw;
+        let root_total = raw[0].w.now.max(1);
+        let mut nodes: Vec<FlameNode> = Vec::with_capacity(raw.len());
+        let mut max_depth = 0;
+        // (raw id, new parent id, x)
+        let mut todo: Vec<(u32, usize, f64)> = vec![(0, 0, 0.0)];
+        let mut kids: Vec<u32> = Vec::new();
+        let mut placed: Vec<(u32, f64)> = Vec::new();
+        while let Some((r, parent, x)) = todo.pop() {
+            let id = nodes.len();
+            let node = &raw[r as usize];
+            max_depth = max_depth.max(node.depth);
+            nodes.push(FlameNode {
+                function: node.function,
+                frame: node.frame,
+                parent,
+                depth: node.depth,
+                total: node.w.now,
+                self_weight: node.own.now,
+                base_total: node.w.base,
+                x,
+                size: 1,
+            });
+            kids.clear();
+            let mut c = node.first_child;
+            while c != NONE {
+                kids.push(c);
+                c = raw[c as usize].next_sibling;
+            }
+            kids.sort_unstable_by_key(|&c| {
+                rank.get(raw[c as usize].function.index())
+                    .copied()
+                    .unwrap_or(0)
+            });
+            // Push children in reverse so the first is laid out first.
+            let mut cx = x + node.own.now as f64 / root_total as f64;
+            placed.clear();
+            for &c in &kids {
+                placed.push((c, cx));
+                cx += raw[c as usize].w.now as f64 / root_total as f64;
+            }
+            todo.extend(placed.iter().rev().map(|&(c, cx)| (c, id, cx)));
+        }
+        (nodes, max_depth)
+    }
+}
+
+/// The alphabetical rank of every function name in `raw`, indexed by
+/// string id. Names are ranked once, so sorting a million boxes by name
+/// compares integers.
+fn name_ranks(table: &StackTable, raw: &[RawBox]) -> Vec<u32> {
+    let mut rank: Vec<u32> = vec![0; table.strings().len()];
+    let mut distinct: Vec<StrId> = Vec::new();
+    for r in raw {
+        if let Some(slot) = rank.get_mut(r.function.index())
+            && *slot == 0
+        {
+            *slot = 1;
+            distinct.push(r.function);
+        }
+    }
+    distinct.sort_unstable_by(|&a, &b| table.str(a).cmp(table.str(b)));
+    for (i, f) in distinct.iter().enumerate() {
+        rank[f.index()] = i as u32;
+    }
+    rank
 }
 
 impl FlameTree {
@@ -152,171 +363,27 @@ impl FlameTree {
         }
     }
 
+    /// Lays out the boxes of weighted stacks: merged into a trie, totals
+    /// accumulated, then placed depth-first with children by name. Both
+    /// [`FlameTree::build`] and [`FlameTree::build_diff`] end here, so a
+    /// plain and a differential graph of the same stacks share one layout.
     fn from_weights(
         table: &StackTable,
         by_stack: FxHashMap<StackId, Weights>,
         differential: bool,
     ) -> FlameTree {
-        const NONE: u32 = u32::MAX;
-        // An unordered trie keyed by (parent, function), in flat arrays:
-        // children as linked lists, so no node allocates.
-        struct Raw {
-            function: StrId,
-            frame: Option<FrameId>,
-            depth: u32,
-            parent: u32,
-            first_child: u32,
-            next_sibling: u32,
-            /// Weight of stacks ending here; after the totals pass, through here.
-            w: Weights,
-            own: Weights,
-        }
-        // Boxes never outnumber the stack table's nodes; reserving that
-        // (address space, touched only as boxes are added) saves copying
-        // a growing million-box vector.
-        let mut raw = Vec::with_capacity(table.stack_count().min(1 << 24));
-        raw.push(Raw {
-            function: StrId::EMPTY,
-            frame: None,
-            depth: 0,
-            parent: 0,
-            first_child: NONE,
-            next_sibling: NONE,
-            w: Weights::default(),
-            own: Weights::default(),
-        });
-        let mut index: FxHashMap<(u32, StrId), u32> = FxHashMap::default();
         let mut stacks: Vec<(StackId, Weights)> = by_stack
             .into_iter()
             .filter(|(_, w)| w.base > 0 || w.now > 0)
             .collect();
         stacks.sort_unstable_by_key(|(s, _)| *s);
-        // The stack table is a prefix tree too: each of its nodes is mapped
-        // to a box once, so shared prefixes are walked once, not per stack.
-        let mut memo: Vec<u32> = vec![NONE; table.stack_count()];
-        // Where every function has a single frame (folded stacks, which
-        // carry no lines), distinct stack nodes never merge into one box:
-        // siblings differ by frame, so by function, and parents never
-        // merge. Then the stack table's tree is the flame tree and the
-        // (parent, function) index can be skipped.
-        let one_frame_per_function = {
-            let mut seen: FxHashSet<StrId> = FxHashSet::default();
-            table
-                .frame_ids()
-                .all(|f| seen.insert(table.frame(f).function))
-        };
-        let mut chain: Vec<StackId> = Vec::new();
+        let mut trie = Trie::new(table);
         for (stack, w) in stacks {
-            chain.clear();
-            let mut s = stack;
-            while !s.is_empty() && memo.get(s.index()).is_some_and(|&m| m == NONE) {
-                chain.push(s);
-                s = table.parent(s);
-            }
-            let mut at = if s.is_empty() {
-                0
-            } else {
-                memo.get(s.index()).copied().unwrap_or(0)
-            };
-            for &s in chain.iter().rev() {
-                let frame = table.leaf(s);
-                let function = frame.map_or(StrId::EMPTY, |f| table.frame(f).function);
-                let add = |raw: &mut Vec<Raw>| {
-                    let n = raw.len() as u32;
-                    let p = &mut raw[at as usize];
-                    let (depth, sibling) = (p.depth + 1, p.first_child);
-                    p.first_child = n;
-                    raw.push(Raw {
-                        function,
-                        frame,
-                        depth,
-                        parent: at,
-                        first_child: NONE,
-                        next_sibling: sibling,
-                        w: Weights::default(),
-                        own: Weights::default(),
-                    });
-                    n
-                };
-                let next = if one_frame_per_function {
-                    add(&mut raw)
-                } else {
-                    *index.entry((at, function)).or_insert_with(|| add(&mut raw))
-                };
-                memo[s.index()] = next;
-                at = next;
-            }
-            let r = &mut raw[at as usize];
-            r.own.add(w);
+            trie.insert(table, stack, w);
         }
-        // Totals: children come after their parents, so accumulate backwards.
-        for r in &mut raw {
-            r.w = r.own;
-        }
-        for i in (1..raw.len()).rev() {
-            let (p, w) = (raw[i].parent as usize, raw[i].w);
-            raw[p].w.add(w);
-        }
-        // Children by name, then depth-first into the final order. Names
-        // are ranked once, so sorting a million boxes compares integers.
-        let mut rank: Vec<u32> = vec![0; table.strings().len()];
-        let mut distinct: Vec<StrId> = Vec::new();
-        for r in &raw {
-            if let Some(slot) = rank.get_mut(r.function.index())
-                && *slot == 0
-            {
-                *slot = 1;
-                distinct.push(r.function);
-            }
-        }
-        distinct.sort_unstable_by(|&a, &b| table.str(a).cmp(table.str(b)));
-        for (i, f) in distinct.iter().enumerate() {
-            rank[f.index()] = i as u32;
-        }
-        let root_total = raw[0].w.now.max(1);
-        let mut nodes: Vec<FlameNode> = Vec::with_capacity(raw.len());
-        let mut max_depth = 0;
-        // (raw id, new parent id, x)
-        let mut todo: Vec<(u32, usize, f64)> = vec![(0, 0, 0.0)];
-        let mut kids: Vec<u32> = Vec::new();
-        let mut placed: Vec<(u32, f64)> = Vec::new();
-        while let Some((r, parent, x)) = todo.pop() {
-            let id = nodes.len();
-            let node = &raw[r as usize];
-            max_depth = max_depth.max(node.depth);
-            nodes.push(FlameNode {
-                function: node.function,
-                frame: node.frame,
-                parent,
-                depth: node.depth,
-                total: node.w.now,
-                self_weight: node.own.now,
-                base_total: node.w.base,
-                x,
-                size: 1,
-            });
-            kids.clear();
-            let mut c = node.first_child;
-            while c != NONE {
-                kids.push(c);
-                c = raw[c as usize].next_sibling;
-            }
-            kids.sort_unstable_by_key(|&c| {
-                rank.get(raw[c as usize].function.index())
-                    .copied()
-                    .unwrap_or(0)
-            });
-            // Own weight first, then the children, as inferno lays them out,
-            // so the app and the exported SVG put every box in one place.
-            // Push children in reverse so the first is laid out first.
-            let mut cx = x + node.own.now as f64 / root_total as f64;
-            placed.clear();
-            for &c in &kids {
-                placed.push((c, cx));
-                cx += raw[c as usize].w.now as f64 / root_total as f64;
-            }
-            todo.extend(placed.iter().rev().map(|&(c, cx)| (c, id, cx)));
-        }
+        trie.accumulate_totals();
+        let rank = name_ranks(table, &trie.raw);
+        let (mut nodes, max_depth) = trie.lay_out(&rank);
         // Subtree sizes: children follow their parent, so accumulate backwards.
         for i in (1..nodes.len()).rev() {
             let p = nodes[i].parent;
@@ -330,6 +397,8 @@ impl FlameTree {
         }
     }
 
+    /// The weight of the whole graph: what widths are fractions of and the
+    /// header states.
     pub fn root_total(&self) -> u64 {
         self.nodes.first().map_or(0, |n| n.total)
     }

@@ -72,8 +72,11 @@ pub enum SelectError {
     /// A sample type the profile does not have.
     #[error("{path}: no sample type {name:?} (it has {available})")]
     NoSampleType {
+        /// The profile the spec named.
         path: String,
+        /// The sample type asked for.
         name: String,
+        /// The sample types it has, so the user can correct the request.
         available: String,
     },
     /// A stack group index outside the analysis.
@@ -81,7 +84,10 @@ pub enum SelectError {
     NoGroup(usize),
     /// Stack groups exist only for the snapshots of the goroutine series.
     #[error("{path}: not one of the goroutine snapshots, so it has no stack groups")]
-    NotInSeries { path: String },
+    NotInSeries {
+        /// The snapshot that is not in the series.
+        path: String,
+    },
 }
 
 pub(crate) fn snapshot(session: &Session, input: usize) -> Result<&Snapshot, SelectError> {

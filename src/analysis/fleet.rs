@@ -15,18 +15,31 @@ use crate::model::Session;
 /// One instance's figures for a group.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct InstanceFigures {
+    /// The instance's name (its session folder's), so the reader knows which
+    /// node to look at.
     pub instance: String,
     /// Goroutines in the instance's newest snapshot.
     pub count: u64,
+    /// Whether the group grows on this instance: spread across the fleet is
+    /// what tells a code path from a bad node.
     pub growing: bool,
+    /// Its growth in goroutines per minute on this instance, where capture
+    /// times allow a rate.
     pub per_minute: Option<f64>,
+    /// Goroutines of the group the runtime proved leaked on this instance.
     pub proven_leaked: u64,
 }
 
 /// A stack group as the whole fleet shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FleetGroup {
+    /// The group's identity across instances ([`group::stable_key`]).
+    #[serde(skip)]
+    pub key: u64,
+    /// The leak site (or the entry function where there is none), the name the
+    /// group goes by.
     pub function: Option<String>,
+    /// What its goroutines wait on, as the report words it.
     pub wait_reason: Option<String>,
     /// Instances whose snapshots hold the group.
     pub present_on: usize,
@@ -82,6 +95,8 @@ impl FleetGroup {
 /// The fleet's ranking.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Fleet {
+    /// Every instance taken into the ranking, in the order given: the M of
+    /// "grows on N of M".
     pub instances: Vec<String>,
     /// Growing on the most instances first, then the fastest.
     pub groups: Vec<FleetGroup>,
@@ -89,8 +104,11 @@ pub struct Fleet {
 
 /// One instance: its name and what its own analysis found.
 pub struct Instance<'a> {
+    /// How the instance is named in the output (its folder).
     pub name: String,
+    /// The instance's own session, its snapshots on its own clock.
     pub session: &'a Session,
+    /// The instance's own analysis, which the fleet ranking only combines.
     pub analysis: &'a Analysis,
 }
 
@@ -108,6 +126,7 @@ pub fn rank(instances: &[Instance<'_>]) -> Fleet {
                 None => {
                     keys.push(key);
                     groups.push(FleetGroup {
+                        key,
                         function: s
                             .leak_site
                             .or_else(|| frames::entry_function(table, g.stack))

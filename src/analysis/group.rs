@@ -74,6 +74,8 @@ pub fn stable_key(table: &StackTable, group: &Group) -> u64 {
 pub struct Group {
     /// Canonical frames, innermost first.
     pub key: Box<[FrameId]>,
+    /// The labels the group was split by (empty unless split), sorted by key,
+    /// to name the request kind in lists.
     pub labels: LabelKey,
     /// The deepest stack seen among members, for display: it shows the
     /// runtime frames where some dialect printed them.
@@ -147,6 +149,8 @@ impl Group {
             .map(|(s, _)| *s)
     }
 
+    /// The count in the newest snapshot: how many goroutines the group holds
+    /// now.
     pub fn last_count(&self) -> u64 {
         self.counts.last().copied().unwrap_or(0)
     }
@@ -291,6 +295,9 @@ pub struct Grouper {
 }
 
 impl Grouper {
+    /// A grouper for `mode`; `split` says whether labels split groups in this
+    /// session (decided once, so groups of later snapshots line up with earlier
+    /// ones).
     pub fn new(mode: &LabelMode, split: bool) -> Grouper {
         Grouper {
             split,
@@ -302,6 +309,8 @@ impl Grouper {
         }
     }
 
+    /// Whether labels split groups, which an incremental update must keep or
+    /// start over.
     pub fn splits_by_labels(&self) -> bool {
         self.split
     }

@@ -23,10 +23,25 @@ pub struct Growth {
     pub increases: usize,
     /// The slope in goroutines per minute, where capture times are known.
     pub per_minute: Option<f64>,
+    /// The verdict of the rule above: the flag that ranks a group among the
+    /// leaks.
     pub growing: bool,
     /// `slope × tau` for growing groups, else 0: roughly "goroutines leaked
     /// per interval", discounted when the trend is not consistent.
     pub score: f64,
+}
+
+/// Below this many goroutines a drop is not read as a restart.
+const RESTART_MIN_TOTAL: u64 = 20;
+
+/// Whether a snapshot of `now` goroutines after one of `before` looks like
+/// the service restarted: fewer goroutines after polls failed (it was
+/// down), or fewer than half at once (a service sheds half its goroutines
+/// in one go when it starts over, rarely otherwise). There is no restart
+/// counter in a goroutine profile; this is what the counts can say.
+pub fn looks_like_restart(before: u64, now: u64, after_outage: bool) -> bool {
+    now < before
+        && (after_outage || (before >= RESTART_MIN_TOTAL && now.saturating_mul(2) < before))
 }
 
 /// Minimum Kendall tau for a trend to count as growth.

@@ -14,13 +14,21 @@ use std::ops::Range;
 use rustc_hash::FxHashMap;
 
 use super::{Analysis, frames};
-use crate::model::{FrameId, LabelSetId, Session, StackId, StateKind, StrId, WaitReason};
+use crate::model::{
+    FrameId, Goroutine, LabelSetId, Session, Snapshot, StackId, StackTable, StateKind, StrId,
+    WaitReason,
+};
 
 /// One interval of a lane in one state.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct LaneSpan {
+    /// Where the span begins on the lane's time axis (ns).
     pub start_ns: i64,
+    /// Where it ends; spans of a lane do not overlap, so views binary-search
+    /// them.
     pub end_ns: i64,
+    /// The coarse state, which picks the span's colour where the reason is
+    /// unknown.
     pub kind: StateKind,
     /// What it was doing, in the one vocabulary of dumps and traces.
     pub reason: WaitReason,
@@ -42,7 +50,9 @@ pub enum EventKind {
 /// A point event on a lane.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct LaneEvent {
+    /// Where the marker sits on the lane's time axis (ns).
     pub time_ns: i64,
+    /// What happened, which picks the marker's shape and tooltip.
     pub kind: EventKind,
     /// Creation site, blocking stack, or unblocking stack.
     pub stack: Option<StackId>,
@@ -60,6 +70,8 @@ pub struct LaneEvent {
 /// Summary of one lane.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LaneInfo {
+    /// Go's goroutine id where the input has one, to match the lane with a dump
+    /// or a trace.
     pub goroutine: Option<u64>,
     /// The stack group the goroutine belongs to, when it is in one.
     pub group: Option<u32>,
@@ -74,7 +86,11 @@ pub struct LaneInfo {
     pub function: Option<FrameId>,
     /// Its most telling stack (last blocking stack, or its dump stack).
     pub stack: StackId,
+    /// When the goroutine came into being (or the lane starts), for the lane's
+    /// tooltip and ordering.
     pub created_ns: Option<i64>,
+    /// When it exited, where it did within the window: a lane that ends is not
+    /// a leak.
     pub ended_ns: Option<i64>,
 }
 
@@ -91,7 +107,9 @@ pub enum TimeAxis {
 
 /// What the timeline draws.
 pub trait LaneSource: Send + Sync {
+    /// How many lanes there are, for sizing the scroll area.
     fn lane_count(&self) -> usize;
+    /// The summary of one lane, what the timeline labels it with.
     fn lane(&self, lane: usize) -> LaneInfo;
     /// Visits the spans of a lane overlapping `[t0, t1)`, in time order.
     fn spans(&self, lane: usize, t0: i64, t1: i64, visit: &mut dyn FnMut(LaneSpan));
@@ -99,6 +117,7 @@ pub trait LaneSource: Send + Sync {
     fn events(&self, lane: usize, t0: i64, t1: i64) -> Vec<LaneEvent>;
     /// The whole time range.
     fn window(&self) -> (i64, i64);
+    /// How the time axis is labelled: wall time, trace time or snapshot names.
     fn axis(&self) -> TimeAxis;
     /// Lanes of a group, for cross-highlighting.
     fn lanes_of_group(&self, group: u32) -> &[u32];
@@ -197,15 +216,92 @@ struct Sighting {
 /// Nanoseconds per snapshot step when capture times are unknown.
 const STEP_NS: i64 = 60_000_000_000;
 
-impl SnapshotLanes {
-    /// Lanes for every goroutine of the analysis' series, ordered by the
-    /// suspects' ranking (the likeliest leak first), then by first sighting.
-    pub fn build(session: &Session, analysis: &Analysis) -> SnapshotLanes {
-        let snaps = analysis.series_snapshots(session);
-        let n = snaps.len();
-        if n == 0 {
-            return SnapshotLanes::default();
+/// Nanoseconds in a minute, the unit of a dump's wait age.
+const MINUTE_NS: i64 = 60_000_000_000;
+
+/// Who a lane follows from snapshot to snapshot: the goroutine id where the
+/// dialect prints one, else the k-th goroutine of a group (aggregated
+/// dialects only count them).
+#[derive(Hash, PartialEq, Eq, Clone, Copy)]
+enum Identity {
+    Id(u64),
+    Nth { group: u32, k: u64 },
+}
+
+/// The group of record `record` of series snapshot `snapshot`.
+fn group_of(analysis: &Analysis, snapshot: usize, record: u32) -> Option<u32> {
+    analysis
+        .record_groups(snapshot)
+        .get(record as usize)
+        .copied()
+}
+
+/// The sightings of every goroutine of the series, one list per
+/// [`Identity`] in first-seen order.
+fn follow_goroutines(snaps: &[&Snapshot], analysis: &Analysis) -> Vec<Vec<Sighting>> {
+    let mut lane_of: FxHashMap<Identity, usize> = FxHashMap::default();
+    let mut lanes: Vec<Vec<Sighting>> = Vec::new();
+    for (si, snap) in snaps.iter().enumerate() {
+        let mut nth: FxHashMap<u32, u64> = FxHashMap::default();
+        for (ri, g) in snap.goroutines().iter().enumerate() {
+            let group = group_of(analysis, si, ri as u32).unwrap_or(u32::MAX);
+            let ids: Vec<Identity> = match g.id {
+                Some(id) => vec![Identity::Id(id)],
+                None => {
+                    let k = nth.entry(group).or_default();
+                    let v = (0..g.count)
+                        .map(|j| Identity::Nth { group, k: *k + j })
+                        .collect();
+                    *k += g.count;
+                    v
+                }
+            };
+            for id in ids {
+                let lane = *lane_of.entry(id).or_insert_with(|| {
+                    lanes.push(Vec::new());
+                    lanes.len() - 1
+                });
+                lanes[lane].push(Sighting {
+                    snapshot: si,
+                    record: ri as u32,
+                });
+            }
         }
+    }
+    lanes
+}
+
+/// Orders lanes by their group's rank among the suspects (the likeliest
+/// leak first), then by first sighting; the sort is stable, so lanes that
+/// tie keep their first-seen order.
+fn order_by_suspect_rank(lanes: &mut [Vec<Sighting>], analysis: &Analysis) {
+    let mut rank = vec![usize::MAX; analysis.groups.len()];
+    for (r, s) in analysis.suspects.iter().enumerate() {
+        rank[s.group] = r;
+    }
+    lanes.sort_by_key(|sightings| {
+        let first = &sightings[0];
+        let group = group_of(analysis, first.snapshot, first.record)
+            .map_or(usize::MAX, |g| rank[g as usize]);
+        (group, first.snapshot)
+    });
+}
+
+/// The time of every series snapshot and what a lane's ends are made of.
+struct Clock {
+    times_ns: Vec<i64>,
+    /// Whether every snapshot has a capture time; else they are one
+    /// [`STEP_NS`] apart and wait ages place nothing.
+    wall: bool,
+    /// The mean time between snapshots, for the margins at both ends.
+    step: i64,
+    /// How many snapshots are loaded (the last one is `times_ns[n - 1]`).
+    n: usize,
+}
+
+impl Clock {
+    /// The clock of the series; `n` (at least 1) loaded snapshots.
+    fn new(analysis: &Analysis, n: usize) -> Clock {
         let wall = analysis.series.iter().all(|p| p.captured_at_ns.is_some());
         let times_ns: Vec<i64> = analysis
             .series
@@ -216,226 +312,143 @@ impl SnapshotLanes {
                 _ => i as i64 * STEP_NS,
             })
             .collect();
-        let first_t = times_ns[0];
-        let last_t = times_ns[n - 1];
         // Capture times come from files and manifests: saturating
         // arithmetic keeps forged ones from overflowing.
         let step = if n > 1 {
-            (last_t.saturating_sub(first_t) / (n as i64 - 1)).max(1)
+            (times_ns[n - 1].saturating_sub(times_ns[0]) / (n as i64 - 1)).max(1)
         } else {
             STEP_NS
         };
-        // Group of every record.
-        let group_of = |snapshot: usize, record: u32| -> Option<u32> {
-            analysis
-                .record_groups(snapshot)
-                .get(record as usize)
-                .copied()
-        };
-        // Identity → sightings, in first-seen order.
-        #[derive(Hash, PartialEq, Eq, Clone, Copy)]
-        enum Identity {
-            Id(u64),
-            Nth { group: u32, k: u64 },
+        Clock {
+            times_ns,
+            wall,
+            step,
+            n,
         }
-        let mut order: Vec<Identity> = Vec::new();
-        let mut seen: FxHashMap<Identity, Vec<Sighting>> = FxHashMap::default();
-        for (si, snap) in snaps.iter().enumerate() {
-            let mut nth: FxHashMap<u32, u64> = FxHashMap::default();
-            for (ri, g) in snap.goroutines().iter().enumerate() {
-                let group = group_of(si, ri as u32).unwrap_or(u32::MAX);
-                let ids: Vec<Identity> = match g.id {
-                    Some(id) => vec![Identity::Id(id)],
-                    None => {
-                        let k = nth.entry(group).or_default();
-                        let v = (0..g.count)
-                            .map(|j| Identity::Nth { group, k: *k + j })
-                            .collect();
-                        *k += g.count;
-                        v
-                    }
-                };
-                for id in ids {
-                    let s = seen.entry(id).or_insert_with(|| {
-                        order.push(id);
-                        Vec::new()
-                    });
-                    s.push(Sighting {
-                        snapshot: si,
-                        record: ri as u32,
-                    });
+    }
+
+    fn first(&self) -> i64 {
+        self.times_ns[0]
+    }
+
+    fn last(&self) -> i64 {
+        self.times_ns[self.n - 1]
+    }
+
+    /// A dump's wait age in nanoseconds. Wait ages place events only on a
+    /// real clock: without capture times the snapshots are spaced nominally.
+    fn age_ns(&self, minutes: Option<u32>) -> Option<i64> {
+        minutes
+            .filter(|&m| self.wall && m > 0)
+            .map(|m| i64::from(m).saturating_mul(MINUTE_NS))
+    }
+
+    /// Where a lane starts: when the goroutine began waiting, if the dump
+    /// says; else shortly before it was first seen (it existed by then).
+    fn lane_start(&self, first: &Sighting, wait_minutes: Option<u32>) -> i64 {
+        let t_first = self.times_ns[first.snapshot];
+        match self.age_ns(wait_minutes) {
+            Some(age) => t_first.saturating_sub(age),
+            _ => {
+                if first.snapshot == 0 {
+                    t_first.saturating_sub(self.step / 4)
+                } else {
+                    // Appeared since the previous snapshot.
+                    let prev = self.times_ns[first.snapshot - 1];
+                    prev.saturating_add(t_first.saturating_sub(prev) / 2)
                 }
             }
         }
-        // Rank of each group in the suspects list, to order lanes.
-        let mut rank = vec![usize::MAX; analysis.groups.len()];
-        for (r, s) in analysis.suspects.iter().enumerate() {
-            rank[s.group] = r;
-        }
-        let mut lanes_raw: Vec<(usize, usize, Identity)> = order
-            .iter()
-            .map(|id| {
-                let s = &seen[id];
-                let first = &s[0];
-                let group =
-                    group_of(first.snapshot, first.record).map_or(usize::MAX, |g| rank[g as usize]);
-                (group, first.snapshot, *id)
-            })
-            .collect();
-        lanes_raw.sort_by_key(|(r, first, _)| (*r, *first));
+    }
 
-        let table = &session.stacks;
-        // Each (state, stack) pair is read once, however many goroutines share it.
-        let mut reasons: FxHashMap<(StrId, StackId), WaitReason> = FxHashMap::default();
-        let mut reason_of = |g: &crate::model::Goroutine| {
-            *reasons
-                .entry((g.state, g.stack))
-                .or_insert_with(|| super::wait::wait_reason(table, g.state, g.stack))
+    /// Whether a goroutine last seen in `last` is still there at the end.
+    fn alive_at_end(&self, last: &Sighting) -> bool {
+        last.snapshot == self.n - 1
+    }
+
+    /// Where a lane last seen in `last` ends: its last state holds until
+    /// halfway to the next snapshot, or a margin past the last one.
+    fn lane_end(&self, last: &Sighting) -> i64 {
+        if self.alive_at_end(last) {
+            self.end()
+        } else {
+            let at = self.times_ns[last.snapshot];
+            at.saturating_add(self.times_ns[last.snapshot + 1].saturating_sub(at) / 2)
+        }
+    }
+
+    /// The end of the window: a margin past the last snapshot.
+    fn end(&self) -> i64 {
+        self.last().saturating_add(self.step / 4)
+    }
+}
+
+/// A goroutine's wait reason from its state and stack. Each (state, stack)
+/// pair is read once, however many goroutines share it.
+struct Reasons<'t> {
+    table: &'t StackTable,
+    cache: FxHashMap<(StrId, StackId), WaitReason>,
+}
+
+impl Reasons<'_> {
+    fn of(&mut self, g: &Goroutine) -> WaitReason {
+        let table = self.table;
+        *self
+            .cache
+            .entry((g.state, g.stack))
+            .or_insert_with(|| super::wait::wait_reason(table, g.state, g.stack))
+    }
+}
+
+/// What every lane is built from.
+struct Series<'a> {
+    snaps: Vec<&'a Snapshot>,
+    analysis: &'a Analysis,
+    clock: Clock,
+}
+
+impl Series<'_> {
+    fn goroutine(&self, s: &Sighting) -> &Goroutine {
+        &self.snaps[s.snapshot].goroutines()[s.record as usize]
+    }
+}
+
+impl SnapshotLanes {
+    /// Lanes for every goroutine of the analysis' series, ordered by the
+    /// suspects' ranking (the likeliest leak first), then by first sighting.
+    pub fn build(session: &Session, analysis: &Analysis) -> SnapshotLanes {
+        let snaps = analysis.series_snapshots(session);
+        if snaps.is_empty() {
+            return SnapshotLanes::default();
+        }
+        let mut lanes = follow_goroutines(&snaps, analysis);
+        order_by_suspect_rank(&mut lanes, analysis);
+        let clock = Clock::new(analysis, snaps.len());
+        let series = Series {
+            snaps,
+            analysis,
+            clock,
+        };
+        let mut reasons = Reasons {
+            table: &session.stacks,
+            cache: FxHashMap::default(),
         };
         let mut out = SnapshotLanes {
-            times_ns: times_ns.clone(),
+            times_ns: series.clock.times_ns.clone(),
             by_group: vec![Vec::new(); analysis.groups.len()],
             ..SnapshotLanes::default()
         };
-        let mut window_start = first_t;
-        let mut id_to_lane: FxHashMap<u64, u32> = FxHashMap::default();
-        for (_, _, identity) in &lanes_raw {
-            let sightings = &seen[identity];
-            let lane_idx = out.lanes.len() as u32;
-            let first = &sightings[0];
-            let last = &sightings[sightings.len() - 1];
-            let g0 = &snaps[first.snapshot].goroutines()[first.record as usize];
-            let gl = &snaps[last.snapshot].goroutines()[last.record as usize];
-            let group = group_of(last.snapshot, last.record);
-            // Start: when it began waiting, if the dump says; else shortly
-            // before it was first seen (it existed by then).
-            let t_first = times_ns[first.snapshot];
-            // Wait ages place events only on a real clock: without capture
-            // times the snapshots are spaced nominally.
-            let age_ns = |m: Option<u32>| {
-                m.filter(|&m| wall && m > 0)
-                    .map(|m| i64::from(m).saturating_mul(60_000_000_000))
-            };
-            let start = match age_ns(g0.wait_minutes) {
-                Some(age) => t_first.saturating_sub(age),
-                _ => {
-                    if first.snapshot == 0 {
-                        t_first.saturating_sub(step / 4)
-                    } else {
-                        // Appeared since the previous snapshot.
-                        let prev = times_ns[first.snapshot - 1];
-                        prev.saturating_add(t_first.saturating_sub(prev) / 2)
-                    }
-                }
-            };
-            window_start = window_start.min(start);
-            let span_start = out.spans.len() as u32;
-            let mut from = start;
-            for s in sightings {
-                let g = &snaps[s.snapshot].goroutines()[s.record as usize];
-                let to = times_ns[s.snapshot];
-                out.spans.push(LaneSpan {
-                    start_ns: from,
-                    end_ns: to.max(from.saturating_add(1)),
-                    kind: g.kind,
-                    reason: reason_of(g),
-                });
-                from = to.max(from.saturating_add(1));
-            }
-            let alive_at_end = last.snapshot == n - 1;
-            // The last state holds until the next snapshot (or the end).
-            let tail_end = if alive_at_end {
-                last_t.saturating_add(step / 4)
-            } else {
-                let at = times_ns[last.snapshot];
-                at.saturating_add(times_ns[last.snapshot + 1].saturating_sub(at) / 2)
-            };
-            out.spans.push(LaneSpan {
-                start_ns: from,
-                end_ns: tail_end.max(from.saturating_add(1)),
-                kind: gl.kind,
-                reason: reason_of(gl),
-            });
-            let event_start = out.events.len() as u32;
-            if let Some(created_by) = g0.created_by {
-                out.events.push(LaneEvent {
-                    time_ns: start,
-                    kind: EventKind::Created,
-                    stack: Some(created_by),
-                    reason: WaitReason::Unknown,
-                    other_lane: None,
-                    other_goroutine: g0.creator_id,
-                    duration_ns: None,
-                });
-            }
-            if gl.kind == StateKind::Waiting {
-                let since = match age_ns(gl.wait_minutes) {
-                    Some(age) => times_ns[last.snapshot].saturating_sub(age),
-                    _ => start,
-                };
-                // How long, as the dump says (`, N minutes`), else as seen.
-                let waited = match gl.wait_minutes {
-                    Some(m) if m > 0 => i64::from(m).saturating_mul(60_000_000_000),
-                    _ if wall => times_ns[last.snapshot].saturating_sub(since.max(start)),
-                    _ => 0,
-                };
-                out.events.push(LaneEvent {
-                    time_ns: since.max(start),
-                    kind: EventKind::Blocked,
-                    stack: Some(gl.stack),
-                    reason: reason_of(gl),
-                    other_lane: None,
-                    other_goroutine: None,
-                    duration_ns: (waited > 0).then_some(waited),
-                });
-            }
-            if !alive_at_end {
-                out.events.push(LaneEvent {
-                    time_ns: tail_end,
-                    kind: EventKind::Ended,
-                    stack: None,
-                    reason: WaitReason::Unknown,
-                    other_lane: None,
-                    other_goroutine: None,
-                    duration_ns: None,
-                });
-            }
-            out.events[event_start as usize..].sort_by_key(|e| e.time_ns);
-            let function = frames::leak_site(table, gl.stack);
-            out.lanes.push(Lane {
-                info: LaneInfo {
-                    goroutine: gl.id,
-                    group,
-                    trace_group: None,
-                    labels: gl.labels,
-                    label_text: StrId::EMPTY,
-                    function,
-                    stack: gl.stack,
-                    created_ns: Some(start),
-                    ended_ns: (!alive_at_end).then_some(tail_end),
-                },
-                spans: span_start..out.spans.len() as u32,
-                events: event_start..out.events.len() as u32,
-            });
-            if let Some(g) = group
-                && let Some(v) = out.by_group.get_mut(g as usize)
-            {
-                v.push(lane_idx);
-            }
-            if let Some(id) = gl.id {
-                id_to_lane.insert(id, lane_idx);
-            }
+        for sightings in &lanes {
+            out.push_lane(&series, &mut reasons, sightings);
         }
-        // Link creation events to their creator's lane where it is loaded.
-        for e in &mut out.events {
-            if e.kind == EventKind::Created
-                && let Some(id) = e.other_goroutine
-            {
-                e.other_lane = id_to_lane.get(&id).copied();
-            }
-        }
-        out.window = (window_start, last_t.saturating_add(step / 4));
-        out.axis = Some(if wall {
+        out.link_creators();
+        let window_start = out
+            .lanes
+            .iter()
+            .filter_map(|l| l.info.created_ns)
+            .fold(series.clock.first(), i64::min);
+        out.window = (window_start, series.clock.end());
+        out.axis = Some(if series.clock.wall {
             TimeAxis::Wall
         } else {
             TimeAxis::Snapshots(
@@ -450,6 +463,148 @@ impl SnapshotLanes {
             )
         });
         out
+    }
+
+    /// One goroutine's lane: a span per sighting, the events its records
+    /// tell of, and its summary.
+    fn push_lane(
+        &mut self,
+        series: &Series<'_>,
+        reasons: &mut Reasons<'_>,
+        sightings: &[Sighting],
+    ) {
+        let clock = &series.clock;
+        let lane_idx = self.lanes.len() as u32;
+        let first = &sightings[0];
+        let last = &sightings[sightings.len() - 1];
+        let g0 = series.goroutine(first);
+        let gl = series.goroutine(last);
+        let group = group_of(series.analysis, last.snapshot, last.record);
+        let start = clock.lane_start(first, g0.wait_minutes);
+        let end = clock.lane_end(last);
+        let alive_at_end = clock.alive_at_end(last);
+
+        let span_start = self.spans.len() as u32;
+        let mut from = start;
+        for s in sightings {
+            let g = series.goroutine(s);
+            let to = clock.times_ns[s.snapshot];
+            self.spans.push(LaneSpan {
+                start_ns: from,
+                end_ns: to.max(from.saturating_add(1)),
+                kind: g.kind,
+                reason: reasons.of(g),
+            });
+            from = to.max(from.saturating_add(1));
+        }
+        // The last state holds until the lane ends.
+        self.spans.push(LaneSpan {
+            start_ns: from,
+            end_ns: end.max(from.saturating_add(1)),
+            kind: gl.kind,
+            reason: reasons.of(gl),
+        });
+
+        let event_start = self.events.len() as u32;
+        let last_reason = reasons.of(gl);
+        self.push_events(
+            clock,
+            (g0, gl, last_reason),
+            last,
+            start,
+            (!alive_at_end).then_some(end),
+        );
+        self.lanes.push(Lane {
+            info: LaneInfo {
+                goroutine: gl.id,
+                group,
+                trace_group: None,
+                labels: gl.labels,
+                label_text: StrId::EMPTY,
+                function: frames::leak_site(reasons.table, gl.stack),
+                stack: gl.stack,
+                created_ns: Some(start),
+                ended_ns: (!alive_at_end).then_some(end),
+            },
+            spans: span_start..self.spans.len() as u32,
+            events: event_start..self.events.len() as u32,
+        });
+        if let Some(g) = group
+            && let Some(v) = self.by_group.get_mut(g as usize)
+        {
+            v.push(lane_idx);
+        }
+    }
+
+    /// The events of one lane, in time order: created (where the dump
+    /// names the creator), blocked (where it is last seen waiting, with
+    /// how long) and ended (where a later snapshot no longer has it).
+    fn push_events(
+        &mut self,
+        clock: &Clock,
+        (g0, gl, last_reason): (&Goroutine, &Goroutine, WaitReason),
+        last: &Sighting,
+        start: i64,
+        ended: Option<i64>,
+    ) {
+        let event_start = self.events.len();
+        let event = |time_ns, kind| LaneEvent {
+            time_ns,
+            kind,
+            stack: None,
+            reason: WaitReason::Unknown,
+            other_lane: None,
+            other_goroutine: None,
+            duration_ns: None,
+        };
+        if let Some(created_by) = g0.created_by {
+            self.events.push(LaneEvent {
+                stack: Some(created_by),
+                other_goroutine: g0.creator_id,
+                ..event(start, EventKind::Created)
+            });
+        }
+        if gl.kind == StateKind::Waiting {
+            let seen_at = clock.times_ns[last.snapshot];
+            let since = match clock.age_ns(gl.wait_minutes) {
+                Some(age) => seen_at.saturating_sub(age),
+                _ => start,
+            };
+            // How long, as the dump says (`, N minutes`), else as seen.
+            let waited = match gl.wait_minutes {
+                Some(m) if m > 0 => i64::from(m).saturating_mul(MINUTE_NS),
+                _ if clock.wall => seen_at.saturating_sub(since.max(start)),
+                _ => 0,
+            };
+            self.events.push(LaneEvent {
+                stack: Some(gl.stack),
+                reason: last_reason,
+                duration_ns: (waited > 0).then_some(waited),
+                ..event(since.max(start), EventKind::Blocked)
+            });
+        }
+        if let Some(end) = ended {
+            self.events.push(event(end, EventKind::Ended));
+        }
+        self.events[event_start..].sort_by_key(|e| e.time_ns);
+    }
+
+    /// Links creation events to their creator's lane where it is loaded
+    /// (the last lane of a goroutine id, should one repeat).
+    fn link_creators(&mut self) {
+        let mut id_to_lane: FxHashMap<u64, u32> = FxHashMap::default();
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if let Some(id) = lane.info.goroutine {
+                id_to_lane.insert(id, i as u32);
+            }
+        }
+        for e in &mut self.events {
+            if e.kind == EventKind::Created
+                && let Some(id) = e.other_goroutine
+            {
+                e.other_lane = id_to_lane.get(&id).copied();
+            }
+        }
     }
 }
 

@@ -33,6 +33,8 @@ use crate::model::{
 /// Knobs of the analysis.
 #[derive(Clone, Debug, Default)]
 pub struct AnalysisOptions {
+    /// Whether and how pprof labels split stack groups: one leak site can serve
+    /// several request kinds, and only one of them may leak.
     pub labels: LabelMode,
     /// Rank the stacks of this count profile (a `pprof.NewProfile` name:
     /// open connections, files, sessions) instead of goroutines: its
@@ -55,6 +57,8 @@ pub enum SeriesOrder {
 pub struct SeriesPoint {
     /// Index into [`Session::inputs`].
     pub input: usize,
+    /// Its capture time, where it has one: what orders the series and spaces
+    /// growth in time.
     pub captured_at_ns: Option<i64>,
     /// Goroutines (or samples) in it.
     pub total: u64,
@@ -63,8 +67,11 @@ pub struct SeriesPoint {
 /// Wait ages of a group's goroutines, in minutes.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct WaitAges {
+    /// The shortest wait: how recently the group's newest goroutine got stuck.
     pub min: u32,
+    /// The median wait, less swayed by one old straggler than the mean.
     pub median: u32,
+    /// The longest wait: how long the leak has been going on at least.
     pub max: u32,
 }
 
@@ -78,10 +85,14 @@ pub struct Suspect {
     pub leak_site: Option<FrameId>,
     /// The goroutines' entry function.
     pub entry: Option<FrameId>,
+    /// How the group's count changes across the series, the main signal of a
+    /// leak.
     pub growth: Growth,
     /// Ranking score: the growth score across snapshots, or with a single
     /// snapshot the goroutine count weighted by wait age.
     pub score: f64,
+    /// How long the group's goroutines have waited, where the dump prints it:
+    /// old waits are a leak's signature in one snapshot.
     pub wait_ages: Option<WaitAges>,
     /// The strongest evidence that the group leaks.
     pub evidence: Evidence,
@@ -120,8 +131,12 @@ impl Evidence {
 /// Everything computed from a session.
 #[derive(Clone, Debug)]
 pub struct Analysis {
+    /// The snapshots growth is measured over, in series order.
     pub series: Vec<SeriesPoint>,
+    /// Whether the series is ordered by capture time or by input order, which
+    /// reports say because it changes what "growth" means.
     pub order: SeriesOrder,
+    /// Goroutines grouped by stack identity across snapshots and dialects.
     pub groups: Vec<Group>,
     /// Best first: growing groups, then the rest by size.
     pub suspects: Vec<Suspect>,
@@ -149,6 +164,8 @@ pub struct Analysis {
 pub const GROWTH_WINDOW: usize = 32;
 
 impl Analysis {
+    /// The group a suspect ranks, so callers need not index `groups`
+    /// themselves.
     pub fn group(&self, suspect: &Suspect) -> &Group {
         &self.groups[suspect.group]
     }
@@ -180,6 +197,7 @@ impl Analysis {
         self.series.iter().position(|p| p.input == input)
     }
 
+    /// The options it was computed with, so an incremental update keeps them.
     pub fn options(&self) -> &AnalysisOptions {
         &self.options
     }

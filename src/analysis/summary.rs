@@ -13,7 +13,10 @@ use crate::model::{Input, LabelValue, Session, Snapshot, StackId, Warning};
 /// The `--json` document. Field names are a contract with scripts: add, never rename.
 #[derive(Debug, Serialize)]
 pub struct Report {
+    /// Every input given, loaded or not, in the order given, so a script sees
+    /// what was and was not read.
     pub inputs: Vec<InputJson>,
+    /// The goroutine snapshots growth was measured over.
     pub series: SeriesJson,
     /// What the (first) execution trace among the inputs says.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -36,20 +39,34 @@ pub struct Report {
 /// The growth ranking of one count profile.
 #[derive(Debug, Serialize)]
 pub struct CountProfileJson {
+    /// The profile's name (`pprof.NewProfile`'s), what the service calls the
+    /// thing it counts.
     pub profile: String,
     /// Its snapshots, in series order.
     pub snapshots: usize,
+    /// Its stack groups ranked like goroutine groups: a count profile of open
+    /// connections leaks the way goroutines do.
     pub suspects: Vec<SuspectJson>,
 }
 
+/// One input as `inspect --json` lists it: enough to tell which file said what,
+/// and whether it loaded cleanly.
 #[derive(Debug, Serialize)]
 pub struct InputJson {
+    /// The path as given, so scripts can match it with their own list.
     pub path: String,
+    /// The dialect it was parsed as (`pprof`, `goroutine-dump`, ...), or
+    /// `unreadable`.
     pub format: &'static str,
+    /// Which pprof profile it is (`goroutine`, `heap`, ...); null for non-pprof
+    /// inputs.
     pub profile_type: Option<String>,
     /// Goroutines in a goroutine snapshot; null for other inputs.
     pub goroutines: Option<u64>,
+    /// Capture time (RFC 3339) where the file records it; null otherwise.
     pub captured_at: Option<String>,
+    /// What the loader skipped or repaired, by kind with counts, so a partial
+    /// load is visible.
     pub warnings: Vec<Warning>,
     /// The crash message of a panic or fatal-error dump, and the goroutine that crashed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,55 +97,90 @@ impl Report {
     }
 }
 
+/// The crash a panic or fatal-error dump records: the first thing to read in a
+/// crash.
 #[derive(Debug, Serialize)]
 pub struct PanicJson {
+    /// The message, `panic: ` or `fatal error: ` included.
     pub message: String,
+    /// The goroutine that crashed, where the dump names it.
     pub goroutine: Option<u64>,
 }
 
+/// The top functions of a sampled profile, as `go tool pprof -top` would list
+/// them.
 #[derive(Debug, Serialize)]
 pub struct TopJson {
+    /// The sample type the rows are weighed by (the profile's default).
     pub sample_type: String,
+    /// Its unit, so values can be read without the profile.
     pub unit: String,
+    /// Sum of that value over the whole profile, what `flat` and `cum` are
+    /// shares of.
     pub total: i64,
+    /// The heaviest functions first.
     pub functions: Vec<analysis::top::TopEntry>,
 }
 
+/// How the goroutine snapshots line up in time: what each suspect's `counts`
+/// refer to.
 #[derive(Debug, Serialize)]
 pub struct SeriesJson {
+    /// Whether snapshots are ordered by capture time or by input order.
     pub order: SeriesOrder,
     /// The snapshots the counts of each suspect refer to, in that order.
     pub snapshots: Vec<SeriesSnapshotJson>,
+    /// Whether groups were split by pprof labels, so a script knows a function
+    /// can appear in several suspects.
     pub split_by_labels: bool,
 }
 
+/// One snapshot of the series.
 #[derive(Debug, Serialize)]
 pub struct SeriesSnapshotJson {
+    /// The path as given.
     pub path: String,
+    /// Capture time (RFC 3339), where known.
     pub captured_at: Option<String>,
+    /// Goroutines in it.
     pub goroutines: u64,
 }
 
+/// A source position, as scripts and editors want it.
 #[derive(Debug, Serialize)]
 pub struct FrameJson {
+    /// Full function name.
     pub function: String,
+    /// Source file as the input records it (empty where it has none).
     pub file: String,
+    /// Line number (0 where unknown).
     pub line: u32,
 }
 
+/// One leak suspect as scripts read it: where it waits, how it grows and why it
+/// is a suspect.
 #[derive(Debug, Serialize)]
 pub struct SuspectJson {
     /// The leak site: innermost frame of the application's own code.
     pub function: Option<String>,
+    /// Source file of the leak site.
     pub file: Option<String>,
+    /// Line of the leak site.
     pub line: Option<u32>,
+    /// What the group's goroutines wait on, with counts where they differ
+    /// (`chan receive ×12 · select ×3`).
     pub wait_reason: Option<String>,
     /// Function of the creation site (`created by`), where a dialect records it.
     pub created_by: Option<String>,
+    /// Where the goroutines were created, file and line included, to jump to
+    /// the `go` statement.
     pub created_at: Option<FrameJson>,
     /// Goroutines in each snapshot of the series.
     pub counts: Vec<u64>,
+    /// Whether the group's growth across snapshots counts as growing.
     pub growing: bool,
+    /// The ranking score: growth score over several snapshots, size weighted by
+    /// wait age for one.
     pub score: f64,
     /// Theil–Sen slope, goroutines per snapshot interval.
     pub slope: f64,
@@ -136,10 +188,14 @@ pub struct SuspectJson {
     pub tau: f64,
     /// The slope in goroutines per minute, where capture times are known.
     pub per_minute: Option<f64>,
+    /// The function the goroutines started in.
     pub entry_function: Option<String>,
+    /// How long the goroutines had waited (minutes), where the dump prints it.
     pub wait_minutes: Option<analysis::WaitAges>,
     /// Label sets of the group's goroutines with counts.
     pub labels: Vec<LabelsJson>,
+    /// Goroutines of the group wired to an OS thread: a leak of these also
+    /// leaks threads.
     pub locked_to_thread: u64,
     /// Goroutines marked `(leaked)` in one dump of the series (the most in any).
     pub runtime_marked_leaked: u64,
@@ -161,9 +217,12 @@ pub struct SuspectJson {
     pub stack: Vec<FrameJson>,
 }
 
+/// One label set of a group with how many goroutines carry it.
 #[derive(Debug, Serialize)]
 pub struct LabelsJson {
+    /// The labels, key to value, sorted so output is stable.
     pub labels: std::collections::BTreeMap<String, String>,
+    /// Goroutines carrying exactly this set.
     pub goroutines: u64,
 }
 

@@ -8,6 +8,8 @@ use crate::model::{SampleProfile, StackTable, StrId};
 /// One function's share of a profile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TopEntry {
+    /// The function's name; rows are per function, not per line, as `pprof
+    /// -top` shows them.
     pub function: String,
     /// Value of samples where it is the innermost frame.
     pub flat: i64,

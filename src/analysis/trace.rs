@@ -19,7 +19,10 @@ use crate::model::{FrameId, StackId, StackTable, StrId, WaitReason};
 /// The `"trace"` object of `inspect --json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TraceSummary {
+    /// The trace format version from the header, since what a trace records
+    /// differs by Go release.
     pub go_version: String,
+    /// How many timed events were decoded, to size the trace in the summary.
     pub events: u64,
     /// Goroutines created inside the window.
     pub goroutines_created: u64,
@@ -68,6 +71,8 @@ pub fn stacks_at_end(trace: &Trace) -> Vec<(StackId, u64)> {
     out
 }
 
+/// Counts what a trace shows about goroutines: created, ended, alive and
+/// blocked at the end (by wait reason), the trace's part of `inspect`.
 pub fn summarize(trace: &Trace, table: &StackTable) -> TraceSummary {
     let mut s = TraceSummary {
         go_version: trace.go_version.clone(),
@@ -207,6 +212,7 @@ pub fn trace_leaks(trace: &Trace, table: &StackTable) -> Vec<TraceLeakGroup> {
 /// A trace goroutine that matches a stack group, and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceMatch {
+    /// The goroutine, to find its lane and spans.
     pub goroutine: GoIndex,
     /// Go's goroutine id.
     pub id: u64,
@@ -216,6 +222,8 @@ pub struct TraceMatch {
     pub by_blocking: bool,
     /// The stack it was created from matched.
     pub by_creator: bool,
+    /// Where and by whom it was created, if inside the window: the creator of a
+    /// leaked goroutine is often where the fix goes.
     pub creation: Option<Creation>,
     /// The blocking points whose stack matched, in time order.
     pub blocking_points: Vec<BlockingPoint>,
@@ -234,6 +242,8 @@ pub struct CrossIndex {
 }
 
 impl CrossIndex {
+    /// Indexes every goroutine of `trace` by its start, creator and blocking
+    /// stacks, once per trace.
     pub fn build(trace: &Trace) -> CrossIndex {
         let mut ix = CrossIndex::default();
         let mut seen: Vec<StackId> = Vec::new();

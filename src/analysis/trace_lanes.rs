@@ -58,6 +58,9 @@ pub struct TraceLanes {
 }
 
 impl TraceLanes {
+    /// Lanes of `trace` in leak-hunt order (see the module doc), with each
+    /// lane's stack group and trace leak group resolved once so drawing never
+    /// looks them up.
     pub fn build(
         trace: Arc<Trace>,
         ta: &TraceAnalysis,
@@ -197,6 +200,7 @@ impl TraceLanes {
         )
     }
 
+    /// The trace the lanes read, for views that show a lane's spans in detail.
     pub fn trace(&self) -> &Trace {
         &self.trace
     }

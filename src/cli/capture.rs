@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::connection::ConnectionArgs;
+use super::connection::{ConnectionArgs, DiscoveryArgs};
 
 use crate::analysis::{AnalysisOptions, wording};
 use crate::live::{
@@ -28,7 +28,12 @@ use crate::pipeline::{Findings, InputSpec};
 pub struct CaptureArgs {
     /// The service's pprof URL as you would paste it: host:6060,
     /// http://host:6060/debug/pprof/, …/debug/pprof/goroutine, https://….
-    url: String,
+    /// Or none, with --targets-from or --targets-file: every instance into
+    /// a folder of its own.
+    #[arg(required_unless_present_any = ["targets_from", "targets_file"])]
+    url: Option<String>,
+    #[command(flatten)]
+    discover: DiscoveryArgs,
     /// Goroutine snapshots to take.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     snapshots: u32,
@@ -101,7 +106,98 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: &CaptureArgs) -> ExitCode {
-    let config = match config(args) {
+    let discovered = match args.discover.discovered(Duration::from_secs(60)) {
+        Ok(d) => d,
+        Err(e) => return super::fail(&e),
+    };
+    match (discovered, &args.url) {
+        (Some(d), _) => capture_fleet(args, &d),
+        (None, Some(url)) => capture_one(args, url, args.out.clone()),
+        (None, None) => super::fail(&"give the service's URL, --targets-from or --targets-file"),
+    }
+}
+
+/// Every instance the discovery lists, at once, each into `OUT/<instance>/`;
+/// then the groups of all of them ranked together.
+fn capture_fleet(args: &CaptureArgs, discovered: &crate::watch::discover::Discovered) -> ExitCode {
+    let targets = match discovered.list(&|| false) {
+        Ok(t) if t.is_empty() => return super::fail(&"the discovery lists no targets"),
+        Ok(t) => t,
+        Err(e) => return super::fail(&e),
+    };
+    let root = args.out.clone().unwrap_or_else(|| {
+        let stamp: String = crate::model::time::format_rfc3339(live::now_ns())
+            .chars()
+            .take(19)
+            .filter(|c| *c != '-' && *c != ':')
+            .collect();
+        PathBuf::from(format!("leakscope-fleet-{stamp}Z"))
+    });
+    println!(
+        "capturing {} instances into {}",
+        targets.len(),
+        root.display()
+    );
+    let codes: Vec<(std::path::PathBuf, ExitCode)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = targets
+            .iter()
+            .map(|t| {
+                let dir = root.join(t.label());
+                let url = t.base_url();
+                scope.spawn(move || {
+                    let code = capture_one(args, &url, Some(dir.clone()));
+                    (dir, code)
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let dirs: Vec<PathBuf> = codes
+        .iter()
+        .filter(|(_, c)| *c == ExitCode::SUCCESS)
+        .map(|(d, _)| d.clone())
+        .collect();
+    if let Some(instances) = super::fleet::instances(&dirs) {
+        let loaded = super::fleet::load(
+            &instances,
+            &crate::formats::LoadOptions::default(),
+            &AnalysisOptions::default(),
+        );
+        print!(
+            "\n{}",
+            super::fleet::render_text(&super::fleet::rank(&loaded), false)
+        );
+    }
+    if dirs.len() == codes.len() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "leakscope: {} of {} instances could not be captured in full",
+            codes.len() - dirs.len(),
+            codes.len()
+        );
+        ExitCode::from(1)
+    }
+}
+
+/// One line per saved file: what it is and how big.
+fn print_saved(c: &live::Captured) {
+    let mut facts = vec![
+        c.kind.name().to_owned(),
+        format!("{} bytes", c.record.bytes),
+    ];
+    if let Some(n) = c.record.goroutines {
+        facts.push(format!("{n} goroutines"));
+    }
+    if let Some(r) = &c.record.partial_reason {
+        facts.push(format!("PARTIAL: {r}"));
+    }
+    println!("saved {}  ({})", c.path.display(), facts.join(", "));
+}
+
+/// One service into one session folder.
+fn capture_one(args: &CaptureArgs, url: &str, out: Option<PathBuf>) -> ExitCode {
+    let config = match config(args, url, out) {
         Ok(c) => c,
         Err(e) => return super::fail(&e),
     };
@@ -138,21 +234,26 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
     let mut findings = Findings::empty(&AnalysisOptions::default());
     let mut stopped_early = None;
     let mut saved = 0usize;
-    for event in events.iter() {
+    let interrupted = super::interrupted();
+    let mut stopping = false;
+    loop {
+        if !stopping && interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+            // Captures in flight end as they are (a trace is kept, marked
+            // partial) and nothing new is asked.
+            eprintln!("interrupted: keeping what arrived");
+            stopping = true;
+            end_kinds = None;
+            poller.stop();
+        }
+        let event = match events.recv_timeout(std::time::Duration::from_millis(100)) {
+            Ok(e) => e,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         match event {
             LiveEvent::Captured(c) => {
                 saved += 1;
-                let mut facts = vec![
-                    c.kind.name().to_owned(),
-                    format!("{} bytes", c.record.bytes),
-                ];
-                if let Some(n) = c.record.goroutines {
-                    facts.push(format!("{n} goroutines"));
-                }
-                if let Some(r) = &c.record.partial_reason {
-                    facts.push(format!("PARTIAL: {r}"));
-                }
-                println!("saved {}  ({})", c.path.display(), facts.join(", "));
+                print_saved(&c);
                 if let Some(id) = c.id {
                     outstanding.remove(&id);
                 }
@@ -207,12 +308,16 @@ pub fn run(args: &CaptureArgs) -> ExitCode {
             | LiveEvent::Paused
             | LiveEvent::Resumed => {}
         }
-        if end_kinds.is_none() && outstanding.is_empty() {
+        if !stopping && end_kinds.is_none() && outstanding.is_empty() {
             break;
         }
     }
     poller.stop_and_join();
     print!("{}", summary(&findings, &dir, saved));
+    if stopping {
+        eprintln!("leakscope: interrupted; the folder holds what arrived");
+        return ExitCode::from(130);
+    }
     match stopped_early {
         None => ExitCode::SUCCESS,
         Some(reason) => {
@@ -246,13 +351,13 @@ fn leak_profile_first(kinds: &mut Vec<CaptureKind>) {
     }
 }
 
-fn config(args: &CaptureArgs) -> anyhow::Result<LiveConfig> {
-    let target = Target::parse(&args.url)?;
-    let dir = match &args.out {
-        Some(d) => d.clone(),
+fn config(args: &CaptureArgs, url: &str, out: Option<PathBuf>) -> anyhow::Result<LiveConfig> {
+    let target = Target::parse(url)?;
+    let dir = match out {
+        Some(d) => d,
         None => live::default_session_dir(std::path::Path::new("."), &target),
     };
-    let mut config = LiveConfig::new(&args.url, &dir)?;
+    let mut config = LiveConfig::new(url, &dir)?;
     let conn = args.connection.resolve()?;
     config.headers = conn.headers;
     config.tls = conn.tls;

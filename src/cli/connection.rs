@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::capture::parse_duration;
 use crate::live::{FetchLimits, Header, Timeouts, TlsFiles};
+use crate::watch::discover::{Discovered, Source};
 
 #[derive(Debug, Args)]
 pub struct ConnectionArgs {
@@ -93,5 +94,68 @@ impl ConnectionArgs {
                 key: self.key.clone(),
             },
         })
+    }
+}
+
+/// Where `watch` and `capture` find a fleet's instances: a Prometheus scrape
+/// job, or a file of targets.
+#[derive(Debug, Args)]
+pub struct DiscoveryArgs {
+    /// The instances of a Prometheus scrape job: the Prometheus
+    /// server's URL (its /api/v1/targets is read every --refresh).
+    #[arg(long, value_name = "URL", requires = "job")]
+    targets_from: Option<String>,
+    /// The scrape job whose instances to take (with --targets-from).
+    #[arg(long, value_name = "NAME")]
+    job: Option<String>,
+    /// Only instances whose target carries this label, `name=value`; repeat for more.
+    #[arg(
+        long = "target-label",
+        value_name = "NAME=VALUE",
+        requires = "targets_from"
+    )]
+    target_labels: Vec<String>,
+    /// The targets listed in this file, one per line (read again every --refresh).
+    #[arg(long, value_name = "FILE", conflicts_with = "targets_from")]
+    targets_file: Option<PathBuf>,
+    /// The port instances serve pprof on, when not the port Prometheus scrapes.
+    #[arg(long, value_name = "PORT")]
+    pprof_port: Option<u16>,
+    /// The path of the pprof folder on each discovered instance.
+    #[arg(long, default_value = "/debug/pprof/", value_name = "PATH")]
+    pprof_path: String,
+}
+
+impl DiscoveryArgs {
+    /// The discovery source, if one was given; listed again every `refresh`.
+    pub fn discovered(&self, refresh: Duration) -> anyhow::Result<Option<Discovered>> {
+        let source = match (&self.targets_from, &self.targets_file) {
+            (Some(url), _) => {
+                let matchers = self
+                    .target_labels
+                    .iter()
+                    .map(|m| {
+                        m.split_once('=')
+                            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                            .ok_or_else(|| {
+                                anyhow::anyhow!("--target-label {m:?}: expected NAME=VALUE")
+                            })
+                    })
+                    .collect::<anyhow::Result<_>>()?;
+                Source::Prometheus {
+                    url: url.clone(),
+                    job: self.job.clone().unwrap_or_default(),
+                    matchers,
+                }
+            }
+            (None, Some(file)) => Source::File(file.clone()),
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(Discovered {
+            refresh: refresh.max(Duration::from_secs(1)),
+            pprof_port: self.pprof_port,
+            pprof_path: self.pprof_path.clone(),
+            ..Discovered::new(source)
+        }))
     }
 }

@@ -6,73 +6,41 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::analysis::fleet::{self, Fleet, Instance};
+use crate::analysis::fleet::Fleet;
 use crate::analysis::{AnalysisOptions, wording};
 use crate::formats::LoadOptions;
-use crate::formats::session_dir::read_manifest;
-use crate::live::Target;
-use crate::pipeline::Findings;
+use crate::pipeline::{self, Findings, InputSpec};
+use crate::progress::Progress;
 
 /// Groups listed in text unless `--all`.
 const SHOWN: usize = 10;
 
 /// The instances, when the inputs are session folders of two or more
-/// services (by the URL their manifests name): `(name, folder)`.
-pub fn instances(files: &[PathBuf]) -> Option<Vec<(String, PathBuf)>> {
-    if files.len() < 2 {
-        return None;
-    }
-    let mut out: Vec<(String, PathBuf)> = Vec::new();
-    for f in files {
-        let url = read_manifest(f).ok().flatten()?.url;
-        let name = Target::parse(&url).map_or(url, |t| t.label());
-        out.push((name, f.clone()));
-    }
-    let mut names: Vec<&String> = out.iter().map(|(n, _)| n).collect();
-    names.sort();
-    names.dedup();
-    (names.len() >= 2).then_some(out)
+/// services: `(name, folders)`.
+pub fn instances(files: &[PathBuf]) -> Option<Vec<(String, Vec<InputSpec>)>> {
+    let specs: Vec<InputSpec> = files.iter().cloned().map(InputSpec::Path).collect();
+    pipeline::instances(&specs)
 }
 
-/// Loads each instance's folders (an instance may have several) on its own.
+/// Each instance loaded on its own; what could not be loaded is said.
 pub fn load(
-    instances: &[(String, PathBuf)],
+    instances: &[(String, Vec<InputSpec>)],
     options: &LoadOptions,
     analysis: &AnalysisOptions,
 ) -> Vec<(String, Findings)> {
-    let mut names: Vec<&String> = instances.iter().map(|(n, _)| n).collect();
-    names.sort();
-    names.dedup();
-    names
-        .into_iter()
-        .filter_map(|name| {
-            let folders: Vec<PathBuf> = instances
-                .iter()
-                .filter(|(n, _)| n == name)
-                .map(|(_, p)| p.clone())
-                .collect();
-            match super::load_findings(&folders, options, analysis) {
-                Ok(f) => Some((name.clone(), f)),
-                Err(_) => None,
-            }
-        })
-        .collect()
+    let loaded = pipeline::run_instances(instances, options, analysis, &Progress::none());
+    for (_, f) in &loaded {
+        super::report_unreadable(&f.errors, &f.skipped);
+    }
+    loaded
 }
 
 pub fn rank(loaded: &[(String, Findings)]) -> Fleet {
-    let instances: Vec<Instance<'_>> = loaded
-        .iter()
-        .map(|(name, f)| Instance {
-            name: name.clone(),
-            session: &f.session,
-            analysis: &f.analysis,
-        })
-        .collect();
-    fleet::rank(&instances)
+    pipeline::rank_instances(loaded)
 }
 
 pub fn run(
-    instances: &[(String, PathBuf)],
+    instances: &[(String, Vec<InputSpec>)],
     options: &LoadOptions,
     analysis: &AnalysisOptions,
     json: bool,

@@ -45,6 +45,13 @@ pub struct Cli {
     /// Select the first leak suspect whose function matches this regex once loaded.
     #[arg(long, value_name = "REGEX")]
     select: Option<String>,
+    /// Draw the goroutine history of the instance a session folder polled,
+    /// read from this Prometheus server, behind the snapshots.
+    #[arg(long, value_name = "URL")]
+    prometheus: Option<String>,
+    /// How far back that history goes: 6h, 24h, 168h.
+    #[arg(long, default_value = "24h", value_parser = capture::parse_duration)]
+    history: std::time::Duration,
 }
 
 fn parse_size(s: &str) -> Result<[f32; 2], String> {
@@ -149,6 +156,8 @@ pub struct AppArgs {
     pub size: Option<[f32; 2]>,
     /// Regex on the leak site of the suspect to select once loaded.
     pub select: Option<String>,
+    /// A Prometheus server to read goroutine histories from, and how far back.
+    pub history: Option<(String, std::time::Duration)>,
 }
 
 /// Reads the command line and runs a subcommand, or says to open the app.
@@ -166,9 +175,22 @@ pub fn main() -> Dispatch {
                 screenshot: cli.screenshot,
                 size: cli.size,
                 select: cli.select,
+                history: cli.prometheus.map(|url| (url, cli.history)),
             });
         }
     })
+}
+
+/// Set once Ctrl-C (or SIGTERM) arrives: long-running commands end cleanly
+/// instead of dying mid-write. The handler is installed on first use.
+pub(crate) fn interrupted() -> &'static std::sync::atomic::AtomicBool {
+    static FLAG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // Without a handler Ctrl-C still ends the process, as it always did.
+        ctrlc::set_handler(|| FLAG.store(true, std::sync::atomic::Ordering::SeqCst)).ok();
+    });
+    &FLAG
 }
 
 /// Prints one line naming the input and the reason, and gives exit code 2.

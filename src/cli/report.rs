@@ -11,8 +11,7 @@ use crate::analysis::{AnalysisOptions, LabelMode};
 use crate::export::atomic_write;
 use crate::export::report::{self, ReportFormat, ReportOptions};
 use crate::formats::LoadOptions;
-use crate::formats::session_dir::read_manifest;
-use crate::live::{Target, prometheus};
+use crate::live::prometheus;
 use crate::pipeline::Findings;
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -96,44 +95,24 @@ pub fn run(args: &ReportArgs) -> ExitCode {
 /// report is written either way).
 fn history(args: &ReportArgs, findings: &Findings) -> Option<report::History> {
     let url = args.prometheus.as_deref()?;
-    let query = match &args.history_query {
-        Some(q) => q.clone(),
-        None => {
-            let polled = findings.inputs.iter().find_map(|spec| match spec {
-                crate::pipeline::InputSpec::Path(p) => read_manifest(p).ok().flatten(),
-                crate::pipeline::InputSpec::Bytes { .. } => None,
-            });
-            let Some(target) = polled.and_then(|m| Target::parse(&m.url).ok()) else {
-                eprintln!(
-                    "leakscope: no history: the inputs name no instance; give --history-query"
-                );
-                return None;
-            };
-            let o = target.origin();
-            format!("go_goroutines{{instance=\"{}:{}\"}}", o.host, o.port)
-        }
+    let dirs: Vec<PathBuf> = findings
+        .inputs
+        .iter()
+        .filter_map(|spec| match spec {
+            crate::pipeline::InputSpec::Path(p) => Some(p.clone()),
+            crate::pipeline::InputSpec::Bytes { .. } => None,
+        })
+        .collect();
+    let Some(query) = args
+        .history_query
+        .clone()
+        .or_else(|| prometheus::instance_query(&dirs))
+    else {
+        eprintln!("leakscope: no history: the inputs name no instance; give --history-query");
+        return None;
     };
-    let end = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    let range = args.history.as_secs_f64().max(60.0);
-    let step = (range / 400.0).max(1.0);
-    match prometheus::query_range(url, &query, end - range, end, step, &|| false) {
-        Ok(series) => match series.into_iter().next() {
-            Some(s) => Some(report::History {
-                title: format!(
-                    "{query} over the last {}",
-                    crate::model::time::format_duration_ns(
-                        i64::try_from(args.history.as_nanos()).unwrap_or(i64::MAX)
-                    )
-                ),
-                points: s.points,
-            }),
-            None => {
-                eprintln!("leakscope: no history: Prometheus has no series for {query}");
-                None
-            }
-        },
+    match prometheus::history(url, &query, args.history, &|| false) {
+        Ok((title, points)) => Some(report::History { title, points }),
         Err(e) => {
             eprintln!("leakscope: no history: {e}");
             None

@@ -7,16 +7,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use clap::Args;
 use serde::Deserialize;
 
 use super::capture::parse_duration;
-use super::connection::ConnectionArgs;
+use super::connection::{ConnectionArgs, DiscoveryArgs};
 use crate::live::{Backoff, Target};
-use crate::watch::discover::{Discovered, Source};
 use crate::watch::{self, ListenConfig, Metrics, Server, TriggerConfig, WatchConfig};
 
 #[derive(Debug, Args)]
@@ -26,29 +24,8 @@ pub struct WatchArgs {
     /// or --targets-file.
     #[arg(required_unless_present_any = ["targets_from", "targets_file"])]
     targets: Vec<String>,
-    /// Watch the instances of a Prometheus scrape job: the Prometheus
-    /// server's URL (its /api/v1/targets is read every --refresh).
-    #[arg(long, value_name = "URL", requires = "job")]
-    targets_from: Option<String>,
-    /// The scrape job whose instances to watch (with --targets-from).
-    #[arg(long, value_name = "NAME")]
-    job: Option<String>,
-    /// Only instances whose target carries this label, `name=value`; repeat for more.
-    #[arg(
-        long = "target-label",
-        value_name = "NAME=VALUE",
-        requires = "targets_from"
-    )]
-    target_labels: Vec<String>,
-    /// Watch the targets listed in this file, one per line (read again every --refresh).
-    #[arg(long, value_name = "FILE", conflicts_with = "targets_from")]
-    targets_file: Option<PathBuf>,
-    /// The port instances serve pprof on, when not the port Prometheus scrapes.
-    #[arg(long, value_name = "PORT")]
-    pprof_port: Option<u16>,
-    /// The path of the pprof folder on each discovered instance.
-    #[arg(long, default_value = "/debug/pprof/", value_name = "PATH")]
-    pprof_path: String,
+    #[command(flatten)]
+    discover: DiscoveryArgs,
     /// How often discovered targets are listed again.
     #[arg(long, default_value = "1m", value_parser = parse_duration)]
     refresh: Duration,
@@ -204,7 +181,7 @@ fn config(args: &WatchArgs) -> anyhow::Result<WatchConfig> {
         }
     }
     let mut config = WatchConfig::new(targets, args.out.clone());
-    config.discovery = discovery(args)?;
+    config.discovery = args.discover.discovered(args.refresh)?;
     config.workers = usize::try_from(args.workers).unwrap_or(8);
     let conn = args.connection.resolve()?;
     config.headers = conn.headers;
@@ -253,36 +230,6 @@ fn fleet_text(summaries: &[watch::TargetSummary]) {
     }
 }
 
-/// Where discovered targets come from, if anywhere.
-fn discovery(args: &WatchArgs) -> anyhow::Result<Option<Discovered>> {
-    let source = match (&args.targets_from, &args.targets_file) {
-        (Some(url), _) => {
-            let matchers = args
-                .target_labels
-                .iter()
-                .map(|m| {
-                    m.split_once('=')
-                        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-                        .ok_or_else(|| anyhow::anyhow!("--target-label {m:?}: expected NAME=VALUE"))
-                })
-                .collect::<anyhow::Result<_>>()?;
-            Source::Prometheus {
-                url: url.clone(),
-                job: args.job.clone().unwrap_or_default(),
-                matchers,
-            }
-        }
-        (None, Some(file)) => Source::File(file.clone()),
-        (None, None) => return Ok(None),
-    };
-    Ok(Some(Discovered {
-        refresh: args.refresh.max(Duration::from_secs(1)),
-        pprof_port: args.pprof_port,
-        pprof_path: args.pprof_path.clone(),
-        ..Discovered::new(source)
-    }))
-}
-
 pub fn run(args: &WatchArgs) -> ExitCode {
     let config = match config(args) {
         Ok(c) => c,
@@ -318,9 +265,9 @@ pub fn run(args: &WatchArgs) -> ExitCode {
         server.addr(),
         config.incidents_dir().display()
     );
-    let stop = AtomicBool::new(false);
+    let stop = super::interrupted();
     let log = |line: &str| eprintln!("leakscope watch: {line}");
-    let summaries = match watch::run(&config, &metrics, &stop, &log) {
+    let summaries = match watch::run(&config, &metrics, stop, &log) {
         Ok(s) => s,
         Err(e) => return super::fail(&e),
     };

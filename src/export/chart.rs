@@ -15,6 +15,7 @@ use crate::model::Session;
 /// One line of the chart.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChartLine {
+    /// The legend text: `total` or a suspect's leak site.
     pub name: String,
     /// One count per snapshot of the series.
     pub counts: Vec<u64>,

@@ -44,10 +44,14 @@ impl FoldedLines {
         })
     }
 
+    /// How many lines (one per distinct stack), what the CLI reports after
+    /// writing them.
     pub fn len(&self) -> usize {
         self.ends.len()
     }
 
+    /// Whether there is nothing to write, which callers report instead of
+    /// writing an empty file.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }

@@ -42,10 +42,18 @@ use crate::model::{Session, Snapshot, SnapshotData};
 pub enum ExportError {
     /// The target exists and replacing it was not asked for.
     #[error("{}: already exists; not replacing it", path.display())]
-    Exists { path: PathBuf },
+    Exists {
+        /// The file that is already there.
+        path: PathBuf,
+    },
     /// The target (or a temporary file beside it) could not be written.
     #[error("{}: cannot write: {source}", path.display())]
-    Write { path: PathBuf, source: io::Error },
+    Write {
+        /// The file that could not be written.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
     /// The selection holds no stacks with a positive weight.
     #[error("nothing to draw: {0}")]
     Empty(String),
@@ -89,7 +97,10 @@ pub fn render_all(findings: &crate::pipeline::Findings) -> String {
 /// Title, subtitle and unit of a flame graph.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Titles {
+    /// The graph's heading: which input and which value it draws.
     pub title: String,
+    /// A second line with what the title leaves out (capture time, group,
+    /// focus), where there is any.
     pub subtitle: Option<String>,
     /// What the weights count, as the SVG's hover titles name it
     /// (`goroutines`, `bytes`, `samples`).

@@ -52,10 +52,14 @@ pub enum Orientation {
 /// How a flame graph SVG looks.
 #[derive(Clone, Debug)]
 pub struct SvgOptions {
+    /// The heading inside the SVG, so the file says what it shows when opened
+    /// alone.
     pub title: String,
+    /// A second, smaller line under the title, where there is one.
     pub subtitle: Option<String>,
     /// What the weights count, shown in every hover title.
     pub count_name: String,
+    /// Flame (roots at the bottom) or icicle (roots at the top).
     pub orientation: Orientation,
     /// Frames narrower than this percentage of the width are not drawn
     /// (their weight still counts). Big graphs open quickly with ~0.1.

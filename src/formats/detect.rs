@@ -15,6 +15,8 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// How many bytes of text the sniffer reads before deciding.
 const SNIFF_TEXT_BYTES: usize = 1 << 20;
 
+/// Whether `data` starts with the gzip magic: Go serves protobuf profiles
+/// gzipped, so every loader checks this first.
 pub fn is_gzip(data: &[u8]) -> bool {
     data.starts_with(&GZIP_MAGIC)
 }

@@ -30,7 +30,10 @@ use crate::progress::Progress;
 /// An input parsed into a table of its own.
 #[derive(Clone, Debug)]
 pub struct Loaded {
+    /// The strings, frames and stacks the input's ids point into, until a
+    /// session absorbs it.
     pub table: StackTable,
+    /// What was parsed.
     pub input: Input,
 }
 
@@ -50,25 +53,38 @@ impl Loaded {
 /// Knobs for loading.
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
+    /// Caps on size and counts, so a huge or hostile input costs bounded memory
+    /// and time.
     pub limits: Limits,
 }
 
 /// An input that could not be loaded, naming it.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// The file could not be opened or read.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the OS said.
         source: std::io::Error,
     },
+    /// The file was read but its content could not be parsed.
     #[error("{path}: {source}")]
-    Format { path: PathBuf, source: FormatError },
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said, with its offset.
+        source: FormatError,
+    },
     /// A session folder that could not be listed.
     #[error(transparent)]
     SessionDir(#[from] session_dir::SessionDirError),
 }
 
 impl LoadError {
+    /// The input that failed, so a list of errors says which file each is
+    /// about.
     pub fn path(&self) -> &Path {
         match self {
             LoadError::Io { path, .. } | LoadError::Format { path, .. } => path,

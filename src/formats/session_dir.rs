@@ -51,8 +51,13 @@ pub struct Manifest {
     pub leakscope_session: u32,
     /// The pprof base URL polled, without credentials.
     pub url: String,
+    /// When the session began (RFC 3339, UTC), for people reading the file.
     pub started_at: String,
+    /// The same moment in Unix nanoseconds, for programs: no date parsing
+    /// needed.
     pub started_at_ns: i64,
+    /// When the manifest was last rewritten (RFC 3339, UTC): tells a live
+    /// session from one that stopped.
     pub updated_at: String,
     /// Names of the extra request headers sent; values are secrets and are never written.
     pub header_names: Vec<String>,
@@ -72,6 +77,53 @@ pub struct Manifest {
     pub restarts_ns: Vec<i64>,
 }
 
+/// A short, file-name-safe name for the instance a session polled, from
+/// its manifest's URL: `host-port` (`10.0.0.7-6060`). Instances of a fleet
+/// are told apart by it, and `capture` names their folders with it.
+pub fn instance_name(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = match hostport.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((h, p)) => (h, p.strip_prefix(':')),
+            None => (v6, None),
+        },
+        None => match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        },
+    };
+    let port = port.filter(|p| !p.is_empty()).map_or_else(
+        || {
+            if scheme.eq_ignore_ascii_case("https") {
+                "443"
+            } else {
+                "80"
+            }
+            .to_owned()
+        },
+        str::to_owned,
+    );
+    instance_label(host, &port)
+}
+
+/// `host-port` with every character a file name or a metric label might
+/// trip on replaced.
+pub fn instance_label(host: &str, port: &str) -> String {
+    let host: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{}-{port}", host.trim_matches('_'))
+}
+
 /// One saved body.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -84,8 +136,11 @@ pub struct ManifestCapture {
     pub url: String,
     /// When the request was sent; the moment the capture describes.
     pub started_at: String,
+    /// `started_at` in Unix nanoseconds: what orders the session's snapshots.
     pub started_at_ns: i64,
+    /// When the body was fully received (RFC 3339, UTC).
     pub finished_at: String,
+    /// The same moment in Unix nanoseconds.
     pub finished_at_ns: i64,
     /// Requested duration of a trace or CPU profile.
     pub seconds: Option<f64>,
@@ -99,6 +154,7 @@ pub struct ManifestCapture {
     pub goroutines: Option<u64>,
     /// The body ended before its end; `partial_reason` says why.
     pub partial: bool,
+    /// Why the body was cut off (a timeout, a dropped connection, a size cap).
     pub partial_reason: Option<String>,
     /// Why a complete body landed in `rejected/`.
     pub rejected_reason: Option<String>,
@@ -108,16 +164,22 @@ pub struct ManifestCapture {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ManifestFailure {
+    /// When the fetch failed (RFC 3339, UTC).
     pub at: String,
+    /// The same moment in Unix nanoseconds.
     pub at_ns: i64,
+    /// The profile kind that was asked for, as in [`ManifestCapture::kind`].
     pub kind: String,
+    /// The URL fetched, without credentials.
     pub url: String,
+    /// What went wrong, as the user was told at the time.
     pub message: String,
 }
 
 /// One capture file of a session folder, in capture order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionCapture {
+    /// The capture file.
     pub path: PathBuf,
     /// When it was captured, from the manifest (see the module doc).
     pub captured_at_ns: Option<i64>,
@@ -162,21 +224,34 @@ impl SessionCapture {
 /// Why a folder could not be listed.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionDirError {
+    /// The folder could not be listed.
     #[error("{path}: {source}")]
     Io {
+        /// The folder.
         path: PathBuf,
+        /// What the OS said.
         source: std::io::Error,
     },
+    /// The manifest exists but is not one leakscope wrote.
     #[error("{path}: not a leakscope session manifest: {source}")]
     Manifest {
+        /// The manifest file.
         path: PathBuf,
+        /// Where and why its JSON did not fit.
         source: serde_json::Error,
     },
+    /// The folder holds no capture files, so it is no session: said rather than
+    /// opening an empty session.
     #[error("{path}: no captures in this folder")]
-    Empty { path: PathBuf },
+    Empty {
+        /// The folder.
+        path: PathBuf,
+    },
 }
 
 impl SessionDirError {
+    /// The folder (or manifest) the error is about, so a list of errors says
+    /// where each came from.
     pub fn path(&self) -> &Path {
         match self {
             SessionDirError::Io { path, .. }

@@ -17,9 +17,14 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod classify;
+mod sniff;
+
+use classify::cut_reason;
+use sniff::check_head;
+
 use super::error::LiveError;
-use super::target::{Redirect, Scheme, Target};
-use crate::formats::{FormatError, detect};
+use super::target::{Redirect, Target};
 use crate::model::Format;
 
 /// How long each phase of a fetch may take.
@@ -139,6 +144,7 @@ impl Header {
         Header::new("Cookie", cookies)
     }
 
+    /// The header's name; safe to show, unlike its value.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -166,9 +172,11 @@ pub enum Expect {
 /// How a body ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BodyEnd {
+    /// The whole body arrived.
     Complete,
     /// The connection broke or stalled after part of the body.
     Cut {
+        /// What broke it, for the warning.
         reason: String,
     },
     /// Cancelled after part of the body.
@@ -180,11 +188,13 @@ pub enum BodyEnd {
 pub struct Fetched {
     /// The URL the body came from, after same-origin redirects.
     pub url: String,
+    /// The HTTP status of the final answer.
     pub status: u16,
     /// Body bytes handed to the sink.
     pub bytes: u64,
     /// The format the head of the body was sniffed as (`None` for the index).
     pub format: Option<Format>,
+    /// Whether the body is whole; a cut one may still be worth loading or keeping.
     pub end: BodyEnd,
 }
 
@@ -226,6 +236,7 @@ pub struct TlsFiles {
 }
 
 impl TlsFiles {
+    /// No file given: the client trusts the public roots and shows no certificate.
     pub fn is_empty(&self) -> bool {
         self.ca.is_none() && self.cert.is_none() && self.key.is_none()
     }
@@ -327,6 +338,8 @@ enum Msg {
 }
 
 impl Client {
+    /// A client for one target; nothing is connected until the first fetch.
+    /// Add private certificates with [`Client::with_tls`].
     pub fn new(
         target: Target,
         headers: Vec<Header>,
@@ -380,16 +393,53 @@ impl Client {
         Ok(self)
     }
 
+    /// The service asked; requests never leave its origin.
     pub fn target(&self) -> &Target {
         &self.target
     }
 
+    /// The headers sent with every request (values may be secrets: do not log them).
     pub fn headers(&self) -> &[Header] {
         &self.headers
     }
 
+    /// The size caps applied to bodies.
     pub fn limits(&self) -> &FetchLimits {
         &self.limits
+    }
+
+    /// Fetches a body into memory, at most `max_bytes` of it: an index
+    /// page, an API answer, a profile a watcher keeps only in memory.
+    pub fn fetch_to_memory(
+        &self,
+        endpoint: &str,
+        expect: Expect,
+        max_bytes: u64,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<(Vec<u8>, Fetched), LiveError> {
+        let mut body = Vec::new();
+        let url = self.target.url(endpoint);
+        let watch = Watch {
+            cancelled,
+            progress: &|_, _| {},
+        };
+        let fetched = self.fetch(
+            endpoint,
+            None,
+            expect,
+            &mut |d| {
+                if (body.len() + d.len()) as u64 > max_bytes {
+                    return Err(LiveError::BodyTooLarge {
+                        url: url.clone(),
+                        limit: max_bytes,
+                    });
+                }
+                body.extend_from_slice(d);
+                Ok(())
+            },
+            &watch,
+        )?;
+        Ok((body, fetched))
     }
 
     /// Fetches `endpoint` (`goroutine`, `trace?seconds=5`, `""` for the
@@ -452,76 +502,25 @@ impl Client {
             + Duration::from_secs(5);
         let rx = self.spawn_request(url, recv_response, per_read, recv_body)?;
         let started = Instant::now();
-
-        let mut status = 0u16;
-        let mut head: Vec<u8> = Vec::new();
-        let mut accepted: Option<Option<Format>> = None;
-        let mut bytes = 0u64;
-        let mut last_progress = Instant::now();
-        let mut error_body: Vec<u8> = Vec::new();
-        let mut content_type = None;
-        let cap = self.limits.max_body_bytes;
-
-        // Called for every body chunk of a 2xx response, and once at the end.
-        let mut take = |data: &[u8],
-                        at_end: bool,
-                        head: &mut Vec<u8>,
-                        accepted: &mut Option<Option<Format>>,
-                        bytes: &mut u64,
-                        content_type: &Option<String>|
-         -> Result<(), LiveError> {
-            if (*bytes + head.len() as u64).saturating_add(data.len() as u64) > cap {
-                return Err(LiveError::BodyTooLarge {
-                    url: url.to_owned(),
-                    limit: cap,
-                });
-            }
-            if accepted.is_some() {
-                *bytes += data.len() as u64;
-                return sink(data);
-            }
-            head.extend_from_slice(data);
-            if head.len() < SNIFF_BYTES && !at_end {
-                return Ok(());
-            }
-            let format = check_head(url, head, expect, content_type.as_deref())?;
-            *accepted = Some(format);
-            *bytes += head.len() as u64;
-            let r = sink(head);
-            head.clear();
-            r
+        let mut body = Receiving {
+            url,
+            expect,
+            cap: self.limits.max_body_bytes,
+            sink,
+            status: 0,
+            head: Vec::new(),
+            accepted: None,
+            bytes: 0,
+            content_type: None,
+            error_body: Vec::new(),
         };
-
+        let mut last_progress = Instant::now();
         loop {
             if (watch.cancelled)() {
-                if accepted.is_none() && !head.is_empty() {
-                    // Keep what arrived if it already looks right; a head
-                    // too short to judge is dropped like an empty body.
-                    take(
-                        &[],
-                        true,
-                        &mut head,
-                        &mut accepted,
-                        &mut bytes,
-                        &content_type,
-                    )
-                    .ok();
-                }
-                return match accepted {
-                    Some(format) if bytes > 0 => Ok(Step::Done(Fetched {
-                        url: url.to_owned(),
-                        status,
-                        bytes,
-                        format,
-                        end: BodyEnd::Cancelled,
-                    })),
-                    _ => Err(LiveError::Cancelled {
-                        url: url.to_owned(),
-                    }),
-                };
+                return body.cancelled();
             }
             if last_progress.elapsed() >= PROGRESS_EVERY {
-                (watch.progress)(bytes + head.len() as u64, started.elapsed());
+                (watch.progress)(body.bytes + body.head.len() as u64, started.elapsed());
                 last_progress = Instant::now();
             }
             let msg = match rx.recv_timeout(TICK) {
@@ -538,104 +537,46 @@ impl Client {
             };
             match msg {
                 Msg::Head {
-                    status: s,
+                    status,
                     location,
                     content_length,
-                    content_type: ct,
+                    content_type,
                 } => {
-                    status = s;
-                    content_type = ct;
-                    if (200..300).contains(&s)
-                        && let Some(len) = content_length
-                        && len > cap
-                    {
-                        return Err(LiveError::BodyTooLarge {
-                            url: url.to_owned(),
-                            limit: cap,
-                        });
-                    }
-                    if (300..400).contains(&s)
-                        && let Some(l) = location
-                    {
-                        return Ok(Step::Redirect(l));
+                    if let Some(step) = body.head(status, location, content_length, content_type)? {
+                        return Ok(step);
                     }
                 }
-                Msg::Chunk(data) if (200..300).contains(&status) => {
-                    take(
-                        &data,
-                        false,
-                        &mut head,
-                        &mut accepted,
-                        &mut bytes,
-                        &content_type,
-                    )?;
-                }
+                Msg::Chunk(data) if body.is_success() => body.take(&data, false)?,
                 Msg::Chunk(data) => {
-                    let room = ERROR_SNIPPET_BYTES.saturating_sub(error_body.len());
-                    error_body.extend_from_slice(&data[..data.len().min(room)]);
+                    let room = ERROR_SNIPPET_BYTES.saturating_sub(body.error_body.len());
+                    body.error_body
+                        .extend_from_slice(&data[..data.len().min(room)]);
                     if room == 0 {
-                        return Err(self.status_error(url, endpoint, status, &error_body));
+                        return Err(self.status_error(
+                            url,
+                            endpoint,
+                            body.status,
+                            &body.error_body,
+                        ));
                     }
                 }
-                Msg::End(None) => {
-                    if !(200..300).contains(&status) {
-                        return Err(self.status_error(url, endpoint, status, &error_body));
-                    }
-                    take(
-                        &[],
-                        true,
-                        &mut head,
-                        &mut accepted,
-                        &mut bytes,
-                        &content_type,
-                    )?;
-                    return Ok(Step::Done(Fetched {
-                        url: url.to_owned(),
-                        status,
-                        bytes,
-                        format: accepted.flatten(),
-                        end: BodyEnd::Complete,
-                    }));
+                Msg::End(None) if !body.is_success() => {
+                    return Err(self.status_error(url, endpoint, body.status, &body.error_body));
                 }
+                Msg::End(None) => return body.complete(),
                 Msg::End(Some(e)) => {
-                    if status == 0 {
+                    if body.status == 0 {
                         return Err(self.transport_error(url, e, recv_response));
                     }
-                    if !(200..300).contains(&status) {
-                        return Err(self.status_error(url, endpoint, status, &error_body));
+                    if !body.is_success() {
+                        return Err(self.status_error(
+                            url,
+                            endpoint,
+                            body.status,
+                            &body.error_body,
+                        ));
                     }
-                    if let ureq::Error::BodyExceedsLimit(_) = e {
-                        return Err(LiveError::BodyTooLarge {
-                            url: url.to_owned(),
-                            limit: cap,
-                        });
-                    }
-                    let reason = cut_reason(&e, per_read);
-                    if accepted.is_none() {
-                        // Not even the head arrived whole: judge what did.
-                        if head.is_empty() {
-                            return Err(LiveError::Truncated {
-                                url: url.to_owned(),
-                                bytes: 0,
-                                reason,
-                            });
-                        }
-                        take(
-                            &[],
-                            true,
-                            &mut head,
-                            &mut accepted,
-                            &mut bytes,
-                            &content_type,
-                        )?;
-                    }
-                    return Ok(Step::Done(Fetched {
-                        url: url.to_owned(),
-                        status,
-                        bytes,
-                        format: accepted.flatten(),
-                        end: BodyEnd::Cut { reason },
-                    }));
+                    return body.broke_off(&e, per_read);
                 }
             }
         }
@@ -723,127 +664,6 @@ impl Client {
             .map_err(LiveError::Spawn)?;
         Ok(rx)
     }
-
-    /// A non-2xx answer, with what usually causes it.
-    fn status_error(&self, url: &str, endpoint: &str, status: u16, body: &[u8]) -> LiveError {
-        let url = url.to_owned();
-        let snippet = first_line(body);
-        match status {
-            401 | 403 => LiveError::Unauthorized { url, status },
-            404 => {
-                let name = endpoint.split('?').next().unwrap_or("");
-                let hint = if snippet == "Unknown profile" && name == "goroutineleak" {
-                    "this server has no goroutineleak profile (it needs a Go version with the goroutine leak profile)".to_owned()
-                } else if snippet == "Unknown profile" {
-                    format!("this server has no {name:?} profile")
-                } else {
-                    format!(
-                        "pprof is not served at {} (the service must import net/http/pprof and serve it on this port, or the path differs)",
-                        self.target.base_url()
-                    )
-                };
-                LiveError::NotFound { url, hint }
-            }
-            300..=399 => LiveError::HttpStatus {
-                url,
-                status,
-                detail: ": a redirect without a Location header".to_owned(),
-            },
-            _ => LiveError::HttpStatus {
-                url,
-                status,
-                detail: if snippet.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {snippet}")
-                },
-            },
-        }
-    }
-
-    /// A failure before any response: connection, DNS, TLS, timeouts.
-    fn transport_error(&self, url: &str, e: ureq::Error, recv_response: Duration) -> LiveError {
-        let url = url.to_owned();
-        let host = self.target.origin().host.clone();
-        match e {
-            ureq::Error::Timeout(ureq::Timeout::Connect) => LiveError::ConnectTimeout {
-                url,
-                after: self.timeouts.connect,
-            },
-            ureq::Error::Timeout(ureq::Timeout::Resolve) => LiveError::Dns {
-                url,
-                host,
-                detail: format!("no answer within {} s", self.timeouts.resolve.as_secs()),
-            },
-            ureq::Error::Timeout(_) => LiveError::ReadTimeout {
-                url,
-                after: recv_response,
-                what: "the response",
-            },
-            ureq::Error::HostNotFound => LiveError::Dns {
-                url,
-                host,
-                detail: "no such host".to_owned(),
-            },
-            ureq::Error::Io(io) => match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => LiveError::ConnectionRefused { url },
-                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
-                    LiveError::ReadTimeout {
-                        url,
-                        after: recv_response,
-                        what: "the response",
-                    }
-                }
-                std::io::ErrorKind::ConnectionReset
-                | std::io::ErrorKind::ConnectionAborted
-                | std::io::ErrorKind::UnexpectedEof
-                | std::io::ErrorKind::BrokenPipe => LiveError::ConnectionLost {
-                    url,
-                    detail: io.to_string(),
-                },
-                // rustls reports handshake failures as invalid data.
-                std::io::ErrorKind::InvalidData if self.target.origin().scheme == Scheme::Https => {
-                    let plain = io.to_string().contains("InvalidContentType");
-                    LiveError::Tls {
-                        url,
-                        detail: if plain {
-                            format!("{io}; the port answers in plain HTTP, try http://")
-                        } else {
-                            io.to_string()
-                        },
-                    }
-                }
-                // std's resolver error: "failed to lookup address information: …".
-                _ if io.to_string().contains("lookup address") => LiveError::Dns {
-                    url,
-                    host,
-                    detail: io.to_string(),
-                },
-                _ => LiveError::Http {
-                    url,
-                    detail: io.to_string(),
-                },
-            },
-            ureq::Error::Tls(m) => LiveError::Tls {
-                url,
-                detail: m.to_owned(),
-            },
-            ureq::Error::Rustls(e) => LiveError::Tls {
-                url,
-                detail: e.to_string(),
-            },
-            ureq::Error::Protocol(e) => LiveError::Http {
-                url,
-                detail: format!(
-                    "the answer is not HTTP/1.1 ({e}); is this the right port, or does it need https://?"
-                ),
-            },
-            other => LiveError::Http {
-                url,
-                detail: other.to_string(),
-            },
-        }
-    }
 }
 
 enum Step {
@@ -851,96 +671,133 @@ enum Step {
     Redirect(String),
 }
 
-/// Checks the start of a body against what the endpoint should send.
-fn check_head(
-    url: &str,
-    head: &[u8],
+/// A response as it arrives: its status and head, and a 2xx body passed to
+/// the sink once its first bytes look like what the endpoint should send.
+struct Receiving<'a> {
+    url: &'a str,
     expect: Expect,
-    content_type: Option<&str>,
-) -> Result<Option<Format>, LiveError> {
-    let not_a_profile = |detail: String| LiveError::NotAProfile {
-        url: url.to_owned(),
-        detail,
-    };
-    if expect == Expect::Index {
-        return Ok(None);
-    }
-    let format = match detect::sniff_head(head) {
-        Ok(f) => f,
-        Err(FormatError::Unrecognised { hint }) => {
-            let html = content_type.is_some_and(|c| c.contains("html")) || hint.contains("HTML");
-            return Err(not_a_profile(if html {
-                let what = match html_title(head) {
-                    Some(t) => format!("an HTML page titled {t:?}"),
-                    None => format!("an HTML page, {hint}"),
-                };
-                format!("{what} (a login page, or a proxy's error page?)")
-            } else {
-                hint
-            }));
-        }
-        Err(FormatError::Empty) => return Err(not_a_profile("the body is empty".to_owned())),
-        Err(e) => return Err(not_a_profile(e.to_string())),
-    };
-    match (expect, format) {
-        (Expect::Trace, Format::Trace) => Ok(Some(format)),
-        (Expect::Trace, other) => Err(not_a_profile(format!(
-            "a {} where a Go execution trace was expected",
-            other.name()
-        ))),
-        (_, Format::Trace) => Err(not_a_profile(
-            "a Go execution trace where a profile was expected".to_owned(),
-        )),
-        (_, f) => Ok(Some(f)),
-    }
+    /// Largest body accepted.
+    cap: u64,
+    sink: &'a mut dyn FnMut(&[u8]) -> Result<(), LiveError>,
+    status: u16,
+    /// The first bytes, held back until they can be judged.
+    head: Vec<u8>,
+    /// Set once the head was judged: the format it showed.
+    accepted: Option<Option<Format>>,
+    /// Bytes passed to the sink.
+    bytes: u64,
+    content_type: Option<String>,
+    /// The start of an error page, for its message.
+    error_body: Vec<u8>,
 }
 
-/// The `<title>` of an HTML page, which usually says what it is ("Sign in").
-fn html_title(head: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(&head[..head.len().min(SNIFF_BYTES)]);
-    let lower = text.to_ascii_lowercase();
-    let start = lower.find("<title")?;
-    let start = start + lower.get(start..)?.find('>')? + 1;
-    let len = lower.get(start..)?.find("</title")?;
-    let title: String = text
-        .get(start..start + len)?
-        .trim()
-        .chars()
-        .take(80)
-        .collect();
-    (!title.is_empty()).then_some(title)
-}
-
-/// Why a body broke off, for the manifest and messages.
-fn cut_reason(e: &ureq::Error, per_read: Duration) -> String {
-    match e {
-        ureq::Error::Timeout(_) => {
-            format!(
-                "nothing received for {} s (read timeout)",
-                per_read.as_secs()
-            )
-        }
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            "the connection closed before the end of the body".to_owned()
-        }
-        ureq::Error::Io(io) => format!("the connection broke ({io})"),
-        other => other.to_string(),
+impl Receiving<'_> {
+    fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
     }
-}
 
-/// The first non-empty line of an error page, at most 200 characters.
-fn first_line(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("");
-    let mut s: String = line.chars().take(200).collect();
-    if line.chars().count() > 200 {
-        s.push('…');
+    fn too_large(&self) -> LiveError {
+        LiveError::BodyTooLarge {
+            url: self.url.to_owned(),
+            limit: self.cap,
+        }
     }
-    s
+
+    fn done(&self, end: BodyEnd) -> Result<Step, LiveError> {
+        Ok(Step::Done(Fetched {
+            url: self.url.to_owned(),
+            status: self.status,
+            bytes: self.bytes,
+            format: self.accepted.flatten(),
+            end,
+        }))
+    }
+
+    /// The status line and headers: a redirect ends here, a body announced
+    /// above the cap is refused before it arrives.
+    fn head(
+        &mut self,
+        status: u16,
+        location: Option<String>,
+        content_length: Option<u64>,
+        content_type: Option<String>,
+    ) -> Result<Option<Step>, LiveError> {
+        self.status = status;
+        self.content_type = content_type;
+        if self.is_success() && content_length.is_some_and(|len| len > self.cap) {
+            return Err(self.too_large());
+        }
+        if (300..400).contains(&status)
+            && let Some(l) = location
+        {
+            return Ok(Some(Step::Redirect(l)));
+        }
+        Ok(None)
+    }
+
+    /// A piece of a 2xx body (`at_end`: there is no more to judge the head by).
+    fn take(&mut self, data: &[u8], at_end: bool) -> Result<(), LiveError> {
+        if (self.bytes + self.head.len() as u64).saturating_add(data.len() as u64) > self.cap {
+            return Err(self.too_large());
+        }
+        if self.accepted.is_some() {
+            self.bytes += data.len() as u64;
+            return (self.sink)(data);
+        }
+        self.head.extend_from_slice(data);
+        if self.head.len() < SNIFF_BYTES && !at_end {
+            return Ok(());
+        }
+        let format = check_head(
+            self.url,
+            &self.head,
+            self.expect,
+            self.content_type.as_deref(),
+        )?;
+        self.accepted = Some(format);
+        self.bytes += self.head.len() as u64;
+        let head = std::mem::take(&mut self.head);
+        (self.sink)(&head)
+    }
+
+    /// Cancelled: what arrived is kept if it already looks right; a head
+    /// too short to judge is dropped like an empty body.
+    fn cancelled(&mut self) -> Result<Step, LiveError> {
+        if self.accepted.is_none() && !self.head.is_empty() {
+            self.take(&[], true).ok();
+        }
+        match self.accepted {
+            Some(_) if self.bytes > 0 => self.done(BodyEnd::Cancelled),
+            _ => Err(LiveError::Cancelled {
+                url: self.url.to_owned(),
+            }),
+        }
+    }
+
+    fn complete(&mut self) -> Result<Step, LiveError> {
+        self.take(&[], true)?;
+        self.done(BodyEnd::Complete)
+    }
+
+    /// A 2xx body that broke off: what arrived, and why it stopped.
+    fn broke_off(&mut self, e: &ureq::Error, per_read: Duration) -> Result<Step, LiveError> {
+        if let ureq::Error::BodyExceedsLimit(_) = e {
+            return Err(self.too_large());
+        }
+        let reason = cut_reason(e, per_read);
+        if self.accepted.is_none() {
+            // Not even the head arrived whole: judge what did.
+            if self.head.is_empty() {
+                return Err(LiveError::Truncated {
+                    url: self.url.to_owned(),
+                    bytes: 0,
+                    reason,
+                });
+            }
+            self.take(&[], true)?;
+        }
+        self.done(BodyEnd::Cut { reason })
+    }
 }
 
 #[cfg(test)]

@@ -14,10 +14,12 @@ pub struct ServerInfo {
 }
 
 impl ServerInfo {
+    /// Whether the index lists `name`; asking for an unlisted profile only earns a 404.
     pub fn offers(&self, name: &str) -> bool {
         self.profiles.iter().any(|(n, _)| n == name)
     }
 
+    /// The profile names alone, in index order, for a menu of what to capture.
     pub fn names(&self) -> Vec<String> {
         self.profiles.iter().map(|(n, _)| n.clone()).collect()
     }

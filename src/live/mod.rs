@@ -75,10 +75,15 @@ pub enum CaptureKind {
     Trace(Duration),
     /// `profile?seconds=N`: a CPU profile over N (whole seconds, at least one).
     Cpu(Duration),
+    /// `heap`: live allocations by stack, to pair a goroutine leak with the memory it holds.
     Heap,
+    /// `allocs`: all allocations since start, by stack.
     Allocs,
+    /// `block`: where goroutines waited on channels and locks (only if the service enabled it).
     Block,
+    /// `mutex`: contended locks (only if the service enabled it).
     Mutex,
+    /// `threadcreate`: stacks that created OS threads.
     Threadcreate,
     /// Any other profile the server offers by name: the count profiles
     /// services register with `pprof.NewProfile` (open connections, files,
@@ -201,7 +206,7 @@ fn cpu_seconds(d: Duration) -> u64 {
 }
 
 /// Now, as Unix nanoseconds.
-pub(crate) fn now_ns() -> i64 {
+pub fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))

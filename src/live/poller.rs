@@ -26,6 +26,7 @@ use super::save;
 use super::session::SessionWriter;
 use super::target::Target;
 use super::{CaptureKind, now_ns};
+use crate::analysis::growth::looks_like_restart;
 use crate::formats::Loaded;
 use crate::formats::session_dir::{Manifest, ManifestCapture};
 
@@ -35,7 +36,9 @@ const TICK: Duration = Duration::from_millis(100);
 /// Retry delays after consecutive failures: `initial`, doubling, at most `max`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Backoff {
+    /// The wait after the first failure.
     pub initial: Duration,
+    /// The ceiling, so a service that comes back is seen within this long.
     pub max: Duration,
 }
 
@@ -59,6 +62,7 @@ impl Backoff {
 /// Everything a session needs to start.
 #[derive(Clone, Debug)]
 pub struct LiveConfig {
+    /// The service polled; every request stays on its origin.
     pub target: Target,
     /// Sent with every request; see [`Header`].
     pub headers: Vec<Header>,
@@ -69,8 +73,11 @@ pub struct LiveConfig {
     /// Where bodies are saved; created if missing, continued if it holds a
     /// session of the same URL.
     pub session_dir: PathBuf,
+    /// Connect and receive timeouts of every request.
     pub timeouts: Timeouts,
+    /// Size caps on bodies, so a huge answer cannot exhaust memory or disk.
     pub limits: FetchLimits,
+    /// Waits between retries after failed polls.
     pub backoff: Backoff,
     /// Stop after this many failed polls in a row (`None`: never give up).
     pub give_up_after: Option<u32>,
@@ -112,13 +119,17 @@ pub enum ConnectionState {
     Connected,
     /// The last `failures` polls failed; the next try is in `retry_in`.
     Retrying {
+        /// Failed polls in a row.
         failures: u32,
+        /// The backoff delay before the next poll.
         retry_in: Duration,
         /// `true` when the service could not be reached at all (down,
         /// restarting, wrong port), `false` when it answered badly.
         unreachable: bool,
+        /// The message of the latest failure, for the status bar.
         last_error: String,
     },
+    /// Both threads have ended; sent just before [`LiveEvent::Stopped`].
     Stopped,
 }
 
@@ -128,7 +139,12 @@ pub enum StopReason {
     /// [`Poller::stop`] or drop.
     Requested,
     /// [`LiveConfig::give_up_after`] failures in a row.
-    GaveUp { failures: u32, last_error: String },
+    GaveUp {
+        /// Failed polls in a row when it gave up.
+        failures: u32,
+        /// The message of the last of them.
+        last_error: String,
+    },
     /// The session folder cannot be written.
     SessionFolder(String),
 }
@@ -138,6 +154,7 @@ pub enum StopReason {
 pub struct Captured {
     /// The on-demand request, or `None` for a periodic goroutine snapshot.
     pub id: Option<CaptureId>,
+    /// What was fetched, which tells how to load the file.
     pub kind: CaptureKind,
     /// The saved file.
     pub path: PathBuf,
@@ -155,38 +172,52 @@ pub struct Failure {
     pub id: Option<CaptureId>,
     /// What was fetched; `None` for the index.
     pub kind: Option<CaptureKind>,
+    /// What went wrong; its predicates tell whether retrying helps.
     pub error: LiveError,
     /// Where a body cut off or unreadable was kept as evidence
     /// (`partial/`, `rejected/`), outside the session's captures.
     pub kept: Option<PathBuf>,
+    /// When it failed, as Unix nanoseconds, to place it on the timeline.
     pub at_ns: i64,
 }
 
 /// What the poller reports, in order per thread.
 #[derive(Debug)]
 pub enum LiveEvent {
+    /// The connection changed state (sent on changes only, not every poll).
     State(ConnectionState),
     /// The server's index was read: what it offers.
     ServerInfo(ServerInfo),
+    /// A body was saved (and parsed unless it is a trace).
     Captured(Box<Captured>),
+    /// A fetch failed; polling carries on unless it gave up.
     Failed(Box<Failure>),
     /// An on-demand capture in progress; `fraction` for ones with a
     /// duration (trace, CPU), by elapsed time.
     Progress {
+        /// The capture, as [`Poller::request`] returned it.
         id: CaptureId,
+        /// What is being fetched.
         kind: CaptureKind,
+        /// Bytes received so far.
         bytes: u64,
+        /// Time since the request started.
         elapsed: Duration,
+        /// Elapsed over the capture's duration, 0..=1; `None` when it has none.
         fraction: Option<f32>,
     },
+    /// Polling was paused (on-demand captures still run).
     Paused,
+    /// Polling resumed; a snapshot is taken right away.
     Resumed,
     /// Polling took its [`LiveConfig::snapshots`]; on-demand captures still run.
     PollingDone {
+        /// How many were taken.
         snapshots: u32,
     },
     /// The last event: both threads have ended.
     Stopped {
+        /// Asked for, gave up, or the folder failed.
         reason: StopReason,
     },
 }
@@ -368,6 +399,7 @@ impl Poller {
         self.unpark();
     }
 
+    /// Whether polling is paused, for a pause/resume toggle.
     pub fn is_paused(&self) -> bool {
         self.shared.paused.load(Ordering::Relaxed)
     }
@@ -392,10 +424,12 @@ impl Poller {
         }
     }
 
+    /// The service polled, for titles and messages.
     pub fn target(&self) -> &Target {
         self.shared.client.target()
     }
 
+    /// The folder the captures are saved in, to open or reload them.
     pub fn session_dir(&self) -> &Path {
         self.shared.session.dir()
     }
@@ -430,6 +464,8 @@ fn poll_loop(shared: &Shared, config: &LiveConfig) {
     let mut ever_connected = false;
     let mut failures = 0u32;
     let mut taken = 0u32;
+    // Goroutines of the last snapshot, to see the service restart.
+    let mut last_total: Option<u64> = None;
     let mut was_paused = false;
     let mut next = Instant::now();
     while !shared.stopping() {
@@ -482,9 +518,17 @@ fn poll_loop(shared: &Shared, config: &LiveConfig) {
                     ever_connected = true;
                     shared.emit(LiveEvent::State(ConnectionState::Connected));
                 }
+                let after_outage = failures > 0;
                 failures = 0;
                 taken += 1;
                 if let Some(c) = captured {
+                    if let Some(n) = c.record.goroutines {
+                        if last_total.is_some_and(|p| looks_like_restart(p, n, after_outage)) {
+                            // Best effort: the capture itself is saved either way.
+                            shared.session.add_restart(c.record.started_at_ns).ok();
+                        }
+                        last_total = Some(n);
+                    }
                     shared.emit(LiveEvent::Captured(Box::new(c)));
                 }
                 if config.snapshots.is_some_and(|n| taken >= n) {

@@ -5,17 +5,18 @@
 
 use std::collections::BTreeMap;
 
-use super::client::{Client, Expect, FetchLimits, Timeouts, Watch};
-use super::error::LiveError;
+use super::client::{Client, Expect, FetchLimits, Timeouts};
 use super::target::Target;
 
 /// Largest answer read from the API.
-const MAX_ANSWER_BYTES: usize = 32 << 20;
+const MAX_ANSWER_BYTES: u64 = 32 << 20;
 
 /// One series of a range query: its labels and `(unix seconds, value)` points.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
+    /// The series' labels, sorted by name so output is stable.
     pub labels: BTreeMap<String, String>,
+    /// Samples in the order the API returns them (by time); values as floats, like Prometheus.
     pub points: Vec<(f64, f64)>,
 }
 
@@ -28,28 +29,8 @@ pub fn api_get(
     let api = Target::parse(&format!("{}/api/v1/", url.trim_end_matches('/')))
         .map_err(|e| e.to_string())?;
     let client = Client::new(api, Vec::new(), Timeouts::default(), FetchLimits::default());
-    let mut body = Vec::new();
-    let watch = Watch {
-        cancelled,
-        progress: &|_, _| {},
-    };
-    let fetched = client
-        .fetch(
-            endpoint,
-            None,
-            Expect::Index,
-            &mut |d| {
-                if body.len() + d.len() > MAX_ANSWER_BYTES {
-                    return Err(LiveError::BodyTooLarge {
-                        url: url.to_owned(),
-                        limit: MAX_ANSWER_BYTES as u64,
-                    });
-                }
-                body.extend_from_slice(d);
-                Ok(())
-            },
-            &watch,
-        )
+    let (body, fetched) = client
+        .fetch_to_memory(endpoint, Expect::Index, MAX_ANSWER_BYTES, cancelled)
         .map_err(|e| e.to_string())?;
     let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
         format!(
@@ -150,4 +131,46 @@ pub fn query_range(
                 .unwrap_or_default(),
         })
         .collect())
+}
+
+/// The PromQL of the goroutine count of the instance the session folders
+/// among `dirs` polled: `go_goroutines{instance="host:port"}` (Prometheus
+/// names an instance by its scrape address, which is the pprof one when a
+/// service serves both on one port; otherwise the user gives the query).
+pub fn instance_query(dirs: &[std::path::PathBuf]) -> Option<String> {
+    let url = dirs.iter().find_map(|d| {
+        crate::formats::session_dir::read_manifest(d)
+            .ok()
+            .flatten()
+            .map(|m| m.url)
+    })?;
+    let target = Target::parse(&url).ok()?;
+    let o = target.origin();
+    let host = if o.host.contains(':') {
+        format!("[{}]", o.host)
+    } else {
+        o.host.clone()
+    };
+    Some(format!("go_goroutines{{instance=\"{host}:{}\"}}", o.port))
+}
+
+/// A goroutine history: the first series `query` returns over the last
+/// `range`, in about 400 points, with a title saying what it is.
+pub fn history(
+    url: &str,
+    query: &str,
+    range: std::time::Duration,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<(String, Vec<(f64, f64)>), String> {
+    let end = super::now_ns() as f64 / 1e9;
+    let secs = range.as_secs_f64().max(60.0);
+    let step = (secs / 400.0).max(1.0);
+    let series = query_range(url, query, end - secs, end, step, cancelled)?;
+    let first = series
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("Prometheus has no series for {query}"))?;
+    let span =
+        crate::model::time::format_duration_ns(i64::try_from(range.as_nanos()).unwrap_or(i64::MAX));
+    Ok((format!("{query} over the last {span}"), first.points))
 }

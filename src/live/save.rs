@@ -19,12 +19,14 @@ use crate::model::Snapshot;
 use crate::progress::Progress;
 
 /// Largest index page read.
-const MAX_INDEX_BYTES: usize = 1 << 20;
+const MAX_INDEX_BYTES: u64 = 1 << 20;
 
 /// A body saved as a capture.
 #[derive(Debug)]
 pub struct Saved {
+    /// The capture's file in the session folder.
     pub path: PathBuf,
+    /// Its manifest entry, as written.
     pub record: ManifestCapture,
     /// The parsed profile (profiles only; traces are parsed by whoever opens them).
     pub loaded: Option<Box<Loaded>>,
@@ -33,6 +35,7 @@ pub struct Saved {
 /// A fetch that gave no capture: why, and where what arrived was kept.
 #[derive(Debug)]
 pub struct NotSaved {
+    /// Why there is no capture.
     pub error: LiveError,
     /// A partial or rejected body kept for a look (`partial/`, `rejected/`).
     pub kept: Option<PathBuf>,
@@ -183,16 +186,11 @@ pub fn fetch_profile(
     endpoint: &str,
     watch: &Watch<'_>,
 ) -> Result<(Vec<u8>, Loaded), LiveError> {
-    let mut body = Vec::new();
-    let fetched = client.fetch(
+    let (body, fetched) = client.fetch_to_memory(
         endpoint,
-        None,
         Expect::Profile,
-        &mut |d| {
-            body.extend_from_slice(d);
-            Ok(())
-        },
-        watch,
+        client.limits().max_body_bytes,
+        watch.cancelled,
     )?;
     match fetched.end {
         BodyEnd::Complete => {}
@@ -232,23 +230,8 @@ pub fn read_index(
             s.record_failure("index", &url, &e.to_string()).ok();
         }
     };
-    let mut body = Vec::new();
-    let mut sink = |d: &[u8]| {
-        if body.len() + d.len() > MAX_INDEX_BYTES {
-            return Err(LiveError::BodyTooLarge {
-                url: url.clone(),
-                limit: MAX_INDEX_BYTES as u64,
-            });
-        }
-        body.extend_from_slice(d);
-        Ok(())
-    };
-    let watch = Watch {
-        cancelled,
-        progress: &|_, _| {},
-    };
-    let fetched = client
-        .fetch("", None, Expect::Index, &mut sink, &watch)
+    let (body, fetched) = client
+        .fetch_to_memory("", Expect::Index, MAX_INDEX_BYTES, cancelled)
         .inspect_err(|e| {
             if !matches!(e, LiveError::Cancelled { .. }) {
                 note(e);

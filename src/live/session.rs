@@ -79,6 +79,13 @@ pub struct Pending {
 impl Pending {
     /// Appends a piece of the body.
     pub fn write(&mut self, data: &[u8]) -> Result<(), LiveError> {
+        if self.bytes == 0 && self.seconds.is_none() && !data.is_empty() {
+            // A profile is written when the server answers, which can be
+            // long after the request (a stalled service): it is dated when
+            // its first byte arrived. Traces and CPU profiles cover the
+            // seconds from their request on, and keep that start.
+            self.started_ns = now_ns();
+        }
         self.file.write_all(data).map_err(|source| LiveError::Io {
             path: self.temp_path.clone(),
             source,
@@ -99,6 +106,7 @@ impl Pending {
         self.memory.as_deref()
     }
 
+    /// Body bytes written so far, for progress and the size cap.
     pub fn bytes(&self) -> u64 {
         self.bytes
     }
@@ -110,6 +118,7 @@ impl Pending {
         self.started_ns = started_ns;
     }
 
+    /// When the body started arriving (or [`Pending::backdate`]'s time), as Unix nanoseconds.
     pub fn started_ns(&self) -> i64 {
         self.started_ns
     }
@@ -118,11 +127,17 @@ impl Pending {
 /// What a finished body was, for its manifest entry.
 #[derive(Clone, Debug, Default)]
 pub struct CommitInfo {
+    /// The URL the body came from.
     pub url: String,
+    /// What the server answered.
     pub status: u16,
+    /// The sniffed format; it picks the file's extension (`None`: `.gz` or `.bin`).
     pub format: Option<Format>,
+    /// The goroutine total, when known, so a session's growth shows without reparsing.
     pub goroutines: Option<u64>,
+    /// Why the body is incomplete; `Some` names the file `-partial` and marks the entry.
     pub partial_reason: Option<String>,
+    /// Why the body was not taken as a capture, recorded for whoever looks later.
     pub rejected_reason: Option<String>,
     /// When the body was complete, if not now (see [`Pending::backdate`]).
     pub finished_ns: Option<i64>,
@@ -188,6 +203,7 @@ impl SessionWriter {
         Ok(writer)
     }
 
+    /// The session folder, as given (created if it was missing).
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -345,6 +361,13 @@ impl SessionWriter {
     pub fn set_incident(&self, incident: Incident) -> Result<(), LiveError> {
         let mut st = self.lock();
         st.manifest.incident = Some(incident);
+        self.save(&mut st)
+    }
+
+    /// Notes that the service restarted before the snapshot started at `at_ns`.
+    pub fn add_restart(&self, at_ns: i64) -> Result<(), LiveError> {
+        let mut st = self.lock();
+        st.manifest.restarts_ns.push(at_ns);
         self.save(&mut st)
     }
 

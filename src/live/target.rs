@@ -27,11 +27,14 @@ const PROFILE_NAMES: &[&str] = &[
 /// `http` or `https`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Scheme {
+    /// Plain HTTP, the usual pprof listener on a local or internal port.
     Http,
+    /// HTTPS, possibly with a private CA or client certificate ([`super::TlsFiles`]).
     Https,
 }
 
 impl Scheme {
+    /// `"http"` or `"https"`, as written in URLs.
     pub fn as_str(self) -> &'static str {
         match self {
             Scheme::Http => "http",
@@ -50,6 +53,7 @@ impl Scheme {
 /// Scheme, host and port: what a redirect may not change silently.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Origin {
+    /// A change from https to http would expose headers: not followed.
     pub scheme: Scheme,
     /// Lowercase; IPv6 addresses in brackets.
     pub host: String,
@@ -154,26 +158,17 @@ impl Target {
         format!("{}{}", self.base_url(), endpoint)
     }
 
+    /// Where requests may go; redirects elsewhere are refused.
     pub fn origin(&self) -> &Origin {
         &self.origin
     }
 
     /// `host-6060`, for folder names.
     pub fn label(&self) -> String {
-        let host: String = self
-            .origin
-            .host
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let host = host.trim_matches('_');
-        format!("{host}-{}", self.origin.port)
+        crate::formats::session_dir::instance_label(
+            &self.origin.host,
+            &self.origin.port.to_string(),
+        )
     }
 
     /// `user:password` from the URL, if it had one.

@@ -8,9 +8,14 @@ use super::stack::{LabelSetId, Remap, StackId};
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StateKind {
+    /// On a CPU when the dump was taken (the goroutine that asked for it, at
+    /// least).
     Running,
+    /// Ready to run, waiting only for a P.
     Runnable,
+    /// Blocked on something (channel, lock, IO, sleep): where every leak is.
     Waiting,
+    /// In a system call or cgo.
     Syscall,
     /// Created but not started, dead, or a state this build does not know.
     Other,
@@ -38,7 +43,9 @@ impl StateKind {
 /// An ancestor printed by `GODEBUG=tracebackancestors=N`: `[originating from goroutine N]:`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ancestor {
+    /// The ancestor's goroutine id, which may be long gone.
     pub id: u64,
+    /// Where the ancestor was when it created the next goroutine in the chain.
     pub stack: StackId,
 }
 
@@ -54,9 +61,12 @@ pub struct Goroutine {
     /// `sync.Mutex.Lock`); empty where the dialect does not say and the
     /// stack does not tell.
     pub state: StrId,
+    /// The coarse state, for colouring and filtering without reading `state`.
     pub kind: StateKind,
     /// `, N minutes` of the header: how long it has been blocked, rounded down.
     pub wait_minutes: Option<u32>,
+    /// Wired to its OS thread (`runtime.LockOSThread`), shown because such a
+    /// goroutine also holds a thread.
     pub locked_to_thread: bool,
     /// The runtime itself proved it leaked: `(leaked)` after the state in
     /// dumps (Go 1.26+), or any goroutine of a `goroutineleak` profile.
@@ -70,6 +80,8 @@ pub struct Goroutine {
     /// The collector was scanning its stack when the dump was taken
     /// (`(scan)`): a passing moment, not part of the wait.
     pub gc_scan: bool,
+    /// pprof labels where the dialect has them (protobuf, `debug=1`, Go 1.27
+    /// dumps), to split groups by request kind.
     pub labels: LabelSetId,
     /// Frames innermost first, as printed (runtime frames where the dialect shows them).
     pub stack: StackId,
@@ -79,6 +91,8 @@ pub struct Goroutine {
     pub created_by: Option<StackId>,
     /// The goroutine that created it (`created by F in goroutine N`).
     pub creator_id: Option<u64>,
+    /// The chain of creators `GODEBUG=tracebackancestors` printed, oldest last:
+    /// who started the leak, not just who created the leaked goroutine.
     pub ancestors: Vec<Ancestor>,
 }
 

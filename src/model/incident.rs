@@ -10,8 +10,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Incident {
+    /// When the first trigger fired (RFC 3339, UTC), for people reading the
+    /// manifest.
     pub fired_at: String,
+    /// The same moment in Unix nanoseconds, for ordering without parsing dates.
     pub fired_at_ns: i64,
+    /// Every trigger that fired, in firing order: firings within the cooldown
+    /// join this incident instead of opening another folder.
     pub triggers: Vec<Firing>,
 }
 
@@ -27,6 +32,7 @@ pub struct Firing {
     pub message: String,
     /// The measured value and the threshold it crossed.
     pub value: f64,
+    /// The threshold the value crossed, so the reader sees by how much.
     pub threshold: f64,
     /// The stack group it fired on, when it fired on one.
     pub group: Option<FiringGroup>,
@@ -38,8 +44,12 @@ pub struct Firing {
 pub struct FiringGroup {
     /// The leak site's function.
     pub site: String,
+    /// What the group's goroutines wait on, as the report words it.
     pub wait_reason: String,
+    /// Goroutines in the group when it fired.
     pub count: u64,
+    /// How fast the group grew, where capture times allow a rate: the figure
+    /// growth triggers fire on.
     pub per_minute: Option<f64>,
 }
 

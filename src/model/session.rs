@@ -11,6 +11,8 @@ use super::warning::Warnings;
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Input {
+    /// A goroutine snapshot or a sampled profile: what leak ranking and flame
+    /// graphs read.
     Snapshot(Snapshot),
     /// Boxed: a trace is large and rare beside many snapshots.
     /// Shared so views can hold it without copying millions of spans.
@@ -18,6 +20,8 @@ pub enum Input {
 }
 
 impl Input {
+    /// Where the input came from, whichever kind it is, for naming it in lists
+    /// and reports.
     pub fn source(&self) -> &Source {
         match self {
             Input::Snapshot(s) => &s.source,
@@ -25,6 +29,8 @@ impl Input {
         }
     }
 
+    /// What the loader skipped or repaired, whichever kind it is, so every view
+    /// can show it.
     pub fn warnings(&self) -> &Warnings {
         match self {
             Input::Snapshot(s) => &s.warnings,
@@ -32,6 +38,9 @@ impl Input {
         }
     }
 
+    /// For warnings found outside the parser (the loader's own checks, a
+    /// session manifest's problems); copies a shared trace only if another view
+    /// holds it.
     pub fn warnings_mut(&mut self) -> &mut Warnings {
         match self {
             Input::Snapshot(s) => &mut s.warnings,
@@ -39,6 +48,7 @@ impl Input {
         }
     }
 
+    /// The snapshot, for views that only read snapshots and skip traces.
     pub fn as_snapshot(&self) -> Option<&Snapshot> {
         match self {
             Input::Snapshot(s) => Some(s),
@@ -54,6 +64,7 @@ impl Input {
         }
     }
 
+    /// The trace, borrowed, for one-off reads that do not keep it.
     pub fn as_trace(&self) -> Option<&Trace> {
         match self {
             Input::Trace(t) => Some(t),
@@ -61,6 +72,7 @@ impl Input {
         }
     }
 
+    /// The dialect it was parsed as, to tell files apart in lists.
     pub fn format(&self) -> Format {
         self.source().format
     }
@@ -73,7 +85,11 @@ impl Input {
 /// with distinct stacks only, and not the goroutines of every snapshot.
 #[derive(Clone, Debug, Default)]
 pub struct Session {
+    /// The one table every input's ids point into, so equal stacks of different
+    /// files share an id.
     pub stacks: StackTable,
+    /// Every input in the order given; shared so copies of a session stay
+    /// cheap.
     pub inputs: Vec<std::sync::Arc<Input>>,
 }
 
@@ -110,10 +126,12 @@ impl Session {
         }
     }
 
+    /// The snapshots in input order, for analyses that ignore traces.
     pub fn snapshots(&self) -> impl Iterator<Item = &Snapshot> {
         self.inputs.iter().filter_map(|i| i.as_snapshot())
     }
 
+    /// The traces in input order, for analyses that ignore snapshots.
     pub fn traces(&self) -> impl Iterator<Item = &Trace> {
         self.inputs.iter().filter_map(|i| i.as_trace())
     }

@@ -26,6 +26,8 @@ pub enum Format {
 }
 
 impl Format {
+    /// The name `inspect --json` and the reports print, so scripts can match on
+    /// it.
     pub fn name(self) -> &'static str {
         match self {
             Format::Pprof => "pprof",
@@ -41,14 +43,28 @@ impl Format {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProfileType {
+    /// `/debug/pprof/goroutine`: every live goroutine, the input leak ranking
+    /// is built on.
     Goroutine,
+    /// Go 1.26's `/debug/pprof/goroutineleak`: goroutines the garbage collector
+    /// proved can never run again.
     #[serde(rename = "goroutineleak")]
     GoroutineLeak,
+    /// Live heap objects by allocation site (`inuse_*` by default).
     Heap,
+    /// Every allocation since the program started (`alloc_*` by default): same
+    /// sample types as heap, other default.
     Allocs,
+    /// On-CPU time from `/debug/pprof/profile`.
     Cpu,
+    /// Time goroutines spent blocked on channels, selects and locks (needs
+    /// `runtime.SetBlockProfileRate`).
     Block,
+    /// Time a lock was held while others waited for it, charged to the
+    /// unlocker.
     Mutex,
+    /// Where OS threads were created; a growing count points at goroutines
+    /// stuck in syscalls or cgo.
     Threadcreate,
     /// A custom profile (`pprof.NewProfile`) or one from another tool.
     #[serde(untagged)]
@@ -56,6 +72,8 @@ pub enum ProfileType {
 }
 
 impl ProfileType {
+    /// The name the `/debug/pprof/` endpoint uses, so reports and file names
+    /// match Go's own (for other profiles, the first sample type's name).
     pub fn name(&self) -> &str {
         match self {
             ProfileType::Goroutine => "goroutine",
@@ -79,8 +97,13 @@ impl ProfileType {
 /// Where an input came from and what it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Source {
+    /// The file it was read from (or the URL path of a live capture): how the
+    /// user recognises an input.
     pub path: String,
+    /// The dialect it was parsed as, told from its content, not its name.
     pub format: Format,
+    /// For pprof files, which profile it holds; `None` for dumps, traces and
+    /// folded stacks, which are not profiles.
     pub profile_type: Option<ProfileType>,
     /// Size as read, before decompression.
     pub bytes: u64,
@@ -89,38 +112,59 @@ pub struct Source {
 /// Type and unit of one sample value (`alloc_space`/`bytes`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValueType {
+    /// What a value measures (`alloc_space`, `contentions`).
     pub kind: StrId,
+    /// Its unit (`bytes`, `count`, `nanoseconds`), so values are shown and
+    /// summed correctly.
     pub unit: StrId,
 }
 
 /// One stack with its values, one per sample type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sample {
+    /// The sampled call stack.
     pub stack: StackId,
+    /// One value per sample type of the profile, in the same order.
     pub values: Vec<i64>,
+    /// pprof labels of the sample (`pprof.Do`), so samples can be split by
+    /// request kind.
     pub labels: LabelSetId,
 }
 
 /// A binary the profile's addresses belong to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mapping {
+    /// First address of the mapping in the process.
     pub start: u64,
+    /// The address just past the mapping.
     pub limit: u64,
+    /// Offset in the file that the start address corresponds to, for
+    /// symbolizing addresses.
     pub offset: u64,
+    /// Path of the binary or shared library.
     pub file: StrId,
+    /// Build id of the binary, to match it with its symbols later.
     pub build_id: StrId,
 }
 
 /// A sampled profile (heap, CPU, block, ...): weighted stacks.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SampleProfile {
+    /// What each sample value measures, in value order.
     pub sample_types: Vec<ValueType>,
     /// Index into `sample_types` that tools show first.
     pub default_type: usize,
+    /// The weighted stacks themselves.
     pub samples: Vec<Sample>,
+    /// What `period` counts (`cpu`/`nanoseconds`).
     pub period_type: Option<ValueType>,
+    /// The sampling period: one sample stands for about this much of
+    /// `period_type`.
     pub period: i64,
+    /// The binaries the addresses belong to, kept so an unsymbolized profile
+    /// can still be traced to its binary.
     pub mappings: Vec<Mapping>,
+    /// Free-form comments the producer attached (`pprof -add_comment`).
     pub comments: Vec<StrId>,
     /// Samples dropped by the loader because they were unreadable.
     pub dropped_samples: u64,
@@ -148,25 +192,37 @@ pub struct PanicInfo {
 /// Goroutines or samples.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SnapshotData {
+    /// A goroutine profile or dump: one record per goroutine or per group of
+    /// identical goroutines.
     Goroutines(Vec<Goroutine>),
+    /// Any other profile: weighted stacks, no goroutine state.
     Samples(SampleProfile),
 }
 
 /// One loaded profile or dump.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Snapshot {
+    /// Where the snapshot was read from, to name it in every view and report.
     pub source: Source,
     /// Unix time in ns where the file records it (pprof `time_nanos`).
     pub captured_at_ns: Option<i64>,
+    /// How long the profile sampled for (CPU, and block or mutex deltas), where
+    /// the file says.
     pub duration_ns: Option<i64>,
+    /// What was loaded: goroutines, or samples.
     pub data: SnapshotData,
     /// A total the file states itself (`goroutine profile: total N`), to cross-check.
     pub stated_total: Option<u64>,
+    /// The panic or fatal error a crash dump starts with: the likeliest cause
+    /// of a crash, shown first.
     pub panic: Option<PanicInfo>,
+    /// What the loader skipped or repaired, so partial loads are never silent.
     pub warnings: Warnings,
 }
 
 impl Snapshot {
+    /// The goroutine records; empty for a sampled profile, so callers that only
+    /// count goroutines need no match.
     pub fn goroutines(&self) -> &[Goroutine] {
         match &self.data {
             SnapshotData::Goroutines(g) => g,
@@ -174,6 +230,8 @@ impl Snapshot {
         }
     }
 
+    /// The sample profile, or `None` for goroutines, for views that only show
+    /// weighted stacks.
     pub fn samples(&self) -> Option<&SampleProfile> {
         match &self.data {
             SnapshotData::Samples(s) => Some(s),

@@ -18,6 +18,8 @@ use super::intern::{Interner, StrId};
 pub struct FrameId(u32);
 
 impl FrameId {
+    /// Position in the frame table, for side tables indexed by frame (colours,
+    /// classes).
     pub fn index(self) -> usize {
         self.0 as usize
     }
@@ -31,10 +33,14 @@ impl StackId {
     /// The stack with no frames (a goroutine caught before it ran, a thread with no stack).
     pub const EMPTY: StackId = StackId(0);
 
+    /// Position in the node table, for side tables indexed by stack (memos,
+    /// flame boxes).
     pub fn index(self) -> usize {
         self.0 as usize
     }
 
+    /// Whether this is the stack with no frames, which views show as "no stack"
+    /// instead of an empty box.
     pub fn is_empty(self) -> bool {
         self == StackId::EMPTY
     }
@@ -45,8 +51,11 @@ impl StackId {
 pub struct LabelSetId(u32);
 
 impl LabelSetId {
+    /// The empty set: what goroutines and samples without labels carry, so "no
+    /// labels" needs no `Option`.
     pub const NONE: LabelSetId = LabelSetId(0);
 
+    /// Position in the label-set table, for side tables indexed by label set.
     pub fn index(self) -> usize {
         self.0 as usize
     }
@@ -56,16 +65,29 @@ impl LabelSetId {
 /// they differ between dialects and processes while the code position does not.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Frame {
+    /// The function's full name (`main.(*server).serve`), what grouping and
+    /// flame boxes key on.
     pub function: StrId,
+    /// The source file, for showing where the frame is; empty where the input
+    /// has none (folded stacks).
     pub file: StrId,
+    /// The line in `file`; 0 where unknown. Part of identity, so two call sites
+    /// of one function stay apart in a stack.
     pub line: u32,
 }
 
 /// A pprof label value: Go's labels are strings, profiles may also carry numbers.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LabelValue {
+    /// A string value, what `pprof.Labels` always produces.
     Str(StrId),
-    Num { value: i64, unit: StrId },
+    /// A numeric value (`pprof` `num` labels, such as heap samples' `bytes`).
+    Num {
+        /// The number.
+        value: i64,
+        /// What it counts (`bytes`), empty when the producer gave no unit.
+        unit: StrId,
+    },
 }
 
 /// A label set, sorted by key so equal sets compare equal.
@@ -140,18 +162,21 @@ pub struct Remap {
 }
 
 impl Remap {
+    /// The id in the absorbing table of a string of the absorbed one.
     pub fn str(&self, id: StrId) -> StrId {
         self.strings
             .get(id.index())
             .copied()
             .unwrap_or(StrId::EMPTY)
     }
+    /// The id in the absorbing table of a stack of the absorbed one.
     pub fn stack(&self, id: StackId) -> StackId {
         self.stacks
             .get(id.index())
             .copied()
             .unwrap_or(StackId::EMPTY)
     }
+    /// The id in the absorbing table of a label set of the absorbed one.
     pub fn labels(&self, id: LabelSetId) -> LabelSetId {
         self.label_sets
             .get(id.index())
@@ -170,22 +195,28 @@ impl StackTable {
         self.frame_index.reserve(frames);
     }
 
+    /// Interns a string, so equal names compare as integers from here on.
     pub fn intern_str(&mut self, s: &str) -> StrId {
         self.strings.intern(s)
     }
 
+    /// The id of a string if it was interned, without adding it: for lookups
+    /// that must not grow the table.
     pub fn find_str(&self, s: &str) -> Option<StrId> {
         self.strings.find(s)
     }
 
+    /// The text of a string id (empty for an id of another table).
     pub fn str(&self, id: StrId) -> &str {
         self.strings.get(id)
     }
 
+    /// The interner itself, for callers that size side tables by string count.
     pub fn strings(&self) -> &Interner {
         &self.strings
     }
 
+    /// Interns a frame given as text, as the text parsers read it.
     pub fn intern_frame(&mut self, function: &str, file: &str, line: u32) -> FrameId {
         let frame = Frame {
             function: self.strings.intern(function),
@@ -195,6 +226,8 @@ impl StackTable {
         self.intern_frame_ids(frame)
     }
 
+    /// Interns a frame whose strings are already interned, as the pprof parser
+    /// has them.
     pub fn intern_frame_ids(&mut self, frame: Frame) -> FrameId {
         let next = FrameId(self.frames.len() as u32);
         match self.frame_index.entry(frame) {
@@ -207,6 +240,7 @@ impl StackTable {
         }
     }
 
+    /// The frame of an id; an unknown id is an empty frame rather than a panic.
     pub fn frame(&self, id: FrameId) -> Frame {
         self.frames.get(id.index()).copied().unwrap_or(Frame {
             function: StrId::EMPTY,
@@ -215,10 +249,13 @@ impl StackTable {
         })
     }
 
+    /// The function name of a frame, the name most views show.
     pub fn function(&self, id: FrameId) -> &str {
         self.str(self.frame(id).function)
     }
 
+    /// How many distinct frames the session has, for sizing tables indexed by
+    /// frame.
     pub fn frame_count(&self) -> usize {
         self.frames.len()
     }
@@ -290,6 +327,8 @@ impl StackTable {
             .fold(StackId::EMPTY, |parent, f| self.child(parent, f))
     }
 
+    /// The stack without its innermost frame (the caller's stack); empty for
+    /// the empty stack.
     pub fn parent(&self, id: StackId) -> StackId {
         self.nodes
             .get(id.index())
@@ -329,6 +368,8 @@ impl StackTable {
         v
     }
 
+    /// Interns a label set, sorted so the same labels in any order share one
+    /// id.
     pub fn intern_labels(&mut self, mut labels: Vec<(StrId, LabelValue)>) -> LabelSetId {
         if labels.is_empty() {
             return LabelSetId::NONE;
@@ -344,6 +385,7 @@ impl StackTable {
         id
     }
 
+    /// The labels of a set, sorted by key.
     pub fn labels(&self, id: LabelSetId) -> &[(StrId, LabelValue)] {
         self.label_sets.get(id.index()).map_or(&[], |l| l)
     }

@@ -59,9 +59,13 @@ impl GoIndex {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GoState {
+    /// Ready to run, waiting for a P: time lost to load, not to a leak.
     Runnable,
+    /// On a P, executing.
     Running,
+    /// Blocked (channel, lock, IO, sleep, ...): where a leak spends its life.
     Waiting,
+    /// In a system call or cgo, holding its thread.
     Syscall,
     /// The goroutine exited; the span runs from its exit to the window end.
     Ended,
@@ -97,11 +101,15 @@ pub enum SpanCause {
     Blocked,
     /// Made runnable by [`Span::unblocker`] (or by the runtime when none).
     Unblocked,
+    /// Entered a system call while running.
     SyscallBegan,
+    /// Returned from a system call and kept its P, so it runs on at once.
     SyscallEnded,
     /// Returned from a syscall that lost its P; runnable until it gets one.
     SyscallEndedBlocked,
+    /// Exited normally.
     Ended,
+    /// Exited while in a system call (a C thread leaving Go).
     EndedInSyscall,
     /// Existed before the window; the state is what the trace reported first,
     /// so the span starts at the window start.
@@ -270,11 +278,21 @@ pub struct SpanDetail {
 /// One state span of a goroutine, decoded from its packed form.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Span {
+    /// When the state began, in trace nanoseconds.
     pub start_ns: i64,
+    /// When it ended: the next span's start, or the window's end for the last
+    /// one.
     pub end_ns: i64,
+    /// The state the goroutine was in, which picks the span's colour.
     pub state: GoState,
+    /// How the span began, which says what `reason`, `stack`, `unblocker` and
+    /// `p` mean.
     pub cause: SpanCause,
+    /// Why it blocked or stopped, as the trace names it (`chan receive`); empty
+    /// for other spans.
     pub reason: StrId,
+    /// Where it blocked, stopped or entered the syscall; empty where the trace
+    /// gives no stack.
     pub stack: StackId,
     /// For [`SpanCause::Unblocked`]: the goroutine that made it runnable.
     pub unblocker: Option<GoIndex>,
@@ -296,7 +314,10 @@ pub struct BlockingPoint {
     pub span: usize,
     /// When it blocked (the window start for goroutines already blocked then).
     pub time_ns: i64,
+    /// Why it blocked (`chan receive`, `sync`, `select`), as the trace names
+    /// it.
     pub reason: StrId,
+    /// Where it blocked: the stack that groups blocking points into leak sites.
     pub stack: StackId,
     /// How long it stayed blocked within the window.
     pub duration_ns: i64,
@@ -309,7 +330,9 @@ pub struct BlockingPoint {
 /// How a goroutine came into being inside the window.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Creation {
+    /// When the `go` statement ran, in trace nanoseconds.
     pub time_ns: i64,
+    /// The goroutine that ran the `go` statement, where it is in the trace.
     pub creator: Option<GoIndex>,
     /// Go's id of the creator (`created by ... in goroutine N`).
     pub creator_id: Option<u64>,
@@ -322,6 +345,8 @@ pub struct Creation {
 /// One goroutine of the trace; its spans live in the trace.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct TraceGoroutine {
+    /// Go's goroutine id, as dumps and `created by ... in goroutine N` print
+    /// it.
     pub id: u64,
     /// The goroutine that created this one inside the window.
     pub creator: Option<GoIndex>,
@@ -356,24 +381,31 @@ impl Default for GoInfo {
 /// A closed time interval in trace nanoseconds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TimeSpan {
+    /// Where the interval begins, in trace nanoseconds.
     pub start_ns: i64,
+    /// Where it ends, in trace nanoseconds.
     pub end_ns: i64,
 }
 
 /// A P busy on a thread (ProcStart to ProcStop, or to a steal).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct ProcSpan {
+    /// The P (logical processor) number.
     pub p: u32,
     /// OS thread id, where known.
     pub m: Option<u64>,
+    /// When the P started running on the thread.
     pub start_ns: i64,
+    /// When it stopped (or was stolen), or the window end.
     pub end_ns: i64,
 }
 
 /// A stop-the-world pause.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct StwSpan {
+    /// When the world stopped.
     pub start_ns: i64,
+    /// When it started again.
     pub end_ns: i64,
     /// `GC mark termination`, `start trace`, ...
     pub kind: StrId,
@@ -382,46 +414,69 @@ pub struct StwSpan {
 /// A CPU profile sample recorded into the trace.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct CpuSample {
+    /// When the sample was taken, in trace nanoseconds.
     pub time_ns: i64,
+    /// The goroutine that was running, if any (a sample may land in the runtime
+    /// with none).
     pub goroutine: Option<GoIndex>,
+    /// The P it ran on, where known.
     pub p: Option<u32>,
+    /// The OS thread, where known.
     pub m: Option<u64>,
+    /// The sampled stack.
     pub stack: StackId,
 }
 
 /// A `runtime/trace` task.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct UserTask {
+    /// The task id `runtime/trace` gave it, which regions and logs refer to.
     pub id: u64,
+    /// The task it was created under, to nest tasks.
     pub parent: Option<u64>,
+    /// The task type passed to `trace.NewTask`.
     pub name: StrId,
     /// `None` if it began before the window.
     pub start_ns: Option<i64>,
     /// `None` if it had not ended when the window closed.
     pub end_ns: Option<i64>,
+    /// The goroutine that created it.
     pub goroutine: Option<GoIndex>,
+    /// Where it was created.
     pub stack: StackId,
 }
 
 /// A `runtime/trace` region on one goroutine.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct UserRegion {
+    /// The goroutine the region ran on (regions never span goroutines).
     pub goroutine: Option<GoIndex>,
+    /// The task it belongs to; 0 for the background task.
     pub task: u64,
+    /// The region type passed to `trace.WithRegion`/`StartRegion`.
     pub name: StrId,
+    /// When it began; `None` if before the window.
     pub start_ns: Option<i64>,
+    /// When it ended; `None` if still open when the window closed.
     pub end_ns: Option<i64>,
+    /// Where it began.
     pub stack: StackId,
 }
 
 /// A `trace.Log` record.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct UserLog {
+    /// When it was logged, in trace nanoseconds.
     pub time_ns: i64,
+    /// The goroutine that logged it.
     pub goroutine: Option<GoIndex>,
+    /// The task it was logged under; 0 for none.
     pub task: u64,
+    /// The category passed to `trace.Log`.
     pub key: StrId,
+    /// The message.
     pub value: StrId,
+    /// Where it was logged.
     pub stack: StackId,
 }
 
@@ -460,7 +515,9 @@ impl PLanes {
 /// A loaded execution trace.
 #[derive(Clone)]
 pub struct Trace {
+    /// Where the trace was read from, to name it in views and reports.
     pub source: Source,
+    /// What the parser skipped or repaired, so a damaged trace says so.
     pub warnings: Warnings,
     /// Version of the trace format from the header (`go1.23`; Go 1.24 writes
     /// the same format and header as Go 1.23).
@@ -486,11 +543,19 @@ pub struct Trace {
     pub(crate) labels: Vec<(GoIndex, StrId)>,
     /// Sorted by P, then start.
     pub procs: Vec<ProcSpan>,
+    /// CPU profile samples recorded into the trace (when a CPU profile ran
+    /// beside it), in time order.
     pub cpu_samples: Vec<CpuSample>,
+    /// Garbage collection cycles, in time order.
     pub gc: Vec<TimeSpan>,
+    /// Stop-the-world pauses, in time order.
     pub stw: Vec<StwSpan>,
+    /// `runtime/trace` tasks, the user's own view of what the program was
+    /// doing.
     pub tasks: Vec<UserTask>,
+    /// `runtime/trace` regions.
     pub regions: Vec<UserRegion>,
+    /// `trace.Log` messages.
     pub logs: Vec<UserLog>,
 }
 

@@ -23,22 +23,35 @@ use super::stack::StackTable;
 pub enum WaitReason {
     /// The dialect does not say and the stack does not tell.
     Unknown,
+    /// On a CPU: not waiting at all, so never a leak by itself.
     Running,
+    /// Ready to run, waiting only for a P: a sign of load, not of a leak.
     Runnable,
+    /// In a system call or cgo: held by the OS, not by Go code.
     Syscall,
+    /// Blocked sending on a channel nobody receives from: the commonest leak.
     ChanSend,
+    /// Blocked receiving from a channel nobody sends on or closes.
     ChanReceive,
     /// A send on a nil channel: blocked forever.
     ChanSendNil,
     /// A receive from a nil channel: blocked forever.
     ChanReceiveNil,
+    /// Blocked in a `select` until one of its cases can proceed.
     Select,
     /// `select {}`: blocked forever.
     SelectNoCases,
+    /// Waiting for `sync.Mutex.Lock`: a lock never released leaks every later
+    /// caller.
     MutexLock,
+    /// Waiting for a read lock of a `sync.RWMutex`, held up by a writer.
     RWMutexRLock,
+    /// Waiting for the write lock of a `sync.RWMutex`, held up by readers or a
+    /// writer.
     RWMutexLock,
+    /// Waiting in `sync.WaitGroup.Wait` for a count that may never reach zero.
     WaitGroupWait,
+    /// Waiting in `sync.Cond.Wait` for a signal that may never come.
     CondWait,
     /// A semaphore (`sync` internals, `x/sync/semaphore`).
     Semacquire,
@@ -46,6 +59,7 @@ pub enum WaitReason {
     Sync,
     /// A trace's `forever`, where the stack does not say which kind.
     Forever,
+    /// In `time.Sleep`: wakes by itself, so never a leak by itself.
     Sleep,
     /// Network or file IO through the netpoller (`IO wait`, a trace's `network`).
     IoWait,
@@ -64,19 +78,27 @@ pub enum WaitReason {
 /// same in dumps and traces.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WaitCategory {
+    /// On a CPU.
     Running,
+    /// Ready to run.
     Runnable,
+    /// In a system call or cgo.
     Syscall,
+    /// A channel send or receive.
     Channel,
+    /// A `select` with cases.
     Select,
     /// Mutexes, wait groups, conditions, semaphores.
     Sync,
+    /// Network or file IO through the netpoller.
     Io,
+    /// `time.Sleep` and timers.
     Sleep,
     /// `select {}` and nil channels: nothing can ever wake them.
     Forever,
     /// The runtime's own goroutines and waits (GC workers, finalizers).
     Runtime,
+    /// Nothing says what it is doing.
     Unknown,
 }
 
@@ -189,6 +211,8 @@ impl WaitReason {
         }
     }
 
+    /// The family of the reason, which picks its colour: one `match`, no string
+    /// tests per span.
     pub fn category(self) -> WaitCategory {
         use WaitReason::*;
         match self {

@@ -57,6 +57,8 @@ impl Warnings {
         }
     }
 
+    /// Takes over the warnings of another input or stage, adding counts of
+    /// kinds both have, so one list per input stays short.
     pub fn extend(&mut self, other: Warnings) {
         for w in other.list {
             let Warning {
@@ -68,14 +70,19 @@ impl Warnings {
         }
     }
 
+    /// The warnings in the order their kinds first occurred, for listing them.
     pub fn iter(&self) -> impl Iterator<Item = &Warning> {
         self.list.iter()
     }
 
+    /// Whether the load was clean, so views show a warning badge only when
+    /// needed.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
+    /// How many distinct kinds of warning there are (not occurrences: see
+    /// [`Warnings::count`]).
     pub fn len(&self) -> usize {
         self.list.len()
     }

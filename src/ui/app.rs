@@ -33,7 +33,7 @@ use crate::ui::loader::{Loader, LoaderEvent};
 use crate::ui::names::Names;
 use crate::ui::state::{Action, Selection, ViewState};
 use crate::ui::timeline::TimelinePane;
-use crate::ui::workspace::{InputSpec, Workspace};
+use crate::ui::workspace::{HistorySource, InputSpec, Workspace};
 
 mod apply;
 mod chrome;
@@ -120,6 +120,19 @@ impl LeakscopeApp {
     /// Selects the first suspect whose leak site matches `pattern` once loaded.
     pub fn select_on_load(&mut self, pattern: String) {
         self.select_on_load = Some(pattern);
+    }
+
+    /// Reads each session's goroutine history from Prometheus as it loads.
+    pub fn read_history_from(&mut self, source: HistorySource) {
+        self.loader.history = Some(source);
+    }
+
+    /// Loads the session's inputs again (another grouping or measure).
+    fn reload(&mut self) {
+        if let Some(ws) = &self.workspace {
+            let inputs = ws.inputs.clone();
+            self.open(inputs);
+        }
     }
 
     /// Loads inputs in the background, replacing the session.

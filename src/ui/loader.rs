@@ -16,7 +16,7 @@ use crate::pipeline::{self, Findings, InputSpec};
 use crate::progress::Progress;
 use crate::ui::live::Arrival;
 use crate::ui::state::Notice;
-use crate::ui::workspace::{self, Workspace};
+use crate::ui::workspace::{self, HistorySource, Workspace};
 
 /// The loader between frames.
 #[derive(Default)]
@@ -30,6 +30,13 @@ pub struct Loader {
     dialog: Option<(Job<Option<Vec<PathBuf>>>, bool)>,
     /// How labels split groups; a change loads the inputs again.
     pub label_mode: LabelMode,
+    /// A count profile of the service's own to rank instead of goroutines
+    /// (`pprof.NewProfile` names); a change loads the inputs again.
+    pub count_profile: Option<String>,
+    /// The instance shown when the inputs are a fleet's folders.
+    pub instance: Option<String>,
+    /// Where goroutine histories are read, if anywhere.
+    pub history: Option<HistorySource>,
 }
 
 /// The running load.
@@ -105,13 +112,19 @@ impl Loader {
     fn options(&self) -> AnalysisOptions {
         AnalysisOptions {
             labels: self.label_mode.clone(),
-            ..AnalysisOptions::default()
+            count_profile: self.count_profile.clone(),
         }
     }
 
     /// Loads and analyses on the calling thread (tests, benches).
     pub fn load_blocking(&self, inputs: Vec<InputSpec>) -> Option<Workspace> {
-        workspace::build(inputs, &self.options(), &Progress::none())
+        workspace::build(
+            inputs,
+            &self.options(),
+            self.instance.as_deref(),
+            self.history.as_ref(),
+            &Progress::none(),
+        )
     }
 
     /// Takes the dialog's choice and a finished job, and starts what
@@ -122,11 +135,13 @@ impl Loader {
         if let Some(inputs) = self.pending.take() {
             // Replacing the job drops (and so cancels) the one running.
             let options = self.options();
+            let instance = self.instance.clone();
+            let history = self.history.clone();
             self.job = Some(LoadJob {
                 inputs: inputs.len(),
                 append: false,
                 job: Job::spawn("load", Arc::clone(wake), move |p| {
-                    workspace::build(inputs, &options, p)
+                    workspace::build(inputs, &options, instance.as_deref(), history.as_ref(), p)
                 }),
             });
         }

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use crate::pipeline::InputSpec;
 
 pub use app::LeakscopeApp;
+pub use workspace::HistorySource;
 
 /// The demo session compiled into the binary: goroutine dumps of a real
 /// leaking service (`leakyd`, see `assets/demo/README.md`) taken 20 to 40
@@ -68,6 +69,8 @@ pub struct RunOptions {
     pub screenshot: Option<PathBuf>,
     pub size: Option<[f32; 2]>,
     pub select: Option<String>,
+    /// Where to read goroutine histories (Prometheus), if anywhere.
+    pub history: Option<HistorySource>,
 }
 
 /// The window's options for a run.
@@ -124,6 +127,9 @@ pub fn run(options: RunOptions) -> anyhow::Result<()> {
             }
             if let Some(sel) = options.select {
                 app.select_on_load(sel);
+            }
+            if let Some(h) = options.history {
+                app.read_history_from(h);
             }
             if options.files.is_empty() {
                 app.open(demo_inputs());

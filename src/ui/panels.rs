@@ -23,6 +23,8 @@ pub fn suspects_ui(
     names: Names,
 ) -> Option<Action> {
     incident_ui(ui, ws);
+    let instance = instance_ui(ui, ws);
+    let measure = measure_ui(ui, ws).or(instance);
     let a = &ws.analysis;
     let snapshots = a.series.len();
     if snapshots == 0 {
@@ -72,7 +74,34 @@ pub fn suspects_ui(
                 ui.separator();
             }
         });
-    action
+    action.or(measure)
+}
+
+/// What the suspects rank: goroutines, or a count profile of the service's
+/// own (open connections, files, sessions) among the inputs, chosen here.
+fn measure_ui(ui: &mut Ui, ws: &Workspace) -> Option<Action> {
+    let profiles = crate::analysis::summary::count_profile_names(&ws.session);
+    if profiles.is_empty() {
+        return None;
+    }
+    let current = ws.analysis.options().count_profile.clone();
+    let mut chosen = current.clone();
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_label("ranked")
+            .selected_text(chosen.as_deref().unwrap_or("goroutines"))
+            .truncate()
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut chosen, None, "goroutines");
+                for p in &profiles {
+                    ui.selectable_value(&mut chosen, Some(p.clone()), p);
+                }
+            })
+            .response
+            .on_hover_text(
+                "Count profiles the service registers (pprof.NewProfile) rank like goroutines",
+            );
+    });
+    (chosen != current).then_some(Action::SetCountProfile(chosen))
 }
 
 /// Why a folder `leakscope watch` wrote exists: the triggers that fired,
@@ -155,7 +184,7 @@ fn suspect_row_ui(
         ui.add(egui::Label::new(egui::RichText::new(counts.join("→")).monospace()).truncate())
             .on_hover_text(format!("goroutines per snapshot: {}", counts.join(", ")));
     });
-    let facts = row_facts(t, s, g, names);
+    let facts = row_facts(ws, s, g, names);
     ui.add(egui::Label::new(egui::RichText::new(facts).weak().small()).truncate());
     action
 }
@@ -164,7 +193,8 @@ fn suspect_row_ui(
 /// (two groups of one function apart only by labels must not read the
 /// same), and who created them: `chan send at leakyd/main.go:215 ·
 /// endpoint=search · by main.(*app).handleSearch.func1`.
-fn row_facts(t: &StackTable, s: &Suspect, g: &Group, names: Names) -> String {
+fn row_facts(ws: &Workspace, s: &Suspect, g: &Group, names: Names) -> String {
+    let t = &ws.session.stacks;
     let mut facts = Vec::new();
     let reason = wording::wait_reasons(t, &g.wait_reasons);
     let at = s.leak_site.map(|f| names.location(t, f));
@@ -189,7 +219,31 @@ fn row_facts(t: &StackTable, s: &Suspect, g: &Group, names: Names) -> String {
     if let Some(c) = g.created_by().and_then(|c| t.leaf(c)) {
         facts.push(format!("by {}", names.function(t.function(c))));
     }
+    if let Some(fleet) = &ws.fleet
+        && let Some(fg) = fleet.of(ws, g)
+    {
+        // Across the fleet first: everywhere, or only here.
+        facts.insert(0, fg.spread_text(fleet.ranking.instances.len()));
+    }
     facts.join(" · ")
+}
+
+/// The instance on screen, when the inputs are a fleet's folders; choosing
+/// another shows its findings (the ranking across all stays).
+fn instance_ui(ui: &mut Ui, ws: &Workspace) -> Option<Action> {
+    let fleet = ws.fleet.as_ref()?;
+    let mut chosen = fleet.current.clone();
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_label(format!("of {} instances", fleet.ranking.instances.len()))
+            .selected_text(chosen.as_str())
+            .truncate()
+            .show_ui(ui, |ui| {
+                for name in &fleet.ranking.instances {
+                    ui.selectable_value(&mut chosen, name.clone(), name);
+                }
+            });
+    });
+    (chosen != fleet.current).then_some(Action::SetInstance(chosen))
 }
 
 /// Goroutines the trace saw created in its window and still alive at its end.

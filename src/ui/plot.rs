@@ -36,6 +36,9 @@ pub struct SnapshotSeries {
     pub total: Vec<u64>,
     /// The selected group's counts, named.
     pub selected: Option<(String, Vec<u64>)>,
+    /// The instance's goroutine history from Prometheus, in the same
+    /// minutes (drawn wide behind the series), named by its query.
+    pub history: Option<(String, Vec<[f64; 2]>)>,
 }
 
 impl SnapshotSeries {
@@ -65,11 +68,21 @@ impl SnapshotSeries {
                 );
             Some((name, counts))
         });
+        let history = match (&ws.history, t0) {
+            (Some(Ok((title, pts))), Some(t0)) if wall => Some((
+                title.clone(),
+                pts.iter()
+                    .map(|&(t, v)| [(t * 1e9 - t0 as f64) / 60e9, v])
+                    .collect(),
+            )),
+            _ => None,
+        };
         SnapshotSeries {
             xs,
             wall,
             total: a.series.iter().map(|p| p.total).collect(),
             selected,
+            history,
         }
     }
 
@@ -78,14 +91,26 @@ impl SnapshotSeries {
     /// unit of room on each side (a plot fitted to a single point would
     /// span ±50,000 of nothing).
     pub fn bounds(&self) -> (RangeInclusive<f64>, RangeInclusive<f64>) {
-        let first = self.xs.first().copied().unwrap_or(0.0);
-        let last = self.xs.last().copied().unwrap_or(0.0);
+        let history = self.history.as_ref().map_or(&[][..], |h| h.1.as_slice());
+        let xs = || self.xs.iter().copied().chain(history.iter().map(|p| p[0]));
+        let first = xs().fold(f64::INFINITY, f64::min);
+        let last = xs().fold(f64::NEG_INFINITY, f64::max);
+        let (first, last) = if first.is_finite() && last.is_finite() {
+            (first, last)
+        } else {
+            (0.0, 0.0)
+        };
         let pad = if last > first {
             (last - first) * 0.05
         } else {
             1.0
         };
-        let max = self.total.iter().copied().max().unwrap_or(0).max(1) as f64;
+        let max = self
+            .total
+            .iter()
+            .map(|&c| c as f64)
+            .chain(history.iter().map(|p| p[1]))
+            .fold(1.0, f64::max);
         (first - pad..=last + pad, 0.0..=max * 1.15)
     }
 
@@ -108,25 +133,37 @@ pub fn goroutine_plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection, name
             ui.weak("No goroutine snapshots to plot.");
         }
         (Some(t), true) => trace_plot_ui(ui, ws, t, selection, names, height),
-        (None, false) => snapshot_plot_ui(ui, &SnapshotSeries::of(a, ws, selection, names), height),
+        (None, false) => {
+            snapshot_plot_ui(ui, ws, &SnapshotSeries::of(a, ws, selection, names), height)
+        }
         (Some(t), false) => {
             let series = SnapshotSeries::of(a, ws, selection, names);
             let top = (height * 0.55).max(60.0);
-            snapshot_plot_ui(ui, &series, top);
+            snapshot_plot_ui(ui, ws, &series, top);
             trace_plot_ui(ui, ws, t, selection, names, ui.available_height());
         }
     }
 }
 
-fn snapshot_plot_ui(ui: &mut Ui, series: &SnapshotSeries, height: f32) {
+fn snapshot_plot_ui(ui: &mut Ui, ws: &Workspace, series: &SnapshotSeries, height: f32) {
+    let top = ui.cursor().top();
+    if let Some(Err(e)) = &ws.history {
+        ui.add(egui::Label::new(egui::RichText::new(e).weak().small()).truncate());
+    }
     // The key above the plot, not a legend over the points it would hide.
-    let key = ui.horizontal(|ui| {
+    ui.horizontal(|ui| {
         ui.colored_label(Color32::GRAY, SNAPSHOT_SERIES);
         if let Some((name, _)) = &series.selected {
             ui.colored_label(theme::BLOCKING, name);
         }
+        if let Some((title, _)) = &series.history {
+            ui.add(
+                egui::Label::new(egui::RichText::new(title).color(theme::HISTORY.to_opaque()))
+                    .truncate(),
+            );
+        }
     });
-    let height = height - key.response.rect.height() - ui.spacing().item_spacing.y;
+    let height = height - (ui.cursor().top() - top);
     let (x_range, y_range) = series.bounds();
     let points = |counts: &[u64]| -> Vec<[f64; 2]> {
         series
@@ -179,7 +216,15 @@ fn snapshot_plot_ui(ui: &mut Ui, series: &SnapshotSeries, height: f32) {
             }
         });
     }
+    let history = series.history.clone();
     plot.show(ui, |p| {
+        if let Some((title, pts)) = history {
+            p.line(
+                Line::new(title, PlotPoints::from(pts))
+                    .color(theme::HISTORY)
+                    .width(6.0),
+            );
+        }
         series_with_markers(p, SNAPSHOT_SERIES, total, Color32::GRAY);
         if let Some((name, pts)) = selected {
             series_with_markers(p, &name, pts, theme::BLOCKING);

@@ -112,6 +112,10 @@ pub enum Action {
     /// Export to the path typed where no file dialog could open (`None`:
     /// drop the export).
     SaveExportAt(Option<PathBuf>),
+    /// Rank a count profile of the service's own, or goroutines (`None`).
+    SetCountProfile(Option<String>),
+    /// Show another instance of a fleet.
+    SetInstance(String),
     /// Replace the file an export found in its way (`true`) or keep it.
     ConfirmReplace(bool),
     /// Open the Connect dialog.

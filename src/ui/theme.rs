@@ -65,3 +65,5 @@ pub const SEARCH_MATCH: Color32 = Color32::from_rgb(230, 0, 230);
 pub const HIGHLIGHT: Color32 = Color32::from_rgb(255, 215, 0);
 pub const CREATION: Color32 = Color32::from_rgb(46, 125, 50);
 pub const BLOCKING: Color32 = Color32::from_rgb(198, 40, 40);
+/// A goroutine history from Prometheus, behind the snapshots.
+pub const HISTORY: Color32 = Color32::from_rgba_premultiplied(47, 73, 100, 150);

@@ -23,6 +23,7 @@ pub enum Source {
     Prometheus {
         /// The Prometheus server, e.g. `http://prometheus:9090`.
         url: String,
+        /// The scrape job whose targets are watched (its `job` label).
         job: String,
         /// `label=value` pairs every target must carry.
         matchers: Vec<(String, String)>,
@@ -34,6 +35,7 @@ pub enum Source {
 /// A source of targets and how to turn what it lists into pprof URLs.
 #[derive(Clone, Debug)]
 pub struct Discovered {
+    /// Where the list of targets comes from.
     pub source: Source,
     /// How often the source is asked again.
     pub refresh: Duration,
@@ -44,6 +46,7 @@ pub struct Discovered {
 }
 
 impl Discovered {
+    /// Asks the source every minute and expects pprof at `/debug/pprof/` on the scrape port.
     pub fn new(source: Source) -> Discovered {
         Discovered {
             source,

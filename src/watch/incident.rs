@@ -33,6 +33,7 @@ pub struct EvidencePlan {
     pub dump_limit: u64,
     /// A trace this long (none when zero).
     pub trace: Duration,
+    /// A heap profile, to see the memory the leaked goroutines hold.
     pub heap: bool,
 }
 
@@ -50,7 +51,9 @@ impl Default for EvidencePlan {
 /// An incident folder that was written, and what could not be captured.
 #[derive(Debug)]
 pub struct Written {
+    /// The incident folder, to report and to open as a session.
     pub dir: PathBuf,
+    /// The manifest entries of everything saved in it, the window first.
     pub captures: Vec<ManifestCapture>,
     /// Evidence that was skipped or failed, one line each.
     pub missed: Vec<String>,
@@ -58,7 +61,9 @@ pub struct Written {
 
 /// The window of one profile, with the kind it was polled as.
 pub struct WindowSnaps<'a> {
+    /// The profile polled, which names the saved files.
     pub kind: CaptureKind,
+    /// The snapshots before the trigger, oldest first.
     pub snaps: Vec<&'a Snap>,
 }
 
@@ -159,8 +164,8 @@ fn save_snap(
     snap: &Snap,
 ) -> Result<ManifestCapture, LiveError> {
     let mut pending = writer.begin(kind, false)?;
-    pending.backdate(snap.at_ns);
     pending.write(&snap.body)?;
+    pending.backdate(snap.at_ns);
     let info = CommitInfo {
         url: client.target().url(&kind.endpoint()),
         status: 200,

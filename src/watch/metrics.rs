@@ -96,6 +96,7 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Every series under the `leakscope_` prefix, empty until the first poll.
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("leakscope");
         let up = Family::<TargetLabels, Gauge>::default();
@@ -179,12 +180,15 @@ impl Metrics {
         }
     }
 
+    /// `target_up`: whether the last poll of `target` succeeded.
     pub fn set_up(&self, target: &str, up: bool) {
         self.up
             .get_or_create(&Self::target(target))
             .set(i64::from(up));
     }
 
+    /// A failed poll: the target is down and `scrape_errors` counts it under
+    /// `kind`, a short class of the error (timeout, tls, http...).
     pub fn poll_failed(&self, target: &str, kind: &str) {
         self.set_up(target, false);
         self.errors
@@ -195,6 +199,7 @@ impl Metrics {
             .inc();
     }
 
+    /// `capture_duration_seconds`: what one capture of `kind` cost the service.
     pub fn captured(&self, target: &str, kind: &str, seconds: f64) {
         self.capture_seconds
             .get_or_create(&CaptureLabels {
@@ -204,16 +209,19 @@ impl Metrics {
             .observe(seconds);
     }
 
+    /// `restarts`: the goroutine count fell like a restart's, so growth starts over.
     pub fn restarted(&self, target: &str) {
         self.restarts.get_or_create(&Self::target(target)).inc();
     }
 
+    /// `proven_leaked`: goroutines the runtime proved leaked, the strongest signal.
     pub fn set_proven(&self, target: &str, n: u64) {
         self.proven
             .get_or_create(&Self::target(target))
             .set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
+    /// `triggers_fired`: one more incident started by `trigger` on `profile`.
     pub fn fired(&self, target: &str, profile: &str, trigger: &str) {
         self.fired
             .get_or_create(&TriggerLabels {
@@ -224,6 +232,7 @@ impl Metrics {
             .inc();
     }
 
+    /// `incidents_removed`: an old incident folder went to keep the disk cap.
     pub fn incident_removed(&self) {
         self.incidents_removed.inc();
     }

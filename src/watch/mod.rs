@@ -9,7 +9,7 @@
 //! folder ([`incident`]) that `inspect`, `report` and the app open as a
 //! session.
 //!
-//! Targets share a bounded pool of threads ([`pool`]), so one slow or dead
+//! Targets share a bounded pool of threads (`pool`), so one slow or dead
 //! target never delays another and a fleet of a hundred costs a handful of
 //! threads; they come from the command line or from discovery
 //! ([`discover`]: a Prometheus scrape job, a file). Every wait checks the
@@ -48,26 +48,35 @@ const INDEX_RETRY_POLLS: u64 = 10;
 /// Everything a watcher is told.
 #[derive(Clone, Debug)]
 pub struct WatchConfig {
+    /// The services watched from the start (discovery may add more).
     pub targets: Vec<Target>,
+    /// Sent to every target; one set of credentials for the whole fleet.
     pub headers: Vec<Header>,
+    /// Certificates for https targets, shared by all of them.
     pub tls: TlsFiles,
     /// Incident folders go under `out/incidents/`.
     pub out: PathBuf,
+    /// Time between polls of each target; also bounds the retry backoff (4 times it).
     pub interval: Duration,
     /// Snapshots kept per target and profile.
     pub window: usize,
     /// Count profiles of the service's own, polled and ranked beside goroutines.
     pub profiles: Vec<String>,
+    /// When a target's numbers make an incident.
     pub triggers: TriggerConfig,
     /// How often the goroutineleak profile is read (each read forces a GC).
     pub leak_every: Duration,
+    /// What is captured into an incident folder when a trigger fires.
     pub evidence: EvidencePlan,
     /// Disk the incident folders may use together.
     pub disk_cap: u64,
     /// Growing groups per target and profile in the metrics.
     pub top_k: usize,
+    /// Connect and receive timeouts of every request.
     pub timeouts: Timeouts,
+    /// Size caps on bodies, so one huge answer cannot exhaust the watcher.
     pub limits: FetchLimits,
+    /// Waits after failed polls of a target, capped at 4 intervals.
     pub backoff: Backoff,
     /// Stop after this many polls per target (tests, measurements).
     pub polls: Option<u64>,
@@ -75,10 +84,12 @@ pub struct WatchConfig {
     pub discovery: Option<discover::Discovered>,
     /// Threads polling: targets share them (see `pool`).
     pub workers: usize,
+    /// How windows are analysed; the count profile is set per profile watched.
     pub analysis: AnalysisOptions,
 }
 
 impl WatchConfig {
+    /// Defaults for a fleet: a poll every 15 s, a window of 60, 1 GiB of incidents.
     pub fn new(targets: Vec<Target>, out: PathBuf) -> WatchConfig {
         WatchConfig {
             targets,
@@ -112,9 +123,13 @@ impl WatchConfig {
 /// What a target's watch came to, when it ends.
 #[derive(Clone, Debug, Default)]
 pub struct TargetSummary {
+    /// The target's base URL, as in the metrics' `target` label.
     pub target: String,
+    /// Poll attempts, failed ones included.
     pub polls: u64,
+    /// Poll attempts that failed.
     pub failures: u64,
+    /// Restarts of the service seen in its goroutine counts.
     pub restarts: u64,
     /// Incident folders written.
     pub incidents: Vec<PathBuf>,

@@ -5,7 +5,7 @@
 //! address other hosts can reach needs a bearer token (read from a file, so
 //! it is not in the process list) for everything but `/healthz`. Requests
 //! are small and bounded: a head of at most 8 KiB read within two seconds,
-//! at most [`MAX_CONNECTIONS`] at once; anything else is refused.
+//! at most `MAX_CONNECTIONS` at once; anything else is refused.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -26,6 +26,7 @@ const IO_TIMEOUT: Duration = Duration::from_secs(2);
 /// Where and how the endpoint listens.
 #[derive(Clone, Debug)]
 pub struct ListenConfig {
+    /// Where `/metrics` is served; off loopback only with a token (see [`ListenConfig::new`]).
     pub addr: SocketAddr,
     /// The bearer token, when one is required.
     pub token: Option<String>,

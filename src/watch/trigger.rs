@@ -33,6 +33,7 @@ pub struct TriggerConfig {
     /// `doubling`: fires when the total is twice the segment's first, from
     /// at least `doubling_floor` goroutines.
     pub doubling: bool,
+    /// Below this total, doubling is normal start-up noise, not a leak.
     pub doubling_floor: u64,
     /// `growth`: fires when one group grows at this many per minute or more…
     pub growth_per_minute: f64,
@@ -46,6 +47,7 @@ pub struct TriggerConfig {
     pub match_function: Option<String>,
     /// …or a stack at least this deep.
     pub match_depth: Option<u32>,
+    /// How many goroutines must match before `match` fires.
     pub match_count: u64,
     /// After a trigger fires, it stays quiet this long (seconds).
     pub cooldown_secs: f64,
@@ -116,6 +118,7 @@ fn secs_ns(secs: f64) -> i64 {
 }
 
 impl Triggers {
+    /// The settings these triggers were built from, to describe a firing.
     pub fn config(&self) -> &TriggerConfig {
         &self.config
     }

@@ -21,15 +21,10 @@ use std::sync::Arc;
 
 use regex::Regex;
 
-use crate::analysis::{AnalysisOptions, Evidence, frames, group};
+use crate::analysis::{AnalysisOptions, Evidence, frames, group, growth};
 use crate::formats::Loaded;
 use crate::model::{Session, Snapshot, StackId};
 use crate::pipeline::{Findings, InputSpec};
-
-/// A drop this large between two polls, without an outage, is taken as a
-/// restart: a service sheds half its goroutines at once when it starts over,
-/// rarely otherwise. Below this many goroutines nothing is read into drops.
-const RESTART_MIN_TOTAL: u64 = 20;
 
 /// One poll's snapshot.
 #[derive(Clone, Debug)]
@@ -39,6 +34,7 @@ pub struct Snap {
     pub at_ns: i64,
     /// The body as the server sent it.
     pub body: Arc<[u8]>,
+    /// The body parsed once, so the ranking does not parse it again each poll.
     pub loaded: Loaded,
     /// Goroutines (or the profile's count) in it.
     pub total: u64,
@@ -54,9 +50,11 @@ pub struct GroupView {
     /// The leak site's function (the entry function for stacks of the
     /// standard library only).
     pub site: String,
+    /// What the group's goroutines wait on (`chan receive`, `select`...), for the incident summary.
     pub wait_reason: String,
     /// Count in the newest snapshot.
     pub count: u64,
+    /// Whether the ranking judged the group growing across the window.
     pub growing: bool,
     /// Growth per minute, where the ranking found a trend.
     pub per_minute: Option<f64>,
@@ -102,6 +100,7 @@ impl std::fmt::Debug for Window {
 }
 
 impl Window {
+    /// A window of the last `capacity` snapshots (at least 2, the fewest a trend needs).
     pub fn new(capacity: usize, options: AnalysisOptions) -> Window {
         Window {
             capacity: capacity.max(2),
@@ -120,9 +119,8 @@ impl Window {
     /// good one. Returns whether this snapshot starts a new segment (a restart).
     pub fn push(&mut self, mut snap: Snap, after_outage: bool) -> bool {
         let previous = self.entries.back().map(|e| e.total);
-        snap.restart = previous.is_some_and(|p| {
-            snap.total < p && (after_outage || (p >= RESTART_MIN_TOTAL && snap.total * 2 < p))
-        });
+        snap.restart =
+            previous.is_some_and(|p| growth::looks_like_restart(p, snap.total, after_outage));
         if snap.restart {
             self.remember_ceilings();
         }
@@ -156,10 +154,12 @@ impl Window {
         self.entries.iter()
     }
 
+    /// Snapshots held, at most the capacity.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// True before the first snapshot.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -177,6 +177,7 @@ impl Window {
         self.entries.iter().map(|e| e.total)
     }
 
+    /// The latest total, for the `profile_total` metric; `None` before the first snapshot.
     pub fn newest_total(&self) -> Option<u64> {
         self.entries.back().map(|e| e.total)
     }

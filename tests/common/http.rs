@@ -45,6 +45,8 @@ pub enum Reply {
     ShortBody { claimed: usize, body: Vec<u8> },
     /// Reads the request and sends nothing for this long.
     Silence(Duration),
+    /// Waits this long, then answers (a stalled service that recovers).
+    After(Duration, Box<Reply>),
 }
 
 pub fn ok(body: Vec<u8>) -> Reply {
@@ -191,7 +193,11 @@ pub fn serve_one(conn: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) 
     let req = Request { target, headers };
     log.lock().unwrap().push(req.clone());
     let mut conn = conn;
-    let reply = handler(&req);
+    let mut reply = handler(&req);
+    while let Reply::After(d, inner) = reply {
+        std::thread::sleep(d);
+        reply = *inner;
+    }
     let reason = |code: u16| match code {
         200 => "OK",
         301 => "Moved Permanently",
@@ -246,6 +252,7 @@ pub fn serve_one(conn: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) 
             std::thread::sleep(d);
             Ok(())
         }
+        Reply::After(..) => Ok(()),
     };
     conn.flush().ok();
     conn.shutdown(std::net::Shutdown::Both).ok();

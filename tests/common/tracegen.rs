@@ -88,6 +88,11 @@ impl V2 {
 }
 
 impl V2 {
+    /// Go 1.26+: the in-band end-of-generation marker, a lone byte 52.
+    pub fn end_generation(&mut self) {
+        self.out.push(52);
+    }
+
     /// A stack batch with one stack, `id`, of `frames` frames of
     /// `main.main` (string 2) in `main.go` (string 3).
     pub fn deep_stack(&mut self, generation: u64, id: u64, frames: u64) {

@@ -3,7 +3,7 @@
 //! Markdown (for tools that take Markdown; its pictures are data URIs).
 //!
 //! It says what `leakscope inspect` says, from the same
-//! [`summary`](crate::analysis::summary) data: the inputs and when they were
+//! [`crate::analysis::summary`] data: the inputs and when they were
 //! captured, the goroutine count over time, the suspects table, the flame
 //! graph of the newest snapshot and the differential one since the first,
 //! and for the top suspects their full stacks and creation sites.
@@ -35,8 +35,11 @@ const NO_FRAMES: &str = "(no frames)";
 /// The file format of a report.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub enum ReportFormat {
+    /// One self-contained HTML file: opens in any browser, attaches to any
+    /// ticket.
     #[default]
     Html,
+    /// Markdown, for pasting into an issue or a wiki.
     Markdown,
 }
 
@@ -64,7 +67,9 @@ pub enum Block {
     Code(String),
     /// A table of plain text cells.
     Table {
+        /// Column titles.
         header: Vec<String>,
+        /// One row per entry, as many cells as there are columns.
         rows: Vec<Vec<String>>,
     },
 }
@@ -72,7 +77,9 @@ pub enum Block {
 /// A titled part of the report contributed by another source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Section {
+    /// The section's title.
     pub heading: String,
+    /// Its content, in order.
     pub blocks: Vec<Block>,
 }
 
@@ -231,6 +238,7 @@ pub fn trace_extras(findings: &Findings) -> SuspectExtras {
 /// What a report contains and how it looks.
 #[derive(Clone, Debug)]
 pub struct ReportOptions {
+    /// HTML or Markdown.
     pub format: ReportFormat,
     /// Suspects shown in detail, with full stacks.
     pub top_suspects: usize,

@@ -15,32 +15,46 @@
 /// location that refers to it.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Profile {
+    /// What each sample's values measure, in value order; their names are how
+    /// the profile type is told.
     #[prost(message, repeated, tag = "1")]
     pub sample_type: Vec<ValueType>,
+    /// The weighted stacks, most of a profile's bytes.
     #[prost(message, repeated, tag = "2")]
     pub sample: Vec<Sample>,
+    /// The binaries loaded into the process, for tying addresses to files.
     #[prost(message, repeated, tag = "3")]
     pub mapping: Vec<Mapping>,
+    /// Program counters with their source lines, which samples point at by id.
     #[prost(message, repeated, tag = "4")]
     pub location: Vec<Location>,
+    /// Functions, which lines point at by id.
     #[prost(message, repeated, tag = "5")]
     pub function: Vec<Function>,
     /// Index 0 must be the empty string.
     #[prost(string, repeated, tag = "6")]
     pub string_table: Vec<String>,
+    /// A regular expression (as a string index) of frames a viewer should hide;
+    /// leakscope keeps every frame.
     #[prost(int64, tag = "7")]
     pub drop_frames: i64,
+    /// A regular expression (as a string index) of frames a viewer should keep;
+    /// unused here too.
     #[prost(int64, tag = "8")]
     pub keep_frames: i64,
     /// Unix time in ns when collection started.
     #[prost(int64, tag = "9")]
     pub time_nanos: i64,
+    /// How long collection ran (CPU profiles, delta block and mutex profiles).
     #[prost(int64, tag = "10")]
     pub duration_nanos: i64,
+    /// What `period` counts.
     #[prost(message, optional, tag = "11")]
     pub period_type: Option<ValueType>,
+    /// How much of `period_type` one sample stands for.
     #[prost(int64, tag = "12")]
     pub period: i64,
+    /// Free-form notes, as string indexes.
     #[prost(int64, repeated, tag = "13")]
     pub comment: Vec<i64>,
     /// 0 means "the last sample type".
@@ -51,8 +65,10 @@ pub struct Profile {
 /// Kind and unit of a value (`inuse_space`/`bytes`).
 #[derive(Clone, Copy, PartialEq, Eq, prost::Message)]
 pub struct ValueType {
+    /// What is measured (`alloc_space`), as a string index.
     #[prost(int64, tag = "1")]
     pub r#type: i64,
+    /// Its unit (`bytes`), as a string index.
     #[prost(int64, tag = "2")]
     pub unit: i64,
 }
@@ -63,8 +79,11 @@ pub struct Sample {
     /// Leaf first.
     #[prost(uint64, repeated, tag = "1")]
     pub location_id: Vec<u64>,
+    /// One value per sample type, in the same order.
     #[prost(int64, repeated, tag = "2")]
     pub value: Vec<i64>,
+    /// Labels the sampled code carried (`pprof.Do`), to tell request kinds
+    /// apart.
     #[prost(message, repeated, tag = "3")]
     pub label: Vec<Label>,
 }
@@ -72,12 +91,16 @@ pub struct Sample {
 /// A string label (`str`) or a numeric one (`num` in `num_unit`).
 #[derive(Clone, Copy, PartialEq, Eq, prost::Message)]
 pub struct Label {
+    /// The label's name, as a string index.
     #[prost(int64, tag = "1")]
     pub key: i64,
+    /// A string value, as a string index; 0 for a numeric label.
     #[prost(int64, tag = "2")]
     pub str: i64,
+    /// A numeric value, where `str` is 0.
     #[prost(int64, tag = "3")]
     pub num: i64,
+    /// The unit of `num` (`bytes`), as a string index.
     #[prost(int64, tag = "4")]
     pub num_unit: i64,
 }
@@ -85,24 +108,34 @@ pub struct Label {
 /// An address range and the binary loaded there.
 #[derive(Clone, Copy, PartialEq, Eq, prost::Message)]
 pub struct Mapping {
+    /// What locations refer to it by.
     #[prost(uint64, tag = "1")]
     pub id: u64,
+    /// First address of the range in the process.
     #[prost(uint64, tag = "2")]
     pub memory_start: u64,
+    /// The address just past the range.
     #[prost(uint64, tag = "3")]
     pub memory_limit: u64,
+    /// The file offset the start address is loaded from.
     #[prost(uint64, tag = "4")]
     pub file_offset: u64,
+    /// Path of the binary, as a string index.
     #[prost(int64, tag = "5")]
     pub filename: i64,
+    /// Build id of the binary, as a string index: finds its symbols later.
     #[prost(int64, tag = "6")]
     pub build_id: i64,
+    /// Whether locations in this range carry function names.
     #[prost(bool, tag = "7")]
     pub has_functions: bool,
+    /// Whether they carry file names.
     #[prost(bool, tag = "8")]
     pub has_filenames: bool,
+    /// Whether they carry line numbers.
     #[prost(bool, tag = "9")]
     pub has_line_numbers: bool,
+    /// Whether inlined calls were expanded into several lines per location.
     #[prost(bool, tag = "10")]
     pub has_inline_frames: bool,
 }
@@ -110,15 +143,20 @@ pub struct Mapping {
 /// A program counter and the source lines it stands for.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Location {
+    /// What samples refer to it by (Go numbers locations 1..N).
     #[prost(uint64, tag = "1")]
     pub id: u64,
+    /// The mapping the address falls in; 0 when unknown.
     #[prost(uint64, tag = "2")]
     pub mapping_id: u64,
+    /// The program counter, which names the frame where the profile has no
+    /// symbols.
     #[prost(uint64, tag = "3")]
     pub address: u64,
     /// Innermost first: every entry but the last was inlined into the next.
     #[prost(message, repeated, tag = "4")]
     pub line: Vec<Line>,
+    /// Whether the profiler merged several frames into this one location.
     #[prost(bool, tag = "5")]
     pub is_folded: bool,
 }
@@ -126,8 +164,10 @@ pub struct Location {
 /// A function and line of one (possibly inlined) frame.
 #[derive(Clone, Copy, PartialEq, Eq, prost::Message)]
 pub struct Line {
+    /// The function it belongs to, by id.
     #[prost(uint64, tag = "1")]
     pub function_id: u64,
+    /// The line number; 0 when unknown.
     #[prost(int64, tag = "2")]
     pub line: i64,
 }
@@ -135,14 +175,19 @@ pub struct Line {
 /// A function's names and source file.
 #[derive(Clone, Copy, PartialEq, Eq, prost::Message)]
 pub struct Function {
+    /// What lines refer to it by.
     #[prost(uint64, tag = "1")]
     pub id: u64,
+    /// Its name as people read it (`main.(*server).serve`), as a string index.
     #[prost(int64, tag = "2")]
     pub name: i64,
+    /// Its name as the linker knows it, a fallback where `name` is empty.
     #[prost(int64, tag = "3")]
     pub system_name: i64,
+    /// The source file, as a string index.
     #[prost(int64, tag = "4")]
     pub filename: i64,
+    /// Where the function begins in its file.
     #[prost(int64, tag = "5")]
     pub start_line: i64,
 }

@@ -9,18 +9,24 @@
 //! intermediate copy of the transitions, which would double peak memory.
 //! Segments (generations) replay in parallel: each knows from the counts
 //! where its share of every goroutine's range begins, so writers never
-//! touch the same slot. Then every goroutine's slots are sorted by time and
-//! compacted into final spans ([`compact`]).
+//! touch the same slot. Then every goroutine's slots are put in order
+//! (Go 1.22+ replays already write them in Go's order; legacy ones are
+//! sorted by time) and compacted into final spans ([`compact`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::formats::{FormatError, Limits};
-use crate::model::timeline::{GoIndex, GoState, SpanDetail, initial_kind, packed, status_kind};
-use crate::model::{StackId, StrId, Warnings};
+use super::extras::{Built, Resolve};
+use super::slots::{Cursor, SKIP_FIRST};
+use crate::formats::Loaded;
+use crate::model::timeline::{
+    GoIndex, GoState, SpanDetail, TimeSpan, Trace, initial_kind, packed, status_kind,
+};
+use crate::model::{Input, Source, StackId, StackTable, StrId, Warnings};
 
+/// The name errors and notes give the execution trace format.
 pub const FORMAT: &str = "trace";
 
 // Kinds that only live between decoding and compaction (see `packed`).
@@ -32,7 +38,8 @@ pub(super) const LEGACY_SYSCALL: u8 = 21;
 pub(super) const SYSCALL_PLACEHOLDER: u8 = 22;
 /// A legacy GoSysBlock; only decides the fate of the placeholder.
 pub(super) const SYSBLOCK_MARKER: u8 = 23;
-/// `BURST + offset`: legacy trace-start burst events (4.6 of the format doc).
+/// `BURST + offset`: legacy trace-start burst events ("The start burst" in
+/// `docs/trace-format.md`).
 pub(super) const BURST: u8 = 24;
 
 pub(super) fn burst_kind(state: GoState) -> u8 {
@@ -51,28 +58,40 @@ pub(super) enum RawDetail {
     Proc(Option<u64>),
 }
 
+/// How a transition moves a goroutine's place in Go's order (Go 1.22+;
+/// see `v2::replay`).
+#[derive(Copy, Clone, Debug)]
+pub(super) enum Step {
+    /// A status or creation: the goroutine's first mention in a generation.
+    First,
+    /// A status written after the generation's events, from no thread, for
+    /// a goroutine the generation mentions nowhere else.
+    Closing,
+    /// Something the goroutine's own thread did; no sequence number.
+    Own,
+    /// A sequenced step (start, unblock, coroutine switch) with its number.
+    Seq(u64),
+}
+
 /// Receives goroutine transitions in replay order.
 pub(super) trait Sink {
     fn go(&mut self, g: u64, tick: u64, kind: u8, detail: RawDetail);
-}
 
-/// First replay: how many slots each goroutine needs, and which combos exist.
-#[derive(Debug, Default)]
-pub(super) struct Counter {
-    pub counts: FxHashMap<u64, u32>,
-    pub combos: FxHashSet<(u64, u64)>,
-}
-
-impl Sink for Counter {
+    /// `go`, and whether a sequenced step came in its turn: the goroutine
+    /// in the state the step starts from, and the number one more than its
+    /// last. Sinks that do not follow the order say yes.
     #[inline]
-    fn go(&mut self, g: u64, _tick: u64, _kind: u8, detail: RawDetail) {
-        let c = self.counts.entry(g).or_insert(0);
-        *c = c.saturating_add(1);
-        if let RawDetail::Combo(a, b) = detail
-            && (a, b) != (0, 0)
-        {
-            self.combos.insert((a, b));
-        }
+    fn go_in_turn(&mut self, g: u64, tick: u64, kind: u8, detail: RawDetail, _step: Step) -> bool {
+        self.go(g, tick, kind, detail);
+        true
+    }
+
+    /// Whether goroutine `g` may take sequenced step `seq` from `from` now,
+    /// as far as the transitions handed over so far tell. Only the sink of
+    /// a first replay keeps what this needs; a second one follows the
+    /// order the first found, and never asks.
+    fn allows(&self, _g: u64, _from: GoState, _seq: u64) -> bool {
+        true
     }
 }
 
@@ -197,10 +216,19 @@ impl Sink for Writer<'_> {
             self.lost += 1;
             return;
         };
+        let restates = (packed::STATUS..=packed::LAST_MODEL_KIND).contains(&kind);
         let Some(cur) = self.cursor.get_mut(gi) else {
-            self.lost += 1;
+            // The plan gave it no slot here: its only transition was a
+            // restatement (see `slots`).
+            self.lost += u64::from(!restates);
             return;
         };
+        if *cur & SKIP_FIRST != 0 {
+            *cur &= !SKIP_FIRST;
+            // Planned from the same replay, so always the restatement.
+            self.lost += u64::from(!restates);
+            return;
+        }
         let slot = *cur;
         *cur = cur.saturating_add(1);
         let detail = match detail {
@@ -228,129 +256,17 @@ impl Sink for Writer<'_> {
     }
 }
 
-/// Goroutine ids sorted, from every segment's counts.
-pub(super) fn sorted_ids<'a>(counts: impl Iterator<Item = &'a FxHashMap<u64, u32>>) -> Vec<u64> {
-    let mut ids: Vec<u64> = Vec::new();
-    for c in counts {
-        ids.extend(c.keys().copied());
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    ids
+/// How a format's decoder left each goroutine's slots.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum SlotOrder {
+    /// Already in the order the transitions happened (Go 1.22+: replayed
+    /// in Go's reader order, generation after generation).
+    Replayed,
+    /// In no useful order; sorted by time here (legacy traces).
+    ByTime,
 }
 
-/// `(goroutine index, first slot)` of every goroutine a segment writes.
-pub(super) type SegmentBases = Vec<(u32, u32)>;
-
-/// Where each goroutine's slots begin: `n + 1` offsets, totals from every
-/// segment's counts, checked against the limits.
-pub(super) fn span_starts(
-    ids: &[u64],
-    index: &IdIndex,
-    segments: &[&FxHashMap<u64, u32>],
-    limits: &Limits,
-) -> Result<Vec<u32>, FormatError> {
-    if ids.len() as u64 > limits.max_goroutines {
-        return Err(FormatError::Limit {
-            format: FORMAT,
-            what: "number of goroutines",
-            limit: limits.max_goroutines,
-        });
-    }
-    // Totals first, then turned into offsets in place.
-    let mut starts = vec![0u32; ids.len() + 1];
-    let cap = limits.max_trace_spans.min(u64::from(u32::MAX));
-    let too_many = || FormatError::Limit {
-        format: FORMAT,
-        what: "number of goroutine state spans",
-        limit: cap,
-    };
-    for seg in segments {
-        for (&id, &c) in seg.iter() {
-            if let Some(t) = index.get(id).and_then(|i| starts.get_mut(i as usize)) {
-                *t = t.checked_add(c).ok_or_else(too_many)?;
-            }
-        }
-    }
-    let mut acc = 0u64;
-    for s in &mut starts {
-        let total = u64::from(*s);
-        *s = acc as u32;
-        acc += total;
-        if acc > cap {
-            return Err(too_many());
-        }
-    }
-    Ok(starts)
-}
-
-/// For each segment in replay order, where its share of every goroutine's
-/// slots begins.
-pub(super) fn segment_bases(
-    span_starts: &[u32],
-    index: &IdIndex,
-    segments: &[&FxHashMap<u64, u32>],
-) -> Vec<SegmentBases> {
-    let mut cursor: Vec<u32> = span_starts.to_vec();
-    let mut bases = Vec::with_capacity(segments.len());
-    for seg in segments {
-        let mut list: SegmentBases = Vec::with_capacity(seg.len());
-        for (&id, &c) in seg.iter() {
-            if let Some(i) = index.get(id)
-                && let Some(cur) = cursor.get_mut(i as usize)
-            {
-                list.push((i, *cur));
-                *cur = cur.saturating_add(c);
-            }
-        }
-        bases.push(list);
-    }
-    bases
-}
-
-/// Next free slot per goroutine index, while one segment is written.
-#[derive(Debug)]
-pub(super) enum Cursor {
-    /// One entry per goroutine of the trace.
-    Dense(Vec<u32>),
-    /// Only the goroutines the segment writes. A trace of many short
-    /// generations, each touching a few of many goroutines, would otherwise
-    /// fill a whole array per generation: quadratic time on a small file.
-    Sparse(FxHashMap<u32, u32>),
-}
-
-impl Cursor {
-    #[inline]
-    fn get_mut(&mut self, goroutine: u32) -> Option<&mut u32> {
-        match self {
-            Cursor::Dense(v) => v.get_mut(goroutine as usize),
-            Cursor::Sparse(m) => m.get_mut(&goroutine),
-        }
-    }
-}
-
-/// The cursors of one segment from its `(goroutine, first slot)` list.
-pub(super) fn cursor_for(bases: &[(u32, u32)], goroutines: usize) -> Cursor {
-    if bases.len().saturating_mul(8) < goroutines {
-        return Cursor::Sparse(bases.iter().copied().collect());
-    }
-    let mut cursor = vec![u32::MAX; goroutines];
-    for &(g, first) in bases {
-        if let Some(c) = cursor.get_mut(g as usize) {
-            *c = first;
-        }
-    }
-    Cursor::Dense(cursor)
-}
-
-/// Zeroed slots that segments fill in parallel.
-pub(super) fn new_slots(n: usize) -> Vec<AtomicU64> {
-    std::iter::repeat_with(|| AtomicU64::new(0))
-        .take(n)
-        .collect()
-}
-
-/// Sorts and compacts every goroutine's slots into spans.
+/// Sorts (if need be) and compacts every goroutine's slots into spans.
 ///
 /// Returns the spans and the goroutines' new start offsets (`span_starts`
 /// is rewritten in place); the count says how many goroutines have
@@ -359,6 +275,7 @@ pub(super) fn new_slots(n: usize) -> Vec<AtomicU64> {
 pub(super) fn finish(
     slots: Vec<AtomicU64>,
     mut span_starts: Vec<u32>,
+    order: SlotOrder,
 ) -> (Vec<u64>, Vec<u32>, u64) {
     // In-place: same size and alignment, so the allocation is reused.
     let mut spans: Vec<u64> = slots.into_iter().map(AtomicU64::into_inner).collect();
@@ -393,7 +310,9 @@ pub(super) fn finish(
                 else {
                     continue;
                 };
-                slice.sort_by_key(|&w| packed::time(w));
+                if order == SlotOrder::ByTime {
+                    slice.sort_by_key(|&w| packed::time(w));
+                }
                 let (len, consistent) = compact(slice);
                 bad += u64::from(!consistent);
                 // A shorter goroutine leaves its length in its last slot,
@@ -439,7 +358,7 @@ fn state_of(kind: u8) -> Option<GoState> {
     crate::model::timeline::decode_kind(kind).map(|(s, _)| s)
 }
 
-/// Turns one goroutine's time-sorted slots into spans, in place.
+/// Turns one goroutine's ordered slots into spans, in place.
 ///
 /// Drops status events that restate the known state, places the first
 /// state of goroutines that existed before the trace at the window start,
@@ -447,6 +366,15 @@ fn state_of(kind: u8) -> Option<GoState> {
 /// legacy syscalls (a GoSysCall is a syscall span only if a GoSysBlock
 /// follows; otherwise the goroutine went straight back to running). Returns
 /// the number of spans and whether the sequence was consistent.
+///
+/// Spans start no earlier than the span before them. In Go's order a
+/// timestamp can be earlier than the one before it: a thread writing
+/// faster than its clock ticks runs ahead of the others, and the statuses
+/// closing a generation are stamped when the tracer got round to writing
+/// them, after the next generation began. Go's reader moves such an event
+/// to just after the previous event of the whole trace; here it moves to
+/// the start of the goroutine's previous span, a zero-length span. Dropped
+/// restatements move nothing, so a late status leaves no trace.
 pub(super) fn compact(s: &mut [u64]) -> (usize, bool) {
     let mut out = 0usize;
     let mut prev: Option<GoState> = None;
@@ -520,6 +448,15 @@ pub(super) fn compact(s: &mut [u64]) -> (usize, bool) {
         }
         prev = Some(state);
     }
+    // Never earlier than the span before (see above).
+    let mut floor = 0;
+    for w in s.iter_mut().take(out) {
+        let t = packed::time(*w);
+        if t < floor {
+            *w = packed::with_time(*w, floor);
+        }
+        floor = floor.max(t);
+    }
     if let Some(state) = burst
         && let Some(slot) = s.get_mut(out)
     {
@@ -579,6 +516,87 @@ impl Details {
         self.index.insert(d, id);
         id
     }
+
+    /// The detail id of every (reason, stack) pair a segment's transitions
+    /// named in its own ids, for its second replay.
+    pub fn intern_combos(
+        &mut self,
+        keys: &FxHashSet<(u64, u64)>,
+        r: &mut impl Resolve,
+    ) -> FxHashMap<(u64, u64), u32> {
+        let mut combos = FxHashMap::with_capacity_and_hasher(keys.len(), Default::default());
+        for &key in keys {
+            let d = SpanDetail {
+                reason: r.string(key.0),
+                stack: r.stack(key.1),
+            };
+            combos.insert(key, self.intern(d));
+        }
+        combos
+    }
+}
+
+/// What a decoder has once its second replay wrote every slot. The rest of
+/// a [`Trace`] is put together the same way for both wire formats.
+pub(super) struct Decoded {
+    pub source: Source,
+    pub warnings: Warnings,
+    pub minor: u32,
+    pub legacy: bool,
+    pub window: TimeSpan,
+    /// Timed events read.
+    pub events: u64,
+    /// Counts per event or record name, zeros included.
+    pub names: Vec<(&'static str, u64)>,
+    pub ids: Vec<u64>,
+    pub built: Built,
+    pub words: Vec<AtomicU64>,
+    pub span_starts: Vec<u32>,
+    pub order: SlotOrder,
+    pub time_shift: u32,
+    pub details: Details,
+    /// Transitions that found no slot, and unblockers that name nothing.
+    pub lost: u64,
+    pub unresolved: u64,
+    pub table: StackTable,
+}
+
+impl Decoded {
+    /// Compacts the slots into spans and hands the trace over.
+    pub fn into_loaded(self) -> Loaded {
+        let mut warnings = self.warnings;
+        let (spans, span_starts, inconsistent) = finish(self.words, self.span_starts, self.order);
+        let overflow = self.details.overflow + self.unresolved;
+        assembly_warnings(&mut warnings, self.lost, inconsistent, overflow);
+        let built = self.built;
+        let trace = Trace {
+            source: self.source,
+            warnings,
+            go_version: format!("go1.{}", self.minor),
+            legacy: self.legacy,
+            window: self.window,
+            events: self.events,
+            event_counts: named_counts(&self.names),
+            goroutine_ids: self.ids,
+            goroutine_info: built.goroutines,
+            span_starts,
+            spans,
+            time_shift: self.time_shift,
+            details: self.details.list,
+            labels: built.labels,
+            procs: built.procs,
+            cpu_samples: built.cpu,
+            gc: built.gc,
+            stw: built.stw,
+            tasks: built.tasks,
+            regions: built.regions,
+            logs: built.logs,
+        };
+        Loaded {
+            table: self.table,
+            input: Input::Trace(std::sync::Arc::new(trace)),
+        }
+    }
 }
 
 /// Counts per event name in a stable order.
@@ -617,6 +635,7 @@ pub(super) fn assembly_warnings(
 
 #[cfg(test)]
 mod tests {
+    use super::super::slots::new_slots;
     use super::*;
     use crate::model::timeline::packed::*;
 

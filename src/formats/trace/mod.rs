@@ -1,13 +1,17 @@
 //! Go execution traces (`runtime/trace`, `/debug/pprof/trace`), both wire
 //! formats, into a [`Trace`] timeline.
 //!
-//! The format is specified in `shared/docs/go-trace-format.md`; this module
-//! follows its "simple viewer" recipe: replay each thread's (v2) or P's
-//! (legacy) events in file order to learn which goroutine every event
-//! belongs to, then sort each goroutine's transitions by time. Ties keep
-//! the replay order: threads (or Ps) in the order they first appear, each
-//! in file order, so results equal the reference decoder's
-//! (`shared/tools/trace_decode_check.py`).
+//! What this parser relies on from each format version is in
+//! `docs/trace-format.md`. Go 1.22+
+//! traces are replayed in the order Go's own reader gives their events
+//! (`v2/replay.rs`): generation after generation, and within one the
+//! threads merged by time except where a goroutine's sequence numbers say
+//! otherwise; every goroutine's transitions then come out in that order.
+//! Legacy traces replay each P's events in file order to learn which
+//! goroutine every event belongs to, then sort each goroutine's
+//! transitions by time; ties keep the replay order (Ps in the order they
+//! first appear, each in file order). Both equal Go's reader on every
+//! committed trace (`tests/fixtures/**/*.goreader`).
 //!
 //! ## Quirks worth knowing before touching this code
 //!
@@ -15,6 +19,15 @@
 //!   batches of a generation; the string and stack tables and the clock
 //!   frequency usually come last. Generations are independent, which is what
 //!   makes them decodable in parallel and damage local.
+//! * **Go 1.26 closes each generation with a marker** (header `go 1.26`,
+//!   written by Go 1.26 and 1.27): a lone byte 52 where the next batch
+//!   header would start. Before, a generation ended where a batch of the
+//!   next began, so a cut at a generation boundary went unnoticed; now a
+//!   last generation without its marker was cut off and is reported so.
+//!   The events and tables are those of Go 1.25. Go 1.26 also stopped
+//!   writing a P status for threads that re-enter Go from C
+//!   (`GoCreateSyscall`); they hold no P until they acquire one, and
+//!   `GoDestroySyscall` gives up the P, as Go's reader has it.
 //! * **Status events are lazy.** A goroutine gets a `GoStatus` the first
 //!   time a generation mentions it, and every goroutine not mentioned gets
 //!   one at the generation's end, so a goroutine blocked through the first
@@ -40,10 +53,15 @@
 //!   appear after their use, and the stack table and frequency come last, so
 //!   a cut legacy trace has no stacks and no clock rate: its times are then
 //!   raw ticks (a warning says so).
-//! * **Sequence numbers are ignored.** They order events across threads
-//!   exactly, but on Linux the clock is monotonic across threads and the
-//!   per-goroutine time sort gives the same order; goroutines whose sorted
-//!   transitions contradict each other are counted in a warning.
+//! * **Timestamps do not order Go 1.22+ events; sequence numbers do.** A
+//!   thread that writes events faster than its 64 ns tick stamps them
+//!   ahead of the clock and falls back when it starts its next batch, and
+//!   the statuses closing a generation are stamped when the tracer wrote
+//!   them, after the next generation began. Sorting by time read valid
+//!   traces as contradictions; Go's order never does. Spans still never
+//!   start before the span they follow (see `assemble::compact`), and the
+//!   goroutines whose transitions contradict each other even in that order
+//!   (a damaged trace) are counted in a warning.
 //!
 //! ## Damaged files
 //!
@@ -57,6 +75,7 @@
 mod assemble;
 mod extras;
 mod legacy;
+mod slots;
 mod v2;
 
 use crate::formats::{FormatError, Limits, Loaded};
@@ -67,7 +86,7 @@ pub use assemble::FORMAT;
 
 /// The oldest legacy header we read and the newest version we know.
 const OLDEST_MINOR: u32 = 11;
-const NEWEST_MINOR: u32 = 25;
+const NEWEST_MINOR: u32 = 26;
 
 /// Parses a trace into a fresh stack table.
 pub fn parse(
@@ -87,7 +106,7 @@ pub fn parse(
         return Err(FormatError::UnsupportedVersion {
             format: FORMAT,
             version: format!(
-                "go 1.{minor} (newer than the newest known trace format, go 1.{NEWEST_MINOR})"
+                "go 1.{minor} (newer than the newest trace format known here, go 1.{NEWEST_MINOR}, which Go 1.26 and 1.27 write)"
             ),
         });
     }
@@ -192,13 +211,13 @@ impl<'a> Reader<'a> {
 pub fn batch_offsets(data: &[u8]) -> Vec<usize> {
     match header_minor(data) {
         Ok(minor) if (OLDEST_MINOR..=21).contains(&minor) => legacy::batch_offsets(data, minor),
-        Ok(minor) if minor <= NEWEST_MINOR => v2::batch_offsets(data),
+        Ok(minor) if minor <= NEWEST_MINOR => v2::batch_offsets(data, minor),
         _ => Vec::new(),
     }
 }
 
-/// A goroutine's spans in the notation of the reference decoder
-/// (`shared/tools/trace_decode_check.py`): `From->To[reason]`, one per
+/// A goroutine's spans in the notation of the `.expected` and `.goreader`
+/// files beside the test traces: `From->To[reason]`, one per
 /// transition, with `Undetermined` for goroutines that existed before the
 /// window and `NotExist` before creation and after the end. For checking
 /// this parser against the reference, not for display.

@@ -11,23 +11,26 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::assemble::{self, Clock, Counter, Details, FORMAT, IdIndex, RawDetail, Sink, Writer};
-use super::extras::{Extras, GcOp, Parts, RawAnnot, RawCpu, RawCreation, RawProc, Resolve};
+use super::assemble::{self, Clock, Details, FORMAT, IdIndex, RawDetail, Sink, Step, Writer};
+use super::extras::{Built, Extras, GcOp, Parts, RawAnnot, RawCpu, RawCreation, RawProc, Resolve};
+use super::slots::{self, Counter, SegmentCounts};
 use super::{Reader, text};
 use crate::formats::{FormatError, Limits, Loaded};
-use crate::model::timeline::{GoState, SpanDetail, TimeSpan, Trace, packed, state_from_status};
+use crate::model::timeline::{GoState, TimeSpan, packed, state_from_status};
 use crate::model::{
-    FrameId, Input, Source, StackId, StackTable, StrId, Warnings,
+    FrameId, Source, StackId, StackTable, StrId, Warnings,
     timeline::{initial_kind, status_kind},
 };
 use crate::progress::Progress;
 
+mod replay;
 mod tables;
 mod wire;
 
+use replay::{Collect, Mode, Replayed, Schedule, Setup, replay};
 use tables::scan_tables;
 pub(super) use wire::batch_offsets;
-use wire::{BatchKind, Generation, args_len, event_name, frame};
+use wire::{ArgTable, BatchKind, Generation, event_name, frame};
 
 const NONE: u64 = u64::MAX;
 /// One generation after its tables were read and its first replay ran.
@@ -41,6 +44,8 @@ struct Scan<'a> {
     /// Event batches per thread, threads in order of first appearance.
     threads: Vec<(u64, Vec<usize>)>,
     counter: Counter,
+    /// The counter's counts, packed once the first replay is done.
+    counts: SegmentCounts,
     extras: Extras,
     /// Per event type, and the structural records under their own names.
     type_counts: Vec<u64>,
@@ -49,358 +54,57 @@ struct Scan<'a> {
     warnings: Warnings,
     has_strings: bool,
     has_stacks: bool,
+    /// The order the first replay took when the merge by time broke Go's
+    /// order; the second replay takes it again.
+    schedule: Option<Schedule>,
 }
 
-/// Pass-one-only state of a replay.
-struct Collect<'x> {
-    extras: &'x mut Extras,
-    type_counts: &'x mut [u64],
-    events: &'x mut u64,
-    warnings: &'x mut Warnings,
-}
-
-/// Replays one generation's events thread by thread (the simple-viewer
-/// recipe), handing goroutine transitions to `sink`.
-fn replay<S: Sink>(
-    data: &[u8],
-    g: &Generation,
-    threads: &[(u64, Vec<usize>)],
-    first_gen: bool,
-    minor: u32,
-    sink: &mut S,
-    mut collect: Option<Collect<'_>>,
-) {
-    // Current goroutine of threads not being replayed right now (a status
-    // event can set another thread's).
-    let mut parked: FxHashMap<u64, u64> = FxHashMap::default();
-    for (m, batch_ids) in threads {
-        let m = *m;
-        let mut cur_g: Option<u64> = parked.remove(&m);
-        let mut cur_p: Option<u64> = None;
-        let mut open_p: Option<(u64, u64, bool)> = None; // (p, start tick, from status)
-        for &bi in batch_ids {
-            let Some(b) = g.batches.get(bi) else { continue };
-            let mut r = Reader::new(data.get(b.payload.clone()).unwrap_or(&[]));
-            let mut ts = b.time;
-            'events: while !r.is_empty() {
-                let at = b.payload.start + r.pos();
-                let Some(typ) = r.byte() else { break };
-                let Some(n) = args_len(typ, minor) else {
-                    if let Some(c) = collect.as_mut() {
-                        c.warnings.add("trace-unknown-event", || {
-                            format!("unknown event type {typ} at byte {at}; ignored the rest of its batch")
-                        });
-                    }
-                    break;
-                };
-                let mut a = [0u64; 5];
-                for slot in a.iter_mut().take(n) {
-                    match r.uvarint() {
-                        Some(v) => *slot = v,
-                        None => {
-                            if let Some(c) = collect.as_mut() {
-                                c.warnings.add("trace-corrupt-batch", || {
-                                    format!("an unreadable event at byte {at}; ignored the rest of its batch")
-                                });
-                            }
-                            break 'events;
-                        }
-                    }
-                }
-                ts = ts.wrapping_add(a[0]);
-                let t = ts;
-                if let Some(c) = collect.as_mut() {
-                    if let Some(x) = c.type_counts.get_mut(usize::from(typ)) {
-                        *x += 1;
-                    }
-                    *c.events += 1;
-                    c.extras.saw_tick(t);
-                }
-                let ex = collect.as_mut().map(|c| &mut *c.extras);
-                match typ {
-                    // ProcStart
-                    10 => {
-                        if let Some(ex) = ex {
-                            close_proc(ex, &mut open_p, m, t);
-                            open_p = Some((a[1], t, false));
-                        }
-                        cur_p = Some(a[1]);
-                    }
-                    // ProcStop
-                    11 => {
-                        if let Some(ex) = ex {
-                            close_proc(ex, &mut open_p, m, t);
-                        }
-                        cur_p = None;
-                    }
-                    // ProcSteal
-                    12 => {
-                        if let Some(ex) = ex {
-                            ex.steals.push((a[1], t));
-                            if a[3] == m {
-                                close_proc(ex, &mut open_p, m, t);
-                            }
-                        }
-                        if a[3] == m {
-                            cur_p = None;
-                        }
-                    }
-                    // ProcStatus
-                    13 if a[2] == 1 || a[2] == 3 => {
-                        if let Some(ex) = ex
-                            && m != NONE
-                            && open_p.map(|o| o.0) != Some(a[1])
-                        {
-                            close_proc(ex, &mut open_p, m, t);
-                            open_p = Some((a[1], t, true));
-                        }
-                        cur_p = Some(a[1]);
-                    }
-                    // GoCreate, GoCreateBlocked
-                    14 | 47 => {
-                        let kind = if typ == 14 {
-                            packed::CREATED
-                        } else {
-                            packed::CREATED_BLOCKED
-                        };
-                        sink.go(a[1], t, kind, RawDetail::None);
-                        if let Some(ex) = ex {
-                            ex.creations.push(RawCreation {
-                                g: a[1],
-                                creator: cur_g.unwrap_or(0),
-                                creator_stack: a[3],
-                                start_stack: a[2],
-                                tick: t,
-                            });
-                        }
-                    }
-                    // GoCreateSyscall
-                    15 => {
-                        sink.go(a[1], t, packed::CREATED_SYSCALL, RawDetail::None);
-                        cur_g = Some(a[1]);
-                    }
-                    // GoStart
-                    16 => {
-                        sink.go(a[1], t, packed::STARTED, RawDetail::Proc(cur_p));
-                        cur_g = Some(a[1]);
-                    }
-                    // GoDestroy, GoDestroySyscall
-                    17 | 18 => {
-                        if let Some(gid) = cur_g.take() {
-                            let kind = if typ == 17 {
-                                packed::ENDED
-                            } else {
-                                packed::ENDED_IN_SYSCALL
-                            };
-                            sink.go(gid, t, kind, RawDetail::None);
-                        }
-                    }
-                    // GoStop, GoBlock
-                    19 | 20 => {
-                        if let Some(gid) = cur_g.take() {
-                            let kind = if typ == 19 {
-                                packed::STOPPED
-                            } else {
-                                packed::BLOCKED
-                            };
-                            sink.go(gid, t, kind, RawDetail::Combo(a[1], a[2]));
-                        }
-                    }
-                    // GoUnblock
-                    21 => sink.go(
-                        a[1],
-                        t,
-                        packed::UNBLOCKED,
-                        RawDetail::Goroutine(cur_g.unwrap_or(0)),
-                    ),
-                    // GoSyscallBegin
-                    22 => {
-                        if let Some(gid) = cur_g {
-                            sink.go(gid, t, packed::SYSCALL_BEGAN, RawDetail::Combo(0, a[2]));
-                        }
-                    }
-                    // GoSyscallEnd
-                    23 => {
-                        if let Some(gid) = cur_g {
-                            sink.go(gid, t, packed::SYSCALL_ENDED, RawDetail::Proc(cur_p));
-                        }
-                    }
-                    // GoSyscallEndBlocked: the thread lost its P during the syscall.
-                    24 => {
-                        if let Some(gid) = cur_g.take() {
-                            sink.go(gid, t, packed::SYSCALL_ENDED_BLOCKED, RawDetail::None);
-                        }
-                        if let Some(ex) = ex {
-                            close_proc(ex, &mut open_p, m, t);
-                        }
-                        cur_p = None;
-                    }
-                    // GoStatus, GoStatusStack
-                    25 | 48 => {
-                        let (gid, mid, status) = (a[1], a[2], a[3]);
-                        let stack = if typ == 48 { a[4] } else { 0 };
-                        match state_from_status(status) {
-                            Some(state) => {
-                                let kind = if first_gen {
-                                    initial_kind(state)
-                                } else {
-                                    status_kind(state)
-                                };
-                                sink.go(gid, t, kind, RawDetail::Combo(0, stack));
-                                if state == GoState::Running {
-                                    cur_g = Some(gid);
-                                } else if state == GoState::Syscall {
-                                    if mid == NONE || mid == m {
-                                        cur_g = Some(gid);
-                                    } else {
-                                        parked.insert(mid, gid);
-                                    }
-                                }
-                            }
-                            None => {
-                                if let Some(ex_c) = collect.as_mut() {
-                                    ex_c.warnings.add("trace-bad-status", || {
-                                        format!("goroutine {gid} has the invalid status {status} at byte {at}")
-                                    });
-                                }
-                            }
-                        }
-                    }
-                    // STWBegin, STWEnd
-                    26 => {
-                        if let Some(ex) = ex {
-                            ex.stw.push((t, Some(a[1])));
-                        }
-                    }
-                    27 => {
-                        if let Some(ex) = ex {
-                            ex.stw.push((t, None));
-                        }
-                    }
-                    // GCActive, GCBegin, GCEnd
-                    28..=30 => {
-                        if let Some(ex) = ex {
-                            let op = match typ {
-                                28 => GcOp::Active,
-                                29 => GcOp::Begin,
-                                _ => GcOp::End,
-                            };
-                            ex.gc.push((t, op));
-                        }
-                    }
-                    // GoLabel
-                    39 => {
-                        if let (Some(ex), Some(gid)) = (ex, cur_g) {
-                            ex.labels.push((gid, a[1]));
-                        }
-                    }
-                    40 => {
-                        if let Some(ex) = ex {
-                            ex.annots.push((
-                                t,
-                                RawAnnot::TaskBegin {
-                                    task: a[1],
-                                    parent: a[2],
-                                    name: a[3],
-                                    stack: a[4],
-                                    g: cur_g.unwrap_or(0),
-                                },
-                            ));
-                        }
-                    }
-                    41 => {
-                        if let Some(ex) = ex {
-                            ex.annots.push((t, RawAnnot::TaskEnd { task: a[1] }));
-                        }
-                    }
-                    42 => {
-                        if let Some(ex) = ex {
-                            ex.annots.push((
-                                t,
-                                RawAnnot::RegionBegin {
-                                    task: a[1],
-                                    name: a[2],
-                                    stack: a[3],
-                                    g: cur_g.unwrap_or(0),
-                                },
-                            ));
-                        }
-                    }
-                    43 => {
-                        if let Some(ex) = ex {
-                            ex.annots.push((
-                                t,
-                                RawAnnot::RegionEnd {
-                                    task: a[1],
-                                    name: a[2],
-                                    g: cur_g.unwrap_or(0),
-                                },
-                            ));
-                        }
-                    }
-                    44 => {
-                        if let Some(ex) = ex {
-                            ex.annots.push((
-                                t,
-                                RawAnnot::Log {
-                                    task: a[1],
-                                    key: a[2],
-                                    value: a[3],
-                                    stack: a[4],
-                                    g: cur_g.unwrap_or(0),
-                                },
-                            ));
-                        }
-                    }
-                    // GoSwitch, GoSwitchDestroy: unblock the target, block or
-                    // end the current goroutine, start the target.
-                    45 | 46 => {
-                        let next = a[1];
-                        sink.go(
-                            next,
-                            t,
-                            packed::UNBLOCKED,
-                            RawDetail::Goroutine(cur_g.unwrap_or(0)),
-                        );
-                        if let Some(gid) = cur_g {
-                            if typ == 45 {
-                                sink.go(gid, t, packed::BLOCKED, RawDetail::None);
-                            } else {
-                                sink.go(gid, t, packed::ENDED, RawDetail::None);
-                            }
-                        }
-                        sink.go(next, t, packed::STARTED, RawDetail::Proc(cur_p));
-                        cur_g = Some(next);
-                    }
-                    _ => {}
-                }
-            }
+/// The first replay of a generation: counts, extras and warnings into its
+/// scan. Merged by time and verified first; replayed again holding events
+/// back if that broke Go's order.
+fn first_replay(data: &[u8], g: &Generation, first_gen: bool, args: &ArgTable, s: &mut Scan<'_>) {
+    let threads = std::mem::take(&mut s.threads);
+    let cpu = std::mem::take(&mut s.extras.cpu);
+    let setup = Setup {
+        data,
+        generation: g,
+        threads: &threads,
+        first_gen,
+        args,
+    };
+    for mode in [Mode::Verify, Mode::Wait] {
+        let mut counter = Counter::default();
+        let mut extras = Extras::default();
+        let mut type_counts = vec![0; 256];
+        let mut events = 0;
+        let mut warnings = Warnings::default();
+        let replayed = replay(
+            &setup,
+            mode,
+            &mut counter,
+            Some(Collect {
+                extras: &mut extras,
+                type_counts: &mut type_counts,
+                events: &mut events,
+                warnings: &mut warnings,
+            }),
+        );
+        if matches!(replayed, Replayed::Broken) {
+            continue;
         }
-        if let Some(gid) = cur_g {
-            parked.insert(m, gid);
+        s.counter = counter;
+        s.extras = extras;
+        s.type_counts = type_counts;
+        s.events = events;
+        s.warnings.extend(warnings);
+        if let Replayed::Scheduled(schedule) = replayed {
+            s.schedule = Some(schedule);
         }
-        if let (Some(c), Some((p, start, from_status))) = (collect.as_mut(), open_p) {
-            c.extras.procs.push(RawProc {
-                p,
-                m,
-                start,
-                end: None,
-                from_status,
-            });
-        }
+        break;
     }
-}
-
-fn close_proc(ex: &mut Extras, open: &mut Option<(u64, u64, bool)>, m: u64, t: u64) {
-    if let Some((p, start, from_status)) = open.take() {
-        ex.procs.push(RawProc {
-            p,
-            m,
-            start,
-            end: Some(t),
-            from_status,
-        });
-    }
+    s.extras.cpu = cpu;
+    s.threads = threads;
+    s.counts = s.counter.pack();
 }
 
 /// Resolves one generation's string and stack ids into the shared table.
@@ -480,7 +184,7 @@ pub(super) fn parse(
 ) -> Result<Loaded, FormatError> {
     progress.set_stage("Reading trace generations");
     let mut warnings = Warnings::default();
-    let gens = frame(data, limits, &mut warnings);
+    let gens = frame(data, minor, limits, &mut warnings);
     if gens.is_empty() {
         return Err(FormatError::NothingFound {
             format: FORMAT,
@@ -488,65 +192,140 @@ pub(super) fn parse(
             detail: String::new(),
         });
     }
-    let first_number = gens.first().map_or(0, |g| g.number);
-
-    // Tables and first replay, one generation per task.
-    let done = AtomicUsize::new(0);
-    let tick = |from: f32, to: f32| {
-        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-        progress.set(from + (to - from) * n as f32 / gens.len().max(1) as f32);
-    };
-    let type_totals: Vec<AtomicU64> = (0..256).map(|_| AtomicU64::new(0)).collect();
-    let scans: Vec<Scan> = gens
-        .par_iter()
-        .map(|g| {
-            let mut s = scan_tables(data, g, limits);
-            if progress.is_cancelled() {
-                return s;
-            }
-            let threads = std::mem::take(&mut s.threads);
-            let mut counter = std::mem::take(&mut s.counter);
-            let mut extras = std::mem::take(&mut s.extras);
-            let mut type_counts = std::mem::take(&mut s.type_counts);
-            let mut events = 0;
-            replay(
-                data,
-                g,
-                &threads,
-                g.number == first_number,
-                minor,
-                &mut counter,
-                Some(Collect {
-                    extras: &mut extras,
-                    type_counts: &mut type_counts,
-                    events: &mut events,
-                    warnings: &mut s.warnings,
-                }),
-            );
-            s.threads = threads;
-            s.counter = counter;
-            s.extras = extras;
-            // Summed here rather than kept per generation: 2 KB each adds
-            // up over a file of many tiny generations.
-            for (total, &c) in type_totals.iter().zip(&type_counts) {
-                if c > 0 {
-                    total.fetch_add(c, Ordering::Relaxed);
-                }
-            }
-            s.events = events;
-            tick(0.0, 0.4);
-            s
-        })
-        .collect();
+    let args = ArgTable::new(minor);
+    let (mut scans, type_counts) = first_pass(data, &gens, &args, limits, progress);
     if progress.is_cancelled() {
         return Err(FormatError::Cancelled);
     }
     progress.set(0.4);
+    let freqs = clocks(&scans, &mut warnings)?;
+    let (start_ns, end_ns) = window(&scans, &freqs);
+    let shift = assemble::time_shift(end_ns.saturating_sub(start_ns));
 
-    // Clock per generation: a generation cut before its frequency was
-    // written borrows a neighbour's (the rate is fixed per machine).
-    let any_freq = scans.iter().find_map(|s| s.freq);
-    let Some(fallback) = any_freq else {
+    // Goroutine table and everything besides spans, in the shared table.
+    progress.set_stage("Building goroutine timelines");
+    let segments: Vec<SegmentCounts> = scans
+        .iter_mut()
+        .map(|s| std::mem::take(&mut s.counts))
+        .collect();
+    let ids = slots::sorted_ids(&segments);
+    let index = IdIndex::new(&ids);
+    let resolved = resolve(&mut scans, &freqs, &ids, &index, limits, end_ns);
+    warnings.add_n("trace-missing-reference", resolved.missing, || {
+        "events refer to strings or stacks the trace does not define (a cut or damaged generation)".into()
+    });
+    let (span_starts, bases) = slots::plan(&ids, &index, segments, limits)?;
+    let mut events = 0;
+    let mut names: Vec<(&'static str, u64)> = type_counts
+        .iter()
+        .enumerate()
+        .filter(|&(_, &c)| c > 0)
+        .map(|(t, &c)| (event_name(t as u8), c))
+        .collect();
+    let mut threads = Vec::with_capacity(scans.len());
+    for s in &mut scans {
+        events += s.events;
+        names.extend_from_slice(&s.record_counts);
+        warnings.extend(std::mem::take(&mut s.warnings));
+        threads.push((std::mem::take(&mut s.threads), s.schedule.take()));
+    }
+    drop(scans);
+
+    // Second replay: spans into their slots.
+    let total = span_starts.last().copied().unwrap_or(0) as usize;
+    let words = slots::new_slots(total);
+    let clocks = freqs.iter().map(|&ns_per_tick| Clock {
+        ns_per_tick,
+        base_ns: start_ns,
+        shift,
+    });
+    let plans: Vec<SecondPass> = threads
+        .into_iter()
+        .zip(bases)
+        .zip(resolved.combos)
+        .zip(clocks)
+        .map(
+            |((((threads, schedule), bases), combos), clock)| SecondPass {
+                threads,
+                schedule,
+                bases,
+                combos,
+                clock,
+            },
+        )
+        .collect();
+    let into = (words.as_slice(), &index, span_starts.as_slice());
+    let (lost, unresolved) = second_pass(data, &gens, &args, plans, into, progress);
+    if progress.is_cancelled() {
+        return Err(FormatError::Cancelled);
+    }
+    drop(index);
+    progress.set(0.8);
+    let loaded = assemble::Decoded {
+        source,
+        warnings,
+        minor,
+        legacy: false,
+        window: TimeSpan { start_ns, end_ns },
+        events,
+        names,
+        ids,
+        built: resolved.built,
+        words,
+        span_starts,
+        order: assemble::SlotOrder::Replayed,
+        time_shift: shift,
+        details: resolved.details,
+        lost,
+        unresolved,
+        table: resolved.table,
+    }
+    .into_loaded();
+    progress.set(1.0);
+    Ok(loaded)
+}
+
+/// Tables and first replay, one generation per task; and the counts of
+/// every event type, summed here rather than kept per generation (2 KB each
+/// add up over a file of many tiny generations).
+fn first_pass<'a>(
+    data: &'a [u8],
+    gens: &[Generation],
+    args: &ArgTable,
+    limits: &Limits,
+    progress: &Progress,
+) -> (Vec<Scan<'a>>, Vec<u64>) {
+    let done = AtomicUsize::new(0);
+    let type_totals: Vec<AtomicU64> = (0..256).map(|_| AtomicU64::new(0)).collect();
+    let scans = gens
+        .par_iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let mut s = scan_tables(data, g, limits);
+            if progress.is_cancelled() {
+                return s;
+            }
+            first_replay(data, g, i == 0, args, &mut s);
+            for (total, &c) in type_totals.iter().zip(&s.type_counts) {
+                if c > 0 {
+                    total.fetch_add(c, Ordering::Relaxed);
+                }
+            }
+            s.type_counts = Vec::new();
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress.set(0.4 * n as f32 / gens.len().max(1) as f32);
+            s
+        })
+        .collect();
+    let totals = type_totals.into_iter().map(AtomicU64::into_inner).collect();
+    (scans, totals)
+}
+
+/// Nanoseconds per tick of every generation. A generation cut before its
+/// frequency was written borrows a neighbour's (the rate is fixed per
+/// machine); one cut before its tables is said to be incomplete.
+fn clocks(scans: &[Scan<'_>], warnings: &mut Warnings) -> Result<Vec<f64>, FormatError> {
+    let Some(fallback) = scans.iter().find_map(|s| s.freq) else {
         return Err(FormatError::NothingFound {
             format: FORMAT,
             what: "complete generation",
@@ -555,7 +334,7 @@ pub(super) fn parse(
     };
     let mut freqs = Vec::with_capacity(scans.len());
     let mut last = fallback;
-    for s in &scans {
+    for s in scans {
         // Go writes the tables at the end of every generation, so a
         // generation with events but no tables was cut before its end.
         let has_events = s.events > 0;
@@ -588,8 +367,13 @@ pub(super) fn parse(
         }
         freqs.push(1e9 / last as f64);
     }
+    Ok(freqs)
+}
+
+/// The trace's window in nanoseconds: its first and last event.
+fn window(scans: &[Scan<'_>], freqs: &[f64]) -> (i64, i64) {
     let mut window: Option<(i64, i64)> = None;
-    for (s, &npt) in scans.iter().zip(&freqs) {
+    for (s, &npt) in scans.iter().zip(freqs) {
         if let (Some(lo), Some(hi)) = (s.extras.min_tick, s.extras.max_tick) {
             let (lo, hi) = (
                 assemble::ticks_to_ns(lo, npt),
@@ -598,21 +382,38 @@ pub(super) fn parse(
             window = Some(window.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
         }
     }
-    let (start_ns, end_ns) = window.unwrap_or((0, 0));
-    let shift = assemble::time_shift(end_ns.saturating_sub(start_ns));
+    window.unwrap_or((0, 0))
+}
 
-    // Goroutine table and everything besides spans, in the shared table.
-    progress.set_stage("Building goroutine timelines");
-    let ids = assemble::sorted_ids(scans.iter().map(|s| &s.counter.counts));
-    let index = IdIndex::new(&ids);
+/// Everything of the generations but their spans, in model ids.
+struct Resolved {
+    table: StackTable,
+    details: Details,
+    built: Built,
+    /// Per generation, its (reason, stack) pairs as detail ids.
+    combos: Vec<FxHashMap<(u64, u64), u32>>,
+    /// References to strings and stacks no table defines.
+    missing: u64,
+}
+
+/// Interns every generation's strings and stacks into one table, in
+/// generation order, and resolves what is not a span.
+fn resolve(
+    scans: &mut [Scan<'_>],
+    freqs: &[f64],
+    ids: &[u64],
+    index: &IdIndex,
+    limits: &Limits,
+    end_ns: i64,
+) -> Resolved {
     let mut table = StackTable::default();
     let mut details = Details::default();
-    let mut parts = Parts::new(&ids);
+    let mut parts = Parts::new(ids);
     let mut missing = 0;
-    let mut writer_combos = Vec::with_capacity(scans.len());
-    let mut scans = scans;
-    for (s, &npt) in scans.iter_mut().zip(&freqs) {
+    let mut all_combos = Vec::with_capacity(scans.len());
+    for (s, &npt) in scans.iter_mut().zip(freqs) {
         let extras = std::mem::take(&mut s.extras);
+        let counter = std::mem::take(&mut s.counter);
         let end_tick = extras.max_tick.unwrap_or(0);
         let mut r = GenResolver {
             scan: s,
@@ -624,129 +425,74 @@ pub(super) fn parse(
             missing: 0,
             frame_buf: Vec::new(),
         };
-        parts.add(extras, &index, &mut r, end_tick, |_| true);
-        let mut combos: FxHashMap<(u64, u64), u32> =
-            FxHashMap::with_capacity_and_hasher(s.counter.combos.len(), Default::default());
-        for &key in &s.counter.combos {
-            let d = SpanDetail {
-                reason: r.string(key.0),
-                stack: r.stack(key.1),
-            };
-            combos.insert(key, details.intern(d));
-        }
+        parts.add(extras, index, &mut r, end_tick, |_| true);
+        all_combos.push(details.intern_combos(&counter.combos, &mut r));
         missing += r.missing;
-        writer_combos.push(combos);
     }
-    warnings.add_n("trace-missing-reference", missing, || {
-        "events refer to strings or stacks the trace does not define (a cut or damaged generation)".into()
-    });
-    let built = parts.build(end_ns);
-
-    let counts: Vec<&FxHashMap<u64, u32>> = scans.iter().map(|s| &s.counter.counts).collect();
-    let span_starts = assemble::span_starts(&ids, &index, &counts, limits)?;
-    let goroutines = ids.len();
-    let bases = assemble::segment_bases(&span_starts, &index, &counts);
-    drop(counts);
-    let mut events = 0;
-    let type_counts: Vec<u64> = type_totals.into_iter().map(AtomicU64::into_inner).collect();
-    let mut record_counts = Vec::new();
-    let mut threads = Vec::with_capacity(scans.len());
-    for s in &mut scans {
-        s.counter = Counter::default();
-        events += s.events;
-        record_counts.extend_from_slice(&s.record_counts);
-        warnings.extend(std::mem::take(&mut s.warnings));
-        threads.push(std::mem::take(&mut s.threads));
+    Resolved {
+        table,
+        details,
+        built: parts.build(end_ns),
+        combos: all_combos,
+        missing,
     }
-    drop(scans);
+}
 
-    // Second replay: spans into their slots.
-    done.store(0, Ordering::Relaxed);
-    let total = span_starts.last().copied().unwrap_or(0) as usize;
-    let slots = assemble::new_slots(total);
-    let (lost, unresolved): (u64, u64) = gens
-        .par_iter()
-        .zip(threads)
-        .zip(bases)
-        .zip(writer_combos)
-        .zip(freqs)
-        .map(|((((g, threads), bases), combos), npt)| {
+/// What the second replay of one generation needs.
+struct SecondPass {
+    threads: Vec<(u64, Vec<usize>)>,
+    schedule: Option<Schedule>,
+    bases: slots::SegmentBases,
+    combos: FxHashMap<(u64, u64), u32>,
+    clock: Clock,
+}
+
+/// Second replay: every generation writes its spans into their slots, in
+/// parallel. Returns the transitions that found no slot and the unblockers
+/// that name nothing.
+fn second_pass(
+    data: &[u8],
+    gens: &[Generation],
+    args: &ArgTable,
+    plans: Vec<SecondPass>,
+    (words, index, starts): (&[AtomicU64], &IdIndex, &[u32]),
+    progress: &Progress,
+) -> (u64, u64) {
+    let done = AtomicUsize::new(0);
+    // `starts` has one more entry than there are goroutines.
+    let goroutines = starts.len().saturating_sub(1);
+    gens.par_iter()
+        .enumerate()
+        .zip(plans)
+        .map(|((i, g), plan)| {
             if progress.is_cancelled() {
                 return (0, 0);
             }
             let mut w = Writer {
-                slots: &slots,
-                index: &index,
-                cursor: assemble::cursor_for(&bases, goroutines),
-                combos,
-                clock: Clock {
-                    ns_per_tick: npt,
-                    base_ns: start_ns,
-                    shift,
-                },
+                slots: words,
+                index,
+                cursor: slots::cursor_for(&plan.bases, starts, goroutines),
+                combos: plan.combos,
+                clock: plan.clock,
                 lost: 0,
                 unresolved: 0,
             };
-            drop(bases);
-            replay(
+            drop(plan.bases);
+            let setup = Setup {
                 data,
-                g,
-                &threads,
-                g.number == first_number,
-                minor,
-                &mut w,
-                None,
-            );
-            tick(0.4, 0.8);
+                generation: g,
+                threads: &plan.threads,
+                first_gen: i == 0,
+                args,
+            };
+            let mode = match &plan.schedule {
+                Some(s) => Mode::Follow(s),
+                None => Mode::Trust,
+            };
+            replay(&setup, mode, &mut w, None);
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress.set(0.4 + 0.4 * n as f32 / gens.len().max(1) as f32);
             (w.lost, w.unresolved)
         })
-        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    if progress.is_cancelled() {
-        return Err(FormatError::Cancelled);
-    }
-    drop(index);
-    progress.set(0.8);
-    let (spans, span_starts, inconsistent) = assemble::finish(slots, span_starts);
-    assemble::assembly_warnings(
-        &mut warnings,
-        lost,
-        inconsistent,
-        details.overflow + unresolved,
-    );
-
-    let mut names: Vec<(&'static str, u64)> = type_counts
-        .iter()
-        .enumerate()
-        .filter(|&(_, &c)| c > 0)
-        .map(|(t, &c)| (event_name(t as u8), c))
-        .collect();
-    names.extend(record_counts);
-    let trace = Trace {
-        source,
-        warnings,
-        go_version: format!("go1.{minor}"),
-        legacy: false,
-        window: TimeSpan { start_ns, end_ns },
-        events,
-        event_counts: assemble::named_counts(&names),
-        goroutine_ids: ids,
-        goroutine_info: built.goroutines,
-        span_starts,
-        spans,
-        time_shift: shift,
-        details: details.list,
-        labels: built.labels,
-        procs: built.procs,
-        cpu_samples: built.cpu,
-        gc: built.gc,
-        stw: built.stw,
-        tasks: built.tasks,
-        regions: built.regions,
-        logs: built.logs,
-    };
-    progress.set(1.0);
-    Ok(Loaded {
-        table,
-        input: Input::Trace(std::sync::Arc::new(trace)),
-    })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
 }

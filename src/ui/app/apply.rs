@@ -97,10 +97,15 @@ impl LeakscopeApp {
             Action::Open(inputs) => self.open(inputs),
             Action::SetLabelMode(mode) => {
                 self.loader.label_mode = mode;
-                if let Some(ws) = &self.workspace {
-                    let inputs = ws.inputs.clone();
-                    self.open(inputs);
-                }
+                self.reload();
+            }
+            Action::SetCountProfile(profile) => {
+                self.loader.count_profile = profile;
+                self.reload();
+            }
+            Action::SetInstance(name) => {
+                self.loader.instance = Some(name);
+                self.reload();
             }
             Action::SaveExportAt(path) => {
                 if let Some(ws) = &self.workspace {
