@@ -127,43 +127,47 @@ impl SnapshotSeries {
 /// the trace's window when a trace is loaded.
 pub fn goroutine_plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection, names: Names) {
     let a = &ws.analysis;
+    let series = (!a.series.is_empty()).then(|| SnapshotSeries::of(a, ws, selection, names));
+    // The heading with the key, not a legend over the points it would hide.
+    ui.horizontal(|ui| {
+        ui.strong("Goroutines over time");
+        if let Some(series) = &series {
+            key_ui(ui, series);
+        }
+    });
+    if let Some(Err(e)) = &ws.history {
+        ui.add(egui::Label::new(egui::RichText::new(e).weak().small()).truncate());
+    }
     let height = ui.available_height();
-    match (&ws.trace, a.series.is_empty()) {
-        (None, true) => {
+    match (&ws.trace, series) {
+        (None, None) => {
             ui.weak("No goroutine snapshots to plot.");
         }
-        (Some(t), true) => trace_plot_ui(ui, ws, t, selection, names, height),
-        (None, false) => {
-            snapshot_plot_ui(ui, ws, &SnapshotSeries::of(a, ws, selection, names), height)
-        }
-        (Some(t), false) => {
-            let series = SnapshotSeries::of(a, ws, selection, names);
+        (Some(t), None) => trace_plot_ui(ui, ws, t, selection, names, height),
+        (None, Some(series)) => snapshot_plot_ui(ui, &series, height),
+        (Some(t), Some(series)) => {
             let top = (height * 0.55).max(60.0);
-            snapshot_plot_ui(ui, ws, &series, top);
+            snapshot_plot_ui(ui, &series, top);
             trace_plot_ui(ui, ws, t, selection, names, ui.available_height());
         }
     }
 }
 
-fn snapshot_plot_ui(ui: &mut Ui, ws: &Workspace, series: &SnapshotSeries, height: f32) {
-    let top = ui.cursor().top();
-    if let Some(Err(e)) = &ws.history {
-        ui.add(egui::Label::new(egui::RichText::new(e).weak().small()).truncate());
+/// The series' names in their colours.
+fn key_ui(ui: &mut Ui, series: &SnapshotSeries) {
+    ui.colored_label(Color32::GRAY, SNAPSHOT_SERIES);
+    if let Some((name, _)) = &series.selected {
+        ui.colored_label(theme::BLOCKING, name);
     }
-    // The key above the plot, not a legend over the points it would hide.
-    ui.horizontal(|ui| {
-        ui.colored_label(Color32::GRAY, SNAPSHOT_SERIES);
-        if let Some((name, _)) = &series.selected {
-            ui.colored_label(theme::BLOCKING, name);
-        }
-        if let Some((title, _)) = &series.history {
-            ui.add(
-                egui::Label::new(egui::RichText::new(title).color(theme::HISTORY.to_opaque()))
-                    .truncate(),
-            );
-        }
-    });
-    let height = height - (ui.cursor().top() - top);
+    if let Some((title, _)) = &series.history {
+        ui.add(
+            egui::Label::new(egui::RichText::new(title).color(theme::HISTORY.to_opaque()))
+                .truncate(),
+        );
+    }
+}
+
+fn snapshot_plot_ui(ui: &mut Ui, series: &SnapshotSeries, height: f32) {
     let (x_range, y_range) = series.bounds();
     let points = |counts: &[u64]| -> Vec<[f64; 2]> {
         series

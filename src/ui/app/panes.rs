@@ -37,7 +37,6 @@ impl LeakscopeApp {
                 let mut action = None;
                 let names = self.names();
                 ui.columns(2, |cols| {
-                    cols[0].strong("Goroutines over time");
                     plot::goroutine_plot_ui(&mut cols[0], ws, self.selection, names);
                     details::details_ui(&mut cols[1], ws, self.selection, names);
                     if let Some(lanes) = self.active_lanes() {
