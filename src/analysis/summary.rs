@@ -80,6 +80,15 @@ pub struct InputJson {
     pub error: Option<String>,
 }
 
+impl SuspectJson {
+    /// Goroutines the group gained from the first snapshot to the last
+    /// (negative when it shrank): what a headline adds up.
+    pub fn added(&self) -> i128 {
+        i128::from(self.counts.last().copied().unwrap_or(0))
+            - i128::from(self.counts.first().copied().unwrap_or(0))
+    }
+}
+
 impl Report {
     /// Lists an input that could not be loaded, with the reason.
     pub fn add_unreadable(&mut self, path: &str, reason: &str) {

@@ -263,13 +263,7 @@ fn headline(r: &Report, suspects: &[&SuspectJson]) -> String {
     };
     if snaps >= 2 {
         let growing: Vec<&&SuspectJson> = suspects.iter().filter(|s| s.growing).collect();
-        let added: i128 = growing
-            .iter()
-            .map(|s| {
-                i128::from(s.counts.last().copied().unwrap_or(0))
-                    - i128::from(s.counts.first().copied().unwrap_or(0))
-            })
-            .sum();
+        let added: i128 = growing.iter().map(|s| s.added()).sum();
         format!(
             "LEAK SUSPECTS: {proven_text}{} growing stack groups (+{added} goroutines from t0 to t{}) among {} groups",
             growing.len(),

@@ -428,13 +428,7 @@ fn growth_headline(summary: &Report, groups: &[&SuspectJson]) -> String {
                     first.goroutines, last.goroutines
                 )
             } else {
-                let added: i128 = growing
-                    .iter()
-                    .map(|s| {
-                        i128::from(s.counts.last().copied().unwrap_or(0))
-                            - i128::from(s.counts.first().copied().unwrap_or(0))
-                    })
-                    .sum();
+                let added: i128 = growing.iter().map(|s| s.added()).sum();
                 format!(
                     "{} growing stack group{} (+{added} goroutines from t0 to t{n}); \
                      {} → {} goroutines in all.",
