@@ -12,23 +12,8 @@ use leakscope::pipeline::InputSpec;
 use leakscope::ui::LeakscopeApp;
 use leakscope::ui::state::{Selection, ViewState};
 
+use common::app::*;
 use common::*;
-
-fn app_with(names: &[&str]) -> LeakscopeApp {
-    let mut app = LeakscopeApp::new(ViewState::default());
-    app.open_blocking(names.iter().map(|n| InputSpec::Path(fixture(n))).collect());
-    app
-}
-
-fn harness(app: LeakscopeApp) -> Harness<'static, LeakscopeApp> {
-    harness_at(app, [1440.0, 900.0])
-}
-
-fn harness_at(app: LeakscopeApp, size: [f32; 2]) -> Harness<'static, LeakscopeApp> {
-    Harness::builder()
-        .with_size(size)
-        .build_ui_state(|ui, app: &mut LeakscopeApp| app.ui(ui), app)
-}
 
 #[test]
 fn clicking_a_suspect_highlights_its_stack_everywhere() {
@@ -815,33 +800,6 @@ fn a_fleet_shows_one_instance_with_the_spread_across_all() {
     std::fs::remove_dir_all(&root).ok();
 }
 
-/// The text of every widget whose text contains `part`.
-fn texts_containing(h: &Harness<'static, LeakscopeApp>, part: &str) -> Vec<String> {
-    use egui_kittest::kittest::NodeT as _;
-    h.query_all_by_label_contains(part)
-        .map(|n| {
-            let node = n.accesskit_node();
-            node.label().or_else(|| node.value()).unwrap_or_default()
-        })
-        .collect()
-}
-
-/// Every piece of text a frame painted (labels, lane names, flame boxes).
-fn painted_texts(out: &egui::FullOutput) -> Vec<String> {
-    fn walk(s: &egui::Shape, out: &mut Vec<String>) {
-        match s {
-            egui::Shape::Vec(v) => v.iter().for_each(|x| walk(x, out)),
-            egui::Shape::Text(t) => out.push(t.galley.job.text.clone()),
-            _ => {}
-        }
-    }
-    let mut texts = Vec::new();
-    for c in &out.shapes {
-        walk(&c.shape, &mut texts);
-    }
-    texts
-}
-
 /// Names read short on screen (package and the rest, generics as `[…]`),
 /// whole in tooltips and with View ▸ "Full function names and paths": a
 /// service whose import paths are longer than a lane label used to show
@@ -883,13 +841,6 @@ fn names_are_short_on_screen_and_whole_on_request() {
     assert!(h.query_by_label(short).is_none());
     let texts = painted_texts(h.output());
     assert!(texts.iter().any(|t| t.ends_with(full)), "{texts:?}");
-}
-
-/// The labels a node shows (its label, else its value).
-fn node_text(n: &egui_kittest::Node<'_>) -> String {
-    use egui_kittest::kittest::NodeT as _;
-    let node = n.accesskit_node();
-    node.label().or_else(|| node.value()).unwrap_or_default()
 }
 
 /// At 1280×800 every toolbar item is inside the window: the flame graph's

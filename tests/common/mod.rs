@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod app;
 pub mod http;
 pub mod tracegen;
 
