@@ -399,6 +399,32 @@ impl Findings {
         )
     }
 
+    /// Who created whom: the snapshots' tree (from `created by` lines),
+    /// then each trace's (from its creation events); trees without a
+    /// creation left out.
+    pub fn creation_trees(&self) -> Vec<summary::CreationTreeJson> {
+        use crate::analysis::creation_tree;
+        let mut out = Vec::new();
+        if !self.analysis.series.is_empty() {
+            let tree = creation_tree::build(&*self.snapshot_lanes(), &self.session.stacks);
+            out.push(summary::CreationTreeJson {
+                source: "snapshots".to_owned(),
+                tree,
+            });
+        }
+        for i in 0..self.traces.len() {
+            if let Some(lanes) = self.trace_lanes(i) {
+                let input = self.traces[i].analysis.input;
+                out.push(summary::CreationTreeJson {
+                    source: self.session.inputs[input].source().path.clone(),
+                    tree: creation_tree::build(&*lanes, &self.session.stacks),
+                });
+            }
+        }
+        out.retain(|t| !t.tree.roots.is_empty());
+        out
+    }
+
     /// The document `inspect --json` prints and the report renders.
     pub fn report(&self) -> Report {
         let traces: Vec<&TraceAnalysis> = self.traces.iter().map(|t| &*t.analysis).collect();

@@ -103,6 +103,27 @@ pub enum TimeAxis {
     TraceRelative,
     /// Snapshots without capture times, one unit apart, with their names.
     Snapshots(Vec<String>),
+    /// Nanoseconds relative to a single dump without a capture time (the
+    /// dump at 0): its wait ages are the only clock it has, so a lane
+    /// starts where its goroutine began to wait, minutes before the dump.
+    BeforeDump,
+}
+
+/// An instant on a [`TimeAxis::BeforeDump`] axis as people read it: `dump`
+/// at 0, else how long before it (`−5 min`, `−1 h 30 min`, `−15 s`).
+pub fn before_dump_label(t_ns: i64) -> String {
+    if t_ns >= 0 {
+        return "dump".to_owned();
+    }
+    let secs = t_ns.unsigned_abs() / 1_000_000_000;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    match (h, m, s) {
+        (0, 0, s) => format!("−{s} s"),
+        (0, m, 0) => format!("−{m} min"),
+        (0, m, s) => format!("−{m} min {s} s"),
+        (h, 0, _) => format!("−{h} h"),
+        (h, m, _) => format!("−{h} h {m} min"),
+    }
 }
 
 /// What the timeline draws.
@@ -170,11 +191,22 @@ pub fn span_description(
         .find(|e| e.kind == EventKind::Blocked)
         .and_then(|e| e.duration_ns)
         .filter(|_| span.kind == StateKind::Waiting);
+    let before_dump = lanes.axis() == TimeAxis::BeforeDump;
     match waited {
+        Some(d) if before_dump => format!(
+            "{state}, waiting for {} by the dump",
+            crate::model::time::format_duration_ns(d)
+        ),
         Some(d) => format!(
             "{state}, waiting for {} by the last snapshot",
             crate::model::time::format_duration_ns(d)
         ),
+        // Go prints a wait age from one minute on: a waiting goroutine
+        // without one began to wait less than a minute before the dump.
+        None if before_dump && span.kind == StateKind::Waiting => format!(
+            "{state}, waiting less than a minute by the dump (dumps print ages from one minute)"
+        ),
+        None if before_dump => format!("{state} (as the dump shows it)"),
         None => format!("{state} (as a snapshot shows it)"),
     }
 }
@@ -293,6 +325,9 @@ struct Clock {
     /// Whether every snapshot has a capture time; else they are one
     /// [`STEP_NS`] apart and wait ages place nothing.
     wall: bool,
+    /// One snapshot without a capture time: the dump is at 0 and wait ages
+    /// place lanes before it (the only clock a lone dump has).
+    before_dump: bool,
     /// The mean time between snapshots, for the margins at both ends.
     step: i64,
     /// How many snapshots are loaded (the last one is `times_ns[n - 1]`).
@@ -322,6 +357,7 @@ impl Clock {
         Clock {
             times_ns,
             wall,
+            before_dump: !wall && n == 1,
             step,
             n,
         }
@@ -336,10 +372,11 @@ impl Clock {
     }
 
     /// A dump's wait age in nanoseconds. Wait ages place events only on a
-    /// real clock: without capture times the snapshots are spaced nominally.
+    /// real clock (capture times, or a lone dump's own "before the dump"):
+    /// between snapshots spaced nominally they would mean nothing.
     fn age_ns(&self, minutes: Option<u32>) -> Option<i64> {
         minutes
-            .filter(|&m| self.wall && m > 0)
+            .filter(|&m| (self.wall || self.before_dump) && m > 0)
             .map(|m| i64::from(m).saturating_mul(MINUTE_NS))
     }
 
@@ -450,6 +487,8 @@ impl SnapshotLanes {
         out.window = (window_start, series.clock.end());
         out.axis = Some(if series.clock.wall {
             TimeAxis::Wall
+        } else if series.clock.before_dump {
+            TimeAxis::BeforeDump
         } else {
             TimeAxis::Snapshots(
                 analysis

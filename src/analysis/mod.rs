@@ -2,6 +2,7 @@
 //! groups, their growth across snapshots, and ranked leak suspects.
 
 pub mod correlate;
+pub mod creation_tree;
 pub mod flame;
 pub mod flame_spec;
 pub mod fleet;
@@ -15,6 +16,7 @@ pub mod top;
 pub mod trace;
 pub mod trace_lanes;
 pub mod wait;
+pub mod wait_hist;
 pub mod wording;
 
 use std::sync::Arc;

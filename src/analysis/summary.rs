@@ -34,6 +34,20 @@ pub struct Report {
     /// When the watcher saw the service restart within the snapshots.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub restarts: Vec<String>,
+    /// Who created whom (`inspect --creators`): one tree from the dumps'
+    /// `created by` lines, one per trace from its creation events.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub creation_trees: Vec<CreationTreeJson>,
+}
+
+/// A creation tree and where it was read from.
+#[derive(Debug, Serialize)]
+pub struct CreationTreeJson {
+    /// `snapshots`, or the trace's path.
+    pub source: String,
+    /// The creators at the top, each with what it created.
+    #[serde(flatten)]
+    pub tree: analysis::creation_tree::CreationTree,
 }
 
 /// The growth ranking of one count profile.
@@ -201,6 +215,11 @@ pub struct SuspectJson {
     pub entry_function: Option<String>,
     /// How long the goroutines had waited (minutes), where the dump prints it.
     pub wait_minutes: Option<analysis::WaitAges>,
+    /// How many goroutines have waited how long (bars of minutes, or of
+    /// ranges for long waits), where the dump prints ages: waves of a leak
+    /// show as bars of different ages even in one snapshot.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub wait_age_histogram: Vec<analysis::wait_hist::WaitAgeBucket>,
     /// Label sets of the group's goroutines with counts.
     pub labels: Vec<LabelsJson>,
     /// Goroutines of the group wired to an OS thread: a leak of these also
@@ -331,6 +350,7 @@ fn suspect_json(
         per_minute: s.growth.per_minute.map(round3),
         entry_function: s.entry.map(|f| t.function(f).to_owned()),
         wait_minutes: s.wait_ages,
+        wait_age_histogram: analysis::wait_hist::histogram(&g.wait_minutes),
         labels,
         locked_to_thread: g.locked_to_thread,
         runtime_marked_leaked: g.runtime_leaked,
@@ -371,6 +391,7 @@ fn trace_suspect_json(session: &Session, ta: &TraceAnalysis, s: &TraceSuspect) -
         per_minute: s.growth.per_minute.map(round3),
         entry_function: Some(g.entry_function.clone()),
         wait_minutes: None,
+        wait_age_histogram: Vec::new(),
         labels: Vec::new(),
         locked_to_thread: 0,
         runtime_marked_leaked: 0,
@@ -427,6 +448,7 @@ pub fn build(session: &Session, analysis: &Analysis, traces: &[&TraceAnalysis]) 
         count_profiles: count_profiles(session, analysis.options()),
         incident: None,
         restarts: Vec::new(),
+        creation_trees: Vec::new(),
     }
 }
 

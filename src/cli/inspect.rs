@@ -23,6 +23,10 @@ pub struct InspectArgs {
     /// Show every stack group, not only the growing ones and the largest others.
     #[arg(long)]
     all: bool,
+    /// Also show who created whom: creator functions and the goroutines they
+    /// started, as a tree (from dumps' `created by` lines and traces).
+    #[arg(long)]
+    creators: bool,
     /// Largest decompressed size of a gzip input, in MiB.
     #[arg(long, value_name = "MIB")]
     max_inflated_mib: Option<u64>,
@@ -52,7 +56,10 @@ pub fn run(args: &InspectArgs) -> ExitCode {
         Ok(f) => f,
         Err(code) => return code,
     };
-    let report = findings.report();
+    let mut report = findings.report();
+    if args.creators {
+        report.creation_trees = findings.creation_trees();
+    }
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(s) => println!("{s}"),
@@ -60,6 +67,10 @@ pub fn run(args: &InspectArgs) -> ExitCode {
         }
     } else {
         print!("{}", render_text(&report, args.all));
+        for t in &report.creation_trees {
+            println!("\nCREATED BY ({})", t.source);
+            print!("{}", t.tree.to_text(|f| f.to_owned()));
+        }
     }
     ExitCode::SUCCESS
 }
@@ -307,6 +318,22 @@ fn suspect_text(out: &mut String, rank: usize, s: &SuspectJson, several: bool) {
     }
 }
 
+/// `waited: 5 min ×3 · 4 min ×6 · <1 min ×18`, oldest first (how long the
+/// leak has gone on comes first), bars without goroutines left out; none
+/// when every goroutine waited under a minute (that says nothing).
+fn wait_age_line(h: &[crate::analysis::wait_hist::WaitAgeBucket]) -> Option<String> {
+    if h.iter().all(|b| b.from_minutes == 0 || b.goroutines == 0) {
+        return None;
+    }
+    let bars: Vec<String> = h
+        .iter()
+        .rev()
+        .filter(|b| b.goroutines > 0)
+        .map(|b| format!("{} ×{}", b.label, b.goroutines))
+        .collect();
+    Some(format!("waited: {}", bars.join(" · ")))
+}
+
 fn suspect_facts(out: &mut String, s: &SuspectJson) {
     {
         let mut facts = Vec::new();
@@ -332,6 +359,9 @@ fn suspect_facts(out: &mut String, s: &SuspectJson) {
         }
         if let Some(c) = &s.created_by {
             let _ = writeln!(out, "        created by {c}");
+        }
+        if let Some(line) = wait_age_line(&s.wait_age_histogram) {
+            let _ = writeln!(out, "        {line}");
         }
         if s.entry_function.is_some() && s.entry_function != s.function {
             let _ = writeln!(

@@ -38,14 +38,17 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// Sets the capture time of a snapshot from outside the file (a session
-    /// manifest; see [`session_dir`]); implausible times are ignored (see
+    /// Sets the capture time of a snapshot, or when a trace's capture
+    /// started, from outside the file (a session manifest; see
+    /// [`session_dir`]); implausible times are ignored (see
     /// [`limits::MAX_UNIX_NS`]).
     pub fn set_captured_at(&mut self, unix_ns: i64) {
-        if let Input::Snapshot(s) = &mut self.input
-            && let Some(t) = limits::plausible_unix_ns(unix_ns)
-        {
-            s.captured_at_ns = Some(t);
+        let Some(t) = limits::plausible_unix_ns(unix_ns) else {
+            return;
+        };
+        match &mut self.input {
+            Input::Snapshot(s) => s.captured_at_ns = Some(t),
+            Input::Trace(tr) => std::sync::Arc::make_mut(tr).started_at_ns = Some(t),
         }
     }
 }

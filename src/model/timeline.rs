@@ -526,6 +526,10 @@ pub struct Trace {
     pub legacy: bool,
     /// From the first to the last event kept.
     pub window: TimeSpan,
+    /// When the capture started (Unix ns), where a session manifest says:
+    /// a trace's own clock is the process's monotonic one, so only this
+    /// places its window among the snapshots' capture times.
+    pub started_at_ns: Option<i64>,
     /// Timed events decoded.
     pub events: u64,
     /// Events and records by type name, as Go's tools name them.

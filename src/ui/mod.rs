@@ -1,6 +1,7 @@
 //! The desktop app (feature `gui`): the only code that uses egui.
 
 pub mod app;
+pub mod creation_tree;
 pub mod details;
 pub mod export;
 pub mod exporter;

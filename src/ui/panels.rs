@@ -363,36 +363,52 @@ struct EventRow {
 const MAX_EVENT_ROWS: usize = 20_000;
 
 /// The selected goroutines' creation events and blocking points; a click
-/// jumps there on the timeline.
+/// jumps there on the timeline. "as tree" shows every creation of the
+/// lanes (`lanes_key` names them) as a tree instead.
 pub fn events_ui(
     ui: &mut Ui,
     lanes: &dyn LaneSource,
     t: &StackTable,
-    selection: Selection,
+    (selection, lanes_key): (Selection, usize),
     ids: &[u32],
     names: Names,
 ) -> Option<Action> {
-    if selection == Selection::None {
-        ui.weak("Select a suspect, a flame graph frame or a lane to list its creation events and blocking points.");
-        return None;
-    }
-    let rows = event_rows(lanes, ids);
+    let rows = if selection == Selection::None {
+        Vec::new()
+    } else {
+        event_rows(lanes, ids)
+    };
     let created = rows
         .iter()
         .filter(|r| r.event.kind == EventKind::Created)
         .count();
     let blocked = rows.len() - created;
-    ui.horizontal(|ui| {
-        ui.strong("Creation events and blocking points");
-        ui.colored_label(theme::CREATION, format!("{created} created"));
-        ui.colored_label(theme::BLOCKING, format!("{blocked} blocked"));
-        if ids.len() > MAX_EVENT_LANES {
-            ui.weak(format!(
-                "(first {MAX_EVENT_LANES} of {} goroutines)",
-                ids.len()
-            ));
-        }
-    });
+    let as_tree = ui
+        .horizontal(|ui| {
+            ui.strong("Creation events and blocking points");
+            let as_tree = crate::ui::creation_tree::as_tree_toggle(ui);
+            if selection != Selection::None && !as_tree {
+                ui.colored_label(theme::CREATION, format!("{created} created"));
+                ui.colored_label(theme::BLOCKING, format!("{blocked} blocked"));
+                if ids.len() > MAX_EVENT_LANES {
+                    ui.weak(format!(
+                        "(first {MAX_EVENT_LANES} of {} goroutines)",
+                        ids.len()
+                    ));
+                }
+            }
+            as_tree
+        })
+        .inner;
+    if as_tree {
+        return crate::ui::creation_tree::creation_tree_ui(
+            ui, lanes, t, lanes_key, selection, names,
+        );
+    }
+    if selection == Selection::None {
+        ui.weak("Select a suspect, a flame graph frame or a lane to list its creation events and blocking points.");
+        return None;
+    }
     let mut action = None;
     egui::ScrollArea::vertical()
         .id_salt("events")

@@ -5,16 +5,22 @@
 //! It used to show only the trace's curve once a trace was loaded, which hid
 //! the one series that says whether a service leaks (56 → 88 → 122 → 167).
 //! A trace carries no wall-clock time (its clock is the process's monotonic
-//! one), so where its seconds fall among the snapshots' minutes is not
-//! known: it gets its own plot under the series rather than a made-up place
-//! in it.
+//! one), so where its seconds fall among the snapshots' minutes is known
+//! only when a session folder's manifest says when it was captured: then
+//! its window is a band on the series with its alive curve inside; without
+//! that it gets no made-up place. Either way it keeps its own plot below,
+//! where its seconds are wide enough to read.
+//!
+//! A single dump is one point over time: where it prints wait ages, a
+//! histogram of them takes the series' place ([`WaitAgePlot`]).
 
 use std::ops::RangeInclusive;
 
 use egui::{Color32, Ui};
-use egui_plot::{HoverPosition, Line, Plot, PlotPoints, Points};
+use egui_plot::{Bar, BarChart, HoverPosition, Line, Plot, PlotPoints, Points};
 
 use crate::analysis::Analysis;
+use crate::analysis::wait_hist::{self, WaitAgeBucket};
 use crate::model::time::format_duration_ns;
 use crate::ui::names::Names;
 use crate::ui::state::Selection;
@@ -39,6 +45,42 @@ pub struct SnapshotSeries {
     /// The instance's goroutine history from Prometheus, in the same
     /// minutes (drawn wide behind the series), named by its query.
     pub history: Option<(String, Vec<[f64; 2]>)>,
+    /// The trace's window among the snapshots, where its capture time is
+    /// known (a session folder's manifest).
+    pub trace: Option<TraceBand>,
+}
+
+/// Where a trace's window falls among the snapshots, in the series'
+/// minutes, with the goroutines alive in it at the same scale.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceBand {
+    /// Start and end of the window, minutes since the first snapshot.
+    pub x: (f64, f64),
+    /// Goroutines alive over the window (minutes, count): the trace
+    /// counts the same goroutines the snapshots do, so the y scale is shared.
+    pub alive: Vec<[f64; 2]>,
+}
+
+impl TraceBand {
+    /// The band of the loaded trace on a wall-clock series starting at
+    /// `t0`; none without a trace or its capture time.
+    fn of(ws: &Workspace, t0: i64) -> Option<TraceBand> {
+        let t = ws.trace.as_ref()?;
+        let trace = t.lanes.trace();
+        let start = trace.started_at_ns?;
+        let w0 = trace.window.start_ns;
+        let minutes =
+            |at: i64| (start.saturating_sub(t0) as f64 + at.saturating_sub(w0) as f64) / 60e9;
+        Some(TraceBand {
+            x: (minutes(w0), minutes(trace.window.end_ns)),
+            alive: t
+                .lanes
+                .alive
+                .iter()
+                .map(|&(at, n)| [minutes(at), n as f64])
+                .collect(),
+        })
+    }
 }
 
 impl SnapshotSeries {
@@ -83,6 +125,7 @@ impl SnapshotSeries {
             total: a.series.iter().map(|p| p.total).collect(),
             selected,
             history,
+            trace: t0.filter(|_| wall).and_then(|t0| TraceBand::of(ws, t0)),
         }
     }
 
@@ -92,7 +135,14 @@ impl SnapshotSeries {
     /// span ±50,000 of nothing).
     pub fn bounds(&self) -> (RangeInclusive<f64>, RangeInclusive<f64>) {
         let history = self.history.as_ref().map_or(&[][..], |h| h.1.as_slice());
-        let xs = || self.xs.iter().copied().chain(history.iter().map(|p| p[0]));
+        let band = self.trace.as_ref().map(|b| [b.x.0, b.x.1]);
+        let xs = || {
+            self.xs
+                .iter()
+                .copied()
+                .chain(history.iter().map(|p| p[0]))
+                .chain(band.into_iter().flatten())
+        };
         let first = xs().fold(f64::INFINITY, f64::min);
         let last = xs().fold(f64::NEG_INFINITY, f64::max);
         let (first, last) = if first.is_finite() && last.is_finite() {
@@ -128,13 +178,18 @@ impl SnapshotSeries {
 pub fn goroutine_plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection, names: Names) {
     let a = &ws.analysis;
     let series = (!a.series.is_empty()).then(|| SnapshotSeries::of(a, ws, selection, names));
+    // One snapshot is one point over time; how long its goroutines have
+    // waited says more, where the dump prints it.
+    let ages = WaitAgePlot::of(a, selection, names, ws);
     // The heading with the key, not a legend over the points it would hide.
-    ui.horizontal(|ui| {
-        ui.strong("Goroutines over time");
-        if let Some(series) = &series {
-            key_ui(ui, series);
-        }
-    });
+    if ages.is_none() {
+        ui.horizontal(|ui| {
+            ui.strong("Goroutines over time");
+            if let Some(series) = &series {
+                key_ui(ui, series);
+            }
+        });
+    }
     if let Some(Err(e)) = &ws.history {
         ui.add(egui::Label::new(egui::RichText::new(e).weak().small()).truncate());
     }
@@ -144,13 +199,119 @@ pub fn goroutine_plot_ui(ui: &mut Ui, ws: &Workspace, selection: Selection, name
             ui.weak("No goroutine snapshots to plot.");
         }
         (Some(t), None) => trace_plot_ui(ui, ws, t, selection, names, height),
-        (None, Some(series)) => snapshot_plot_ui(ui, &series, height),
+        (None, Some(series)) => match ages {
+            Some(ages) => wait_age_plot_ui(ui, &ages, height),
+            None => snapshot_plot_ui(ui, &series, height),
+        },
         (Some(t), Some(series)) => {
             let top = (height * 0.55).max(60.0);
-            snapshot_plot_ui(ui, &series, top);
+            match ages {
+                Some(ages) => wait_age_plot_ui(ui, &ages, top),
+                None => snapshot_plot_ui(ui, &series, top),
+            }
             trace_plot_ui(ui, ws, t, selection, names, ui.available_height());
         }
     }
+}
+
+/// Heading of the wait-age histogram, in place of the series' plot.
+pub const WAIT_AGE_HEADING: &str = "How long goroutines have waited (one snapshot)";
+
+/// The wait-age histogram as the plot draws it: every goroutine's bars
+/// and, behind a selection, the selected group's on the same bars.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WaitAgePlot {
+    pub all: Vec<WaitAgeBucket>,
+    /// The selected group's name and bars.
+    pub selected: Option<(String, Vec<WaitAgeBucket>)>,
+}
+
+impl WaitAgePlot {
+    /// The histogram shown with one snapshot whose goroutines have ages
+    /// (none otherwise: with several snapshots the series says more).
+    pub fn of(a: &Analysis, selection: Selection, names: Names, ws: &Workspace) -> Option<Self> {
+        if a.series.len() != 1 {
+            return None;
+        }
+        let all = wait_hist::of_all(a);
+        if all.is_empty() {
+            return None;
+        }
+        let selected = selection
+            .group()
+            .map(|g| (group_name(a, ws, g, names), wait_hist::of_group(a, g, &all)));
+        Some(WaitAgePlot { all, selected })
+    }
+}
+
+/// A group's leak site, short, as the key names it.
+fn group_name(a: &Analysis, ws: &Workspace, g: usize, names: Names) -> String {
+    a.suspects
+        .iter()
+        .find(|s| s.group == g)
+        .and_then(|s| s.leak_site)
+        .map_or_else(
+            || "selected group".to_owned(),
+            |f| names.frame_function(&ws.session.stacks, f),
+        )
+}
+
+/// Bars of goroutines by how long they have waited; hovering a bar tells
+/// its count.
+fn wait_age_plot_ui(ui: &mut Ui, h: &WaitAgePlot, height: f32) {
+    ui.horizontal(|ui| {
+        ui.strong(WAIT_AGE_HEADING);
+        ui.colored_label(Color32::GRAY, SNAPSHOT_SERIES);
+        if let Some((name, _)) = &h.selected {
+            ui.colored_label(theme::BLOCKING, name);
+        }
+    });
+    let labels: Vec<String> = h.all.iter().map(|b| b.label.clone()).collect();
+    let bars = |buckets: &[WaitAgeBucket], name: &str| -> Vec<Bar> {
+        buckets
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                Bar::new(i as f64, b.goroutines as f64).name(format!("{name}, waited {}", b.label))
+            })
+            .collect()
+    };
+    let max = h.all.iter().map(|b| b.goroutines).max().unwrap_or(0).max(1) as f64;
+    fn count_text(bar: &Bar, _: &BarChart) -> String {
+        format!("{}: {} goroutines", bar.name, bar.value)
+    }
+    let all = BarChart::new(SNAPSHOT_SERIES, bars(&h.all, SNAPSHOT_SERIES))
+        .color(Color32::GRAY)
+        .width(0.8)
+        .element_formatter(Box::new(count_text));
+    let selected = h.selected.as_ref().map(|(name, b)| {
+        BarChart::new(name.clone(), bars(b, name))
+            .color(theme::BLOCKING)
+            .width(0.5)
+            .element_formatter(Box::new(count_text))
+    });
+    let n = h.all.len() as f64;
+    Plot::new("goroutine-wait-ages")
+        .height((height - 20.0).max(40.0))
+        .x_axis_label("waited (minutes as the dump prints them; under a minute prints none)")
+        .y_axis_label("goroutines")
+        .default_x_bounds(-0.7, n - 0.3)
+        .default_y_bounds(0.0, max * 1.15)
+        .allow_scroll(false)
+        .x_axis_formatter(move |mark, _| {
+            let v = mark.value;
+            if v >= 0.0 && v.fract() == 0.0 {
+                labels.get(v as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .show(ui, |p| {
+            p.bar_chart(all);
+            if let Some(s) = selected {
+                p.bar_chart(s);
+            }
+        });
 }
 
 /// The series' names in their colours.
@@ -221,7 +382,13 @@ fn snapshot_plot_ui(ui: &mut Ui, series: &SnapshotSeries, height: f32) {
         });
     }
     let history = series.history.clone();
+    let band = series.trace.clone();
+    let (x0, x1) = (*x_range.start(), *x_range.end());
+    let top = *y_range.end();
     plot.show(ui, |p| {
+        if let Some(b) = band {
+            trace_band(p, &b, (x1 - x0) * 0.006, top);
+        }
         if let Some((title, pts)) = history {
             p.line(
                 Line::new(title, PlotPoints::from(pts))
@@ -234,6 +401,48 @@ fn snapshot_plot_ui(ui: &mut Ui, series: &SnapshotSeries, height: f32) {
             series_with_markers(p, &name, pts, theme::BLOCKING);
         }
     });
+}
+
+/// Label of the trace's band on the series' plot.
+pub const TRACE_BAND: &str = "trace";
+
+/// The trace's window as a shaded band (at least `min_width` wide, so a
+/// few seconds among minutes still shows) with its alive curve inside.
+fn trace_band(p: &mut egui_plot::PlotUi<'_>, b: &TraceBand, min_width: f64, top: f64) {
+    let mid = (b.x.0 + b.x.1) / 2.0;
+    let half = ((b.x.1 - b.x.0) / 2.0).max(min_width / 2.0);
+    let (a, z) = (mid - half, mid + half);
+    let fill = theme::CREATION.gamma_multiply(0.25);
+    p.polygon(
+        egui_plot::Polygon::new(
+            TRACE_BAND,
+            PlotPoints::from(vec![[a, 0.0], [z, 0.0], [z, top], [a, top]]),
+        )
+        .fill_color(fill)
+        .stroke(egui::Stroke::new(1.0, theme::CREATION)),
+    );
+    p.text(
+        egui_plot::Text::new(
+            TRACE_BAND,
+            egui_plot::PlotPoint::new(z, top * 0.95),
+            egui::RichText::new(TRACE_BAND).color(theme::CREATION),
+        )
+        .anchor(egui::Align2::LEFT_TOP),
+    );
+    if b.alive.len() > 1 {
+        // Squeezed into the drawn band when it was widened to be seen.
+        let scale = (z - a) / (b.x.1 - b.x.0).max(f64::MIN_POSITIVE);
+        let pts: Vec<[f64; 2]> = b
+            .alive
+            .iter()
+            .map(|q| [a + (q[0] - b.x.0) * scale, q[1]])
+            .collect();
+        p.line(
+            Line::new(TRACE_SERIES, PlotPoints::from(pts))
+                .color(theme::CREATION)
+                .width(1.5),
+        );
+    }
 }
 
 /// A line through the points and a marker on each.
@@ -302,10 +511,17 @@ fn trace_plot_ui(
     // No legend: the colours are the series plot's, above.
     Plot::new("goroutines-over-trace")
         .height(height.max(40.0))
-        .x_axis_label(format!(
-            "seconds into the trace ({} window; traces carry no wall-clock time)",
-            format_duration_ns(window)
-        ))
+        .x_axis_label(match t.lanes.trace().started_at_ns {
+            Some(at) => format!(
+                "seconds into the trace ({} window, captured {}; the band above)",
+                format_duration_ns(window),
+                crate::model::time::format_rfc3339(at)
+            ),
+            None => format!(
+                "seconds into the trace ({} window; traces carry no wall-clock time)",
+                format_duration_ns(window)
+            ),
+        })
         .y_axis_label("alive")
         .include_y(0.0)
         .include_y(max * 1.15)

@@ -575,6 +575,7 @@ impl Decoded {
             go_version: format!("go1.{}", self.minor),
             legacy: self.legacy,
             window: self.window,
+            started_at_ns: None,
             events: self.events,
             event_counts: named_counts(&self.names),
             goroutine_ids: self.ids,

@@ -44,7 +44,7 @@ impl LeakscopeApp {
                             &mut cols[1],
                             lanes.as_ref(),
                             &ws.session.stacks,
-                            self.selection,
+                            (self.selection, self.lanes_key()),
                             selected,
                             names,
                         );

@@ -371,7 +371,12 @@ fn draw_axis(
         }
         return;
     }
-    for t in ticks(time, plot.width()) {
+    let ticks = if *axis == TimeAxis::BeforeDump {
+        minute_ticks(time, plot.width()).unwrap_or_else(|| ticks(time, plot.width()))
+    } else {
+        ticks(time, plot.width())
+    };
+    for t in ticks {
         let x = time.px_from_ns(t);
         painter.line_segment(
             [Pos2::new(x, plot.top() - 4.0), Pos2::new(x, plot.top())],
@@ -386,6 +391,7 @@ fn draw_axis(
                 }
                 TimeAxis::TraceRelative => format!("+{}", format_duration_ns(t - origin)),
                 TimeAxis::Snapshots(_) => format_duration_ns(t),
+                TimeAxis::BeforeDump => crate::analysis::lanes::before_dump_label(t),
             },
         );
     }
@@ -402,6 +408,28 @@ fn ticks(time: &TimeTransform, width_px: f32) -> Vec<i64> {
         .find(|s| *s >= target)
         .unwrap_or(10.0 * mag)
         .max(1.0) as i64;
+    ticks_every(time, step)
+}
+
+/// Ticks on whole minutes and hours (a dump's wait ages are minutes, and
+/// "−100 s" reads worse than "−2 min"), about 100 px apart; `None` when
+/// the view is zoomed in below a minute a tick.
+fn minute_ticks(time: &TimeTransform, width_px: f32) -> Option<Vec<i64>> {
+    const MIN: f64 = 60e9;
+    let target = time.span_ns() / (width_px as f64 / 100.0).max(1.0);
+    let minutes = [
+        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 360.0, 720.0, 1440.0,
+    ];
+    let step = minutes
+        .iter()
+        .map(|m| m * MIN)
+        .find(|s| *s >= target && target >= MIN / 2.0)?;
+    Some(ticks_every(time, step as i64))
+}
+
+/// Multiples of `step` inside the visible range (at most 1,000).
+fn ticks_every(time: &TimeTransform, step: i64) -> Vec<i64> {
+    let step = step.max(1);
     let (t0, t1) = time.range();
     let mut out = Vec::new();
     let mut t = t0.div_euclid(step).saturating_mul(step);
