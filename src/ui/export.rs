@@ -18,24 +18,34 @@ use crate::ui::workspace::Workspace;
 pub enum ExportKind {
     /// The flame graph as on screen: its input, value, zoom, search, orientation.
     FlameView {
+        /// The tree on screen, shared with the pane (no rebuild to export it).
         tree: Arc<FlameTree>,
+        /// Which input and value the tree was built from, for the file's title.
         spec: FlameSpec,
+        /// The box the view is zoomed into: the export starts there.
         zoom: NodeId,
+        /// The search on screen, so matches are marked in the file too.
         search: Option<Regex>,
+        /// Drawn as an icicle (roots at the top) rather than a flame.
         upward: bool,
     },
     /// One stack group's goroutines in the newest snapshot.
     GroupFlame {
+        /// The group (index into the analysis's groups).
         group: usize,
+        /// Which input and value, as the flame pane shows them.
         spec: FlameSpec,
     },
     /// Growth from the first snapshot to the last.
     DiffFlame,
     /// The flame graph on screen as folded stacks.
     Folded {
+        /// The tree on screen.
         tree: Arc<FlameTree>,
+        /// The box the view is zoomed into: only stacks through it are written.
         zoom: NodeId,
     },
+    /// The incident report, in HTML or Markdown.
     Report(ReportFormat),
 }
 
@@ -52,6 +62,7 @@ impl ExportKind {
         }
     }
 
+    /// What the export makes, for the file dialog's title and the notices.
     pub fn describe(&self) -> &'static str {
         match self {
             ExportKind::FlameView { .. } => "flame graph",
@@ -134,6 +145,8 @@ pub fn run(ws: &Workspace, kind: &ExportKind, path: &Path, force: bool) -> Resul
 
 /// An export waiting for the user: a path to confirm replacing.
 pub struct PendingReplace {
+    /// What to write.
     pub kind: ExportKind,
+    /// Where to write it (chosen in the dialog or typed in the path field).
     pub path: PathBuf,
 }

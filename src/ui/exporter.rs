@@ -24,7 +24,9 @@ const DIALOG_FAILED_WITHIN: Duration = Duration::from_millis(250);
 
 /// Asking for a path in the app, where no file dialog can open.
 pub struct PathForm {
+    /// What the typed path is for.
     pub kind: ExportKind,
+    /// The path being typed (used where no file dialog can open).
     pub path: String,
     /// Why the desktop's dialog is not used.
     pub why: String,
@@ -221,9 +223,11 @@ impl Exporter {
 
 /// What File ▸ Export offers.
 pub struct ExportMenu {
+    /// Whether a session is loaded (every export needs one).
     pub loaded: bool,
     /// Goroutine snapshots in the series (a growth graph needs two).
     pub snapshots: usize,
+    /// The selected group, for its own flame graph.
     pub group: Option<usize>,
 }
 

@@ -51,10 +51,12 @@ impl<L: PartialEq> History<L> {
         Some(to)
     }
 
+    /// Whether there is an earlier step to go back to.
     pub fn can_go_back(&self) -> bool {
         !self.back.is_empty()
     }
 
+    /// Whether there is a later step to go forward to (after going back).
     pub fn can_go_forward(&self) -> bool {
         !self.forward.is_empty()
     }

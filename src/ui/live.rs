@@ -24,11 +24,15 @@ use crate::live::{
 /// The Connect dialog's fields.
 #[derive(Clone, Debug)]
 pub struct ConnectForm {
+    /// The pprof base URL as typed (`host:port`, `:port` or a URL).
     pub url: String,
+    /// Seconds between snapshots, as typed (checked on Connect).
     pub interval_secs: String,
     /// One `Name: value` per line (Authorization, Cookie, ...).
     pub headers: String,
+    /// The folder the captures go to (a session folder `inspect` reads).
     pub folder: String,
+    /// Why Connect was refused, shown under the fields.
     pub error: Option<String>,
 }
 
@@ -48,14 +52,19 @@ impl Default for ConnectForm {
 pub struct LiveView {
     poller: Poller,
     rx: Receiver<LiveEvent>,
+    /// The URL polled, as the poller resolved it.
     pub url: String,
+    /// Connected, retrying or stopped: what the status line says.
     pub state: ConnectionState,
+    /// Goroutine snapshots received so far.
     pub snapshots: u64,
+    /// Captures of every kind written so far (snapshots, dumps, traces).
     pub captures: u64,
     /// Recent failures, newest last (the poller carries on after each).
     pub failures: Vec<String>,
     /// An on-demand trace in flight and how far it is.
     pub trace: Option<(CaptureId, f32)>,
+    /// Why the connection stopped, once it has.
     pub stopped: Option<String>,
     /// Captures that arrived and have not joined the findings yet.
     pub arrived: Vec<Arrival>,
@@ -74,22 +83,27 @@ pub enum Arrival {
 const MAX_FAILURES: usize = 50;
 
 impl LiveView {
+    /// The folder the captures are written to.
     pub fn session_dir(&self) -> &Path {
         self.poller.session_dir()
     }
 
+    /// Whether polling is paused by the user.
     pub fn is_paused(&self) -> bool {
         self.poller.is_paused()
     }
 
+    /// Stops polling until [`LiveView::resume`]; the connection stays.
     pub fn pause(&self) {
         self.poller.pause();
     }
 
+    /// Polls again after [`LiveView::pause`].
     pub fn resume(&self) {
         self.poller.resume();
     }
 
+    /// Ends the connection; captures already written stay in the folder.
     pub fn stop(&self) {
         self.poller.stop();
     }
@@ -102,6 +116,7 @@ impl LiveView {
         self.trace = Some((id, 0.0));
     }
 
+    /// Abandons the on-demand trace in flight (what arrived is not kept).
     pub fn cancel_trace(&mut self) {
         if let Some((id, _)) = self.trace.take() {
             self.poller.cancel(id);

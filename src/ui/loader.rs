@@ -52,14 +52,19 @@ struct LoadJob {
 pub enum LoaderEvent {
     /// A workspace to show; `appended` when it extends the one shown.
     Ready {
+        /// The loaded and analysed session, ready to draw.
         ws: Box<Workspace>,
+        /// It extends the session shown (Add), so the view keeps its place.
         appended: bool,
     },
     /// Files picked in the Open dialog; `add` to add them to the session.
     Picked {
+        /// The files picked.
         paths: Vec<PathBuf>,
+        /// Whether to add them to the session rather than replace it.
         add: bool,
     },
+    /// Something to tell the user (a load error, a warning).
     Notice(Notice),
 }
 

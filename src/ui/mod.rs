@@ -67,8 +67,11 @@ pub fn demo_inputs() -> Vec<InputSpec> {
 pub struct RunOptions {
     /// Files to open; none opens the demo session.
     pub files: Vec<PathBuf>,
+    /// Where `--screenshot` writes the first settled frame as PNG (then the app exits).
     pub screenshot: Option<PathBuf>,
+    /// The window size in logical points (`--size`); wins over a saved size.
     pub size: Option<[f32; 2]>,
+    /// A suspect to select at start by function name (`--select`), so a screenshot shows a story.
     pub select: Option<String>,
     /// Where to read goroutine histories (Prometheus), if anywhere.
     pub history: Option<HistorySource>,

@@ -16,12 +16,15 @@ use crate::pipeline::InputSpec;
 pub struct ViewState {
     /// Share of the centre given to the timeline (the flame graph gets the rest).
     pub split: f32,
+    /// Recently opened inputs, newest first (File ▸ Recent).
     pub recent: Vec<PathBuf>,
+    /// Height of a timeline lane in points (View ▸ lane height).
     pub lane_height: f32,
     /// Flame graph root at the bottom (flame) instead of the top (icicle).
     pub flame_upward: bool,
     /// Order timeline lanes by creation time instead of by suspect rank.
     pub lanes_by_creation: bool,
+    /// Whether the timeline's colour legend is shown.
     pub show_legend: bool,
     /// Show the trace's goroutines on the timeline (when a trace is loaded)
     /// rather than the snapshots'.
@@ -61,6 +64,7 @@ impl ViewState {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Selection {
     #[default]
+    /// Nothing selected: every view shows everything.
     None,
     /// A stack group (index into `Analysis::groups`).
     Group(usize),
@@ -70,6 +74,7 @@ pub enum Selection {
 }
 
 impl Selection {
+    /// The stack group selected, if a group is.
     pub fn group(self) -> Option<usize> {
         match self {
             Selection::Group(g) => Some(g),
@@ -86,7 +91,12 @@ pub enum Action {
     /// Select a group (or nothing); the timeline scrolls to its first lane.
     Select(Selection),
     /// Scroll the timeline to a lane and centre it on a time.
-    JumpTo { lane: u32, time_ns: i64 },
+    JumpTo {
+        /// The lane (index into the lanes on screen).
+        lane: u32,
+        /// The time to centre, in the lanes' clock.
+        time_ns: i64,
+    },
     /// Show the timeline's whole window.
     FitTimeline,
     /// Fit the timeline to the selected goroutines.
@@ -104,7 +114,10 @@ pub enum Action {
     /// Ask where to save, then export.
     Export(ExportRequest),
     /// Ask which files to open; `add` adds them to the session.
-    OpenDialog { add: bool },
+    OpenDialog {
+        /// Add the picked files to the session instead of replacing it.
+        add: bool,
+    },
     /// Open inputs in place of the session.
     Open(Vec<InputSpec>),
     /// Group by labels another way (the inputs load again).
@@ -135,13 +148,16 @@ pub enum ExportRequest {
     Group(usize),
     /// Growth from the first snapshot to the last (differential SVG).
     Growth,
+    /// The incident report, in HTML or Markdown.
     Report(ReportFormat),
 }
 
 /// How serious a notice is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
+    /// Something failed; stays until dismissed.
     Error,
+    /// Something was partly done (a file skipped, a trace cut short).
     Warning,
     /// A finished action (an export written).
     Info,
@@ -150,11 +166,14 @@ pub enum Level {
 /// A message shown in the app (never only in a terminal).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {
+    /// How serious it is (its colour, and whether it fades).
     pub level: Level,
+    /// What to tell the user, with the file or URL concerned.
     pub text: String,
 }
 
 impl Notice {
+    /// A failure, shown until dismissed.
     pub fn error(text: impl Into<String>) -> Notice {
         Notice {
             level: Level::Error,
@@ -162,6 +181,7 @@ impl Notice {
         }
     }
 
+    /// A partial result, shown until dismissed.
     pub fn warning(text: impl Into<String>) -> Notice {
         Notice {
             level: Level::Warning,
@@ -169,6 +189,7 @@ impl Notice {
         }
     }
 
+    /// A confirmation that fades.
     pub fn info(text: impl Into<String>) -> Notice {
         Notice {
             level: Level::Info,

@@ -54,6 +54,7 @@ pub fn legend() -> Vec<(&'static str, Color32)> {
     out
 }
 
+/// Colour of a box in a differential flame graph: red for growth, blue for shrinkage, saturated with the size of `change` (−1 ..= 1).
 pub fn diff_color(change: f32) -> Color32 {
     let [r, g, b] = palette::diff_color(change);
     Color32::from_rgb(r, g, b)
@@ -61,9 +62,13 @@ pub fn diff_color(change: f32) -> Color32 {
 
 /// Healthy: a live connection that works.
 pub const OK: Color32 = Color32::from_rgb(67, 160, 71);
+/// Boxes and lanes that match the search.
 pub const SEARCH_MATCH: Color32 = Color32::from_rgb(230, 0, 230);
+/// The selection, in every view.
 pub const HIGHLIGHT: Color32 = Color32::from_rgb(255, 215, 0);
+/// Creation events (where a goroutine was started).
 pub const CREATION: Color32 = Color32::from_rgb(46, 125, 50);
+/// Blocking points (where a goroutine started to wait).
 pub const BLOCKING: Color32 = Color32::from_rgb(198, 40, 40);
 /// A goroutine history from Prometheus, behind the snapshots.
 pub const HISTORY: Color32 = Color32::from_rgba_premultiplied(47, 73, 100, 150);

@@ -40,13 +40,16 @@ pub type History = (String, Vec<(f64, f64)>);
 /// far back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HistorySource {
+    /// The Prometheus server asked (`--prometheus`).
     pub url: String,
+    /// How far back the history goes (`--history`).
     pub range: std::time::Duration,
 }
 
 /// A fleet's ranking beside the instance on screen.
 #[derive(Debug)]
 pub struct FleetView {
+    /// Every instance's groups, ranked across the fleet.
     pub ranking: Fleet,
     /// The instance whose findings are shown.
     pub current: String,
@@ -65,8 +68,11 @@ impl FleetView {
 /// The trace the timeline shows: an index into [`Findings::traces`], its
 /// analysis and its lanes.
 pub struct TraceWorkspace {
+    /// Which trace of the findings (index into [`Findings::traces`]).
     pub index: usize,
+    /// The trace's analysis (suspects, correlation with the snapshots).
     pub analysis: Arc<TraceAnalysis>,
+    /// The trace's lanes, as the timeline draws them.
     pub lanes: Arc<TraceLanes>,
 }
 
@@ -108,6 +114,7 @@ impl Workspace {
         &self.findings
     }
 
+    /// The analysis of the snapshots (groups, suspects, series).
     pub fn analysis(&self) -> &Analysis {
         &self.findings.analysis
     }

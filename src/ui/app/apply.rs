@@ -187,10 +187,12 @@ impl LeakscopeApp {
         }
     }
 
+    /// Whether Back has somewhere to go (greys the button out otherwise).
     pub fn can_go_back(&self) -> bool {
         self.history.can_go_back()
     }
 
+    /// Whether Forward has somewhere to go (greys the button out otherwise).
     pub fn can_go_forward(&self) -> bool {
         self.history.can_go_forward()
     }
