@@ -320,9 +320,9 @@ fn suspect_text(out: &mut String, rank: usize, s: &SuspectJson, several: bool) {
 
 /// `waited: 5 min ×3 · 4 min ×6 · <1 min ×18`, oldest first (how long the
 /// leak has gone on comes first), bars without goroutines left out; none
-/// when every goroutine waited under a minute (that says nothing).
+/// when all waited alike (`for N min` says it already).
 fn wait_age_line(h: &[crate::analysis::wait_hist::WaitAgeBucket]) -> Option<String> {
-    if h.iter().all(|b| b.from_minutes == 0 || b.goroutines == 0) {
+    if h.iter().filter(|b| b.goroutines > 0).count() < 2 {
         return None;
     }
     let bars: Vec<String> = h
