@@ -44,6 +44,10 @@ pub use crate::ui::state::{Level, Notice};
 
 use apply::Location;
 
+/// What the timeline's header says of a lone dump's lanes: they start when
+/// each goroutine began to wait, the only clock one dump has.
+pub const LONE_DUMP_LANES: &str = "(one dump: each goroutine from when it began to wait)";
+
 /// A screenshot to save once everything is loaded and laid out.
 struct Screenshot {
     path: PathBuf,

@@ -21,8 +21,10 @@ use crate::ui::theme;
 /// Label of the toggle beside the events' heading.
 pub const AS_TREE: &str = "as tree";
 
-/// Levels shown unfolded at first.
-const OPEN_LEVELS: usize = 2;
+/// Levels shown unfolded at first (creators and what they created count
+/// one each): the handlers the accept loop's connections ran, and what
+/// they started.
+const OPEN_LEVELS: usize = 4;
 
 /// Whether the events list is shown as the creation tree (kept in egui's
 /// memory, so the app's state needs no field for it).
@@ -98,23 +100,22 @@ impl View {
         depth: usize,
         action: &mut Option<Action>,
     ) {
-        CollapsingState::load_with_default_open(ui.ctx(), id, depth < OPEN_LEVELS)
-            .show_header(ui, |ui| {
-                ui.label(
-                    RichText::new(format!(
-                        "{} created {}",
-                        self.names.function(&c.function),
-                        c.goroutines
-                    ))
-                    .color(theme::CREATION),
-                )
-                .on_hover_text(&c.function);
-            })
-            .body(|ui| {
+        let text = RichText::new(format!(
+            "{} created {}",
+            self.names.function(&c.function),
+            c.goroutines
+        ))
+        .color(theme::CREATION);
+        egui::CollapsingHeader::new(text)
+            .id_salt(id)
+            .default_open(depth < OPEN_LEVELS)
+            .show(ui, |ui| {
                 for (i, n) in c.created.iter().enumerate() {
                     self.created_ui(ui, n, id.with(i), depth + 1, action);
                 }
-            });
+            })
+            .header_response
+            .on_hover_text(&c.function);
     }
 
     /// `N × G`, a click selects G; folding what G's goroutines created.

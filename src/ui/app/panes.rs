@@ -145,7 +145,11 @@ impl LeakscopeApp {
         ui.horizontal(|ui| {
             ui.strong("Goroutine timeline");
             let Some(t) = &ws.trace else {
-                ui.weak("(snapshots)");
+                if ws.lanes.axis() == crate::analysis::lanes::TimeAxis::BeforeDump {
+                    ui.weak(super::LONE_DUMP_LANES);
+                } else {
+                    ui.weak("(snapshots)");
+                }
                 return;
             };
             let trace = format!("trace ({})", t.analysis.summary.go_version);

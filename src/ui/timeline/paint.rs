@@ -412,11 +412,11 @@ fn ticks(time: &TimeTransform, width_px: f32) -> Vec<i64> {
 }
 
 /// Ticks on whole minutes and hours (a dump's wait ages are minutes, and
-/// "−100 s" reads worse than "−2 min"), about 100 px apart; `None` when
-/// the view is zoomed in below a minute a tick.
+/// "−100 s" reads worse than "−2 min"), about 70 px apart (the labels are
+/// short); `None` when the view is zoomed in below a minute a tick.
 fn minute_ticks(time: &TimeTransform, width_px: f32) -> Option<Vec<i64>> {
     const MIN: f64 = 60e9;
-    let target = time.span_ns() / (width_px as f64 / 100.0).max(1.0);
+    let target = time.span_ns() / (width_px as f64 / 70.0).max(1.0);
     let minutes = [
         1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 360.0, 720.0, 1440.0,
     ];
