@@ -9,7 +9,7 @@
 mod common;
 
 use egui_kittest::kittest::Queryable as _;
-use leakscope::analysis::lanes::{LaneSource as _, TimeAxis};
+use leakscope::analysis::lanes::TimeAxis;
 use leakscope::pipeline::InputSpec;
 use leakscope::ui::LeakscopeApp;
 use leakscope::ui::names::Names;
