@@ -363,15 +363,18 @@ fn snapshot_lanes_describe_waits_by_the_dump_not_by_the_drawing() {
             .collect()
     };
     // runtime.Stack output of the fixture service: of its 40 search
-    // goroutines, the 20 of the first leak phase print `, 1 minutes`.
+    // goroutines, the 20 of the first leak phase print `, 1 minutes`; the
+    // others waited under a minute. One dump: its waits are told by it.
     let texts = describe(&["stackdump-runtime-stack.txt"], "main.querySearchBackend");
     let aged = texts
         .iter()
-        .filter(|t| *t == "chan send, waiting for 1 min by the last snapshot")
+        .filter(|t| *t == "chan send, waiting for 1 min by the dump")
         .count();
     let unaged = texts
         .iter()
-        .filter(|t| *t == "chan send (as a snapshot shows it)")
+        .filter(|t| {
+            *t == "chan send, waiting less than a minute by the dump (dumps print ages from one minute)"
+        })
         .count();
     assert_eq!((aged, unaged), (20, 20), "{texts:?}");
 }
