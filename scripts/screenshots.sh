@@ -38,3 +38,7 @@ shot long-paths-and-trace --select 'Pool' "$FIX/variants/debug2.txt" "$FIX/varia
 shot 100k-goroutines --select 'lockLedger' "$FIX/large/goroutine-100k.pb.gz"
 # A Go 1.27 dump with the runtime's proof: five groups marked PROVEN.
 shot go1.27-proven-leaks --select 'sendResult' "$FIX/releases/go1.27/goroutineleak.debug2.txt"
+# One dump with wait ages (agingd's six waves a minute apart): each lane
+# starts when its goroutine began to wait, and the ages' histogram takes
+# the one-point plot's place; the growing group selected.
+shot single-dump-wait-ages --select 'submitOrder' "$FIX/waitage/goroutine-aged.debug2.txt"

@@ -337,12 +337,18 @@ fn draw_axis(
 ) {
     let color = visuals.weak_text_color();
     let font = egui::FontId::proportional(10.5);
+    // Right of its tick, or left of it where it would run past the lanes
+    // (a lone dump's last tick, "dump", is at the right edge).
     let label_at = |x: f32, text: String| {
-        painter.text(
-            Pos2::new(x + 2.0, plot.top() - 10.0),
-            egui::Align2::LEFT_CENTER,
-            text,
-            font.clone(),
+        let galley = painter.layout_no_wrap(text, font.clone(), color);
+        let left = if x + 2.0 + galley.size().x > plot.right() {
+            x - 2.0 - galley.size().x
+        } else {
+            x + 2.0
+        };
+        painter.galley(
+            Pos2::new(left, plot.top() - 10.0 - galley.size().y / 2.0),
+            galley,
             color,
         );
     };
