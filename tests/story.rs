@@ -346,3 +346,49 @@ fn inspect_tells_wait_ages_and_creators() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v.get("creation_trees").is_none());
 }
+
+/// A debug=2 dump of `n` goroutines, each made by `creator(i)` (function
+/// index and goroutine) and running `main.fI`.
+fn chain_dump(n: usize, creator: impl Fn(usize) -> Option<(usize, usize)>) -> Vec<u8> {
+    let mut text = String::new();
+    for i in 1..=n {
+        text.push_str(&format!(
+            "goroutine {i} [chan receive]:\nmain.f{i}()\n\t/src/main.go:{i} +0x1\n"
+        ));
+        if let Some((f, g)) = creator(i) {
+            text.push_str(&format!(
+                "created by main.f{f} in goroutine {g}\n\t/src/main.go:{f} +0x2\n"
+            ));
+        }
+        text.push('\n');
+    }
+    text.into_bytes()
+}
+
+#[test]
+fn creation_trees_end_at_rings_and_long_chains() {
+    let tree = |bytes: Vec<u8>| {
+        let l = load_bytes("chain.txt", &bytes).unwrap();
+        let f = Findings::of_loaded(vec![l], &AnalysisOptions::default());
+        f.creation_trees().remove(0).tree
+    };
+    // Goroutines 2 and 3 made each other, 4 made by 3: the ring starts a
+    // chain of its own, and the tree ends where a group repeats.
+    let t = tree(chain_dump(4, |i| match i {
+        2 => Some((3, 3)),
+        3 => Some((2, 2)),
+        4 => Some((3, 3)),
+        _ => None,
+    }));
+    let text = t.to_text(|f| f.to_owned());
+    assert!(!t.truncated);
+    assert!(text.contains("(shown above)"), "{text}");
+    let e = edges(&t);
+    assert_eq!(e[&("main.f3".to_owned(), "main.f4".to_owned())].0, 1);
+    // A chain of 300 goroutines, each made by the one before: cut short,
+    // without running out of stack.
+    let t = tree(chain_dump(300, |i| (i > 1).then(|| (i - 1, i - 1))));
+    assert!(t.truncated);
+    assert_eq!(t.roots.len(), 1);
+    assert_eq!(t.roots[0].function, "main.f1");
+}

@@ -22,6 +22,10 @@ use crate::model::StackTable;
 /// make a tree too large to draw or print.
 const MAX_NODES: usize = 2_000;
 
+/// Levels a chain goes down at most, so a long chain of goroutines each
+/// starting the next cannot exhaust the stack building or drawing it.
+const MAX_DEPTH: usize = 48;
+
 /// What a created node stands for, and what selecting it selects.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -69,7 +73,7 @@ pub struct CreatedNode {
 pub struct CreationTree {
     /// The top creators, most goroutines first.
     pub roots: Vec<CreatorNode>,
-    /// Whether [`MAX_NODES`] cut the tree short.
+    /// Whether [`MAX_NODES`] or [`MAX_DEPTH`] cut the tree short.
     pub truncated: bool,
 }
 
@@ -157,8 +161,16 @@ pub fn build(lanes: &dyn LaneSource, table: &StackTable) -> CreationTree {
     };
     let mut roots = b.creators(None, &mut Vec::new());
     // Groups that create each other in a ring nothing outside starts are
-    // out of reach from the top: they start chains of their own.
-    let mut left: Vec<Created> = b.edges.keys().flatten().cloned().collect();
+    // out of reach from the top: they start chains of their own (a chain
+    // only cut short by its length does not).
+    let reached = b.reachable();
+    let mut left: Vec<Created> = b
+        .edges
+        .keys()
+        .flatten()
+        .filter(|p| !reached.contains(*p))
+        .cloned()
+        .collect();
     left.sort();
     for parent in left {
         let key = Some(parent.clone());
@@ -173,6 +185,20 @@ pub fn build(lanes: &dyn LaneSource, table: &StackTable) -> CreationTree {
 }
 
 impl Builder {
+    /// Every node the top's creations lead to, however deep.
+    fn reachable(&self) -> std::collections::HashSet<Created> {
+        let mut seen = std::collections::HashSet::new();
+        let mut todo: Vec<Option<Created>> = vec![None];
+        while let Some(p) = todo.pop() {
+            for (_, child, _) in self.edges.get(&p).into_iter().flatten() {
+                if seen.insert(child.clone()) {
+                    todo.push(Some(child.clone()));
+                }
+            }
+        }
+        seen
+    }
+
     /// The creators under `parent` (the top when none), each with what it
     /// created; `path` holds the groups above, to stop at a repeat.
     fn creators(&mut self, parent: Option<&Created>, path: &mut Vec<Created>) -> Vec<CreatorNode> {
@@ -202,7 +228,9 @@ impl Builder {
             };
             self.nodes += 1;
             let recursive = path.contains(&child);
-            let creators = if recursive {
+            let too_deep = path.len() >= MAX_DEPTH;
+            self.truncated |= too_deep && !recursive;
+            let creators = if recursive || too_deep {
                 Vec::new()
             } else {
                 path.push(child.clone());
@@ -269,7 +297,9 @@ impl CreationTree {
             creator(&mut out, r, 0, &short);
         }
         if self.truncated {
-            out.push_str(&format!("(cut at {MAX_NODES} nodes)\n"));
+            out.push_str(&format!(
+                "(cut short: at most {MAX_NODES} nodes, {MAX_DEPTH} levels)\n"
+            ));
         }
         out
     }

@@ -99,16 +99,7 @@ impl SnapshotSeries {
             .collect();
         let selected = selection.group().and_then(|g| {
             let counts = a.groups.get(g)?.counts.clone();
-            let name = a
-                .suspects
-                .iter()
-                .find(|s| s.group == g)
-                .and_then(|s| s.leak_site)
-                .map_or_else(
-                    || "selected group".to_owned(),
-                    |f| names.frame_function(&ws.session.stacks, f),
-                );
-            Some((name, counts))
+            Some((group_name(a, ws, g, names), counts))
         });
         let history = match (&ws.history, t0) {
             (Some(Ok((title, pts))), Some(t0)) if wall => Some((
