@@ -150,6 +150,13 @@ fn the_wait_age_histogram_counts_each_wave() {
             "{f}"
         );
     }
+    // leakyd's t3 (MANIFEST.md, the runtime.Stack section: t3's debug=2
+    // has the same states): 54 waits print `, 1 minutes`, 83 print none.
+    let (_, t3) = analyze(&["goroutine-t3.debug2.txt"]);
+    assert_eq!(
+        bars(&wait_hist::of_all(&t3)),
+        [("<1 min".to_owned(), 83), ("1 min".to_owned(), 54)]
+    );
     // The same in the report `inspect --json` prints.
     let findings = Findings::of_loaded(vec![load(AGED)], &AnalysisOptions::default());
     let report = serde_json::to_value(findings.report()).unwrap();

@@ -92,6 +92,10 @@ fn one_snapshot_shows_how_long_its_goroutines_waited() {
     assert_eq!(counts(&bars), [0, 0, 18, 15, 12, 9, 9]);
     let texts = painted_texts(h.output());
     assert!(texts.iter().any(|t| t == "main.submitOrder"), "{texts:?}");
+    // Each bar says its count: the group's of all goroutines'.
+    for bar in ["18 of 20", "15 of 15", "12 of 14", "9 of 9", "9 of 16"] {
+        assert!(texts.iter().any(|t| t == bar), "{bar}: {texts:?}");
+    }
     // Several snapshots keep the series.
     let h = harness_at(app_with(&DEBUG2), [1280.0, 800.0]);
     let ws = h.state().workspace.clone().unwrap();

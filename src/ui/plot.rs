@@ -302,7 +302,36 @@ fn wait_age_plot_ui(ui: &mut Ui, h: &WaitAgePlot, height: f32) {
             if let Some(s) = selected {
                 p.bar_chart(s);
             }
+            // Counts on the bars: the axis may label too few values to
+            // read them off, and hovering each bar is slow.
+            for t in bar_counts(h) {
+                p.text(t);
+            }
         });
+}
+
+/// `16` over each bar of goroutines, `9 of 16` with a group selected.
+fn bar_counts(h: &WaitAgePlot) -> Vec<egui_plot::Text> {
+    h.all
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.goroutines > 0)
+        .map(|(i, b)| {
+            let text = match &h.selected {
+                Some((_, sel)) => {
+                    let n = sel.get(i).map_or(0, |s| s.goroutines);
+                    format!("{n} of {}", b.goroutines)
+                }
+                None => b.goroutines.to_string(),
+            };
+            egui_plot::Text::new(
+                "count",
+                egui_plot::PlotPoint::new(i as f64, b.goroutines as f64),
+                egui::RichText::new(text).small(),
+            )
+            .anchor(egui::Align2::CENTER_BOTTOM)
+        })
+        .collect()
 }
 
 /// The series' names in their colours.
