@@ -21,7 +21,7 @@ use leakscope::export::svg::{Orientation, SvgOptions, svg_string};
 use leakscope::export::{self, ExportError, FlameSpec, atomic_write};
 use leakscope::formats::{self, LoadOptions};
 use leakscope::model::Session;
-use leakscope::pipeline::{self, Findings, InputSpec};
+use leakscope::pipeline::Findings;
 use leakscope::progress::Progress;
 use regex::Regex;
 
@@ -43,17 +43,11 @@ fn session_rel(names: &[&str]) -> (Session, Analysis) {
 /// The pipeline's findings of fixtures named by relative paths, as
 /// [`session_rel`] loads them.
 fn findings_rel(names: &[&str]) -> Findings {
-    let inputs = names
+    let paths: Vec<_> = names
         .iter()
-        .map(|n| InputSpec::Path(Path::new("tests/fixtures").join(n)))
+        .map(|n| Path::new("tests/fixtures").join(n))
         .collect();
-    let f = pipeline::run(
-        inputs,
-        &LoadOptions::default(),
-        &AnalysisOptions::default(),
-        &Progress::none(),
-    )
-    .unwrap();
+    let f = findings_of(&paths);
     assert!(f.errors.is_empty(), "{:?}", f.errors);
     f
 }
@@ -140,16 +134,20 @@ struct Box {
     y: u64,
 }
 
+/// Parses an SVG or an XHTML report as XML (DTDs allowed: inferno's SVG
+/// has one), failing the test with `what` when it is not well-formed.
+fn xml<'a>(text: &'a str, what: &str) -> roxmltree::Document<'a> {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    roxmltree::Document::parse_with_options(text, options)
+        .unwrap_or_else(|e| panic!("{what} is not well-formed XML: {e}"))
+}
+
 /// Parses the SVG as XML (failing the test if it is not) and lists its frames.
 fn frames(svg: &str) -> Vec<Box> {
-    let doc = roxmltree::Document::parse_with_options(
-        svg,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .unwrap_or_else(|e| panic!("the SVG is not XML: {e}"));
+    let doc = xml(svg, "the SVG");
     let container = doc
         .descendants()
         .find(|n| n.has_tag_name("svg") && n.attribute("id") == Some("frames"))
@@ -443,14 +441,7 @@ fn folded_stacks_round_trip_and_inferno_reads_them() {
 
 /// Rows of the suspects table of an HTML report: function and cells.
 fn suspect_rows(html: &str) -> Vec<(String, bool, Vec<String>)> {
-    let doc = roxmltree::Document::parse_with_options(
-        html,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .unwrap_or_else(|e| panic!("the report is not well-formed: {e}"));
+    let doc = xml(html, "the report");
     let table = doc
         .descendants()
         .find(|n| n.has_tag_name("table") && n.attribute("class") == Some("data suspects"))
