@@ -51,11 +51,16 @@ struct Screenshot {
     requested: bool,
 }
 
+/// The desktop app: the session on screen, the selection every view shares, and the
+/// rooms (loader, flame pane, timeline, exporter, live view) that draw it.
 pub struct LeakscopeApp {
     /// Settings and layout, saved between runs.
     pub state: ViewState,
+    /// What is selected; every view highlights it.
     pub selection: Selection,
+    /// The loaded session and its findings, shared with background jobs.
     pub workspace: Option<Arc<Workspace>>,
+    /// Messages for the user (errors, warnings, confirmations), newest last.
     pub notices: Vec<Notice>,
     show_notices: bool,
     /// Bumped on every new workspace, so views refit and caches refresh.
@@ -80,6 +85,7 @@ pub struct LeakscopeApp {
 }
 
 impl LeakscopeApp {
+    /// An app with no session yet, in the given saved state.
     pub fn new(state: ViewState) -> LeakscopeApp {
         LeakscopeApp {
             state,
@@ -179,6 +185,7 @@ impl LeakscopeApp {
         self.flame.show_input(input);
     }
 
+    /// Whether a load is running in the background (the tests wait for it).
     pub fn is_loading(&self) -> bool {
         self.loader.is_busy()
     }

@@ -33,6 +33,7 @@ pub struct SnapshotSeries {
     pub xs: Vec<f64>,
     /// Whether `xs` are minutes (every snapshot has a capture time).
     pub wall: bool,
+    /// Goroutines in each snapshot, all groups together.
     pub total: Vec<u64>,
     /// The selected group's counts, named.
     pub selected: Option<(String, Vec<u64>)>,

@@ -40,13 +40,17 @@ struct SearchCache {
 
 /// What the flame graph shows and how to label it.
 pub struct FlameData<'a> {
+    /// The tree of stacks to draw.
     pub tree: &'a FlameTree,
+    /// Names of the tree's frames.
     pub table: &'a StackTable,
     /// Unit of the weights (`goroutines`, `bytes`, `nanoseconds`).
     pub unit: &'a str,
     /// Boxes of the selected stack group; empty when nothing is selected.
     pub highlight: &'a [bool],
+    /// Search text; matching boxes are marked.
     pub search: &'a str,
+    /// Draw as an icicle (roots at the top) instead of a flame.
     pub upward: bool,
     /// How box labels and the breadcrumb name functions.
     pub names: crate::ui::names::Names,

@@ -42,12 +42,17 @@ struct FlameCache {
 
 /// What a frame of the pane is drawn from besides the pane itself.
 pub struct FlameFrame<'a> {
+    /// The session and its findings.
     pub ws: &'a Workspace,
     /// Bumped on every new workspace.
     pub generation: usize,
+    /// The selection, highlighted in the graph.
     pub selection: Selection,
+    /// Search text; matching boxes are marked.
     pub search: &'a str,
+    /// Draw as an icicle (roots at the top) instead of a flame.
     pub upward: bool,
+    /// How box labels name functions (short or full).
     pub names: crate::ui::names::Names,
 }
 
@@ -65,6 +70,7 @@ impl FlamePane {
         self.view.zoom = 0;
     }
 
+    /// What the graph shows (input, value, group, compare), once findings are loaded.
     pub fn spec(&self) -> Option<&FlameSpec> {
         self.spec.as_ref()
     }
@@ -74,6 +80,7 @@ impl FlamePane {
         self.view.zoom
     }
 
+    /// Zooms to a box (0: the root), as Back and Forward replay it.
     pub fn set_zoom(&mut self, node: NodeId) {
         self.view.zoom = node;
     }
