@@ -190,6 +190,32 @@ impl Trie {
         self.raw[at as usize].own.add(w);
     }
 
+    /// A trie fed with paths of boxes instead of stacks of a table: the
+    /// sandwich's callers and callees are paths no stack of the table
+    /// spells, so they merge by (parent, function) only.
+    fn for_paths() -> Trie {
+        Trie {
+            raw: vec![RawBox::new(StrId::EMPTY, None, 0, 0)],
+            index: FxHashMap::default(),
+            memo: Vec::new(),
+            one_frame_per_function: false,
+            chain: Vec::new(),
+        }
+    }
+
+    /// Adds `w` to the box where `path` (outermost first) ends.
+    fn insert_path(&mut self, path: &[(StrId, Option<FrameId>)], w: u64) {
+        let mut at = 0;
+        for &(function, frame) in path {
+            let raw = &mut self.raw;
+            at = *self
+                .index
+                .entry((at, function))
+                .or_insert_with(|| Self::add_child(raw, at, function, frame));
+        }
+        self.raw[at as usize].own.add(Weights { base: 0, now: w });
+    }
+
     /// A new box under `parent`, linked in front of its siblings.
     fn add_child(
         raw: &mut Vec<RawBox>,
@@ -381,6 +407,27 @@ impl FlameTree {
         for (stack, w) in stacks {
             trie.insert(table, stack, w);
         }
+        Self::finish(table, trie, differential)
+    }
+
+    /// A tree of paths of functions (outermost first) with their weights,
+    /// each function with the frame its boxes show: the sandwich's callers
+    /// and callees, laid out and coloured as every other tree.
+    pub fn from_paths<'p>(
+        table: &StackTable,
+        paths: impl IntoIterator<Item = (&'p [(StrId, Option<FrameId>)], u64)>,
+    ) -> FlameTree {
+        let mut trie = Trie::for_paths();
+        for (path, w) in paths {
+            if w > 0 {
+                trie.insert_path(path, w);
+            }
+        }
+        Self::finish(table, trie, false).colored(table)
+    }
+
+    /// Totals, layout and subtree sizes of a filled trie.
+    fn finish(table: &StackTable, mut trie: Trie, differential: bool) -> FlameTree {
         trie.accumulate_totals();
         let rank = name_ranks(table, &trie.raw);
         let (mut nodes, max_depth) = trie.lay_out(&rank);

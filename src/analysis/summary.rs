@@ -131,6 +131,31 @@ pub struct TopJson {
     pub functions: Vec<analysis::top::TopEntry>,
 }
 
+/// The Top table of a flame graph as the JSON document states it: the
+/// first `limit` functions of `tree` (built for `spec`), heaviest self
+/// first, with the value they are weighed by and its unit.
+pub fn top_json(
+    session: &Session,
+    spec: &analysis::flame_spec::FlameSpec,
+    tree: &analysis::flame::FlameTree,
+    limit: usize,
+) -> TopJson {
+    let t = &session.stacks;
+    let sample_type = analysis::flame_spec::snapshot(session, spec.input)
+        .ok()
+        .and_then(|s| {
+            let i = analysis::flame_spec::value_index(s, spec);
+            s.samples()?.sample_types.get(i).map(|v| t.str(v.kind))
+        })
+        .unwrap_or("goroutines");
+    TopJson {
+        sample_type: sample_type.to_owned(),
+        unit: analysis::flame_spec::unit(session, spec),
+        total: i64::try_from(tree.root_total()).unwrap_or(i64::MAX),
+        functions: analysis::top::entries(t, &analysis::top::functions(t, tree), limit),
+    }
+}
+
 /// How the goroutine snapshots line up in time: what each suspect's `counts`
 /// refer to.
 #[derive(Debug, Serialize)]
