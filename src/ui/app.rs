@@ -26,7 +26,7 @@ use crate::analysis::flame::{FlameTree, NodeId};
 use crate::analysis::lanes::LaneSource;
 use crate::jobs::Wake;
 use crate::ui::exporter::Exporter;
-use crate::ui::flame::FlamePane;
+use crate::ui::flame::{FlameMode, FlamePane};
 use crate::ui::history::History;
 use crate::ui::live::{Arrival, ConnectForm, Connection, LiveView};
 use crate::ui::loader::{Loader, LoaderEvent};
@@ -306,6 +306,48 @@ impl LeakscopeApp {
     pub fn flame_tree(&mut self) -> Option<Arc<FlameTree>> {
         self.refresh_flame();
         self.flame.tree().cloned()
+    }
+
+    /// The flame pane's view: the graph, Top or Sandwich.
+    pub fn flame_mode(&self) -> FlameMode {
+        self.flame.mode()
+    }
+
+    pub fn set_flame_mode(&mut self, mode: FlameMode) {
+        self.flame.set_mode(mode);
+    }
+
+    /// The Top table as shown: function, self, total (for tests).
+    pub fn flame_top(&mut self) -> Vec<(String, u64, u64)> {
+        self.refresh_flame();
+        let Some(ws) = &self.workspace else {
+            return Vec::new();
+        };
+        let t = &ws.session.stacks;
+        let rows = self.flame.top_rows(t).unwrap_or_default();
+        rows.iter()
+            .map(|r| (t.str(r.function).to_owned(), r.self_weight, r.total))
+            .collect()
+    }
+
+    /// The function the Sandwich shows (for tests).
+    pub fn sandwich_function(&mut self) -> Option<String> {
+        self.refresh_flame();
+        let ws = self.workspace.clone()?;
+        let f = self.flame.sandwich_function(&ws, self.selection)?;
+        Some(ws.session.stacks.str(f).to_owned())
+    }
+
+    /// The part of the flame graph's width shown, `(left, width)` in
+    /// shares of the whole (for tests).
+    pub fn flame_visible_range(&mut self) -> (f64, f64) {
+        self.refresh_flame();
+        self.flame.visible_range()
+    }
+
+    /// The search / lane filter text.
+    pub fn search(&self) -> &str {
+        &self.search
     }
 
     /// The total weight of the flame graph shown (for tests).
