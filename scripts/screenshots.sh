@@ -38,3 +38,9 @@ shot long-paths-and-trace --select 'Pool' "$FIX/variants/debug2.txt" "$FIX/varia
 shot 100k-goroutines --select 'lockLedger' "$FIX/large/goroutine-100k.pb.gz"
 # A Go 1.27 dump with the runtime's proof: five groups marked PROVEN.
 shot go1.27-proven-leaks --select 'sendResult' "$FIX/releases/go1.27/goroutineleak.debug2.txt"
+# The flame pane's Top view (self and total per function) of the last leakyd
+# goroutine profile, the growing search leak's site picked.
+shot flame-top --flame-view top --select 'querySearchBackend' "$FIX/goroutine-t3.pb.gz"
+# The Sandwich of the 100k profile's biggest group's leak site: what calls it
+# (deep, recursive stacks) standing on it, what it calls hanging below.
+shot flame-sandwich --flame-view sandwich --select 'lockLedger' "$FIX/large/goroutine-100k.pb.gz"

@@ -20,7 +20,7 @@ use crate::ui::theme;
 
 const ROW_HEIGHT: f32 = 18.0;
 /// Rows grow up to this to fill a pane a shallow graph would leave empty.
-const MAX_ROW_HEIGHT: f32 = 26.0;
+pub(super) const MAX_ROW_HEIGHT: f32 = 26.0;
 /// Boxes narrower than this are not drawn (their subtree neither).
 const MIN_BOX_PX: f32 = 0.35;
 /// Boxes narrower than this get no text.
@@ -73,6 +73,9 @@ pub struct FlameData<'a> {
     pub id_salt: &'static str,
     /// What a click on a box does, for its tooltip.
     pub click_hint: &'static str,
+    /// Leave out the root's row ("all"): the Sandwich's trees have one
+    /// function under it, which says the same.
+    pub skip_root: bool,
 }
 
 impl FlameView {
@@ -260,6 +263,10 @@ fn wheel(ui: &Ui, response: &Response, rect: Rect) -> Option<(f64, f64, f64)> {
 fn breadcrumb_ui(ui: &mut Ui, view: &mut FlameView, data: &FlameData<'_>) -> Option<Action> {
     let tree = data.tree;
     let mut action = None;
+    if data.skip_root && view.zoom <= 1 && data.search.trim().is_empty() {
+        // Nothing to go back to, no search share to state.
+        return None;
+    }
     ui.horizontal_wrapped(|ui| {
         let mut chain = tree.ancestry(view.zoom);
         chain.reverse();
@@ -328,7 +335,8 @@ struct Boxes {
 impl Graph<'_> {
     /// Draws the boxes; returns what a click asks and what the wheel did.
     fn ui(&self, ui: &mut Ui) -> (Option<Action>, Option<(f64, f64, f64)>) {
-        let rows = self.data.tree.max_depth as usize + 1;
+        let skip = u32::from(self.data.skip_root);
+        let rows = (self.data.tree.max_depth + 1 - skip).max(1) as usize;
         // Rows grow to fill the pane (to a limit), and a graph deeper than
         // the pane keeps them readable and scrolls.
         let row_h = (ui.available_height() / rows as f32).clamp(ROW_HEIGHT, MAX_ROW_HEIGHT);
@@ -359,7 +367,7 @@ impl Graph<'_> {
         let (x0, w0) = (self.visible.0, self.visible.1.max(f64::MIN_POSITIVE));
         // An upward graph stands on the pane's bottom edge.
         let row_y = |depth: u32| -> f32 {
-            let row = depth as f32;
+            let row = depth.saturating_sub(u32::from(self.data.skip_root)) as f32;
             if self.data.upward {
                 rect.bottom() - (row + 1.0) * row_h
             } else {
@@ -367,7 +375,11 @@ impl Graph<'_> {
             }
         };
         let mut out = Boxes::default();
+        let shown = |depth: u32| depth >= u32::from(self.data.skip_root);
         for &a in tree.ancestry(self.zoom).iter().skip(1) {
+            if !shown(tree.nodes[a].depth) {
+                continue;
+            }
             let r = Rect::from_min_size(
                 Pos2::new(rect.left(), row_y(tree.nodes[a].depth)),
                 Vec2::new(width, row_h - 1.0),
@@ -381,6 +393,10 @@ impl Graph<'_> {
         let mut i = self.zoom;
         while i < end {
             let n = &tree.nodes[i];
+            if !shown(n.depth) {
+                i += 1;
+                continue;
+            }
             let w_px = (n.width(root_total) / w0) as f32 * width;
             if w_px < MIN_BOX_PX {
                 i += n.size as usize;
@@ -520,7 +536,9 @@ impl Graph<'_> {
 }
 
 /// Cuts a name to `chars` characters with an ellipsis; a full name that
-/// does not fit gives way to its short form first.
+/// does not fit gives way to its short form first, then to the name
+/// without its package (`(*Mutex).Lock`, `gopark`): "main.…" or "sync.…"
+/// in a narrow box would name nothing.
 pub(super) fn fit_text(name: &str, chars: usize) -> String {
     let short = if name.chars().count() > chars {
         crate::analysis::frames::short_function(name)
@@ -530,7 +548,31 @@ pub(super) fn fit_text(name: &str, chars: usize) -> String {
     if short.chars().count() <= chars {
         return short.into_owned();
     }
+    let short = match short.split_once('.') {
+        Some((_, bare)) if !bare.is_empty() => bare,
+        _ => &short,
+    };
+    if short.chars().count() <= chars {
+        return short.to_owned();
+    }
     let mut s: String = short.chars().take(chars.saturating_sub(1)).collect();
     s.push('…');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_text;
+
+    #[test]
+    fn labels_drop_the_package_before_cutting_the_name() {
+        assert_eq!(fit_text("runtime.gopark", 20), "runtime.gopark");
+        assert_eq!(fit_text("runtime.gopark", 8), "gopark");
+        assert_eq!(fit_text("sync.(*Mutex).Lock", 14), "(*Mutex).Lock");
+        assert_eq!(fit_text("main.querySearchBackend", 10), "querySear…");
+        assert_eq!(
+            fit_text("example.org/acme/svc.v2/pool.(*Pool).Get", 13),
+            "(*Pool).Get"
+        );
+    }
 }

@@ -320,6 +320,7 @@ impl FlamePane {
                     names: f.names,
                     id_salt: "flame-scroll",
                     click_hint: "click to zoom and select its stack group; Ctrl+wheel zooms here",
+                    skip_root: false,
                 };
                 actions.extend(flame_ui(ui, &mut self.view, &data));
             }
@@ -401,22 +402,35 @@ impl FlamePane {
             return;
         };
         let full_rect = ui.available_rect_before_wrap();
-        let half = (full_rect.height() / 2.0).floor();
+        // The callees get the rows they need (up to what the callers need
+        // of the rest, at most 40%); the callers stand on the function
+        // with whatever is left above them, as a flame graph does.
+        let need = |t: &FlameTree| 28.0 + t.max_depth.max(1) as f32 * graph::MAX_ROW_HEIGHT;
+        let h = full_rect.height();
+        let callers_least = need(&sw.callers).min(h * 0.4);
+        let split = (h - need(&sw.callees).min(h - callers_least)).floor();
         let parts = [
-            (&sw.callers, callers, true, "flame-callers", 0.0),
-            (&sw.callees, callees, false, "flame-callees", half),
+            (&sw.callers, callers, true, "flame-callers", 0.0, split),
+            (
+                &sw.callees,
+                callees,
+                false,
+                "flame-callees",
+                split,
+                h - split,
+            ),
         ];
-        for (tree, view, upward, id_salt, top) in parts {
+        for (tree, view, upward, id_salt, top, height) in parts {
             let rect = egui::Rect::from_min_size(
                 full_rect.min + egui::vec2(0.0, top),
-                egui::vec2(full_rect.width(), half - 2.0),
+                egui::vec2(full_rect.width(), height - 2.0),
             );
             let mut child = ui.new_child(egui::UiBuilder::new().max_rect(rect).id_salt(id_salt));
             child.set_clip_rect(rect.intersect(ui.clip_rect()));
             child.weak(if upward {
-                "callers (what calls it, outwards going up)"
+                "callers: what calls it, outwards going up"
             } else {
-                "callees (what it calls)"
+                "callees: what it calls"
             });
             let data = FlameData {
                 tree,
@@ -428,6 +442,7 @@ impl FlamePane {
                 names: f.names,
                 id_salt,
                 click_hint: "click to show this function's callers and callees",
+                skip_root: true,
             };
             match flame_ui(&mut child, view, &data) {
                 Some(Action::FlameClicked(n)) if n != 0 => {

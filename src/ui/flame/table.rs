@@ -13,12 +13,13 @@ use crate::ui::names::Names;
 
 const ROW_H: f32 = 20.0;
 /// Right edges of the value columns and the left edge of the names, from
-/// the row's left: wide enough for "999.99 MB" and "100.0%".
-const SELF_RIGHT: f32 = 74.0;
-const SELF_SHARE_RIGHT: f32 = 124.0;
-const TOTAL_RIGHT: f32 = 204.0;
-const TOTAL_SHARE_RIGHT: f32 = 254.0;
-const NAME_LEFT: f32 = 266.0;
+/// the row's left: wide enough for "999.99 MB" and "100.0%", and no wider,
+/// so names keep most of a narrow pane.
+const SELF_RIGHT: f32 = 64.0;
+const SELF_SHARE_RIGHT: f32 = 110.0;
+const TOTAL_RIGHT: f32 = 178.0;
+const TOTAL_SHARE_RIGHT: f32 = 224.0;
+const NAME_LEFT: f32 = 234.0;
 
 /// What the table shows.
 pub struct TableData<'a> {
@@ -159,11 +160,19 @@ fn paint_cells<S: AsRef<str>>(ui: &Ui, rect: Rect, cells: [S; 4], name: &str, co
             color,
         );
     }
-    let fits = ((rect.width() - NAME_LEFT - 4.0) / 7.0).max(1.0) as usize;
+    // Cut to the room measured in this font, with "…".
+    let room = rect.width() - NAME_LEFT - 4.0;
+    let whole = painter.layout_no_wrap(name.to_owned(), font.clone(), color);
+    let text = if whole.size().x <= room {
+        name.to_owned()
+    } else {
+        let per_char = whole.size().x / name.chars().count().max(1) as f32;
+        fit_text(name, (room / per_char).max(1.0) as usize)
+    };
     painter.text(
         Pos2::new(rect.left() + NAME_LEFT, y),
         Align2::LEFT_CENTER,
-        fit_text(name, fits),
+        text,
         font,
         color,
     );
