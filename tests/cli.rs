@@ -449,3 +449,54 @@ fn export_top_prints_self_and_total_per_function() {
         .unwrap();
     assert_eq!((&recurse["flat"], &recurse["cum"]), (&1.into(), &1.into()));
 }
+
+/// `export --sandwich REGEX` prints a function's callers and callees, the
+/// app's Sandwich headless: `runtime.selectgo` in the last leakyd profile
+/// under its 36 goroutines' entry functions (MANIFEST.md's 12 pollUpstream,
+/// 8 + 8 persistConn loops, 4 workers), and a recursion cut once.
+#[test]
+fn export_sandwich_prints_callers_and_callees() {
+    let t3 = fixture_args(&["goroutine-t3.pb.gz"]);
+    let out = leakscope(&["export", "--sandwich", r"runtime\.selectgo", &t3[0]]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("runtime.selectgo: total 36 goroutines (26.1%), self 0\n"),
+        "{text}"
+    );
+    for line in [
+        "          12   8.7%     main.pollUpstream",
+        "           8   5.8%     net/http.(*persistConn).readLoop",
+        "           4   2.9%     main.jobWorker",
+        "           1   0.7%       runtime.main",
+        "          36  26.1%     runtime.gopark",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} in {text}");
+    }
+    let callees = text.find("callees (inwards):").unwrap();
+    assert!(text.find("runtime.gopark").unwrap() > callees, "{text}");
+
+    let variants = fixture_args(&["variants/debug1.txt"]);
+    let out = leakscope(&["export", "--sandwich", "recurse", "--json", &variants[0]]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(
+        (&v["function"], &v["total"]),
+        (&"main.recurse".into(), &1.into())
+    );
+    assert_eq!(v["callers"].as_array().unwrap().len(), 1);
+    let callees = v["callees"].as_array().unwrap();
+    assert_eq!(callees.len(), 121);
+    assert!(
+        callees
+            .iter()
+            .all(|c| c["total"] == 1 && c["function"] == "main.recurse")
+    );
+
+    let out = leakscope(&["export", "--sandwich", "nothing-like-this", &t3[0]]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no function of the graph matches"));
+}

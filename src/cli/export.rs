@@ -17,7 +17,8 @@ use crate::formats::LoadOptions;
 use crate::model::{Session, SnapshotData};
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("out").required(true).multiple(true).args(["svg", "folded", "top"])))]
+#[command(group(ArgGroup::new("out").required(true).multiple(true).args(["svg", "folded", "top", "sandwich"])))]
+#[command(group(ArgGroup::new("tables").args(["top", "sandwich"])))]
 pub struct ExportArgs {
     /// Write a flame graph SVG here.
     #[arg(long, value_name = "OUT.svg")]
@@ -29,9 +30,14 @@ pub struct ExportArgs {
     /// self first) on standard output.
     #[arg(long, value_name = "N")]
     top: Option<usize>,
-    /// Print the --top table as one JSON object (what the files written
-    /// are named on standard error then).
-    #[arg(long, requires = "top")]
+    /// Print the callers and callees of the heaviest function matching
+    /// this regex (as the app's Sandwich shows them) on standard output;
+    /// boxes under --min-width percent of its total are left out.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+    sandwich: Option<Regex>,
+    /// Print the --top table or the --sandwich as one JSON object (what
+    /// the files written are named on standard error then).
+    #[arg(long, requires = "tables")]
     json: bool,
     /// Differential: what grew from the first to the last snapshot.
     #[arg(long)]
@@ -287,6 +293,9 @@ fn export(args: &ExportArgs, session: Session) -> anyhow::Result<()> {
         })?;
         wrote(path, args.json);
     }
+    if let Some(re) = &args.sandwich {
+        print_sandwich(args, &session, &shown, &tree, re)?;
+    }
     if let Some(n) = args.top {
         let top = crate::analysis::summary::top_json(&session, &shown, &tree, n);
         if args.json {
@@ -299,6 +308,56 @@ fn export(args: &ExportArgs, session: Session) -> anyhow::Result<()> {
     // The process ends once this returns; freeing a table of 100,000 deep
     // stacks and its tree page by page would cost a tenth of the export.
     std::mem::forget((session, tree));
+    Ok(())
+}
+
+/// The Sandwich of the heaviest function (by total) matching `re`, as text
+/// or JSON.
+fn print_sandwich(
+    args: &ExportArgs,
+    session: &Session,
+    spec: &FlameSpec,
+    tree: &crate::analysis::flame::FlameTree,
+    re: &Regex,
+) -> anyhow::Result<()> {
+    let t = &session.stacks;
+    let Some(row) = crate::analysis::top::functions(t, tree)
+        .into_iter()
+        .filter(|r| re.is_match(t.str(r.function)))
+        .max_by_key(|r| r.total)
+    else {
+        bail!("--sandwich: no function of the graph matches /{re}/");
+    };
+    let min_share = args.min_width / 100.0;
+    let sw = crate::analysis::summary::sandwich_json(session, spec, tree, row.function, min_share);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&sw)?);
+        return Ok(());
+    }
+    let share = |v: u64| v as f64 / sw.graph_total.max(1) as f64 * 100.0;
+    println!(
+        "{}: total {} {} ({:.1}%), self {}",
+        sw.function,
+        sw.total,
+        sw.unit,
+        share(sw.total),
+        sw.self_weight
+    );
+    for (title, rows) in [
+        ("callers (outwards)", &sw.callers),
+        ("callees (inwards)", &sw.callees),
+    ] {
+        println!("{title}:");
+        for r in rows {
+            let indent = "  ".repeat(r.depth as usize);
+            println!(
+                "{:>12} {:>5.1}% {indent}{}",
+                r.total,
+                share(r.total),
+                r.function
+            );
+        }
+    }
     Ok(())
 }
 
