@@ -313,6 +313,7 @@ impl LeakscopeApp {
         self.flame.mode()
     }
 
+    /// Shows a view of the flame pane (`--flame-view`, tests).
     pub fn set_flame_mode(&mut self, mode: FlameMode) {
         self.flame.set_mode(mode);
     }

@@ -98,10 +98,12 @@ impl FlamePane {
         self.set_zoom(0);
     }
 
+    /// The view shown: graph, Top or Sandwich.
     pub fn mode(&self) -> FlameMode {
         self.mode
     }
 
+    /// Shows another view of the same tree (its zoom and pick stay).
     pub fn set_mode(&mut self, mode: FlameMode) {
         self.mode = mode;
     }
