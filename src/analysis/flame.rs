@@ -207,12 +207,21 @@ impl Trie {
     fn insert_path(&mut self, path: &[(StrId, Option<FrameId>)], w: u64) {
         let mut at = 0;
         for &(function, frame) in path {
-            let raw = &mut self.raw;
-            at = *self
-                .index
-                .entry((at, function))
-                .or_insert_with(|| Self::add_child(raw, at, function, frame));
+            at = self.child(at, function, frame);
         }
+        self.add_own(at, w);
+    }
+
+    /// The box of `function` under `at`, made if there is none.
+    fn child(&mut self, at: u32, function: StrId, frame: Option<FrameId>) -> u32 {
+        let raw = &mut self.raw;
+        *self
+            .index
+            .entry((at, function))
+            .or_insert_with(|| Self::add_child(raw, at, function, frame))
+    }
+
+    fn add_own(&mut self, at: u32, w: u64) {
         self.raw[at as usize].own.add(Weights { base: 0, now: w });
     }
 
@@ -421,6 +430,27 @@ impl FlameTree {
         for (path, w) in paths {
             if w > 0 {
                 trie.insert_path(path, w);
+            }
+        }
+        Self::finish(table, trie, false).colored(table)
+    }
+
+    /// The subtrees of `roots` merged by function under a new root: the
+    /// sandwich's callees. One pass over their boxes, each mapped through
+    /// its parent's, so a deep subtree costs its size, not size × depth.
+    pub fn merge_subtrees(&self, table: &StackTable, roots: &[NodeId]) -> FlameTree {
+        let mut trie = Trie::for_paths();
+        let mut mapped: Vec<u32> = vec![0; self.nodes.len()];
+        for &top in roots {
+            let Some(end) = self.nodes.get(top).map(|n| top + n.size as usize) else {
+                continue;
+            };
+            for i in top..end.min(self.nodes.len()) {
+                let n = &self.nodes[i];
+                let parent = if i == top { 0 } else { mapped[n.parent] };
+                let at = trie.child(parent, n.function, n.frame);
+                trie.add_own(at, n.self_weight);
+                mapped[i] = at;
             }
         }
         Self::finish(table, trie, false).colored(table)

@@ -166,38 +166,22 @@ pub fn sandwich(table: &StackTable, tree: &FlameTree, function: StrId) -> Sandwi
         }
     });
     let boxed = |i: NodeId| (tree.nodes[i].function, tree.nodes[i].frame);
-    let mut callers: Vec<WeightedPath> = Vec::new();
-    let mut callees: Vec<WeightedPath> = Vec::new();
-    for &top in &outermost {
-        let up: Vec<_> = tree
-            .ancestry(top)
-            .into_iter()
-            .filter(|&a| a != 0)
-            .map(boxed)
-            .collect();
-        callers.push((up, tree.nodes[top].total));
-        let end = top + tree.nodes[top].size as usize;
-        for i in top..end {
-            let own = tree.nodes[i].self_weight;
-            if own == 0 {
-                continue;
-            }
-            let mut down: Vec<_> = tree
-                .ancestry(i)
+    let callers: Vec<WeightedPath> = outermost
+        .iter()
+        .map(|&top| {
+            let up: Vec<_> = tree
+                .ancestry(top)
                 .into_iter()
-                .take_while(|&a| a >= top)
+                .filter(|&a| a != 0)
                 .map(boxed)
                 .collect();
-            down.reverse();
-            callees.push((down, own));
-        }
-    }
-    let tree_of = |paths: &[WeightedPath]| {
-        FlameTree::from_paths(table, paths.iter().map(|(p, w)| (p.as_slice(), *w)))
-    };
+            (up, tree.nodes[top].total)
+        })
+        .collect();
+    let callers = FlameTree::from_paths(table, callers.iter().map(|(p, w)| (p.as_slice(), *w)));
     Sandwich {
         function,
-        callers: tree_of(&callers),
-        callees: tree_of(&callees),
+        callers,
+        callees: tree.merge_subtrees(table, &outermost),
     }
 }

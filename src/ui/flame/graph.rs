@@ -163,6 +163,12 @@ impl FlameView {
         self.range = (Some(visible) != full).then_some(visible);
     }
 
+    /// Shows a box across the width, the wheel's range gone.
+    pub fn set_zoom(&mut self, node: NodeId) {
+        self.zoom = node;
+        self.range = None;
+    }
+
     /// Boxes the search matches, when it is a valid regex.
     fn matched(&self) -> Option<&[bool]> {
         let s = self.search.as_ref()?;

@@ -450,7 +450,7 @@ impl FlamePane {
                 Some(Action::FlameClicked(n)) if n != 0 => {
                     actions.push(Action::PickFunction(tree.nodes[n].function));
                 }
-                Some(Action::FlameClicked(n) | Action::FlameZoom(n)) => view.zoom = n,
+                Some(Action::FlameClicked(n) | Action::FlameZoom(n)) => view.set_zoom(n),
                 _ => {}
             }
         }
