@@ -256,3 +256,60 @@ fn every_flame_view_fits_at_1280x800() {
         "{canvas:?}"
     );
 }
+
+/// Where a frame painted `text` (its top-left corner).
+fn painted_at(out: &egui::FullOutput, text: &str) -> Option<egui::Pos2> {
+    fn walk(s: &egui::Shape, text: &str, at: &mut Option<egui::Pos2>) {
+        match s {
+            egui::Shape::Vec(v) => v.iter().for_each(|x| walk(x, text, at)),
+            egui::Shape::Text(t) if t.galley.job.text == text => *at = Some(t.pos),
+            _ => {}
+        }
+    }
+    let mut at = None;
+    for c in &out.shapes {
+        walk(&c.shape, text, &mut at);
+    }
+    at
+}
+
+/// A click on a box of the Sandwich picks that function: `runtime.gopark`
+/// under the 40 search
+/// goroutines becomes the function in the middle, with all 135 parked
+/// goroutines' entry functions as its callers.
+#[test]
+fn the_sandwich_walks_from_box_to_box() {
+    let mut h = harness_at(app_with(&[T3]), [1280.0, 800.0]);
+    h.run();
+    show(&mut h, "Top");
+    in_pane(&h, "main.querySearchBackend").click();
+    h.run();
+    show(&mut h, "Sandwich");
+    assert_eq!(
+        h.state_mut().sandwich_function().as_deref(),
+        Some("main.querySearchBackend")
+    );
+    let at = painted_at(h.output(), "runtime.gopark").expect("gopark's box in the callees");
+    let pos = at + egui::vec2(4.0, 4.0);
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    h.run_steps(4);
+    assert_eq!(
+        h.state_mut().sandwich_function().as_deref(),
+        Some("runtime.gopark")
+    );
+    assert_eq!(h.state().search(), r"^runtime\.gopark$");
+    let texts = painted_texts(h.output());
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("total 135 goroutines (97.8%)")),
+        "{texts:?}"
+    );
+}

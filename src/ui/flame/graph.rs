@@ -229,6 +229,8 @@ pub fn flame_ui(ui: &mut Ui, view: &mut FlameView, data: &FlameData<'_>) -> Opti
     let mut wheel = None;
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
+        // A flame deeper than the pane opens on its root, at the bottom.
+        .stick_to_bottom(data.upward)
         .id_salt(data.id_salt)
         .show(ui, |ui| {
             let (a, w) = graph.ui(ui);
