@@ -42,3 +42,9 @@ shot go1.27-proven-leaks --select 'sendResult' "$FIX/releases/go1.27/goroutinele
 # starts when its goroutine began to wait, and the ages' histogram takes
 # the one-point plot's place; the growing group selected.
 shot single-dump-wait-ages --select 'submitOrder' "$FIX/waitage/goroutine-aged.debug2.txt"
+# The flame pane's Top view (self and total per function) of the last leakyd
+# goroutine profile, the growing search leak's site picked.
+shot flame-top --flame-view top --select 'querySearchBackend' "$FIX/goroutine-t3.pb.gz"
+# The Sandwich of the 100k profile's biggest group's leak site: what calls it
+# (deep, recursive stacks) standing on it, what it calls hanging below.
+shot flame-sandwich --flame-view sandwich --select 'lockLedger' "$FIX/large/goroutine-100k.pb.gz"

@@ -37,27 +37,16 @@
 
 #![forbid(unsafe_code)]
 
-#[warn(missing_docs)]
 pub mod analysis;
-#[warn(missing_docs)]
 pub mod cli;
-#[warn(missing_docs)]
 pub mod export;
-#[warn(missing_docs)]
 pub mod formats;
-#[warn(missing_docs)]
 pub mod jobs;
-#[warn(missing_docs)]
 pub mod live;
-#[warn(missing_docs)]
 pub mod model;
-#[warn(missing_docs)]
 pub mod pipeline;
-#[warn(missing_docs)]
 pub mod progress;
-#[warn(missing_docs)]
 pub mod text;
 #[cfg(feature = "gui")]
 pub mod ui;
-#[warn(missing_docs)]
 pub mod watch;

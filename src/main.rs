@@ -20,6 +20,11 @@ fn run_app(args: AppArgs) -> ExitCode {
         screenshot: args.screenshot,
         size: args.size,
         select: args.select,
+        flame_view: args.flame_view.map(|v| match v {
+            cli::FlameView::Graph => leakscope::ui::flame::FlameMode::Graph,
+            cli::FlameView::Top => leakscope::ui::flame::FlameMode::Top,
+            cli::FlameView::Sandwich => leakscope::ui::flame::FlameMode::Sandwich,
+        }),
         history: args
             .history
             .map(|(url, range)| leakscope::ui::HistorySource { url, range }),

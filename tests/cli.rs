@@ -368,3 +368,135 @@ fn inspect_all_keeps_its_headings_and_counts_snapshots_only() {
         assert_eq!(text.contains("(--all shows them)"), !all, "{text}");
     }
 }
+
+/// `export --top N` prints the flame graph's Top table, the app's Top view
+/// headless: self and total per function on the last leakyd profile (the
+/// 40 querySearchBackend goroutines of MANIFEST.md), as text and JSON, a
+/// sampled profile's chosen value with its unit, and a recursion (121
+/// calls deep in `main.recurse`) counted once.
+#[test]
+fn export_top_prints_self_and_total_per_function() {
+    let t3 = fixture_args(&["goroutine-t3.pb.gz"]);
+    let out = leakscope(&["export", "--top", "50", &t3[0]]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0], "goroutine-t3.pb.gz: 138 goroutines in all",
+        "{text}"
+    );
+    let row = |f: &str| -> Vec<String> {
+        let line = lines
+            .iter()
+            .find(|l| l.ends_with(&format!("  {f}")))
+            .unwrap_or_else(|| panic!("no {f} in {text}"));
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+    // self, its share, total, its share, function: heaviest self first.
+    assert_eq!(
+        row("runtime.gopark"),
+        ["135", "97.8%", "135", "97.8%", "runtime.gopark"]
+    );
+    assert!(lines[2].ends_with("runtime.gopark"), "{text}");
+    assert_eq!(
+        row("main.querySearchBackend")[..4],
+        ["0", "0.0%", "40", "29.0%"]
+    );
+
+    let heap = fixture_args(&["heap.pb.gz"]);
+    let args = [
+        "export",
+        "--top",
+        "3",
+        "--json",
+        "--sample-type",
+        "inuse_space",
+        &heap[0],
+    ];
+    let out = leakscope(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(
+        (&v["sample_type"], &v["unit"]),
+        (&"inuse_space".into(), &"bytes".into())
+    );
+    assert_eq!(v["total"], 4_305_229);
+    let first = &v["functions"][0];
+    // MANIFEST.md: main.loadCatalog holds about 1.9 MB (its own allocations).
+    assert_eq!(first["function"], "main.loadCatalog");
+    assert_eq!(
+        (&first["flat"], &first["cum"]),
+        (&2_002_915.into(), &2_002_915.into())
+    );
+    assert_eq!(v["functions"].as_array().unwrap().len(), 3);
+
+    let variants = fixture_args(&["variants/debug1.txt"]);
+    let out = leakscope(&["export", "--top", "100", "--json", &variants[0]]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let recurse = v["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["function"] == "main.recurse")
+        .unwrap();
+    assert_eq!((&recurse["flat"], &recurse["cum"]), (&1.into(), &1.into()));
+}
+
+/// `export --sandwich REGEX` prints a function's callers and callees, the
+/// app's Sandwich headless: `runtime.selectgo` in the last leakyd profile
+/// under its 36 goroutines' entry functions (MANIFEST.md's 12 pollUpstream,
+/// 8 + 8 persistConn loops, 4 workers), and a recursion cut once.
+#[test]
+fn export_sandwich_prints_callers_and_callees() {
+    let t3 = fixture_args(&["goroutine-t3.pb.gz"]);
+    let out = leakscope(&["export", "--sandwich", r"runtime\.selectgo", &t3[0]]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("runtime.selectgo: total 36 goroutines (26.1%), self 0\n"),
+        "{text}"
+    );
+    for line in [
+        "          12   8.7%     main.pollUpstream",
+        "           8   5.8%     net/http.(*persistConn).readLoop",
+        "           4   2.9%     main.jobWorker",
+        "           1   0.7%       runtime.main",
+        "          36  26.1%     runtime.gopark",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} in {text}");
+    }
+    let callees = text.find("callees (inwards):").unwrap();
+    assert!(text.find("runtime.gopark").unwrap() > callees, "{text}");
+
+    let variants = fixture_args(&["variants/debug1.txt"]);
+    let out = leakscope(&["export", "--sandwich", "recurse", "--json", &variants[0]]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(
+        (&v["function"], &v["total"]),
+        (&"main.recurse".into(), &1.into())
+    );
+    assert_eq!(v["callers"].as_array().unwrap().len(), 1);
+    let callees = v["callees"].as_array().unwrap();
+    assert_eq!(callees.len(), 121);
+    assert!(
+        callees
+            .iter()
+            .all(|c| c["total"] == 1 && c["function"] == "main.recurse")
+    );
+
+    let out = leakscope(&["export", "--sandwich", "nothing-like-this", &t3[0]]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no function of the graph matches"));
+}

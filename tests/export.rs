@@ -21,7 +21,7 @@ use leakscope::export::svg::{Orientation, SvgOptions, svg_string};
 use leakscope::export::{self, ExportError, FlameSpec, atomic_write};
 use leakscope::formats::{self, LoadOptions};
 use leakscope::model::Session;
-use leakscope::pipeline::{self, Findings, InputSpec};
+use leakscope::pipeline::Findings;
 use leakscope::progress::Progress;
 use regex::Regex;
 
@@ -43,17 +43,11 @@ fn session_rel(names: &[&str]) -> (Session, Analysis) {
 /// The pipeline's findings of fixtures named by relative paths, as
 /// [`session_rel`] loads them.
 fn findings_rel(names: &[&str]) -> Findings {
-    let inputs = names
+    let paths: Vec<_> = names
         .iter()
-        .map(|n| InputSpec::Path(Path::new("tests/fixtures").join(n)))
+        .map(|n| Path::new("tests/fixtures").join(n))
         .collect();
-    let f = pipeline::run(
-        inputs,
-        &LoadOptions::default(),
-        &AnalysisOptions::default(),
-        &Progress::none(),
-    )
-    .unwrap();
+    let f = findings_of(&paths);
     assert!(f.errors.is_empty(), "{:?}", f.errors);
     f
 }
@@ -140,16 +134,20 @@ struct Box {
     y: u64,
 }
 
+/// Parses an SVG or an XHTML report as XML (DTDs allowed: inferno's SVG
+/// has one), failing the test with `what` when it is not well-formed.
+fn xml<'a>(text: &'a str, what: &str) -> roxmltree::Document<'a> {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    roxmltree::Document::parse_with_options(text, options)
+        .unwrap_or_else(|e| panic!("{what} is not well-formed XML: {e}"))
+}
+
 /// Parses the SVG as XML (failing the test if it is not) and lists its frames.
 fn frames(svg: &str) -> Vec<Box> {
-    let doc = roxmltree::Document::parse_with_options(
-        svg,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .unwrap_or_else(|e| panic!("the SVG is not XML: {e}"));
+    let doc = xml(svg, "the SVG");
     let container = doc
         .descendants()
         .find(|n| n.has_tag_name("svg") && n.attribute("id") == Some("frames"))
@@ -443,14 +441,7 @@ fn folded_stacks_round_trip_and_inferno_reads_them() {
 
 /// Rows of the suspects table of an HTML report: function and cells.
 fn suspect_rows(html: &str) -> Vec<(String, bool, Vec<String>)> {
-    let doc = roxmltree::Document::parse_with_options(
-        html,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .unwrap_or_else(|e| panic!("the report is not well-formed: {e}"));
+    let doc = xml(html, "the report");
     let table = doc
         .descendants()
         .find(|n| n.has_tag_name("table") && n.attribute("class") == Some("data suspects"))
@@ -877,4 +868,110 @@ fn html_report_ids_are_unique_and_references_resolve() {
     // The graphs' style sheets follow their ids.
     assert!(html.contains("#flame-title {") && html.contains("#diff-frames > *:hover"));
     assert!(!html.contains("#title {"));
+}
+
+/// The Top table of a flame graph (self and total per function) on the
+/// last leakyd goroutine profile: figures of MANIFEST.md's stacks, read off
+/// the same tree the app draws and the SVG renders.
+#[test]
+fn the_top_table_counts_self_and_total_per_function() {
+    use leakscope::analysis::top::{self, TopOrder};
+    let (s, a) = analyze(&["goroutine-t3.pb.gz"]);
+    let tree = export::flame_tree(&s, &a, &FlameSpec::input(0)).unwrap();
+    assert_eq!(tree.root_total(), 138);
+    let mut rows = top::functions(&s.stacks, &tree);
+    let row = |rows: &[top::FunctionRow], f: &str| {
+        let r = rows
+            .iter()
+            .find(|r| s.stacks.str(r.function) == f)
+            .unwrap_or_else(|| panic!("no row {f}"));
+        (r.self_weight, r.total)
+    };
+    // Every goroutine but the three in syscalls or the profiler parks.
+    assert_eq!(row(&rows, "runtime.gopark"), (135, 135));
+    assert_eq!(s.stacks.str(rows[0].function), "runtime.gopark");
+    // Four leak phases of ten.
+    assert_eq!(row(&rows, "main.querySearchBackend"), (0, 40));
+    // 12 pollUpstream, 8 + 8 persistConn loops, 4 workers and four of one.
+    assert_eq!(row(&rows, "runtime.selectgo"), (0, 36));
+    // Every goroutine ends in one function, but the one the profile
+    // recorded with no stack (the root's own weight, no row).
+    let selfs: u64 = rows.iter().map(|r| r.self_weight).sum();
+    assert_eq!((selfs, tree.nodes[0].self_weight), (137, 1));
+    top::sort(&s.stacks, &mut rows, TopOrder::Total);
+    assert!(rows.windows(2).all(|w| w[0].total >= w[1].total));
+    assert_eq!(row(&rows[..2], "runtime.gopark"), (135, 135));
+    top::sort(&s.stacks, &mut rows, TopOrder::Name);
+    assert!(
+        rows.windows(2)
+            .all(|w| s.stacks.str(w[0].function) <= s.stacks.str(w[1].function))
+    );
+}
+
+/// A function that recurses counts once per stack in its total: the
+/// variants program's goroutine blocked 121 calls deep in `main.recurse`
+/// is one goroutine, not 121, in the table and in the sandwich.
+#[test]
+fn recursion_counts_once_in_total_and_in_the_sandwich() {
+    use leakscope::analysis::top;
+    let (s, a) = analyze(&["variants/debug1.txt"]);
+    let tree = export::flame_tree(&s, &a, &FlameSpec::input(0)).unwrap();
+    let recurse = s.stacks.find_str("main.recurse").unwrap();
+    let boxes = tree.nodes.iter().filter(|n| n.function == recurse).count();
+    assert_eq!(boxes, 121);
+    let rows = top::functions(&s.stacks, &tree);
+    let r = rows.iter().find(|r| r.function == recurse).unwrap();
+    assert_eq!((r.self_weight, r.total), (1, 1));
+    assert!(rows.iter().all(|r| r.total <= tree.root_total()));
+    let sw = top::sandwich(&s.stacks, &tree, recurse);
+    assert_eq!(sw.callers.root_total(), 1);
+    assert_eq!(sw.callees.root_total(), 1);
+    // Cut at the outermost call: nothing calls it, it calls itself 120 times.
+    assert_eq!(sw.callers.max_depth, 1);
+    assert_eq!(sw.callees.max_depth, 121);
+}
+
+/// The sandwich of `runtime.selectgo` on the last leakyd profile: its
+/// callers inverted below it, with their goroutines, and what it calls.
+#[test]
+fn the_sandwich_shows_callers_and_callees_with_their_values() {
+    use leakscope::analysis::top;
+    let (s, a) = analyze(&["goroutine-t3.pb.gz"]);
+    let tree = export::flame_tree(&s, &a, &FlameSpec::input(0)).unwrap();
+    let selectgo = s.stacks.find_str("runtime.selectgo").unwrap();
+    let sw = top::sandwich(&s.stacks, &tree, selectgo);
+    let level = |t: &FlameTree, at: usize| -> Vec<(String, u64)> {
+        t.children(at)
+            .map(|c| {
+                (
+                    s.stacks.str(t.nodes[c].function).to_owned(),
+                    t.nodes[c].total,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(level(&sw.callers, 0), [("runtime.selectgo".to_owned(), 36)]);
+    let mut callers = level(&sw.callers, 1);
+    callers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let want = [
+        ("main.pollUpstream", 12),
+        ("net/http.(*persistConn).readLoop", 8),
+        ("net/http.(*persistConn).writeLoop", 8),
+        ("main.jobWorker", 4),
+        ("main.clockSampler", 1),
+        ("main.jobProducer", 1),
+        ("main.main", 1),
+        ("main.metricsReporter", 1),
+    ];
+    let want: Vec<(String, u64)> = want.iter().map(|(f, n)| ((*f).to_owned(), *n)).collect();
+    assert_eq!(callers, want);
+    // main.main's caller, one level further out.
+    let main = sw
+        .callers
+        .children(1)
+        .find(|&c| s.stacks.str(sw.callers.nodes[c].function) == "main.main")
+        .unwrap();
+    assert_eq!(level(&sw.callers, main), [("runtime.main".to_owned(), 1)]);
+    assert_eq!(level(&sw.callees, 0), [("runtime.selectgo".to_owned(), 36)]);
+    assert_eq!(level(&sw.callees, 1), [("runtime.gopark".to_owned(), 36)]);
 }

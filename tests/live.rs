@@ -386,6 +386,18 @@ fn polls_a_pprof_server_saves_everything_and_ranks_the_growing_groups() {
     server.shut_down();
 }
 
+/// Runs `leakscope capture TARGET ARGS… --out DIR` to its end.
+fn capture(target: &str, dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_leakscope"))
+        .arg("capture")
+        .arg(target)
+        .args(args)
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn capture_cli_prints_each_file_and_the_growing_groups_and_inspect_reads_the_folder() {
     let server = TestServer::start(30, pprof_handler());
@@ -393,26 +405,23 @@ fn capture_cli_prints_each_file_and_the_growing_groups_and_inspect_reads_the_fol
     let header_file = temp_dir("cli-headers");
     std::fs::write(&header_file, "# gateway key\nX-Api-Key: k1\n\n").unwrap();
     let bin = env!("CARGO_BIN_EXE_leakscope");
-    let out = Command::new(bin)
-        .args([
-            "capture",
-            &server.addr.to_string(),
+    let out = capture(
+        &server.addr.to_string(),
+        &dir,
+        &[
             "--snapshots",
             "4",
             "--interval",
             "100ms",
             "--debug2",
             "--profiles",
-            "heap,block",
+            "heap, block",
             "-H",
             "Cookie: session=abc",
             "--headers-from",
             header_file.to_str().unwrap(),
-            "--out",
-            dir.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -738,19 +747,11 @@ fn a_wrong_target_is_named_at_the_first_answer() {
         });
         let dir = temp_dir("wrong-target");
         let started = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_leakscope"))
-            .args([
-                "capture",
-                &server.addr.to_string(),
-                "--snapshots",
-                "3",
-                "--interval",
-                "100ms",
-                "--out",
-                dir.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
+        let out = capture(
+            &server.addr.to_string(),
+            &dir,
+            &["--snapshots", "3", "--interval", "100ms"],
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(stderr.contains("stopped at the first answer"), "{stderr}");
@@ -1192,20 +1193,11 @@ fn capture_takes_the_leak_profile_before_the_dump_where_offered() {
     });
     let dir = temp_dir("leakprofile");
     let bin = env!("CARGO_BIN_EXE_leakscope");
-    let out = Command::new(bin)
-        .args([
-            "capture",
-            &server.addr.to_string(),
-            "--snapshots",
-            "3",
-            "--interval",
-            "100ms",
-            "--debug2",
-            "--out",
-            dir.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out = capture(
+        &server.addr.to_string(),
+        &dir,
+        &["--snapshots", "3", "--interval", "100ms", "--debug2"],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     let kinds: Vec<String> = manifest(&dir)
@@ -1244,18 +1236,11 @@ fn capture_takes_the_leak_profile_before_the_dump_where_offered() {
 
     // Asked not to, it leaves the profile alone.
     let dir2 = temp_dir("leakprofile-off");
-    let out = Command::new(bin)
-        .args([
-            "capture",
-            &server.addr.to_string(),
-            "--snapshots",
-            "1",
-            "--no-goroutineleak",
-            "--out",
-            dir2.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out = capture(
+        &server.addr.to_string(),
+        &dir2,
+        &["--snapshots", "1", "--no-goroutineleak"],
+    );
     assert!(out.status.success());
     assert!(
         manifest(&dir2)
@@ -1298,10 +1283,10 @@ fn cpu_profile_runs_beside_the_trace_and_a_failed_trace_is_retried() {
         }
     });
     let dir = temp_dir("cpu-beside-trace");
-    let out = Command::new(env!("CARGO_BIN_EXE_leakscope"))
-        .args([
-            "capture",
-            &server.addr.to_string(),
+    let out = capture(
+        &server.addr.to_string(),
+        &dir,
+        &[
             "--snapshots",
             "2",
             "--interval",
@@ -1313,11 +1298,8 @@ fn cpu_profile_runs_beside_the_trace_and_a_failed_trace_is_retried() {
             "--cpu-seconds",
             "1s",
             "--no-goroutineleak",
-            "--out",
-            dir.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",

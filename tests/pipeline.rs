@@ -15,7 +15,6 @@ use leakscope::analysis::lanes::LaneSource;
 use leakscope::formats::LoadOptions;
 use leakscope::formats::session_dir::{MANIFEST_FILE, Manifest, ManifestCapture};
 use leakscope::pipeline::{self, Findings, InputSpec};
-use leakscope::progress::Progress;
 use serde_json::Value;
 
 fn leakscope(args: &[&str]) -> Output {
@@ -149,17 +148,6 @@ fn an_unreadable_trace_costs_only_itself_in_every_command() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-fn findings_of(paths: &[PathBuf]) -> Findings {
-    let specs = paths.iter().cloned().map(InputSpec::Path).collect();
-    pipeline::run(
-        specs,
-        &LoadOptions::default(),
-        &AnalysisOptions::default(),
-        &Progress::none(),
-    )
-    .unwrap()
-}
-
 /// Every fact the views read, in a form two findings can be compared by.
 fn facts(f: &Findings) -> Value {
     let mut v = serde_json::to_value(f.report()).unwrap();
@@ -289,13 +277,7 @@ fn a_dump_after_the_snapshots_is_detail_not_another_step() {
 #[test]
 fn standard_library_and_runtime_goroutines_are_named_alike_everywhere() {
     let named = |names: &[&str]| -> Findings {
-        pipeline::run(
-            names.iter().map(|n| InputSpec::Path(fixture(n))).collect(),
-            &LoadOptions::default(),
-            &AnalysisOptions::default(),
-            &Progress::none(),
-        )
-        .unwrap()
+        findings_of(&names.iter().map(|n| fixture(n)).collect::<Vec<_>>())
     };
     for set in [&DEBUG2[..], &DEBUG1[..], &PROTO[..]] {
         let f = named(set);

@@ -18,10 +18,9 @@ use std::time::{Duration, Instant};
 use common::http::*;
 use common::*;
 use leakscope::analysis::AnalysisOptions;
-use leakscope::formats::LoadOptions;
 use leakscope::formats::session_dir::{self, Manifest};
 use leakscope::live::Target;
-use leakscope::pipeline::{self, InputSpec};
+use leakscope::pipeline::InputSpec;
 use leakscope::progress::Progress;
 use leakscope::watch::{
     self, ListenConfig, Metrics, Server, TargetSummary, TriggerConfig, WatchConfig,
@@ -220,13 +219,7 @@ fn growth_trigger_saves_the_window_and_the_evidence_as_a_session() {
     );
 
     // The folder opens as a session, with the trigger, ranked the same.
-    let findings = pipeline::run(
-        vec![InputSpec::Path(dir.clone())],
-        &LoadOptions::default(),
-        &AnalysisOptions::default(),
-        &Progress::none(),
-    )
-    .unwrap();
+    let findings = findings_of(std::slice::from_ref(dir));
     assert!(findings.errors.is_empty(), "{:?}", findings.errors);
     assert_eq!(findings.incident.as_ref(), Some(&incident));
     let report = findings.report();
@@ -471,13 +464,7 @@ fn count_profiles_of_the_service_are_ranked_like_goroutines() {
         "{text}"
     );
     // inspect ranks the profile's stacks from the incident folder too.
-    let findings = pipeline::run(
-        vec![InputSpec::Path(summary.incidents[0].clone())],
-        &LoadOptions::default(),
-        &AnalysisOptions::default(),
-        &Progress::none(),
-    )
-    .unwrap();
+    let findings = findings_of(&summary.incidents[..1]);
     let report = findings.report();
     let profile = &report.count_profiles[0];
     assert_eq!(profile.profile, "example.com/watchd/conns");

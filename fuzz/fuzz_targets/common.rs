@@ -37,3 +37,21 @@ pub fn check(loaded: Loaded) {
     let findings = Findings::of_loaded(vec![loaded], &AnalysisOptions::default());
     let _ = leakscope::export::render_all(&findings);
 }
+
+/// The trace parser on one of `count` minors from `first`: the fuzz input's
+/// first byte picks the minor and the rest follows the 16-byte
+/// `go 1.NN trace` header, so the fuzzer spends no time on the header.
+pub fn trace_of_minor(data: &[u8], first: u32, count: u32) {
+    let Some((&pick, body)) = data.split_first() else {
+        return;
+    };
+    let minor = first + u32::from(pick) % count;
+    let mut input = format!("go 1.{minor} trace").into_bytes();
+    input.resize(16, 0);
+    input.extend_from_slice(body);
+    let source = source(Format::Trace, input.len());
+    let progress = leakscope::progress::Progress::none();
+    if let Ok(loaded) = leakscope::formats::trace::parse(&input, source, &limits(), &progress) {
+        check(loaded);
+    }
+}

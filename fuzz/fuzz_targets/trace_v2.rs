@@ -1,26 +1,10 @@
 #![no_main]
-//! The execution trace parser on minors 22..25: the first byte picks the
-//! version, the rest follows the 16-byte `go 1.NN trace` header, so the
-//! fuzzer spends no time on the header.
+//! The generation-based execution trace parser, minors 22..=26 (Go 1.26 and
+//! 1.27 both write the "go 1.26" format).
 
 #[path = "common.rs"]
 mod common;
 
-use leakscope::formats::trace;
-use leakscope::model::Format;
-use leakscope::progress::Progress;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let Some((&pick, body)) = data.split_first() else {
-        return;
-    };
-    let minor = 22 + u32::from(pick) % 4;
-    let mut input = format!("go 1.{minor} trace").into_bytes();
-    input.resize(16, 0);
-    input.extend_from_slice(body);
-    let source = common::source(Format::Trace, input.len());
-    if let Ok(loaded) = trace::parse(&input, source, &common::limits(), &Progress::none()) {
-        common::check(loaded);
-    }
-});
+fuzz_target!(|data: &[u8]| common::trace_of_minor(data, 22, 5));

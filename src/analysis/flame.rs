@@ -190,6 +190,41 @@ impl Trie {
         self.raw[at as usize].own.add(w);
     }
 
+    /// A trie fed with paths of boxes instead of stacks of a table: the
+    /// sandwich's callers and callees are paths no stack of the table
+    /// spells, so they merge by (parent, function) only.
+    fn for_paths() -> Trie {
+        Trie {
+            raw: vec![RawBox::new(StrId::EMPTY, None, 0, 0)],
+            index: FxHashMap::default(),
+            memo: Vec::new(),
+            one_frame_per_function: false,
+            chain: Vec::new(),
+        }
+    }
+
+    /// Adds `w` to the box where `path` (outermost first) ends.
+    fn insert_path(&mut self, path: &[(StrId, Option<FrameId>)], w: u64) {
+        let mut at = 0;
+        for &(function, frame) in path {
+            at = self.child(at, function, frame);
+        }
+        self.add_own(at, w);
+    }
+
+    /// The box of `function` under `at`, made if there is none.
+    fn child(&mut self, at: u32, function: StrId, frame: Option<FrameId>) -> u32 {
+        let raw = &mut self.raw;
+        *self
+            .index
+            .entry((at, function))
+            .or_insert_with(|| Self::add_child(raw, at, function, frame))
+    }
+
+    fn add_own(&mut self, at: u32, w: u64) {
+        self.raw[at as usize].own.add(Weights { base: 0, now: w });
+    }
+
     /// A new box under `parent`, linked in front of its siblings.
     fn add_child(
         raw: &mut Vec<RawBox>,
@@ -381,6 +416,48 @@ impl FlameTree {
         for (stack, w) in stacks {
             trie.insert(table, stack, w);
         }
+        Self::finish(table, trie, differential)
+    }
+
+    /// A tree of paths of functions (outermost first) with their weights,
+    /// each function with the frame its boxes show: the sandwich's callers
+    /// and callees, laid out and coloured as every other tree.
+    pub fn from_paths<'p>(
+        table: &StackTable,
+        paths: impl IntoIterator<Item = (&'p [(StrId, Option<FrameId>)], u64)>,
+    ) -> FlameTree {
+        let mut trie = Trie::for_paths();
+        for (path, w) in paths {
+            if w > 0 {
+                trie.insert_path(path, w);
+            }
+        }
+        Self::finish(table, trie, false).colored(table)
+    }
+
+    /// The subtrees of `roots` merged by function under a new root: the
+    /// sandwich's callees. One pass over their boxes, each mapped through
+    /// its parent's, so a deep subtree costs its size, not size × depth.
+    pub fn merge_subtrees(&self, table: &StackTable, roots: &[NodeId]) -> FlameTree {
+        let mut trie = Trie::for_paths();
+        let mut mapped: Vec<u32> = vec![0; self.nodes.len()];
+        for &top in roots {
+            let Some(end) = self.nodes.get(top).map(|n| top + n.size as usize) else {
+                continue;
+            };
+            for i in top..end.min(self.nodes.len()) {
+                let n = &self.nodes[i];
+                let parent = if i == top { 0 } else { mapped[n.parent] };
+                let at = trie.child(parent, n.function, n.frame);
+                trie.add_own(at, n.self_weight);
+                mapped[i] = at;
+            }
+        }
+        Self::finish(table, trie, false).colored(table)
+    }
+
+    /// Totals, layout and subtree sizes of a filled trie.
+    fn finish(table: &StackTable, mut trie: Trie, differential: bool) -> FlameTree {
         trie.accumulate_totals();
         let rank = name_ranks(table, &trie.raw);
         let (mut nodes, max_depth) = trie.lay_out(&rank);

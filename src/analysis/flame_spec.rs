@@ -109,6 +109,26 @@ pub fn value_index(snapshot: &Snapshot, spec: &FlameSpec) -> usize {
     }
 }
 
+/// The unit of the weights a spec draws (`goroutines`, `bytes`, `count`,
+/// `nanoseconds`), for every table and header that states them; empty for
+/// a spec that does not fit the session.
+pub fn unit(session: &Session, spec: &FlameSpec) -> String {
+    let Some(input) = session.inputs.get(spec.input) else {
+        return String::new();
+    };
+    let Some(s) = input.as_snapshot() else {
+        // A trace: its goroutines when the window closed.
+        return "goroutines".into();
+    };
+    match &s.data {
+        SnapshotData::Goroutines(_) => "goroutines".into(),
+        SnapshotData::Samples(p) => p
+            .sample_types
+            .get(value_index(s, spec))
+            .map_or(String::new(), |v| session.stacks.str(v.unit).to_owned()),
+    }
+}
+
 /// The value column of a sampled profile named like `go tool pprof
 /// -sample_index` takes it (`inuse_space`, `delay`); `None` for a goroutine
 /// snapshot, which has only one measure.

@@ -145,6 +145,108 @@ pub struct TopJson {
     pub functions: Vec<analysis::top::TopEntry>,
 }
 
+/// The Top table of a flame graph as the JSON document states it: the
+/// first `limit` functions of `tree` (built for `spec`), heaviest self
+/// first, with the value they are weighed by and its unit.
+pub fn top_json(
+    session: &Session,
+    spec: &analysis::flame_spec::FlameSpec,
+    tree: &analysis::flame::FlameTree,
+    limit: usize,
+) -> TopJson {
+    let t = &session.stacks;
+    let sample_type = analysis::flame_spec::snapshot(session, spec.input)
+        .ok()
+        .and_then(|s| {
+            let i = analysis::flame_spec::value_index(s, spec);
+            s.samples()?.sample_types.get(i).map(|v| t.str(v.kind))
+        })
+        .unwrap_or("goroutines");
+    TopJson {
+        sample_type: sample_type.to_owned(),
+        unit: analysis::flame_spec::unit(session, spec),
+        total: i64::try_from(tree.root_total()).unwrap_or(i64::MAX),
+        functions: analysis::top::entries(t, &analysis::top::functions(t, tree), limit),
+    }
+}
+
+/// One function between its callers and callees, as the app's Sandwich
+/// shows it, for scripts: both sides as rows in depth-first order, so a
+/// recursion 100 calls deep stays a flat list any JSON reader takes.
+#[derive(Debug, Serialize)]
+pub struct SandwichJson {
+    /// The function in the middle.
+    pub function: String,
+    /// The unit of every value.
+    pub unit: String,
+    /// Weight of the whole graph, what shares are of.
+    pub graph_total: u64,
+    /// Weight of the stacks through the function, each counted once.
+    pub total: u64,
+    /// Weight of the stacks that end in it.
+    pub self_weight: u64,
+    /// The callers: depth 1 is the function, 2 what calls it, and outwards.
+    pub callers: Vec<CallRowJson>,
+    /// The callees: depth 1 is the function, 2 what it calls, and inwards.
+    pub callees: Vec<CallRowJson>,
+}
+
+/// One box of a side of a sandwich.
+#[derive(Debug, Serialize)]
+pub struct CallRowJson {
+    /// 1 for the function itself.
+    pub depth: u32,
+    /// The box's function.
+    pub function: String,
+    /// Weight of the stacks through this box.
+    pub total: u64,
+}
+
+/// The Sandwich of `function` in `tree` (built for `spec`), boxes narrower
+/// than `min_share` of the function's total left out (their weight stays
+/// in their parents).
+pub fn sandwich_json(
+    session: &Session,
+    spec: &analysis::flame_spec::FlameSpec,
+    tree: &analysis::flame::FlameTree,
+    function: crate::model::StrId,
+    min_share: f64,
+) -> SandwichJson {
+    let t = &session.stacks;
+    let sw = analysis::top::sandwich(t, tree, function);
+    let row = analysis::top::functions(t, tree)
+        .into_iter()
+        .find(|r| r.function == function);
+    let side = |tree: &analysis::flame::FlameTree| -> Vec<CallRowJson> {
+        let least = tree.root_total() as f64 * min_share;
+        let mut out = Vec::new();
+        let mut i = 1;
+        while i < tree.nodes.len() {
+            let n = &tree.nodes[i];
+            if (n.total as f64) < least {
+                i += n.size as usize;
+                continue;
+            }
+            out.push(CallRowJson {
+                depth: n.depth,
+                function: t.str(n.function).to_owned(),
+                total: n.total,
+            });
+            i += 1;
+        }
+        out
+    };
+    SandwichJson {
+        function: t.str(function).to_owned(),
+        unit: analysis::flame_spec::unit(session, spec),
+        graph_total: tree.root_total(),
+        total: row.map_or(0, |r| r.total),
+        self_weight: row.map_or(0, |r| r.self_weight),
+        callers: side(&sw.callers),
+        callees: side(&sw.callees),
+    }
+}
+
 /// How the goroutine snapshots line up in time: what each suspect's `counts`
 /// refer to.
 #[derive(Debug, Serialize)]

@@ -1,5 +1,7 @@
 //! `leakscope export`: a flame graph SVG (plain or differential) and/or
-//! folded stacks of one capture, one suspect or one focus, for a ticket.
+//! folded stacks of one capture, one suspect or one focus, for a ticket;
+//! or the same graph's Top table (self and total per function, as the
+//! app's Top view and `go tool pprof -top` show it) on standard output.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,7 +17,8 @@ use crate::formats::LoadOptions;
 use crate::model::{Session, SnapshotData};
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("out").required(true).multiple(true).args(["svg", "folded"])))]
+#[command(group(ArgGroup::new("out").required(true).multiple(true).args(["svg", "folded", "top", "sandwich"])))]
+#[command(group(ArgGroup::new("tables").args(["top", "sandwich"])))]
 pub struct ExportArgs {
     /// Write a flame graph SVG here.
     #[arg(long, value_name = "OUT.svg")]
@@ -23,6 +26,19 @@ pub struct ExportArgs {
     /// Write folded stacks (`a;b;c N`, two counts with --diff) here.
     #[arg(long, value_name = "OUT.txt")]
     folded: Option<PathBuf>,
+    /// Print the graph's N heaviest functions (self and total, heaviest
+    /// self first) on standard output.
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+    /// Print the callers and callees of the heaviest function matching
+    /// this regex (as the app's Sandwich shows them) on standard output;
+    /// boxes under --min-width percent of its total are left out.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
+    sandwich: Option<Regex>,
+    /// Print the --top table or the --sandwich as one JSON object (what
+    /// the files written are named on standard error then).
+    #[arg(long, requires = "tables")]
+    json: bool,
     /// Differential: what grew from the first to the last snapshot.
     #[arg(long)]
     diff: bool,
@@ -219,7 +235,7 @@ fn export(args: &ExportArgs, session: Session) -> anyhow::Result<()> {
         },
     );
     let inputs = candidates(&session, args.profile_type.as_deref())?;
-    let (tree, titles) = if args.diff {
+    let (tree, titles, shown) = if args.diff {
         let (Some(&first), Some(&last)) = (inputs.first(), inputs.last()) else {
             bail!("--diff needs two snapshots");
         };
@@ -233,7 +249,7 @@ fn export(args: &ExportArgs, session: Session) -> anyhow::Result<()> {
         let now = spec(&session, &analysis, args, last)?;
         let tree = export::diff_tree(&session, &analysis, &base, &now)?;
         let titles = export::diff_titles(&session, &analysis, &base, &now, &tree)?;
-        (tree, titles)
+        (tree, titles, now)
     } else {
         let Some(&input) = inputs.last() else {
             bail!("no snapshot to draw");
@@ -241,7 +257,7 @@ fn export(args: &ExportArgs, session: Session) -> anyhow::Result<()> {
         let spec = spec(&session, &analysis, args, input)?;
         let tree = export::flame_tree(&session, &analysis, &spec)?;
         let titles = export::titles(&session, &analysis, &spec, &tree)?;
-        (tree, titles)
+        (tree, titles, spec)
     };
     if tree.root_total() == 0 {
         return Err(ExportError::Empty(match &args.focus {
@@ -266,7 +282,7 @@ fn export(args: &ExportArgs, session: Session) -> anyhow::Result<()> {
         atomic_write::write_atomic_with(path, args.force, |w| {
             svg::write_svg(&tree, table, &opts, w)
         })?;
-        wrote(path);
+        wrote(path, args.json);
     }
     if let Some(path) = &args.folded {
         atomic_write::write_atomic_with(path, args.force, |w| {
@@ -275,7 +291,19 @@ fn export(args: &ExportArgs, session: Session) -> anyhow::Result<()> {
                 source,
             })
         })?;
-        wrote(path);
+        wrote(path, args.json);
+    }
+    if let Some(re) = &args.sandwich {
+        print_sandwich(args, &session, &shown, &tree, re)?;
+    }
+    if let Some(n) = args.top {
+        let top = crate::analysis::summary::top_json(&session, &shown, &tree, n);
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&top)?);
+        } else {
+            let file = export::file_name(&session.inputs[shown.input].source().path);
+            print!("{}", top_text(&top, file));
+        }
     }
     // The process ends once this returns; freeing a table of 100,000 deep
     // stacks and its tree page by page would cost a tenth of the export.
@@ -283,6 +311,91 @@ fn export(args: &ExportArgs, session: Session) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn wrote(path: &Path) {
-    println!("wrote {}", path.display());
+/// The Sandwich of the heaviest function (by total) matching `re`, as text
+/// or JSON.
+fn print_sandwich(
+    args: &ExportArgs,
+    session: &Session,
+    spec: &FlameSpec,
+    tree: &crate::analysis::flame::FlameTree,
+    re: &Regex,
+) -> anyhow::Result<()> {
+    let t = &session.stacks;
+    let Some(row) = crate::analysis::top::functions(t, tree)
+        .into_iter()
+        .filter(|r| re.is_match(t.str(r.function)))
+        .max_by_key(|r| r.total)
+    else {
+        bail!("--sandwich: no function of the graph matches /{re}/");
+    };
+    let min_share = args.min_width / 100.0;
+    let sw = crate::analysis::summary::sandwich_json(session, spec, tree, row.function, min_share);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&sw)?);
+        return Ok(());
+    }
+    let share = |v: u64| v as f64 / sw.graph_total.max(1) as f64 * 100.0;
+    println!(
+        "{}: total {} {} ({:.1}%), self {}",
+        sw.function,
+        sw.total,
+        sw.unit,
+        share(sw.total),
+        sw.self_weight
+    );
+    for (title, rows) in [
+        ("callers (outwards)", &sw.callers),
+        ("callees (inwards)", &sw.callees),
+    ] {
+        println!("{title}:");
+        for r in rows {
+            let indent = "  ".repeat(r.depth as usize);
+            println!(
+                "{:>12} {:>5.1}% {indent}{}",
+                r.total,
+                share(r.total),
+                r.function
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Names a file written; on standard error when standard output is JSON.
+fn wrote(path: &Path, json: bool) {
+    if json {
+        eprintln!("wrote {}", path.display());
+    } else {
+        println!("wrote {}", path.display());
+    }
+}
+
+/// The Top table for people: the functions with their self and total, in
+/// the unit of the graph and as shares of it.
+fn top_text(top: &crate::analysis::summary::TopJson, file: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = write!(out, "{file}: {} {} in all", top.total, top.unit);
+    if top.sample_type != top.unit {
+        let _ = write!(out, " ({})", top.sample_type);
+    }
+    out.push('\n');
+    let share = |v: i64| v as f64 / top.total.max(1) as f64 * 100.0;
+    let _ = writeln!(
+        out,
+        "{:>12} {:>6}  {:>12} {:>6}  function",
+        "self", "", "total", ""
+    );
+    for e in &top.functions {
+        let _ = writeln!(
+            out,
+            "{:>12} {:>5.1}%  {:>12} {:>5.1}%  {}",
+            e.flat,
+            share(e.flat),
+            e.cum,
+            share(e.cum),
+            e.function
+        );
+    }
+    out
 }

@@ -45,6 +45,10 @@ pub struct Cli {
     /// Select the first leak suspect whose function matches this regex once loaded.
     #[arg(long, value_name = "REGEX")]
     select: Option<String>,
+    /// What the flame graph pane shows at start: the graph, its functions'
+    /// self and total (top), or one function's callers and callees (sandwich).
+    #[arg(long, value_enum, value_name = "VIEW")]
+    flame_view: Option<FlameView>,
     /// Draw the goroutine history of the instance a session folder polled,
     /// read from this Prometheus server, behind the snapshots.
     #[arg(long, value_name = "URL")]
@@ -64,6 +68,17 @@ fn parse_size(s: &str) -> Result<[f32; 2], String> {
         return Err("size must be between 200 and 10000 pixels".into());
     }
     Ok([w, h])
+}
+
+/// The flame graph pane's views, as the app's `--flame-view` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlameView {
+    /// The flame graph.
+    Graph,
+    /// Self and total per function.
+    Top,
+    /// One function's callers and callees.
+    Sandwich,
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,6 +171,8 @@ pub struct AppArgs {
     pub size: Option<[f32; 2]>,
     /// Regex on the leak site of the suspect to select once loaded.
     pub select: Option<String>,
+    /// The flame pane's view at start.
+    pub flame_view: Option<FlameView>,
     /// A Prometheus server to read goroutine histories from, and how far back.
     pub history: Option<(String, std::time::Duration)>,
 }
@@ -175,6 +192,7 @@ pub fn main() -> Dispatch {
                 screenshot: cli.screenshot,
                 size: cli.size,
                 select: cli.select,
+                flame_view: cli.flame_view,
                 history: cli.prometheus.map(|url| (url, cli.history)),
             });
         }

@@ -26,7 +26,7 @@ use crate::analysis::flame::{FlameTree, NodeId};
 use crate::analysis::lanes::LaneSource;
 use crate::jobs::Wake;
 use crate::ui::exporter::Exporter;
-use crate::ui::flame::FlamePane;
+use crate::ui::flame::{FlameMode, FlamePane};
 use crate::ui::history::History;
 use crate::ui::live::{Arrival, ConnectForm, Connection, LiveView};
 use crate::ui::loader::{Loader, LoaderEvent};
@@ -55,11 +55,16 @@ struct Screenshot {
     requested: bool,
 }
 
+/// The desktop app: the session on screen, the selection every view shares, and the
+/// rooms (loader, flame pane, timeline, exporter, live view) that draw it.
 pub struct LeakscopeApp {
     /// Settings and layout, saved between runs.
     pub state: ViewState,
+    /// What is selected; every view highlights it.
     pub selection: Selection,
+    /// The loaded session and its findings, shared with background jobs.
     pub workspace: Option<Arc<Workspace>>,
+    /// Messages for the user (errors, warnings, confirmations), newest last.
     pub notices: Vec<Notice>,
     show_notices: bool,
     /// Bumped on every new workspace, so views refit and caches refresh.
@@ -84,6 +89,7 @@ pub struct LeakscopeApp {
 }
 
 impl LeakscopeApp {
+    /// An app with no session yet, in the given saved state.
     pub fn new(state: ViewState) -> LeakscopeApp {
         LeakscopeApp {
             state,
@@ -183,6 +189,7 @@ impl LeakscopeApp {
         self.flame.show_input(input);
     }
 
+    /// Whether a load is running in the background (the tests wait for it).
     pub fn is_loading(&self) -> bool {
         self.loader.is_busy()
     }
@@ -303,6 +310,49 @@ impl LeakscopeApp {
     pub fn flame_tree(&mut self) -> Option<Arc<FlameTree>> {
         self.refresh_flame();
         self.flame.tree().cloned()
+    }
+
+    /// The flame pane's view: the graph, Top or Sandwich.
+    pub fn flame_mode(&self) -> FlameMode {
+        self.flame.mode()
+    }
+
+    /// Shows a view of the flame pane (`--flame-view`, tests).
+    pub fn set_flame_mode(&mut self, mode: FlameMode) {
+        self.flame.set_mode(mode);
+    }
+
+    /// The Top table as shown: function, self, total (for tests).
+    pub fn flame_top(&mut self) -> Vec<(String, u64, u64)> {
+        self.refresh_flame();
+        let Some(ws) = &self.workspace else {
+            return Vec::new();
+        };
+        let t = &ws.session.stacks;
+        let rows = self.flame.top_rows(t).unwrap_or_default();
+        rows.iter()
+            .map(|r| (t.str(r.function).to_owned(), r.self_weight, r.total))
+            .collect()
+    }
+
+    /// The function the Sandwich shows (for tests).
+    pub fn sandwich_function(&mut self) -> Option<String> {
+        self.refresh_flame();
+        let ws = self.workspace.clone()?;
+        let f = self.flame.sandwich_function(&ws, self.selection)?;
+        Some(ws.session.stacks.str(f).to_owned())
+    }
+
+    /// The part of the flame graph's width shown, `(left, width)` in
+    /// shares of the whole (for tests).
+    pub fn flame_visible_range(&mut self) -> (f64, f64) {
+        self.refresh_flame();
+        self.flame.visible_range()
+    }
+
+    /// The search / lane filter text.
+    pub fn search(&self) -> &str {
+        &self.search
     }
 
     /// The total weight of the flame graph shown (for tests).

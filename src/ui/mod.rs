@@ -73,6 +73,8 @@ pub struct RunOptions {
     pub size: Option<[f32; 2]>,
     /// A suspect to select at start by function name (`--select`), so a screenshot shows a story.
     pub select: Option<String>,
+    /// The flame pane's view at start (Graph by default).
+    pub flame_view: Option<flame::FlameMode>,
     /// Where to read goroutine histories (Prometheus), if anywhere.
     pub history: Option<HistorySource>,
 }
@@ -131,6 +133,9 @@ pub fn run(options: RunOptions) -> anyhow::Result<()> {
             }
             if let Some(sel) = options.select {
                 app.select_on_load(sel);
+            }
+            if let Some(v) = options.flame_view {
+                app.set_flame_mode(v);
             }
             if let Some(h) = options.history {
                 app.read_history_from(h);

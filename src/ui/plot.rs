@@ -39,6 +39,7 @@ pub struct SnapshotSeries {
     pub xs: Vec<f64>,
     /// Whether `xs` are minutes (every snapshot has a capture time).
     pub wall: bool,
+    /// Goroutines in each snapshot, all groups together.
     pub total: Vec<u64>,
     /// The selected group's counts, named.
     pub selected: Option<(String, Vec<u64>)>,
@@ -212,6 +213,7 @@ pub const WAIT_AGE_HEADING: &str = "How long goroutines have waited (one snapsho
 /// and, behind a selection, the selected group's on the same bars.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WaitAgePlot {
+    /// Every waiting goroutine's bars.
     pub all: Vec<WaitAgeBucket>,
     /// The selected group's name and bars.
     pub selected: Option<(String, Vec<WaitAgeBucket>)>,

@@ -107,6 +107,9 @@ pub enum Action {
     FlameZoom(NodeId),
     /// A flame box was clicked: zoom into it and select the group through it.
     FlameClicked(NodeId),
+    /// A function picked in the Top table or the Sandwich: search it and
+    /// show it in the Sandwich.
+    PickFunction(crate::model::StrId),
     /// Back through selections and zooms.
     Back,
     /// Forward again after [`Action::Back`].

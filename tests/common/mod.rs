@@ -56,6 +56,23 @@ pub fn downstream(l: Loaded) -> String {
     leakscope::export::render_all(&findings)
 }
 
+/// The pipeline's findings of inputs on disk (files or session folders),
+/// with the options a user gets by default: what `inspect` and the app show.
+pub fn findings_of(paths: &[PathBuf]) -> Findings {
+    let specs = paths
+        .iter()
+        .cloned()
+        .map(leakscope::pipeline::InputSpec::Path)
+        .collect();
+    leakscope::pipeline::run(
+        specs,
+        &LoadOptions::default(),
+        &AnalysisOptions::default(),
+        &Progress::none(),
+    )
+    .expect("nothing cancels it")
+}
+
 pub fn snapshot(l: &Loaded) -> &Snapshot {
     l.input.as_snapshot().expect("a snapshot")
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::analysis::flame_spec::FlameSpec;
+use crate::model::StrId;
 use crate::ui::export::ExportKind;
 use crate::ui::state::ExportRequest;
 
@@ -15,9 +16,14 @@ pub(super) struct Location {
     /// The timeline's time range and scroll position.
     range: (i64, i64),
     scroll: f32,
-    /// The flame graph's spec and zoomed box.
-    flame: Option<(FlameSpec, NodeId)>,
+    /// The flame graph's spec, zoomed box and wheel range, and the
+    /// function the Sandwich shows.
+    flame: Option<FlamePlace>,
 }
+
+/// Where the flame pane was: its spec, zoomed box, the wheel's range in
+/// it, and the function picked for the Sandwich.
+type FlamePlace = (FlameSpec, NodeId, Option<(f64, f64)>, Option<StrId>);
 
 impl LeakscopeApp {
     /// Selects as a click would (tests, command line).
@@ -64,6 +70,9 @@ impl LeakscopeApp {
             Action::FlameClicked(node) => {
                 self.leave();
                 self.flame.set_zoom(node);
+                // The box's function is what the Sandwich shows next.
+                let function = self.flame.function_of(node);
+                self.flame.pick(function);
                 let group = self
                     .workspace
                     .as_ref()
@@ -71,6 +80,10 @@ impl LeakscopeApp {
                 if let Some(g) = group {
                     self.set_selection(Selection::Group(g));
                 }
+            }
+            Action::PickFunction(function) => {
+                self.leave();
+                self.pick_function(function);
             }
             Action::Back => self.go(true),
             Action::Forward => self.go(false),
@@ -125,6 +138,16 @@ impl LeakscopeApp {
         }
     }
 
+    /// Searches a function by its whole name (its boxes turn pink, the
+    /// timeline keeps its lanes) and shows it in the Sandwich.
+    fn pick_function(&mut self, function: StrId) {
+        if let Some(ws) = &self.workspace {
+            let name = ws.session.stacks.str(function);
+            self.search = format!("^{}$", regex::escape(name));
+        }
+        self.flame.pick(Some(function));
+    }
+
     /// Selects, and scrolls the timeline to the selection's first lane.
     pub(super) fn set_selection(&mut self, selection: Selection) {
         self.selection = selection;
@@ -154,7 +177,10 @@ impl LeakscopeApp {
             trace_lanes: self.showing_trace(),
             range: self.timeline.range(),
             scroll: self.timeline.scroll(),
-            flame: self.flame.spec().cloned().map(|s| (s, self.flame.zoom())),
+            flame: self.flame.spec().cloned().map(|s| {
+                let f = &self.flame;
+                (s, f.zoom(), f.wheel_range(), f.picked())
+            }),
         }
     }
 
@@ -180,10 +206,11 @@ impl LeakscopeApp {
             self.state.timeline_trace = to.trace_lanes;
         }
         self.timeline.restore(self.lanes_key(), to.range, to.scroll);
-        if let Some((spec, zoom)) = to.flame
+        if let Some((spec, zoom, range, picked)) = to.flame
             && self.flame.spec() == Some(&spec)
         {
-            self.flame.set_zoom(zoom);
+            self.flame.set_view(zoom, range);
+            self.flame.pick(picked);
         }
     }
 

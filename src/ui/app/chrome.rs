@@ -299,7 +299,9 @@ fn help_menu_ui(ui: &mut Ui) {
     ui.label("Timeline: drag to pan, Ctrl+wheel or pinch to zoom,");
     ui.label("wheel to scroll lanes, arrows/WASD to pan and zoom, F to fit,");
     ui.label("Z to zoom to the selection");
-    ui.label("Flame graph: click to zoom, breadcrumb to go back");
+    ui.label("Flame graph: click to zoom, breadcrumb or double-click to go back,");
+    ui.label("Ctrl+wheel or pinch to zoom at the pointer, Shift+wheel to pan;");
+    ui.label("Top lists self and total per function, Sandwich one function's callers and callees");
 }
 
 /// Inputs, snapshots and the trace, in one line.

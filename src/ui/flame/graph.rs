@@ -1,9 +1,13 @@
 //! The flame graph widget: boxes from a [`FlameTree`], zoom by click with a
-//! breadcrumb back, regex search with the matched share, hover details, and
-//! the selected stack group's boxes highlighted.
+//! breadcrumb back, zoom at the pointer with Ctrl+wheel or a pinch (as the
+//! timeline does; the plain wheel scrolls a deep graph), regex search with
+//! the matched share, hover details, and the selected stack group's boxes
+//! highlighted.
 //!
-//! The widget never changes the zoom itself: clicks come back as actions
-//! the app applies after the frame (and records in its history).
+//! The widget never changes the zoomed box itself: clicks come back as
+//! actions the app applies after the frame (and records in its history).
+//! Wheel zooms and pans change only the visible range, which the history
+//! records at the next navigation, as it does the timeline's.
 
 use egui::{Color32, CornerRadius, Mesh, Painter, Pos2, Rect, Response, Sense, Stroke, Ui, Vec2};
 use regex::Regex;
@@ -15,16 +19,27 @@ use crate::ui::state::Action;
 use crate::ui::theme;
 
 const ROW_HEIGHT: f32 = 18.0;
+/// Rows grow up to this to fill a pane a shallow graph would leave empty.
+pub(super) const MAX_ROW_HEIGHT: f32 = 26.0;
 /// Boxes narrower than this are not drawn (their subtree neither).
 const MIN_BOX_PX: f32 = 0.35;
 /// Boxes narrower than this get no text.
 const MIN_TEXT_PX: f32 = 36.0;
+/// A label shows at least this many characters (the ellipsis included):
+/// two letters and "…" name nothing, so narrower boxes stay blank.
+const MIN_LABEL_CHARS: usize = 5;
+/// The narrowest visible range a wheel zooms to, as a share of the root:
+/// a box of one goroutine in millions still spans the pane.
+const MIN_RANGE: f64 = 1e-9;
 
 /// View state of the flame graph.
 #[derive(Default)]
 pub struct FlameView {
-    /// The box shown full width.
+    /// The box whose subtree is shown (its ancestors span the width).
     pub zoom: NodeId,
+    /// The part of the width shown, as `(left, width)` in shares of the
+    /// root, after a wheel zoom or pan; `None`: the zoomed box exactly.
+    pub range: Option<(f64, f64)>,
     /// Search cache: pattern, compiled regex (or error), and per-node matches.
     search: Option<SearchCache>,
 }
@@ -40,16 +55,27 @@ struct SearchCache {
 
 /// What the flame graph shows and how to label it.
 pub struct FlameData<'a> {
+    /// The tree of stacks to draw.
     pub tree: &'a FlameTree,
+    /// Names of the tree's frames.
     pub table: &'a StackTable,
     /// Unit of the weights (`goroutines`, `bytes`, `nanoseconds`).
     pub unit: &'a str,
     /// Boxes of the selected stack group; empty when nothing is selected.
     pub highlight: &'a [bool],
+    /// Search text; matching boxes are marked.
     pub search: &'a str,
+    /// Draw as an icicle (roots at the top) instead of a flame.
     pub upward: bool,
     /// How box labels and the breadcrumb name functions.
     pub names: crate::ui::names::Names,
+    /// Tells the scroll areas of several graphs in one pane apart.
+    pub id_salt: &'static str,
+    /// What a click on a box does, for its tooltip.
+    pub click_hint: &'static str,
+    /// Leave out the root's row ("all"): the Sandwich's trees have one
+    /// function under it, which says the same.
+    pub skip_root: bool,
 }
 
 impl FlameView {
@@ -91,6 +117,58 @@ impl FlameView {
         self.search.as_ref()
     }
 
+    /// The visible range, `(left, width)` in shares of the root: the
+    /// wheel's, kept inside the zoomed box, else the zoomed box's.
+    pub fn visible(&self, tree: &FlameTree) -> (f64, f64) {
+        let Some(n) = tree.nodes.get(self.zoom) else {
+            return (0.0, 1.0);
+        };
+        let (x, w) = (n.x, n.width(tree.root_total()));
+        match self.range {
+            Some((l, rw)) => {
+                let rw = rw.clamp(MIN_RANGE.min(w), w);
+                (l.clamp(x, x + w - rw), rw)
+            }
+            None => (x, w),
+        }
+    }
+
+    /// Zooms by `factor` (above 1: in) keeping the share under the
+    /// pointer (`at`, `0..1` of the width) in place; never out past the
+    /// zoomed box.
+    pub fn zoom_at(&mut self, tree: &FlameTree, at: f64, factor: f64) {
+        let (l, w) = self.visible(tree);
+        let full = tree
+            .nodes
+            .get(self.zoom)
+            .map_or(1.0, |n| n.width(tree.root_total()));
+        let nw = (w / factor).clamp(MIN_RANGE.min(full), full);
+        self.set_range(tree, (l + at.clamp(0.0, 1.0) * (w - nw), nw));
+    }
+
+    /// Moves the visible range by a share of its width (positive: right).
+    pub fn pan(&mut self, tree: &FlameTree, by: f64) {
+        let (l, w) = self.visible(tree);
+        self.set_range(tree, (l + by * w, w));
+    }
+
+    /// Keeps a range inside the zoomed box; the whole box is no range.
+    fn set_range(&mut self, tree: &FlameTree, range: (f64, f64)) {
+        self.range = Some(range);
+        let visible = self.visible(tree);
+        let full = tree
+            .nodes
+            .get(self.zoom)
+            .map(|n| (n.x, n.width(tree.root_total())));
+        self.range = (Some(visible) != full).then_some(visible);
+    }
+
+    /// Shows a box across the width, the wheel's range gone.
+    pub fn set_zoom(&mut self, node: NodeId) {
+        self.zoom = node;
+        self.range = None;
+    }
+
     /// Boxes the search matches, when it is a valid regex.
     fn matched(&self) -> Option<&[bool]> {
         let s = self.search.as_ref()?;
@@ -98,11 +176,21 @@ impl FlameView {
     }
 }
 
-fn format_weight(v: u64, unit: &str) -> String {
+/// A weight with its unit, as tooltips state it.
+pub(super) fn format_weight(v: u64, unit: &str) -> String {
     match unit {
         "bytes" => format_bytes(v),
         "nanoseconds" => crate::model::time::format_duration_ns(v as i64),
         _ => format!("{v} {unit}"),
+    }
+}
+
+/// A weight in a table cell: bytes and durations in their own units, other
+/// counts bare (the header names their unit).
+pub(super) fn format_value(v: u64, unit: &str) -> String {
+    match unit {
+        "bytes" | "nanoseconds" => format_weight(v, unit),
+        _ => v.to_string(),
     }
 }
 
@@ -134,22 +222,59 @@ pub fn flame_ui(ui: &mut Ui, view: &mut FlameView, data: &FlameData<'_>) -> Opti
     let graph = Graph {
         data,
         zoom: view.zoom,
+        visible: view.visible(tree),
         matched: view.matched(),
         selecting: data.highlight.iter().any(|&h| h),
     };
+    let mut wheel = None;
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
-        .id_salt("flame-scroll")
+        // A flame deeper than the pane opens on its root, at the bottom.
+        .stick_to_bottom(data.upward)
+        .id_salt(data.id_salt)
         .show(ui, |ui| {
-            action = graph.ui(ui).or(action.take());
+            let (a, w) = graph.ui(ui);
+            action = a.or(action.take());
+            wheel = w;
         });
+    if let Some((at, factor, pan)) = wheel {
+        if factor != 1.0 {
+            view.zoom_at(tree, at, factor);
+        }
+        if pan != 0.0 {
+            view.pan(tree, pan);
+        }
+    }
     action
+}
+
+/// Ctrl+wheel or a pinch over the graph: `(pointer's share of the width,
+/// zoom factor, pan as a share of the visible width)`; `None` when the
+/// pointer is elsewhere. Shift+wheel pans; the plain wheel is left to the
+/// scroll area, so a deep graph still scrolls.
+fn wheel(ui: &Ui, response: &Response, rect: Rect) -> Option<(f64, f64, f64)> {
+    let pos = response.hover_pos()?;
+    let (scroll, zoom, modifiers) =
+        ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.modifiers));
+    let mut factor = zoom as f64;
+    let mut pan = 0.0;
+    if modifiers.command && scroll.y != 0.0 {
+        factor *= (scroll.y as f64 / 200.0).exp();
+    } else if modifiers.shift {
+        pan = -((scroll.x + scroll.y) / rect.width().max(1.0)) as f64;
+    }
+    let at = ((pos.x - rect.left()) / rect.width().max(1.0)) as f64;
+    (factor != 1.0 || pan != 0.0).then_some((at, factor, pan))
 }
 
 /// The zoomed box's ancestry as buttons back up, and the search's share.
 fn breadcrumb_ui(ui: &mut Ui, view: &mut FlameView, data: &FlameData<'_>) -> Option<Action> {
     let tree = data.tree;
     let mut action = None;
+    if data.skip_root && view.zoom <= 1 && data.search.trim().is_empty() {
+        // Nothing to go back to, no search share to state.
+        return None;
+    }
     ui.horizontal_wrapped(|ui| {
         let mut chain = tree.ancestry(view.zoom);
         chain.reverse();
@@ -197,6 +322,8 @@ fn breadcrumb_ui(ui: &mut Ui, view: &mut FlameView, data: &FlameData<'_>) -> Opt
 struct Graph<'a> {
     data: &'a FlameData<'a>,
     zoom: NodeId,
+    /// `(left, width)` shown, in shares of the root.
+    visible: (f64, f64),
     /// Boxes the search matches.
     matched: Option<&'a [bool]>,
     /// Something is selected: boxes off its path are dimmed.
@@ -214,48 +341,56 @@ struct Boxes {
 }
 
 impl Graph<'_> {
-    fn ui(&self, ui: &mut Ui) -> Option<Action> {
-        let tree = self.data.tree;
-        let zoom_node = &tree.nodes[self.zoom];
-        let rows = zoom_node.depth as usize + (tree.max_depth - zoom_node.depth) as usize + 1;
-        let height = rows as f32 * ROW_HEIGHT;
+    /// Draws the boxes; returns what a click asks and what the wheel did.
+    fn ui(&self, ui: &mut Ui) -> (Option<Action>, Option<(f64, f64, f64)>) {
+        let skip = u32::from(self.data.skip_root);
+        let rows = (self.data.tree.max_depth + 1 - skip).max(1) as usize;
+        // Rows grow to fill the pane (to a limit), and a graph deeper than
+        // the pane keeps them readable and scrolls.
+        let row_h = (ui.available_height() / rows as f32).clamp(ROW_HEIGHT, MAX_ROW_HEIGHT);
         let width = ui.available_width();
         let (rect, response) = ui.allocate_exact_size(
-            Vec2::new(width, height.max(ui.available_height())),
+            Vec2::new(width, (rows as f32 * row_h).max(ui.available_height())),
             Sense::click(),
         );
         let painter = ui.painter_at(rect);
-        let boxes = self.lay_out(ui, rect, height);
+        let boxes = self.lay_out(ui, rect, row_h);
         painter.add(egui::Shape::mesh(boxes.mesh));
-        self.paint_labels(&painter, &boxes.labelled);
+        self.paint_labels(&painter, rect, &boxes.labelled);
         if self.selecting {
             self.outline_highlight(&painter, &boxes.drawn);
         }
-        self.hover_and_click(&response, &boxes.drawn)
+        let wheel = wheel(ui, &response, rect);
+        (self.hover_and_click(&response, &boxes.drawn), wheel)
     }
 
     /// The zoomed box's ancestors across the whole width, then its subtree
-    /// scaled to the width, skipping boxes narrower than a fraction of a pixel.
-    fn lay_out(&self, ui: &Ui, rect: Rect, height: f32) -> Boxes {
+    /// with the visible range scaled to the width, skipping boxes narrower
+    /// than a fraction of a pixel and those outside the range.
+    fn lay_out(&self, ui: &Ui, rect: Rect, row_h: f32) -> Boxes {
         let tree = self.data.tree;
         let root_total = tree.root_total();
         let width = rect.width();
         let zoom_node = &tree.nodes[self.zoom];
-        let x0 = zoom_node.x;
-        let w0 = zoom_node.width(root_total).max(f64::MIN_POSITIVE);
+        let (x0, w0) = (self.visible.0, self.visible.1.max(f64::MIN_POSITIVE));
+        // An upward graph stands on the pane's bottom edge.
         let row_y = |depth: u32| -> f32 {
-            let row = depth as f32;
+            let row = depth.saturating_sub(u32::from(self.data.skip_root)) as f32;
             if self.data.upward {
-                rect.top() + height - (row + 1.0) * ROW_HEIGHT
+                rect.bottom() - (row + 1.0) * row_h
             } else {
-                rect.top() + row * ROW_HEIGHT
+                rect.top() + row * row_h
             }
         };
         let mut out = Boxes::default();
+        let shown = |depth: u32| depth >= u32::from(self.data.skip_root);
         for &a in tree.ancestry(self.zoom).iter().skip(1) {
+            if !shown(tree.nodes[a].depth) {
+                continue;
+            }
             let r = Rect::from_min_size(
                 Pos2::new(rect.left(), row_y(tree.nodes[a].depth)),
-                Vec2::new(width, ROW_HEIGHT - 1.0),
+                Vec2::new(width, row_h - 1.0),
             );
             out.mesh
                 .add_colored_rect(r, self.fill(a).gamma_multiply(0.7));
@@ -266,15 +401,24 @@ impl Graph<'_> {
         let mut i = self.zoom;
         while i < end {
             let n = &tree.nodes[i];
+            if !shown(n.depth) {
+                i += 1;
+                continue;
+            }
             let w_px = (n.width(root_total) / w0) as f32 * width;
             if w_px < MIN_BOX_PX {
                 i += n.size as usize;
                 continue;
             }
             let x_px = rect.left() + ((n.x - x0) / w0) as f32 * width;
+            if x_px > rect.right() || x_px + w_px < rect.left() {
+                // Out of the range: so is everything above it.
+                i += n.size as usize;
+                continue;
+            }
             let r = Rect::from_min_size(
                 Pos2::new(x_px, row_y(n.depth)),
-                Vec2::new((w_px - 1.0).max(MIN_BOX_PX), ROW_HEIGHT - 1.0),
+                Vec2::new((w_px - 1.0).max(MIN_BOX_PX), row_h - 1.0),
             );
             if ui.is_rect_visible(r) {
                 out.mesh.add_colored_rect(r, self.fill(i));
@@ -309,11 +453,14 @@ impl Graph<'_> {
         base
     }
 
-    fn paint_labels(&self, painter: &Painter, labelled: &[(Rect, NodeId)]) {
+    /// Box labels, cut to what fits with "…"; a box cut by the pane's
+    /// edge is labelled in its visible part.
+    fn paint_labels(&self, painter: &Painter, pane: Rect, labelled: &[(Rect, NodeId)]) {
         let font = egui::FontId::proportional(11.5);
         for &(r, i) in labelled {
+            let r = r.intersect(pane);
             let fits = ((r.width() - 6.0) / 6.3).max(0.0) as usize;
-            if fits < 3 {
+            if fits < MIN_LABEL_CHARS {
                 continue;
             }
             painter.with_clip_rect(r).text(
@@ -341,7 +488,7 @@ impl Graph<'_> {
     }
 
     /// The tooltip of the box under the pointer; a click zooms into it and
-    /// selects its group, a double click elsewhere zooms out.
+    /// selects its group, a double click elsewhere zooms out all the way.
     fn hover_and_click(&self, response: &Response, drawn: &[(Rect, NodeId)]) -> Option<Action> {
         let hovered = response.hover_pos().and_then(|p| {
             drawn
@@ -384,7 +531,7 @@ impl Graph<'_> {
                 format_weight(n.total, unit)
             ));
         }
-        ui.weak("click to zoom and select its stack group");
+        ui.weak(self.data.click_hint);
     }
 
     fn name(&self, i: NodeId) -> &str {
@@ -397,8 +544,10 @@ impl Graph<'_> {
 }
 
 /// Cuts a name to `chars` characters with an ellipsis; a full name that
-/// does not fit gives way to its short form first.
-fn fit_text(name: &str, chars: usize) -> String {
+/// does not fit gives way to its short form first, then to the name
+/// without its package (`(*Mutex).Lock`, `gopark`): "main.…" or "sync.…"
+/// in a narrow box would name nothing.
+pub(super) fn fit_text(name: &str, chars: usize) -> String {
     let short = if name.chars().count() > chars {
         crate::analysis::frames::short_function(name)
     } else {
@@ -407,7 +556,31 @@ fn fit_text(name: &str, chars: usize) -> String {
     if short.chars().count() <= chars {
         return short.into_owned();
     }
+    let short = match short.split_once('.') {
+        Some((_, bare)) if !bare.is_empty() => bare,
+        _ => &short,
+    };
+    if short.chars().count() <= chars {
+        return short.to_owned();
+    }
     let mut s: String = short.chars().take(chars.saturating_sub(1)).collect();
     s.push('…');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_text;
+
+    #[test]
+    fn labels_drop_the_package_before_cutting_the_name() {
+        assert_eq!(fit_text("runtime.gopark", 20), "runtime.gopark");
+        assert_eq!(fit_text("runtime.gopark", 8), "gopark");
+        assert_eq!(fit_text("sync.(*Mutex).Lock", 14), "(*Mutex).Lock");
+        assert_eq!(fit_text("main.querySearchBackend", 10), "querySear…");
+        assert_eq!(
+            fit_text("example.org/acme/svc.v2/pool.(*Pool).Get", 13),
+            "(*Pool).Get"
+        );
+    }
 }

@@ -49,18 +49,24 @@ pub struct TimelinePane {
 
 /// Inputs of one frame of the timeline.
 pub struct TimelineData<'a> {
+    /// The lanes to draw: a trace's or the snapshots'.
     pub lanes: &'a dyn LaneSource,
+    /// Names of the lanes' frames and wait reasons.
     pub table: &'a StackTable,
     /// Changes whenever the lanes change, to refit and rebuild the order.
     pub lanes_key: usize,
+    /// The selection, highlighted in the lanes.
     pub selection: Selection,
     /// Lanes of the selection, sorted.
     pub selected_lanes: &'a [u32],
     /// Lane filter: text in the function or stack, `g:ID`, `state:TEXT`
     /// or `label:KEY=VALUE` (any part of it).
     pub filter: &'a str,
+    /// Order lanes by who created them rather than by group.
     pub by_creation: bool,
+    /// Height of a lane in points.
     pub lane_height: f32,
+    /// How lane labels name functions (short or full).
     pub names: crate::ui::names::Names,
 }
 

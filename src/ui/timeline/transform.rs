@@ -36,6 +36,8 @@ impl Default for TimeTransform {
 }
 
 impl TimeTransform {
+    /// The transform showing `[start_ns, end_ns]` across `width_px` from `left_px`;
+    /// an empty or reversed range becomes one nanosecond wide.
     pub fn new(start_ns: i64, end_ns: i64, left_px: f32, width_px: f32) -> TimeTransform {
         let mut t = TimeTransform::default();
         t.set_range(start_ns, end_ns);
@@ -65,6 +67,7 @@ impl TimeTransform {
         self.end_ns.saturating_sub(self.start_ns).max(1) as f64
     }
 
+    /// Nanoseconds one pixel spans at the current zoom.
     pub fn ns_per_px(&self) -> f64 {
         self.span_ns() / self.width_px as f64
     }
