@@ -100,11 +100,17 @@ fn a_lone_dump_draws_each_goroutine_from_when_it_began_to_wait() {
 }
 
 #[test]
-fn several_snapshots_keep_their_capture_time_axis() {
+fn other_series_keep_their_axis() {
     // The proto of the same moment has its capture time: a wall clock, as before.
     let (session, analysis) = analyze(&["waitage/goroutine-aged.pb.gz"]);
     let lanes = SnapshotLanes::build(&session, &analysis);
     assert_eq!(lanes.axis(), TimeAxis::Wall);
+    // A lone debug=1 dump prints no ages: no clock at all, and its
+    // goroutines are not said to have waited under a minute.
+    let (session, analysis) = analyze(&["goroutine-t3.debug1.txt"]);
+    let lanes = SnapshotLanes::build(&session, &analysis);
+    assert!(matches!(lanes.axis(), TimeAxis::Snapshots(_)));
+    assert!(wait_hist::of_all(&analysis).is_empty());
     // Snapshots without capture times stay steps, not minutes before a dump.
     let (session, analysis) = analyze(&DEBUG2);
     let lanes = SnapshotLanes::build(&session, &analysis);

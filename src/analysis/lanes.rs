@@ -335,8 +335,10 @@ struct Clock {
 }
 
 impl Clock {
-    /// The clock of the series; `n` (at least 1) loaded snapshots.
-    fn new(analysis: &Analysis, n: usize) -> Clock {
+    /// The clock of the series; `n` (at least 1) loaded snapshots, whose
+    /// dialect prints wait ages where `ages` (only then does a waiting
+    /// goroutine without an age mean "under a minute").
+    fn new(analysis: &Analysis, n: usize, ages: bool) -> Clock {
         let wall = analysis.series.iter().all(|p| p.captured_at_ns.is_some());
         let times_ns: Vec<i64> = analysis
             .series
@@ -357,7 +359,7 @@ impl Clock {
         Clock {
             times_ns,
             wall,
-            before_dump: !wall && n == 1,
+            before_dump: !wall && n == 1 && ages,
             step,
             n,
         }
@@ -460,7 +462,10 @@ impl SnapshotLanes {
         }
         let mut lanes = follow_goroutines(&snaps, analysis);
         order_by_suspect_rank(&mut lanes, analysis);
-        let clock = Clock::new(analysis, snaps.len());
+        let ages = snaps
+            .iter()
+            .all(|s| s.source.format == crate::model::Format::GoroutineDump);
+        let clock = Clock::new(analysis, snaps.len(), ages);
         let series = Series {
             snaps,
             analysis,
