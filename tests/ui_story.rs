@@ -35,6 +35,24 @@ fn group_of(ws: &leakscope::ui::workspace::Workspace, function: &str) -> usize {
         .group
 }
 
+/// Goroutines that all waited under a minute (the dump prints no age) are
+/// drawn from a little before the dump, and the axis says "dump" once:
+/// nothing is known after it, though the view runs a margin past it.
+#[test]
+fn a_dump_without_ages_has_one_dump_tick() {
+    let mut h = harness_at(
+        app_with(&["releases/go1.27/goroutineleak.debug2.txt"]),
+        [1920.0, 1080.0],
+    );
+    h.run();
+    let lanes = h.state().active_lanes().unwrap();
+    assert_eq!(lanes.axis(), TimeAxis::BeforeDump);
+    let texts = painted_texts(h.output());
+    let dumps = texts.iter().filter(|t| *t == "dump").count();
+    assert_eq!(dumps, 1, "{texts:?}");
+    assert!(texts.iter().any(|t| t == "−10 s"), "{texts:?}");
+}
+
 #[test]
 fn a_lone_dump_draws_lanes_from_wait_ages() {
     let mut h = harness_at(app_with(&[AGED]), [1280.0, 800.0]);

@@ -339,6 +339,9 @@ fn draw_axis(
     let font = egui::FontId::proportional(10.5);
     // Right of its tick, or left of it where it would run past the lanes
     // (a lone dump's last tick, "dump", is at the right edge).
+    // A label that would run into the one before it is left out (the
+    // last one, turned left of its tick, can meet its neighbour).
+    let drawn_to = std::cell::Cell::new(f32::NEG_INFINITY);
     let label_at = |x: f32, text: String| {
         let galley = painter.layout_no_wrap(text, font.clone(), color);
         let left = if x + 2.0 + galley.size().x > plot.right() {
@@ -346,6 +349,10 @@ fn draw_axis(
         } else {
             x + 2.0
         };
+        if left < drawn_to.get() + 4.0 {
+            return;
+        }
+        drawn_to.set(left + galley.size().x);
         painter.galley(
             Pos2::new(left, plot.top() - 10.0 - galley.size().y / 2.0),
             galley,
@@ -382,7 +389,10 @@ fn draw_axis(
     } else {
         ticks(time, plot.width())
     };
-    for t in ticks {
+    // Nothing is known after a lone dump: its axis stops at "dump" even
+    // where the view runs past it (a margin, or panned).
+    let after_dump = |t: i64| *axis == TimeAxis::BeforeDump && t > 0;
+    for t in ticks.into_iter().filter(|&t| !after_dump(t)) {
         let x = time.px_from_ns(t);
         painter.line_segment(
             [Pos2::new(x, plot.top() - 4.0), Pos2::new(x, plot.top())],
