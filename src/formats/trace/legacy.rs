@@ -225,6 +225,7 @@ pub(super) fn parse(
         // and once written the cursors are where the next ranges start.
         cursor: Cursor::Dense(span_starts),
         combos: resolved.combos,
+        switches: FxHashMap::default(),
         clock: Clock {
             ns_per_tick,
             base_ns: start_ns,
@@ -257,6 +258,7 @@ pub(super) fn parse(
         order: assemble::SlotOrder::ByTime,
         time_shift: shift,
         details: resolved.details,
+        switches: assemble::Switches::default(),
         lost,
         unresolved,
         table: resolved.table,

@@ -58,6 +58,8 @@ fn state_code(state: Option<GoState>) -> u64 {
 pub(super) struct Counter {
     pub counts: Counts,
     pub combos: FxHashSet<(u64, u64)>,
+    /// (switching goroutine, P or `u64::MAX`) of every coroutine switch.
+    pub switches: FxHashSet<(u64, u64)>,
     /// Closing statuses ([`Step::Closing`]) as `id << 4 | later << 3 |
     /// state`, `later` set in generations after the first: on a trace
     /// of many idle goroutines nearly every goroutine of a generation is
@@ -81,7 +83,7 @@ impl Counter {
         let was = *v;
         let count = u64::from((was as u32).saturating_add(1));
         let state = state_code(decode_kind(kind).map(|(s, _)| s));
-        let first = if was == 0 && (packed::STATUS..=packed::LAST_MODEL_KIND).contains(&kind) {
+        let first = if was == 0 && (packed::STATUS..=packed::LAST_STATUS).contains(&kind) {
             state
         } else {
             (was >> FIRST_SHIFT) & 0xf
@@ -150,7 +152,7 @@ impl Sink for Counter {
                     self.combos.insert((a, b));
                 }
                 let state = state_code(decode_kind(kind).map(|(s, _)| s));
-                let later = u64::from((packed::STATUS..=packed::LAST_MODEL_KIND).contains(&kind));
+                let later = u64::from((packed::STATUS..=packed::LAST_STATUS).contains(&kind));
                 self.closing.push(g << 4 | later << 3 | state);
                 return true;
             }
@@ -165,6 +167,20 @@ impl Sink for Counter {
             _ => state_code(Some(GoState::Waiting)),
         };
         in_turn(was, from, seq)
+    }
+
+    /// Counts the switch's two transitions as two steps, as they are in
+    /// Go's order, but one slot: the model keeps both in one word.
+    fn switch_in(&mut self, g: u64, tick: u64, by: u64, p: Option<u64>, seq: u64) -> bool {
+        self.switches.insert((by, p.unwrap_or(u64::MAX)));
+        let step = Step::Seq(seq);
+        let unblocked = self.go_in_turn(g, tick, packed::UNBLOCKED, RawDetail::None, step);
+        let started = self.go_in_turn(g, tick, packed::STARTED, RawDetail::None, step);
+        if let Some(v) = self.counts.get_mut(&g) {
+            let count = u64::from((*v as u32).saturating_sub(1));
+            *v = (*v & !u64::from(u32::MAX)) | count;
+        }
+        unblocked && started
     }
 
     #[inline]

@@ -243,13 +243,15 @@ pub(super) fn parse(
         .into_iter()
         .zip(bases)
         .zip(resolved.combos)
+        .zip(resolved.switch_ids)
         .zip(clocks)
         .map(
-            |((((threads, schedule), bases), combos), clock)| SecondPass {
+            |(((((threads, schedule), bases), combos), switches), clock)| SecondPass {
                 threads,
                 schedule,
                 bases,
                 combos,
+                switches,
                 clock,
             },
         )
@@ -276,6 +278,7 @@ pub(super) fn parse(
         order: assemble::SlotOrder::Replayed,
         time_shift: shift,
         details: resolved.details,
+        switches: resolved.switches,
         lost,
         unresolved,
         table: resolved.table,
@@ -392,6 +395,9 @@ struct Resolved {
     built: Built,
     /// Per generation, its (reason, stack) pairs as detail ids.
     combos: Vec<FxHashMap<(u64, u64), u32>>,
+    switches: assemble::Switches,
+    /// Per generation, its coroutine switches' (goroutine, P) as switch ids.
+    switch_ids: Vec<FxHashMap<(u64, u64), u32>>,
     /// References to strings and stacks no table defines.
     missing: u64,
 }
@@ -408,6 +414,8 @@ fn resolve(
 ) -> Resolved {
     let mut table = StackTable::default();
     let mut details = Details::default();
+    let mut switches = assemble::Switches::default();
+    let mut switch_ids = Vec::with_capacity(scans.len());
     let mut parts = Parts::new(ids);
     let mut missing = 0;
     let mut all_combos = Vec::with_capacity(scans.len());
@@ -427,6 +435,7 @@ fn resolve(
         };
         parts.add(extras, index, &mut r, end_tick, |_| true);
         all_combos.push(details.intern_combos(&counter.combos, &mut r));
+        switch_ids.push(switches.intern_pairs(&counter.switches, index));
         missing += r.missing;
     }
     Resolved {
@@ -434,6 +443,8 @@ fn resolve(
         details,
         built: parts.build(end_ns),
         combos: all_combos,
+        switches,
+        switch_ids,
         missing,
     }
 }
@@ -444,6 +455,7 @@ struct SecondPass {
     schedule: Option<Schedule>,
     bases: slots::SegmentBases,
     combos: FxHashMap<(u64, u64), u32>,
+    switches: FxHashMap<(u64, u64), u32>,
     clock: Clock,
 }
 
@@ -473,6 +485,7 @@ fn second_pass(
                 index,
                 cursor: slots::cursor_for(&plan.bases, starts, goroutines),
                 combos: plan.combos,
+                switches: plan.switches,
                 clock: plan.clock,
                 lost: 0,
                 unresolved: 0,

@@ -208,6 +208,15 @@ impl<S: Sink> Out<'_, S> {
         }
     }
 
+    /// Hands a coroutine switch into `g` to the sink (see [`Sink::switch_in`]).
+    #[inline(always)]
+    fn switch_in(&mut self, g: u64, tick: u64, by: u64, p: Option<u64>, seq: u64) {
+        let in_turn = self.sink.switch_in(g, tick, by, p, seq);
+        if self.check == OrderCheck::Verify {
+            self.broken |= !in_turn;
+        }
+    }
+
     /// Whether `e` may happen now, as Go's reader decides it; always,
     /// unless the order waits.
     fn ready(&self, e: &Event) -> bool {
@@ -706,20 +715,28 @@ fn schedule<S: Sink>(e: &Event, t: &mut Thread, out: &mut Out<'_, S>, ex: Option
         }
         // GoSwitch, GoSwitchDestroy: unblock the target, block or end the
         // current goroutine, start the target.
+        // The target's two transitions go to the sink as one switch-in,
+        // unless it is the current goroutine (a damaged trace), whose own
+        // transition falls between them.
         ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => {
             let next = a[0];
-            let by = RawDetail::Goroutine(t.cur_g.unwrap_or(0));
-            out.go(next, tick, packed::UNBLOCKED, by, Step::Seq(a[1]));
-            if let Some(gid) = t.cur_g {
-                let kind = if e.typ == ev::GO_SWITCH {
-                    packed::BLOCKED
-                } else {
-                    packed::ENDED
-                };
-                out.go(gid, tick, kind, RawDetail::None, Step::Own);
+            let kind = if e.typ == ev::GO_SWITCH {
+                packed::BLOCKED
+            } else {
+                packed::ENDED
+            };
+            if t.cur_g == Some(next) {
+                let by = RawDetail::Goroutine(next);
+                out.go(next, tick, packed::UNBLOCKED, by, Step::Seq(a[1]));
+                out.go(next, tick, kind, RawDetail::None, Step::Own);
+                let on = RawDetail::Proc(t.cur_p);
+                out.go(next, tick, packed::STARTED, on, Step::Seq(a[1]));
+            } else {
+                if let Some(gid) = t.cur_g {
+                    out.go(gid, tick, kind, RawDetail::None, Step::Own);
+                }
+                out.switch_in(next, tick, t.cur_g.unwrap_or(0), t.cur_p, a[1]);
             }
-            let on = RawDetail::Proc(t.cur_p);
-            out.go(next, tick, packed::STARTED, on, Step::Seq(a[1]));
             t.cur_g = Some(next);
         }
         _ => {}
