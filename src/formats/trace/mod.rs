@@ -78,6 +78,8 @@ mod legacy;
 mod slots;
 mod v2;
 
+use std::borrow::Cow;
+
 use crate::formats::{FormatError, Limits, Loaded};
 use crate::model::Source;
 use crate::progress::Progress;
@@ -95,7 +97,19 @@ pub fn parse(
     limits: &Limits,
     progress: &Progress,
 ) -> Result<Loaded, FormatError> {
-    let minor = header_minor(data)?;
+    parse_bytes(Cow::Borrowed(data), source, limits, progress)
+}
+
+/// [`parse`], from bytes that may be handed over: a Go 1.22+ trace frees
+/// the generations it is done with while it writes spans, so the file and
+/// the spans are not held in full at once.
+pub(crate) fn parse_bytes(
+    data: Cow<'_, [u8]>,
+    source: Source,
+    limits: &Limits,
+    progress: &Progress,
+) -> Result<Loaded, FormatError> {
+    let minor = header_minor(&data)?;
     if minor < OLDEST_MINOR {
         return Err(FormatError::UnsupportedVersion {
             format: FORMAT,
@@ -111,7 +125,7 @@ pub fn parse(
         });
     }
     if minor <= 21 {
-        legacy::parse(data, minor, source, limits, progress)
+        legacy::parse(&data, minor, source, limits, progress)
     } else {
         v2::parse(data, minor, source, limits, progress)
     }

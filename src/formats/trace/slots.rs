@@ -499,10 +499,17 @@ pub(super) fn cursor_for(bases: &SegmentBases, starts: &[u32], goroutines: usize
 }
 
 /// Zeroed slots that segments fill in parallel.
+///
+/// Asked of the allocator zeroed, so a large array is fresh pages that
+/// become resident only as the second replay writes them, while it gives
+/// back the file's bytes it is done with (`v2::second_pass`): the slots
+/// and the whole file are never resident at once.
 pub(super) fn new_slots(n: usize) -> Vec<AtomicU64> {
-    std::iter::repeat_with(|| AtomicU64::new(0))
-        .take(n)
-        .collect()
+    bytemuck::try_zeroed_vec(n).unwrap_or_else(|()| {
+        std::iter::repeat_with(|| AtomicU64::new(0))
+            .take(n)
+            .collect()
+    })
 }
 
 #[cfg(test)]

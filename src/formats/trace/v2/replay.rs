@@ -91,7 +91,7 @@ impl<'d> Thread<'d> {
     #[inline(always)]
     fn next_event(
         &mut self,
-        data: &'d [u8],
+        data: Bytes<'d>,
         g: &Generation,
         args: &ArgTable,
         mut warn: Option<&mut Warnings>,
@@ -123,7 +123,7 @@ impl<'d> Thread<'d> {
 
     /// Moves on to the thread's next batch that has events; false at the end.
     #[inline(never)]
-    fn next_batch(&mut self, data: &'d [u8], g: &Generation) -> bool {
+    fn next_batch(&mut self, data: Bytes<'d>, g: &Generation) -> bool {
         while self.reader.is_empty() {
             let Some(b) = self
                 .batches
@@ -133,7 +133,7 @@ impl<'d> Thread<'d> {
                 return false;
             };
             self.next_batch += 1;
-            self.reader = Reader::new(data.get(b.payload.clone()).unwrap_or(&[]));
+            self.reader = Reader::new(data.get(&b.payload).unwrap_or(&[]));
             self.payload_start = b.payload.start;
             self.tick = b.time;
         }
@@ -233,9 +233,31 @@ impl<S: Sink> Out<'_, S> {
     }
 }
 
+/// The file's bytes as a replay reads them: the whole file, or one
+/// generation's own bytes cut from it (see `v2::second_pass`).
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Bytes<'a> {
+    pub data: &'a [u8],
+    /// Where `data` begins in the file; batches keep their file offsets.
+    pub base: usize,
+}
+
+impl<'a> Bytes<'a> {
+    /// The whole file.
+    pub fn whole(data: &'a [u8]) -> Bytes<'a> {
+        Bytes { data, base: 0 }
+    }
+
+    fn get(&self, r: &Range<usize>) -> Option<&'a [u8]> {
+        let start = r.start.checked_sub(self.base)?;
+        let end = r.end.checked_sub(self.base)?;
+        self.data.get(start..end)
+    }
+}
+
 /// One generation and what its replays need to know of the file.
 pub(super) struct Setup<'a> {
-    pub data: &'a [u8],
+    pub data: Bytes<'a>,
     pub generation: &'a Generation,
     pub threads: &'a [(u64, Vec<usize>)],
     pub first_gen: bool,
