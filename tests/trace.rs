@@ -526,9 +526,10 @@ fn every_trace_fixture_equals_gos_own_reader() {
 }
 
 /// A file's bytes are handed to the parser, which cuts a Go 1.22+ trace
-/// into its generations' own bytes and frees each once replayed
-/// (`v2::second_pass`); lent bytes (`load_bytes`) stay whole. Both must
-/// read the same trace, span for span.
+/// into its generations' own bytes (a legacy one into its Ps') and frees
+/// each once replayed (`v2::second_pass`, `legacy::per_p_bytes`); lent
+/// bytes (`load_bytes`) stay whole. Both must read the same trace, span
+/// for span.
 #[test]
 fn a_trace_read_from_its_file_equals_its_bytes_lent() {
     let names = traces_with_go_reader_output();

@@ -125,7 +125,7 @@ pub(crate) fn parse_bytes(
         });
     }
     if minor <= 21 {
-        legacy::parse(&data, minor, source, limits, progress)
+        legacy::parse(data, minor, source, limits, progress)
     } else {
         v2::parse(data, minor, source, limits, progress)
     }
