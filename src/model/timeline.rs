@@ -681,7 +681,7 @@ impl Trace {
 
     /// The span word `i` of `words` holds; for a switch-in word, its first
     /// (Unblocked) or `second` (Started) span.
-    fn decode(&self, words: &[u64], i: usize, second: bool) -> Option<Span> {
+    pub(super) fn decode(&self, words: &[u64], i: usize, second: bool) -> Option<Span> {
         let word = *words.get(i)?;
         let kind = packed::kind(word);
         if kind == packed::SWITCHED_IN {
@@ -735,19 +735,7 @@ impl Trace {
 
     /// All spans of `g` in time order.
     pub fn spans(&self, g: GoIndex) -> impl Iterator<Item = Span> + '_ {
-        let words = self.words(g);
-        (0..words.len()).flat_map(move |i| {
-            let two = words
-                .get(i)
-                .is_some_and(|&w| packed::kind(w) == packed::SWITCHED_IN);
-            let first = self.decode(words, i, false);
-            let second = if two {
-                self.decode(words, i, true)
-            } else {
-                None
-            };
-            first.into_iter().chain(second)
-        })
+        switches::SpanIter::new(self, self.words(g))
     }
 
     /// Index of the span of `g` that contains `time_ns`, by binary search.
@@ -822,6 +810,25 @@ impl Trace {
                 duration_ns: span.duration_ns(),
                 unblocked: next.is_some(),
                 unblocker: next.and_then(|n| n.unblocker),
+            })
+        })
+    }
+
+    /// The stack of every waiting span of `g`, in order: what indexing
+    /// goroutines by where they block needs, read straight from the words
+    /// without decoding whole spans (it runs over every span of a trace).
+    pub fn waiting_stacks(&self, g: GoIndex) -> impl Iterator<Item = StackId> + '_ {
+        self.words(g).iter().filter_map(|&w| {
+            let kind = packed::kind(w);
+            if !matches!(decode_kind(kind), Some((GoState::Waiting, _))) {
+                return None;
+            }
+            Some(match detail_kind(kind) {
+                DetailKind::ReasonStack => self
+                    .details
+                    .get(packed::detail(w) as usize)
+                    .map_or(StackId::EMPTY, |d| d.stack),
+                _ => StackId::EMPTY,
             })
         })
     }

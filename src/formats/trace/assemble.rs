@@ -211,6 +211,9 @@ pub(super) struct Writer<'a> {
     pub combos: FxHashMap<(u64, u64), u32>,
     /// Segment (switching goroutine, P) to global switch id.
     pub switches: FxHashMap<(u64, u64), u32>,
+    /// The last few of `switches` looked up, and whether the goroutine
+    /// is one of the trace.
+    pub recent: RecentSwitches<(u32, bool)>,
     pub clock: Clock,
     /// Transitions that found no slot (never expected; counted, not fatal).
     pub lost: u64,
@@ -232,18 +235,62 @@ impl Sink for Writer<'_> {
 
     #[inline]
     fn switch_in(&mut self, g: u64, tick: u64, by: u64, p: Option<u64>, _seq: u64) -> bool {
-        // Counted as the Unblocked transition's unblocker would be.
-        self.goroutine_detail(by);
         let key = (by, p.unwrap_or(u64::MAX));
-        let detail = self.switches.get(&key).copied().unwrap_or(0);
+        let (detail, resolved) = match self.recent.get(key) {
+            Some(v) => v,
+            None => {
+                let d = self.switches.get(&key).copied().unwrap_or(0);
+                let v = (d, by == 0 || self.index.detail(by) != 0);
+                self.recent.put(key, v);
+                v
+            }
+        };
+        // Counted as the Unblocked transition's unblocker would be.
+        self.unresolved += u64::from(!resolved);
         self.put(g, tick, packed::SWITCHED_IN, detail);
         true
     }
 }
 
+/// The last few coroutine switches' (goroutine, P) pairs and what they
+/// stand for. Coroutines switch back and forth between the same few pairs
+/// (37 million times in `go test -trace` of `runtime/pprof`), and hashing
+/// each switch cost more than the rest of its handling.
+#[derive(Debug)]
+pub(super) struct RecentSwitches<V>([Option<((u64, u64), V)>; 16]);
+
+impl<V: Copy> Default for RecentSwitches<V> {
+    fn default() -> Self {
+        RecentSwitches([None; 16])
+    }
+}
+
+impl<V: Copy> RecentSwitches<V> {
+    #[inline]
+    fn slot(key: (u64, u64)) -> usize {
+        let h = (key.0 ^ key.1.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (h >> 60) as usize
+    }
+
+    #[inline]
+    pub fn get(&self, key: (u64, u64)) -> Option<V> {
+        match self.0.get(Self::slot(key)) {
+            Some(&Some((k, v))) if k == key => Some(v),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    pub fn put(&mut self, key: (u64, u64), v: V) {
+        if let Some(e) = self.0.get_mut(Self::slot(key)) {
+            *e = Some((key, v));
+        }
+    }
+}
+
 impl Writer<'_> {
     /// A goroutine as a span detail, counting the ones that name nothing.
-    #[inline]
+    #[inline(always)]
     fn goroutine_detail(&mut self, id: u64) -> u32 {
         let d = if id == 0 { 0 } else { self.index.detail(id) };
         if d == 0 && id != 0 {
@@ -253,7 +300,7 @@ impl Writer<'_> {
     }
 
     /// Stores one transition in its goroutine's next slot.
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, g: u64, tick: u64, kind: u8, detail: u32) {
         let Some(gi) = self.index.get(g) else {
             self.lost += 1;

@@ -229,6 +229,7 @@ pub(super) fn parse(
         cursor: Cursor::Dense(span_starts),
         combos: resolved.combos,
         switches: FxHashMap::default(),
+        recent: Default::default(),
         clock: Clock {
             ns_per_tick,
             base_ns: start_ns,

@@ -25,7 +25,7 @@ use std::sync::atomic::AtomicU64;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::assemble::{IdIndex, RawDetail, Sink, Step};
+use super::assemble::{IdIndex, RawDetail, RecentSwitches, Sink, Step};
 use super::{FORMAT, Reader};
 use crate::formats::{FormatError, Limits};
 use crate::model::timeline::{GoState, decode_kind, packed};
@@ -60,6 +60,8 @@ pub(super) struct Counter {
     pub combos: FxHashSet<(u64, u64)>,
     /// (switching goroutine, P or `u64::MAX`) of every coroutine switch.
     pub switches: FxHashSet<(u64, u64)>,
+    /// The last few of `switches`, to skip hashing most switches.
+    recent: RecentSwitches<()>,
     /// Closing statuses ([`Step::Closing`]) as `id << 4 | later << 3 |
     /// state`, `later` set in generations after the first: on a trace
     /// of many idle goroutines nearly every goroutine of a generation is
@@ -81,15 +83,7 @@ impl Counter {
         }
         let v = self.counts.entry(g).or_insert(0);
         let was = *v;
-        let count = u64::from((was as u32).saturating_add(1));
-        let state = state_code(decode_kind(kind).map(|(s, _)| s));
-        let first = if was == 0 && (packed::STATUS..=packed::LAST_STATUS).contains(&kind) {
-            state
-        } else {
-            (was >> FIRST_SHIFT) & 0xf
-        };
-        let last_seq = seq.map_or(was >> SEQ_SHIFT, |s| s & SEQ_MASK);
-        *v = count | state << LAST_SHIFT | first << FIRST_SHIFT | last_seq << SEQ_SHIFT;
+        *v = counted(was, kind, seq);
         (was, *v)
     }
 
@@ -171,16 +165,26 @@ impl Sink for Counter {
 
     /// Counts the switch's two transitions as two steps, as they are in
     /// Go's order, but one slot: the model keeps both in one word.
-    fn switch_in(&mut self, g: u64, tick: u64, by: u64, p: Option<u64>, seq: u64) -> bool {
-        self.switches.insert((by, p.unwrap_or(u64::MAX)));
-        let step = Step::Seq(seq);
-        let unblocked = self.go_in_turn(g, tick, packed::UNBLOCKED, RawDetail::None, step);
-        let started = self.go_in_turn(g, tick, packed::STARTED, RawDetail::None, step);
-        if let Some(v) = self.counts.get_mut(&g) {
-            let count = u64::from((*v as u32).saturating_sub(1));
-            *v = (*v & !u64::from(u32::MAX)) | count;
+    ///
+    /// In turn as the two would be one after the other: the start carries
+    /// the unblock's number, so it is never in turn, and a generation with
+    /// switches takes the replay that holds events back, whose schedule the
+    /// second replay then follows without merging again.
+    #[inline(always)]
+    fn switch_in(&mut self, g: u64, _tick: u64, by: u64, p: Option<u64>, seq: u64) -> bool {
+        let key = (by, p.unwrap_or(u64::MAX));
+        if self.recent.get(key).is_none() {
+            self.switches.insert(key);
+            self.recent.put(key, ());
         }
-        unblocked && started
+        let v = self.counts.entry(g).or_insert(0);
+        let was = *v;
+        let unblocked = counted(was, packed::UNBLOCKED, Some(seq));
+        let both = counted(unblocked, packed::STARTED, Some(seq));
+        let slots = u64::from((both as u32).saturating_sub(1));
+        *v = (both & !u64::from(u32::MAX)) | slots;
+        in_turn(was, state_code(Some(GoState::Waiting)), seq)
+            && in_turn(unblocked, state_code(Some(GoState::Runnable)), seq)
     }
 
     #[inline]
@@ -189,6 +193,21 @@ impl Sink for Counter {
             .get(&g)
             .is_some_and(|&v| in_turn(v, state_code(Some(from)), seq))
     }
+}
+
+/// A goroutine's [`Counts`] entry `was` after one more transition of
+/// `kind`, with its sequence number if it has one.
+#[inline(always)]
+fn counted(was: u64, kind: u8, seq: Option<u64>) -> u64 {
+    let count = u64::from((was as u32).saturating_add(1));
+    let state = state_code(decode_kind(kind).map(|(s, _)| s));
+    let first = if was == 0 && (packed::STATUS..=packed::LAST_STATUS).contains(&kind) {
+        state
+    } else {
+        (was >> FIRST_SHIFT) & 0xf
+    };
+    let last_seq = seq.map_or(was >> SEQ_SHIFT, |s| s & SEQ_MASK);
+    count | state << LAST_SHIFT | first << FIRST_SHIFT | last_seq << SEQ_SHIFT
 }
 
 /// Whether a goroutine whose entry is `v` may take sequenced step `seq`

@@ -606,6 +606,7 @@ fn replay_one(
         cursor: slots::cursor_for(&plan.bases, starts, goroutines),
         combos: plan.combos,
         switches: plan.switches,
+        recent: Default::default(),
         clock: plan.clock,
         lost: 0,
         unresolved: 0,

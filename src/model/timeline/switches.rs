@@ -58,6 +58,55 @@ pub(crate) fn switch_marks(spans: &[u64]) -> Vec<u32> {
     marks
 }
 
+/// A goroutine's spans in order, switch words expanded: a plain iterator
+/// rather than adapters, as analysis walks every span of every goroutine.
+pub(super) struct SpanIter<'t> {
+    trace: &'t Trace,
+    words: &'t [u64],
+    /// The next word, and whether its second span is next.
+    at: usize,
+    second: bool,
+}
+
+impl<'t> SpanIter<'t> {
+    pub(super) fn new(trace: &'t Trace, words: &'t [u64]) -> SpanIter<'t> {
+        SpanIter {
+            trace,
+            words,
+            at: 0,
+            second: false,
+        }
+    }
+}
+
+impl Iterator for SpanIter<'_> {
+    type Item = Span;
+
+    #[inline]
+    fn next(&mut self) -> Option<Span> {
+        loop {
+            let i = self.at;
+            let word = *self.words.get(i)?;
+            let second = self.second;
+            if is_switch(word) && !second {
+                self.second = true;
+            } else {
+                self.at += 1;
+                self.second = false;
+            }
+            // Words of no model kind (never stored) are skipped.
+            if let Some(span) = self.trace.decode(self.words, i, second) {
+                return Some(span);
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.words.len().saturating_sub(self.at);
+        (0, Some(left.saturating_mul(2)))
+    }
+}
+
 impl Trace {
     /// Switch words among `spans[..w]`.
     fn switches_before(&self, w: usize) -> usize {
@@ -257,6 +306,13 @@ mod tests {
             let s = t.span(rg, i as usize).expect("a run's span");
             assert_eq!((s.cause, s.p), (SpanCause::Started, Some(3)));
         }
+        let waiting: Vec<StackId> = t
+            .spans(g)
+            .filter(|s| s.state == GoState::Waiting)
+            .map(|s| s.stack)
+            .collect();
+        assert_eq!(waiting.len(), 67);
+        assert_eq!(t.waiting_stacks(g).collect::<Vec<_>>(), waiting);
         let points: Vec<_> = t.blocking_points(g).collect();
         assert_eq!(points.len(), 67);
         for b in &points {
