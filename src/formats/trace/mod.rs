@@ -63,6 +63,17 @@
 //!   goroutines whose transitions contradict each other even in that order
 //!   (a damaged trace) are counted in a warning.
 //!
+//! ## Memory
+//!
+//! The spans are one word each (`model::timeline`; a coroutine switch-in
+//! holds two spans in its word) and are written into slots allocated
+//! zeroed, whose pages become resident only as they are written. A file's
+//! bytes are handed to the parser (`parse_bytes`), which cuts them into
+//! each generation's own (legacy: each P's) and frees each once its spans
+//! are written, so the file and the spans are never resident in full at
+//! once: peak memory is about the spans plus a generation, not the spans
+//! plus the file.
+//!
 //! ## Damaged files
 //!
 //! Truncation and corruption cost only what they touch: v2 keeps every
