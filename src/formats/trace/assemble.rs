@@ -224,30 +224,31 @@ pub(super) struct Writer<'a> {
 impl Sink for Writer<'_> {
     #[inline]
     fn go(&mut self, g: u64, tick: u64, kind: u8, detail: RawDetail) {
-        let detail = match detail {
+        self.put(g, tick, kind, |w| match detail {
             RawDetail::None => 0,
-            RawDetail::Combo(a, b) => self.combos.get(&(a, b)).copied().unwrap_or(0),
-            RawDetail::Goroutine(id) => self.goroutine_detail(id),
+            RawDetail::Combo(a, b) => w.combos.get(&(a, b)).copied().unwrap_or(0),
+            RawDetail::Goroutine(id) => w.goroutine_detail(id),
             RawDetail::Proc(p) => proc_detail(p),
-        };
-        self.put(g, tick, kind, detail);
+        });
     }
 
     #[inline]
     fn switch_in(&mut self, g: u64, tick: u64, by: u64, p: Option<u64>, _seq: u64) -> bool {
         let key = (by, p.unwrap_or(u64::MAX));
-        let (detail, resolved) = match self.recent.get(key) {
-            Some(v) => v,
-            None => {
-                let d = self.switches.get(&key).copied().unwrap_or(0);
-                let v = (d, by == 0 || self.index.detail(by) != 0);
-                self.recent.put(key, v);
-                v
-            }
-        };
-        // Counted as the Unblocked transition's unblocker would be.
-        self.unresolved += u64::from(!resolved);
-        self.put(g, tick, packed::SWITCHED_IN, detail);
+        self.put(g, tick, packed::SWITCHED_IN, |w| {
+            let (detail, resolved) = match w.recent.get(key) {
+                Some(v) => v,
+                None => {
+                    let d = w.switches.get(&key).copied().unwrap_or(0);
+                    let v = (d, by == 0 || w.index.detail(by) != 0);
+                    w.recent.put(key, v);
+                    v
+                }
+            };
+            // Counted as the Unblocked transition's unblocker would be.
+            w.unresolved += u64::from(!resolved);
+            detail
+        });
         true
     }
 }
@@ -299,9 +300,10 @@ impl Writer<'_> {
         d
     }
 
-    /// Stores one transition in its goroutine's next slot.
+    /// Stores one transition in its goroutine's next slot; its `detail`
+    /// is worked out only if it gets one (restatements are skipped).
     #[inline(always)]
-    fn put(&mut self, g: u64, tick: u64, kind: u8, detail: u32) {
+    fn put(&mut self, g: u64, tick: u64, kind: u8, detail: impl FnOnce(&mut Self) -> u32) {
         let Some(gi) = self.index.get(g) else {
             self.lost += 1;
             return;
@@ -321,6 +323,7 @@ impl Writer<'_> {
         }
         let slot = *cur;
         *cur = cur.saturating_add(1);
+        let detail = detail(self);
         match self.slots.get(slot as usize) {
             Some(s) => s.store(
                 packed::pack(self.clock.packed(tick), kind, detail),

@@ -737,32 +737,37 @@ fn schedule<S: Sink>(e: &Event, t: &mut Thread, out: &mut Out<'_, S>, ex: Option
         }
         // GoSwitch, GoSwitchDestroy: unblock the target, block or end the
         // current goroutine, start the target.
-        // The target's two transitions go to the sink as one switch-in,
-        // unless it is the current goroutine (a damaged trace), whose own
-        // transition falls between them.
-        ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => {
-            let next = a[0];
-            let kind = if e.typ == ev::GO_SWITCH {
-                packed::BLOCKED
-            } else {
-                packed::ENDED
-            };
-            if t.cur_g == Some(next) {
-                let by = RawDetail::Goroutine(next);
-                out.go(next, tick, packed::UNBLOCKED, by, Step::Seq(a[1]));
-                out.go(next, tick, kind, RawDetail::None, Step::Own);
-                let on = RawDetail::Proc(t.cur_p);
-                out.go(next, tick, packed::STARTED, on, Step::Seq(a[1]));
-            } else {
-                if let Some(gid) = t.cur_g {
-                    out.go(gid, tick, kind, RawDetail::None, Step::Own);
-                }
-                out.switch_in(next, tick, t.cur_g.unwrap_or(0), t.cur_p, a[1]);
-            }
-            t.cur_g = Some(next);
-        }
+        ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => switch(e, t, out),
         _ => {}
     }
+}
+
+/// A coroutine switch. The target's two transitions go to the sink as one
+/// switch-in, unless it is the current goroutine (a damaged trace), whose
+/// own transition falls between them. Kept out of line: most traces have
+/// none, and the merge loop it would sit in is the hottest code.
+#[inline(never)]
+fn switch<S: Sink>(e: &Event, t: &mut Thread, out: &mut Out<'_, S>) {
+    let (tick, a) = (e.tick, e.a);
+    let next = a[0];
+    let kind = if e.typ == ev::GO_SWITCH {
+        packed::BLOCKED
+    } else {
+        packed::ENDED
+    };
+    if t.cur_g == Some(next) {
+        let by = RawDetail::Goroutine(next);
+        out.go(next, tick, packed::UNBLOCKED, by, Step::Seq(a[1]));
+        out.go(next, tick, kind, RawDetail::None, Step::Own);
+        let on = RawDetail::Proc(t.cur_p);
+        out.go(next, tick, packed::STARTED, on, Step::Seq(a[1]));
+    } else {
+        if let Some(gid) = t.cur_g {
+            out.go(gid, tick, kind, RawDetail::None, Step::Own);
+        }
+        out.switch_in(next, tick, t.cur_g.unwrap_or(0), t.cur_p, a[1]);
+    }
+    t.cur_g = Some(next);
 }
 
 /// What is not scheduling: stop-the-world, GC, labels and annotations
