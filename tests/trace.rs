@@ -525,6 +525,38 @@ fn every_trace_fixture_equals_gos_own_reader() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A file's bytes are handed to the parser, which cuts a Go 1.22+ trace
+/// into its generations' own bytes (a legacy one into its Ps') and frees
+/// each once replayed (`v2::second_pass`, `legacy::per_p_bytes`); lent
+/// bytes (`load_bytes`) stay whole. Both must read the same trace, span
+/// for span.
+#[test]
+fn a_trace_read_from_its_file_equals_its_bytes_lent() {
+    let names = traces_with_go_reader_output();
+    assert!(names.len() >= 5, "{names:?}");
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for name in names {
+        let options = LoadOptions::default();
+        let owned = leakscope::formats::load_file(&root.join(&name), &options, &Progress::none())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let lent = load_fixture(&name);
+        let (a, b) = (trace(&owned), trace(&lent));
+        assert_eq!(a.goroutine_ids(), b.goroutine_ids(), "{name}");
+        assert_eq!(a.span_count(), b.span_count(), "{name}");
+        assert!(a.span_count() > 0, "{name}");
+        for g in a.goroutine_indices() {
+            let (sa, sb): (Vec<_>, Vec<_>) = (a.spans(g).collect(), b.spans(g).collect());
+            assert_eq!(sa, sb, "{name}: goroutine {}", a.goroutine_ids()[g.index()]);
+        }
+        assert_eq!(a.event_counts, b.event_counts, "{name}");
+        assert_eq!(
+            format!("{:?}", a.warnings),
+            format!("{:?}", b.warnings),
+            "{name}"
+        );
+    }
+}
+
 /// Real captures of every Go release from 1.21 to 1.27
 /// (`tests/fixtures/releases`, ground truth in its `GROUND_TRUTH.md`), with
 /// the trace header each release writes: Go 1.24 writes "go 1.23", Go 1.27

@@ -257,12 +257,7 @@ impl CrossIndex {
                 }
             }
             seen.clear();
-            seen.extend(
-                trace
-                    .spans(g)
-                    .filter(|s| s.state == GoState::Waiting && !s.stack.is_empty())
-                    .map(|s| s.stack),
-            );
+            seen.extend(trace.waiting_stacks(g).filter(|s| !s.is_empty()));
             seen.sort_unstable();
             seen.dedup();
             for &s in &seen {

@@ -17,6 +17,7 @@ pub mod session_dir;
 pub(crate) mod text;
 pub mod trace;
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -149,8 +150,15 @@ pub fn load_file(
                 limit,
             }));
         }
-        return load_inflated(&name, &inflated, compressed, warnings, options, progress)
-            .map_err(format_err);
+        return load_inflated(
+            &name,
+            Cow::Owned(inflated),
+            compressed,
+            warnings,
+            options,
+            progress,
+        )
+        .map_err(format_err);
     }
     let mut data = head;
     data.reserve(size.saturating_sub(data.len() as u64) as usize);
@@ -161,7 +169,11 @@ pub fn load_file(
             limit,
         }));
     }
-    load_bytes(&name, &data, options, progress).map_err(format_err)
+    // Not gzip (sniffed above), so this is `load_bytes` handing the bytes
+    // over: a trace parser gives them back as it is done with them.
+    let bytes = data.len() as u64;
+    let warnings = Warnings::default();
+    load_inflated(&name, Cow::Owned(data), bytes, warnings, options, progress).map_err(format_err)
 }
 
 /// Counts the bytes read through it.
@@ -189,7 +201,7 @@ pub fn load_bytes(
     let inflated = detect::maybe_gunzip(data, &options.limits, &mut warnings)?;
     load_inflated(
         name,
-        &inflated,
+        inflated,
         data.len() as u64,
         warnings,
         options,
@@ -198,17 +210,18 @@ pub fn load_bytes(
 }
 
 /// Parses inflated bytes; `bytes` is the size of the input as it came
-/// (compressed or not) and `warnings` what inflating it said.
+/// (compressed or not) and `warnings` what inflating it said. Owned bytes
+/// let the trace parser free them part by part.
 fn load_inflated(
     name: &str,
-    inflated: &[u8],
+    inflated: Cow<'_, [u8]>,
     bytes: u64,
     mut warnings: Warnings,
     options: &LoadOptions,
     progress: &Progress,
 ) -> Result<Loaded, FormatError> {
     let limits = &options.limits;
-    let format = detect::detect(inflated)?;
+    let format = detect::detect(&inflated)?;
     let source = crate::model::Source {
         path: name.to_owned(),
         format,
@@ -216,11 +229,11 @@ fn load_inflated(
         bytes,
     };
     let mut loaded = match format {
-        Format::GoroutineDump => dump::parse(inflated, source, limits, progress)?,
-        Format::GoroutineDebug1 => debug1::parse(inflated, source, limits, progress)?,
-        Format::Folded => folded::parse(inflated, source, limits, progress)?,
-        Format::Pprof => pprof::parse(inflated, source, limits, progress)?,
-        Format::Trace => trace::parse(inflated, source, limits, progress)?,
+        Format::GoroutineDump => dump::parse(&inflated, source, limits, progress)?,
+        Format::GoroutineDebug1 => debug1::parse(&inflated, source, limits, progress)?,
+        Format::Folded => folded::parse(&inflated, source, limits, progress)?,
+        Format::Pprof => pprof::parse(&inflated, source, limits, progress)?,
+        Format::Trace => trace::parse_bytes(inflated, source, limits, progress)?,
     };
     let cut = loaded.table.strings().cut_strings();
     warnings.add_n("long-string", cut, || {

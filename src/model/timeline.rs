@@ -15,6 +15,10 @@
 //! distinct pairs among millions of blocks), so a span points at an interned
 //! `(reason, stack)` pair instead of carrying them.
 //!
+//! A coroutine switch into a goroutine is two spans in one word (Unblocked
+//! and Started at the same instant; see `timeline/switches.rs`): span
+//! indices count both, so only this module knows.
+//!
 //! Blocking points are not stored separately either: a blocking point is a
 //! waiting span, its duration is the span's length and the goroutine that
 //! unblocked it is the detail of the span that follows.
@@ -39,6 +43,9 @@ use super::intern::StrId;
 use super::snapshot::Source;
 use super::stack::{Remap, StackId};
 use super::warning::Warnings;
+
+mod switches;
+pub(crate) use switches::{SwitchDetail, switch_marks};
 
 /// Position of a goroutine in [`Trace::goroutines`] (ordered by goroutine id).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -129,7 +136,7 @@ pub(crate) mod packed {
     pub const MAX_DETAIL: u32 = (1 << DETAIL_BITS) - 1;
     const KIND_MASK: u64 = (1 << KIND_BITS) - 1;
 
-    // Kinds stored in the model. The trace parser uses 21..=31 for
+    // Kinds stored in the model. The trace parser uses 22..=31 for
     // intermediate markers that never survive into a `Trace`.
     pub const CREATED: u8 = 1;
     pub const CREATED_BLOCKED: u8 = 2;
@@ -148,7 +155,10 @@ pub(crate) mod packed {
     pub const INITIAL: u8 = 13;
     /// `STATUS + state`, same order.
     pub const STATUS: u8 = 17;
-    pub const LAST_MODEL_KIND: u8 = 20;
+    pub const LAST_STATUS: u8 = 20;
+    /// A coroutine switch into the goroutine: one word for two spans,
+    /// Unblocked and Started at the same instant (see `switches`).
+    pub const SWITCHED_IN: u8 = 21;
 
     #[inline]
     pub fn pack(time: u64, kind: u8, detail: u32) -> u64 {
@@ -214,6 +224,8 @@ pub(crate) fn status_kind(state: GoState) -> u8 {
 }
 
 /// State and cause of a stored kind; `None` for kinds that are never stored.
+/// A switch-in word holds two spans; this is its last, the state it leaves
+/// the goroutine in, which is what the parser's bookkeeping asks.
 pub(crate) fn decode_kind(k: u8) -> Option<(GoState, SpanCause)> {
     use packed::*;
     let from_offset = |k: u8| match k {
@@ -236,7 +248,8 @@ pub(crate) fn decode_kind(k: u8) -> Option<(GoState, SpanCause)> {
         ENDED => (GoState::Ended, SpanCause::Ended),
         ENDED_IN_SYSCALL => (GoState::Ended, SpanCause::EndedInSyscall),
         k @ INITIAL..STATUS => (from_offset(k - INITIAL), SpanCause::AtTraceStart),
-        k @ STATUS..=LAST_MODEL_KIND => (from_offset(k - STATUS), SpanCause::Status),
+        k @ STATUS..=LAST_STATUS => (from_offset(k - STATUS), SpanCause::Status),
+        SWITCHED_IN => (GoState::Running, SpanCause::Started),
         _ => return None,
     })
 }
@@ -251,15 +264,18 @@ pub(crate) enum DetailKind {
     Goroutine,
     /// P + 1, 0 for none.
     Proc,
+    /// Index into [`Trace::switches`] (a switch-in word).
+    Switch,
 }
 
 pub(crate) fn detail_kind(k: u8) -> DetailKind {
     use packed::*;
     match k {
         STOPPED | BLOCKED | SYSCALL_BEGAN => DetailKind::ReasonStack,
-        INITIAL..=LAST_MODEL_KIND => DetailKind::ReasonStack,
+        INITIAL..=LAST_STATUS => DetailKind::ReasonStack,
         UNBLOCKED => DetailKind::Goroutine,
         STARTED | SYSCALL_ENDED => DetailKind::Proc,
+        SWITCHED_IN => DetailKind::Switch,
         _ => DetailKind::None,
     }
 }
@@ -543,6 +559,11 @@ pub struct Trace {
     pub(crate) time_shift: u32,
     /// Entry 0 is always (empty, empty).
     pub(crate) details: Vec<SpanDetail>,
+    /// What switch-in words name; entry 0 is (none, none).
+    pub(crate) switches: Vec<SwitchDetail>,
+    /// Switch-in words before every 64th word of `spans`; empty if there
+    /// are none (see `switches`).
+    pub(crate) switch_marks: Vec<u32>,
     /// Goroutine labels (`GC (dedicated)`, ...), sorted by goroutine.
     pub(crate) labels: Vec<(GoIndex, StrId)>,
     /// Sorted by P, then start.
@@ -630,9 +651,9 @@ impl Trace {
         (0..self.goroutine_ids.len()).map(GoIndex::from_index)
     }
 
-    /// Total number of stored spans (all goroutines).
+    /// Total number of spans (all goroutines).
     pub fn span_count(&self) -> usize {
-        self.spans.len()
+        self.spans_in(0..self.spans.len())
     }
 
     /// Interned (reason, stack) pairs that spans point at.
@@ -653,7 +674,7 @@ impl Trace {
 
     /// Number of spans of goroutine `g`.
     pub fn span_len(&self, g: GoIndex) -> usize {
-        self.range(g).len()
+        self.spans_in(self.range(g))
     }
 
     /// Absolute time of a packed time value.
@@ -662,15 +683,17 @@ impl Trace {
         self.window.start_ns.saturating_add(offset)
     }
 
-    fn decode(&self, words: &[u64], i: usize) -> Option<Span> {
+    /// The span word `i` of `words` holds; for a switch-in word, its first
+    /// (Unblocked) or `second` (Started) span.
+    pub(super) fn decode(&self, words: &[u64], i: usize, second: bool) -> Option<Span> {
         let word = *words.get(i)?;
         let kind = packed::kind(word);
+        if kind == packed::SWITCHED_IN {
+            return self.decode_switch(words, i, second);
+        }
         let (state, cause) = decode_kind(kind)?;
         let start_ns = self.time_ns(packed::time(word));
-        let end_ns = match words.get(i + 1) {
-            Some(&next) => self.time_ns(packed::time(next)),
-            None => self.window.end_ns.max(start_ns),
-        };
+        let end_ns = self.end_of(words, i, start_ns);
         let detail = packed::detail(word);
         let mut span = Span {
             start_ns,
@@ -693,36 +716,49 @@ impl Trace {
                 span.unblocker = detail.checked_sub(1).map(GoIndex);
             }
             DetailKind::Proc => span.p = detail.checked_sub(1),
-            DetailKind::None => {}
+            DetailKind::None | DetailKind::Switch => {}
         }
         Some(span)
     }
 
+    /// Where the span of word `i` ends: where the next word's begins, or
+    /// at the window's end.
+    fn end_of(&self, words: &[u64], i: usize, start_ns: i64) -> i64 {
+        match words.get(i + 1) {
+            Some(&next) => self.time_ns(packed::time(next)),
+            None => self.window.end_ns.max(start_ns),
+        }
+    }
+
     /// The `i`-th span of goroutine `g`.
     pub fn span(&self, g: GoIndex, i: usize) -> Option<Span> {
-        self.decode(self.words(g), i)
+        let r = self.range(g);
+        let (w, second) = self.locate(r.clone(), i)?;
+        self.decode(self.spans.get(r)?, w, second)
     }
 
     /// All spans of `g` in time order.
     pub fn spans(&self, g: GoIndex) -> impl Iterator<Item = Span> + '_ {
-        let words = self.words(g);
-        (0..words.len()).filter_map(move |i| self.decode(words, i))
+        switches::SpanIter::new(self, self.words(g))
     }
 
     /// Index of the span of `g` that contains `time_ns`, by binary search.
     pub fn span_index_at(&self, g: GoIndex, time_ns: i64) -> Option<usize> {
-        let words = self.words(g);
+        let r = self.range(g);
+        let words = self.spans.get(r.clone()).unwrap_or(&[]);
         let packed_time = self.packed_time(time_ns);
         let after = words.partition_point(|&w| packed::time(w) <= packed_time);
-        after.checked_sub(1)
+        self.spans_in(r.start..r.start + after).checked_sub(1)
     }
 
     /// Indices of the spans of `g` that overlap `[from_ns, to_ns]`, for drawing.
     pub fn span_range(&self, g: GoIndex, from_ns: i64, to_ns: i64) -> Range<usize> {
-        let words = self.words(g);
+        let r = self.range(g);
+        let words = self.spans.get(r.clone()).unwrap_or(&[]);
         let from = self.span_index_at(g, from_ns).unwrap_or(0);
         let to_t = self.packed_time(to_ns);
         let to = words.partition_point(|&w| packed::time(w) <= to_t);
+        let to = self.spans_in(r.start..r.start + to);
         from..to.max(from)
     }
 
@@ -766,13 +802,10 @@ impl Trace {
 
     /// Every time `g` waited: blocks with their reason, stack, duration and unblocker.
     pub fn blocking_points(&self, g: GoIndex) -> impl Iterator<Item = BlockingPoint> + '_ {
-        let words = self.words(g);
-        (0..words.len()).filter_map(move |i| {
-            let span = self.decode(words, i)?;
-            if span.state != GoState::Waiting {
-                return None;
-            }
-            let next = self.decode(words, i + 1);
+        let mut spans = self.spans(g).enumerate().peekable();
+        std::iter::from_fn(move || {
+            let (i, span) = spans.find(|(_, s)| s.state == GoState::Waiting)?;
+            let next = spans.peek().map(|&(_, s)| s);
             Some(BlockingPoint {
                 span: i,
                 time_ns: span.start_ns,
@@ -781,6 +814,25 @@ impl Trace {
                 duration_ns: span.duration_ns(),
                 unblocked: next.is_some(),
                 unblocker: next.and_then(|n| n.unblocker),
+            })
+        })
+    }
+
+    /// The stack of every waiting span of `g`, in order: what indexing
+    /// goroutines by where they block needs, read straight from the words
+    /// without decoding whole spans (it runs over every span of a trace).
+    pub fn waiting_stacks(&self, g: GoIndex) -> impl Iterator<Item = StackId> + '_ {
+        self.words(g).iter().filter_map(|&w| {
+            let kind = packed::kind(w);
+            if !matches!(decode_kind(kind), Some((GoState::Waiting, _))) {
+                return None;
+            }
+            Some(match detail_kind(kind) {
+                DetailKind::ReasonStack => self
+                    .details
+                    .get(packed::detail(w) as usize)
+                    .map_or(StackId::EMPTY, |d| d.stack),
+                _ => StackId::EMPTY,
             })
         })
     }
@@ -804,13 +856,7 @@ impl Trace {
         let mut counts: Vec<usize> = Vec::new();
         for pass in 0..2 {
             for g in self.goroutine_indices() {
-                for (i, &w) in self.words(g).iter().enumerate() {
-                    if detail_kind(packed::kind(w)) != DetailKind::Proc {
-                        continue;
-                    }
-                    let Some(p) = packed::detail(w).checked_sub(1) else {
-                        continue;
-                    };
+                for (i, p) in self.runs_of(g) {
                     let lane = *lane_of.entry(p).or_insert_with(|| {
                         lanes.push((p, Vec::new()));
                         counts.push(0);
@@ -847,9 +893,30 @@ impl Trace {
         PLanes { lanes }
     }
 
+    /// Every running span of `g` that names its P: (span index, P).
+    fn runs_of(&self, g: GoIndex) -> impl Iterator<Item = (usize, u32)> + '_ {
+        let mut at = 0usize;
+        self.words(g).iter().filter_map(move |&w| {
+            let i = at;
+            let kind = packed::kind(w);
+            let detail = packed::detail(w);
+            if kind == packed::SWITCHED_IN {
+                at += 2;
+                let p = self.switches.get(detail as usize)?.p;
+                return Some((i + 1, p.checked_sub(1)?));
+            }
+            at += 1;
+            if detail_kind(kind) != DetailKind::Proc {
+                return None;
+            }
+            Some((i, detail.checked_sub(1)?))
+        })
+    }
+
     fn run_time(&self, g: GoIndex, i: u32) -> u64 {
-        self.words(g)
-            .get(i as usize)
+        let r = self.range(g);
+        self.locate(r.clone(), i as usize)
+            .and_then(|(w, _)| self.spans.get(r.start + w))
             .map_or(0, |&w| packed::time(w))
     }
 
@@ -913,11 +980,11 @@ mod tests {
 
     #[test]
     fn every_model_kind_decodes() {
-        for k in 1..=packed::LAST_MODEL_KIND {
+        for k in 1..=packed::SWITCHED_IN {
             assert!(decode_kind(k).is_some(), "kind {k}");
         }
         assert!(decode_kind(0).is_none());
-        assert!(decode_kind(packed::LAST_MODEL_KIND + 1).is_none());
+        assert!(decode_kind(packed::SWITCHED_IN + 1).is_none());
         for s in [
             GoState::Runnable,
             GoState::Running,

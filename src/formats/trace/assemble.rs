@@ -22,7 +22,8 @@ use super::extras::{Built, Resolve};
 use super::slots::{Cursor, SKIP_FIRST};
 use crate::formats::Loaded;
 use crate::model::timeline::{
-    GoIndex, GoState, SpanDetail, TimeSpan, Trace, initial_kind, packed, status_kind,
+    GoIndex, GoState, SpanDetail, SwitchDetail, TimeSpan, Trace, initial_kind, packed, status_kind,
+    switch_marks,
 };
 use crate::model::{Input, Source, StackId, StackTable, StrId, Warnings};
 
@@ -32,15 +33,15 @@ pub const FORMAT: &str = "trace";
 // Kinds that only live between decoding and compaction (see `packed`).
 pub(super) const HOLE: u8 = 0;
 /// A legacy GoSysCall: a real syscall span if a GoSysBlock follows it.
-pub(super) const LEGACY_SYSCALL: u8 = 21;
+pub(super) const LEGACY_SYSCALL: u8 = 22;
 /// The slot after a legacy GoSysCall: becomes "back to running" unless the
 /// syscall blocked.
-pub(super) const SYSCALL_PLACEHOLDER: u8 = 22;
+pub(super) const SYSCALL_PLACEHOLDER: u8 = 23;
 /// A legacy GoSysBlock; only decides the fate of the placeholder.
-pub(super) const SYSBLOCK_MARKER: u8 = 23;
+pub(super) const SYSBLOCK_MARKER: u8 = 24;
 /// `BURST + offset`: legacy trace-start burst events ("The start burst" in
 /// `docs/trace-format.md`).
-pub(super) const BURST: u8 = 24;
+pub(super) const BURST: u8 = 25;
 
 pub(super) fn burst_kind(state: GoState) -> u8 {
     BURST + initial_kind(state) - packed::INITIAL
@@ -85,6 +86,12 @@ pub(super) trait Sink {
         self.go(g, tick, kind, detail);
         true
     }
+
+    /// A coroutine switch into `g` by goroutine `by` (0 for none) on P `p`:
+    /// Unblocked and Started at once, both sequenced step `seq`, which
+    /// the model stores as one word (`model::timeline::switches`). Returns
+    /// whether both steps came in their turn, as `go_in_turn` would.
+    fn switch_in(&mut self, g: u64, tick: u64, by: u64, p: Option<u64>, seq: u64) -> bool;
 
     /// Whether goroutine `g` may take sequenced step `seq` from `from` now,
     /// as far as the transitions handed over so far tell. Only the sink of
@@ -202,6 +209,11 @@ pub(super) struct Writer<'a> {
     pub cursor: Cursor,
     /// Segment combo to global detail id.
     pub combos: FxHashMap<(u64, u64), u32>,
+    /// Segment (switching goroutine, P) to global switch id.
+    pub switches: FxHashMap<(u64, u64), u32>,
+    /// The last few of `switches` looked up, and whether the goroutine
+    /// is one of the trace.
+    pub recent: RecentSwitches<(u32, bool)>,
     pub clock: Clock,
     /// Transitions that found no slot (never expected; counted, not fatal).
     pub lost: u64,
@@ -212,11 +224,91 @@ pub(super) struct Writer<'a> {
 impl Sink for Writer<'_> {
     #[inline]
     fn go(&mut self, g: u64, tick: u64, kind: u8, detail: RawDetail) {
+        self.put(g, tick, kind, |w| match detail {
+            RawDetail::None => 0,
+            RawDetail::Combo(a, b) => w.combos.get(&(a, b)).copied().unwrap_or(0),
+            RawDetail::Goroutine(id) => w.goroutine_detail(id),
+            RawDetail::Proc(p) => proc_detail(p),
+        });
+    }
+
+    #[inline]
+    fn switch_in(&mut self, g: u64, tick: u64, by: u64, p: Option<u64>, _seq: u64) -> bool {
+        let key = (by, p.unwrap_or(u64::MAX));
+        self.put(g, tick, packed::SWITCHED_IN, |w| {
+            let (detail, resolved) = match w.recent.get(key) {
+                Some(v) => v,
+                None => {
+                    let d = w.switches.get(&key).copied().unwrap_or(0);
+                    let v = (d, by == 0 || w.index.detail(by) != 0);
+                    w.recent.put(key, v);
+                    v
+                }
+            };
+            // Counted as the Unblocked transition's unblocker would be.
+            w.unresolved += u64::from(!resolved);
+            detail
+        });
+        true
+    }
+}
+
+/// The last few coroutine switches' (goroutine, P) pairs and what they
+/// stand for. Coroutines switch back and forth between the same few pairs
+/// (37 million times in `go test -trace` of `runtime/pprof`), and hashing
+/// each switch cost more than the rest of its handling.
+#[derive(Debug)]
+pub(super) struct RecentSwitches<V>([Option<((u64, u64), V)>; 16]);
+
+impl<V: Copy> Default for RecentSwitches<V> {
+    fn default() -> Self {
+        RecentSwitches([None; 16])
+    }
+}
+
+impl<V: Copy> RecentSwitches<V> {
+    #[inline]
+    fn slot(key: (u64, u64)) -> usize {
+        let h = (key.0 ^ key.1.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (h >> 60) as usize
+    }
+
+    #[inline]
+    pub fn get(&self, key: (u64, u64)) -> Option<V> {
+        match self.0.get(Self::slot(key)) {
+            Some(&Some((k, v))) if k == key => Some(v),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    pub fn put(&mut self, key: (u64, u64), v: V) {
+        if let Some(e) = self.0.get_mut(Self::slot(key)) {
+            *e = Some((key, v));
+        }
+    }
+}
+
+impl Writer<'_> {
+    /// A goroutine as a span detail, counting the ones that name nothing.
+    #[inline(always)]
+    fn goroutine_detail(&mut self, id: u64) -> u32 {
+        let d = if id == 0 { 0 } else { self.index.detail(id) };
+        if d == 0 && id != 0 {
+            self.unresolved += 1;
+        }
+        d
+    }
+
+    /// Stores one transition in its goroutine's next slot; its `detail`
+    /// is worked out only if it gets one (restatements are skipped).
+    #[inline(always)]
+    fn put(&mut self, g: u64, tick: u64, kind: u8, detail: impl FnOnce(&mut Self) -> u32) {
         let Some(gi) = self.index.get(g) else {
             self.lost += 1;
             return;
         };
-        let restates = (packed::STATUS..=packed::LAST_MODEL_KIND).contains(&kind);
+        let restates = (packed::STATUS..=packed::LAST_STATUS).contains(&kind);
         let Some(cur) = self.cursor.get_mut(gi) else {
             // The plan gave it no slot here: its only transition was a
             // restatement (see `slots`).
@@ -231,21 +323,7 @@ impl Sink for Writer<'_> {
         }
         let slot = *cur;
         *cur = cur.saturating_add(1);
-        let detail = match detail {
-            RawDetail::None => 0,
-            RawDetail::Combo(a, b) => self.combos.get(&(a, b)).copied().unwrap_or(0),
-            RawDetail::Goroutine(id) => {
-                let d = if id == 0 { 0 } else { self.index.detail(id) };
-                if d == 0 && id != 0 {
-                    self.unresolved += 1;
-                }
-                d
-            }
-            RawDetail::Proc(p) => p
-                .and_then(|p| u32::try_from(p).ok())
-                .filter(|&p| p < packed::MAX_DETAIL)
-                .map_or(0, |p| p + 1),
-        };
+        let detail = detail(self);
         match self.slots.get(slot as usize) {
             Some(s) => s.store(
                 packed::pack(self.clock.packed(tick), kind, detail),
@@ -254,6 +332,14 @@ impl Sink for Writer<'_> {
             None => self.lost += 1,
         }
     }
+}
+
+/// A P as a span detail: P + 1, 0 for none or too large.
+#[inline]
+pub(super) fn proc_detail(p: Option<u64>) -> u32 {
+    p.and_then(|p| u32::try_from(p).ok())
+        .filter(|&p| p < packed::MAX_DETAIL)
+        .map_or(0, |p| p + 1)
 }
 
 /// How a format's decoder left each goroutine's slots.
@@ -428,7 +514,7 @@ pub(super) fn compact(s: &mut [u64]) -> (usize, bool) {
         let Some(state) = state_of(kind) else {
             continue;
         };
-        if (packed::INITIAL..=packed::LAST_MODEL_KIND).contains(&kind) {
+        if (packed::INITIAL..=packed::LAST_STATUS).contains(&kind) {
             let initial = kind < packed::STATUS;
             match prev {
                 Some(p) if p == state => continue,
@@ -472,38 +558,40 @@ fn expected_from(k: u8) -> Option<GoState> {
     match k {
         STARTED => Some(GoState::Runnable),
         STOPPED | BLOCKED | SYSCALL_BEGAN | ENDED => Some(GoState::Running),
-        UNBLOCKED => Some(GoState::Waiting),
+        UNBLOCKED | SWITCHED_IN => Some(GoState::Waiting),
         SYSCALL_ENDED | SYSCALL_ENDED_BLOCKED | ENDED_IN_SYSCALL => Some(GoState::Syscall),
         _ => None,
     }
 }
 
-/// Interns (reason, stack) pairs; id 0 is (empty, empty).
+/// Interns what span details point at; id 0 is the empty value, and so is
+/// every value past the ids a detail can hold (counted in `overflow`).
 #[derive(Debug)]
-pub(super) struct Details {
-    pub list: Vec<SpanDetail>,
-    index: FxHashMap<SpanDetail, u32>,
+pub(super) struct Interned<T> {
+    pub list: Vec<T>,
+    index: FxHashMap<T, u32>,
     pub overflow: u64,
 }
 
-impl Default for Details {
-    fn default() -> Self {
-        let zero = SpanDetail {
-            reason: StrId::EMPTY,
-            stack: StackId::EMPTY,
-        };
+/// (reason, stack) pairs; id 0 is (empty, empty).
+pub(super) type Details = Interned<SpanDetail>;
+
+/// What coroutine switches name (`model::timeline::switches`); id 0 is
+/// (none, none).
+pub(super) type Switches = Interned<SwitchDetail>;
+
+impl<T: Copy + Eq + std::hash::Hash> Interned<T> {
+    fn with_zero(zero: T) -> Self {
         let mut index = FxHashMap::default();
         index.insert(zero, 0);
-        Details {
+        Interned {
             list: vec![zero],
             index,
             overflow: 0,
         }
     }
-}
 
-impl Details {
-    pub fn intern(&mut self, d: SpanDetail) -> u32 {
+    pub fn intern(&mut self, d: T) -> u32 {
         if let Some(&id) = self.index.get(&d) {
             return id;
         }
@@ -516,7 +604,45 @@ impl Details {
         self.index.insert(d, id);
         id
     }
+}
 
+impl Default for Details {
+    fn default() -> Self {
+        Interned::with_zero(SpanDetail {
+            reason: StrId::EMPTY,
+            stack: StackId::EMPTY,
+        })
+    }
+}
+
+impl Default for Switches {
+    fn default() -> Self {
+        Interned::with_zero(SwitchDetail::default())
+    }
+}
+
+impl Switches {
+    /// The switch id of every (switching goroutine, P) pair a segment's
+    /// switches named in trace ids (P `u64::MAX` for none), for its second
+    /// replay.
+    pub fn intern_pairs(
+        &mut self,
+        keys: &FxHashSet<(u64, u64)>,
+        index: &IdIndex,
+    ) -> FxHashMap<(u64, u64), u32> {
+        let mut ids = FxHashMap::with_capacity_and_hasher(keys.len(), Default::default());
+        for &(by, p) in keys {
+            let d = SwitchDetail {
+                unblocker: if by == 0 { 0 } else { index.detail(by) },
+                p: proc_detail((p != u64::MAX).then_some(p)),
+            };
+            ids.insert((by, p), self.intern(d));
+        }
+        ids
+    }
+}
+
+impl Details {
     /// The detail id of every (reason, stack) pair a segment's transitions
     /// named in its own ids, for its second replay.
     pub fn intern_combos(
@@ -555,6 +681,7 @@ pub(super) struct Decoded {
     pub order: SlotOrder,
     pub time_shift: u32,
     pub details: Details,
+    pub switches: Switches,
     /// Transitions that found no slot, and unblockers that name nothing.
     pub lost: u64,
     pub unresolved: u64,
@@ -566,7 +693,8 @@ impl Decoded {
     pub fn into_loaded(self) -> Loaded {
         let mut warnings = self.warnings;
         let (spans, span_starts, inconsistent) = finish(self.words, self.span_starts, self.order);
-        let overflow = self.details.overflow + self.unresolved;
+        let overflow = self.details.overflow + self.switches.overflow + self.unresolved;
+        let switch_marks = switch_marks(&spans);
         assembly_warnings(&mut warnings, self.lost, inconsistent, overflow);
         let built = self.built;
         let trace = Trace {
@@ -584,6 +712,8 @@ impl Decoded {
             spans,
             time_shift: self.time_shift,
             details: self.details.list,
+            switches: self.switches.list,
+            switch_marks,
             labels: built.labels,
             procs: built.procs,
             cpu_samples: built.cpu,

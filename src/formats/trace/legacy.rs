@@ -7,6 +7,7 @@
 //! P (in the order Ps first appear) so that ties in time keep the order of
 //! Go's reader. Both passes apply each event with the same handlers.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use rustc_hash::FxHashMap;
@@ -165,13 +166,14 @@ impl Resolve for LegacyResolver<'_> {
 }
 
 pub(super) fn parse(
-    data: &[u8],
+    bytes: Cow<'_, [u8]>,
     minor: u32,
     source: Source,
     limits: &Limits,
     progress: &Progress,
 ) -> Result<Loaded, FormatError> {
     progress.set_stage("Reading legacy trace");
+    let data: &[u8] = &bytes;
     let mut s = scan(data, minor, limits, progress);
     if progress.is_cancelled() {
         return Err(FormatError::Cancelled);
@@ -217,6 +219,7 @@ pub(super) fn parse(
     let ps = std::mem::take(&mut s.ps);
     let (events, type_counts, init_end) = (s.events, s.type_counts, s.init_end);
     drop(s);
+    let ps = per_p_bytes(bytes, ps);
     let words = slots::new_slots(total);
     let w = Writer {
         slots: &words,
@@ -225,6 +228,8 @@ pub(super) fn parse(
         // and once written the cursors are where the next ranges start.
         cursor: Cursor::Dense(span_starts),
         combos: resolved.combos,
+        switches: FxHashMap::default(),
+        recent: Default::default(),
         clock: Clock {
             ns_per_tick,
             base_ns: start_ns,
@@ -234,7 +239,7 @@ pub(super) fn parse(
         unresolved: 0,
     };
     let pass = Pass { minor, init_end };
-    let (span_starts, lost, unresolved) = second_pass(data, &ps, pass, w, progress)?;
+    let (span_starts, lost, unresolved) = second_pass(ps, pass, w, progress)?;
     drop(index);
 
     let names: Vec<(&'static str, u64)> = type_counts
@@ -257,6 +262,7 @@ pub(super) fn parse(
         order: assemble::SlotOrder::ByTime,
         time_shift: shift,
         details: resolved.details,
+        switches: assemble::Switches::default(),
         lost,
         unresolved,
         table: resolved.table,
@@ -264,6 +270,56 @@ pub(super) fn parse(
     .into_loaded();
     progress.set(1.0);
     Ok(loaded)
+}
+
+/// One P's batches for the second pass, and the bytes they are in.
+struct PBatches<'a> {
+    p: u64,
+    bytes: Cow<'a, [u8]>,
+    batches: Vec<BatchRange>,
+}
+
+/// The second pass's bytes, P by P. Owned bytes are copied into each P's
+/// own (its batches' events only) and the file is freed: the second pass
+/// then frees each P's bytes once replayed, while the slots' fresh pages
+/// fill (`slots::new_slots`), so the file and the spans are not resident
+/// in full at once. Lent bytes are shared as they are.
+fn per_p_bytes<'a>(bytes: Cow<'a, [u8]>, ps: Vec<(u64, Vec<BatchRange>)>) -> Vec<PBatches<'a>> {
+    let data = match bytes {
+        Cow::Borrowed(data) => {
+            return ps
+                .into_iter()
+                .map(|(p, batches)| PBatches {
+                    p,
+                    bytes: Cow::Borrowed(data),
+                    batches,
+                })
+                .collect();
+        }
+        Cow::Owned(data) => data,
+    };
+    ps.into_iter()
+        .map(|(p, batches)| {
+            let events = |b: &BatchRange| data.get(b.events.clone()).unwrap_or(&[]);
+            let mut own = Vec::with_capacity(batches.iter().map(|b| events(b).len()).sum());
+            let batches = batches
+                .iter()
+                .map(|b| {
+                    let start = own.len();
+                    own.extend_from_slice(events(b));
+                    BatchRange {
+                        ticks: b.ticks,
+                        events: start..own.len(),
+                    }
+                })
+                .collect();
+            PBatches {
+                p,
+                bytes: Cow::Owned(own),
+                batches,
+            }
+        })
+        .collect()
 }
 
 /// Everything of the trace but its spans, in model ids.
@@ -323,18 +379,19 @@ fn resolve(
 /// Returns where each goroutine's slots begin and the writer's counts of
 /// transitions that found no slot and of unblockers that name nothing.
 fn second_pass(
-    data: &[u8],
-    ps: &[(u64, Vec<BatchRange>)],
+    ps: Vec<PBatches<'_>>,
     pass: Pass,
     mut w: Writer<'_>,
     progress: &Progress,
 ) -> Result<(Vec<u32>, u64, u64), FormatError> {
-    for (i, (p, batches)) in ps.iter().enumerate() {
+    let n = ps.len();
+    // Each P's own bytes are freed as soon as it is replayed.
+    for (i, p) in ps.into_iter().enumerate() {
         if progress.is_cancelled() {
             return Err(FormatError::Cancelled);
         }
-        progress.set(0.5 + 0.3 * i as f32 / ps.len().max(1) as f32);
-        replay(data, *p, batches, pass, &mut w);
+        progress.set(0.5 + 0.3 * i as f32 / n.max(1) as f32);
+        replay(&p.bytes, p.p, &p.batches, pass, &mut w);
     }
     let mut span_starts = match w.cursor {
         Cursor::Dense(v) => v,

@@ -63,6 +63,17 @@
 //!   goroutines whose transitions contradict each other even in that order
 //!   (a damaged trace) are counted in a warning.
 //!
+//! ## Memory
+//!
+//! The spans are one word each (`model::timeline`; a coroutine switch-in
+//! holds two spans in its word) and are written into slots allocated
+//! zeroed, whose pages become resident only as they are written. A file's
+//! bytes are handed to the parser (`parse_bytes`), which cuts them into
+//! each generation's own (legacy: each P's) and frees each once its spans
+//! are written, so the file and the spans are never resident in full at
+//! once: peak memory is about the spans plus a generation, not the spans
+//! plus the file.
+//!
 //! ## Damaged files
 //!
 //! Truncation and corruption cost only what they touch: v2 keeps every
@@ -77,6 +88,8 @@ mod extras;
 mod legacy;
 mod slots;
 mod v2;
+
+use std::borrow::Cow;
 
 use crate::formats::{FormatError, Limits, Loaded};
 use crate::model::Source;
@@ -95,7 +108,19 @@ pub fn parse(
     limits: &Limits,
     progress: &Progress,
 ) -> Result<Loaded, FormatError> {
-    let minor = header_minor(data)?;
+    parse_bytes(Cow::Borrowed(data), source, limits, progress)
+}
+
+/// [`parse`], from bytes that may be handed over: a Go 1.22+ trace frees
+/// the generations it is done with while it writes spans, so the file and
+/// the spans are not held in full at once.
+pub(crate) fn parse_bytes(
+    data: Cow<'_, [u8]>,
+    source: Source,
+    limits: &Limits,
+    progress: &Progress,
+) -> Result<Loaded, FormatError> {
+    let minor = header_minor(&data)?;
     if minor < OLDEST_MINOR {
         return Err(FormatError::UnsupportedVersion {
             format: FORMAT,

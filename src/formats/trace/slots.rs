@@ -25,7 +25,7 @@ use std::sync::atomic::AtomicU64;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::assemble::{IdIndex, RawDetail, Sink, Step};
+use super::assemble::{IdIndex, RawDetail, RecentSwitches, Sink, Step};
 use super::{FORMAT, Reader};
 use crate::formats::{FormatError, Limits};
 use crate::model::timeline::{GoState, decode_kind, packed};
@@ -58,6 +58,10 @@ fn state_code(state: Option<GoState>) -> u64 {
 pub(super) struct Counter {
     pub counts: Counts,
     pub combos: FxHashSet<(u64, u64)>,
+    /// (switching goroutine, P or `u64::MAX`) of every coroutine switch.
+    pub switches: FxHashSet<(u64, u64)>,
+    /// The last few of `switches`, to skip hashing most switches.
+    recent: RecentSwitches<()>,
     /// Closing statuses ([`Step::Closing`]) as `id << 4 | later << 3 |
     /// state`, `later` set in generations after the first: on a trace
     /// of many idle goroutines nearly every goroutine of a generation is
@@ -79,15 +83,7 @@ impl Counter {
         }
         let v = self.counts.entry(g).or_insert(0);
         let was = *v;
-        let count = u64::from((was as u32).saturating_add(1));
-        let state = state_code(decode_kind(kind).map(|(s, _)| s));
-        let first = if was == 0 && (packed::STATUS..=packed::LAST_MODEL_KIND).contains(&kind) {
-            state
-        } else {
-            (was >> FIRST_SHIFT) & 0xf
-        };
-        let last_seq = seq.map_or(was >> SEQ_SHIFT, |s| s & SEQ_MASK);
-        *v = count | state << LAST_SHIFT | first << FIRST_SHIFT | last_seq << SEQ_SHIFT;
+        *v = counted(was, kind, seq);
         (was, *v)
     }
 
@@ -150,7 +146,7 @@ impl Sink for Counter {
                     self.combos.insert((a, b));
                 }
                 let state = state_code(decode_kind(kind).map(|(s, _)| s));
-                let later = u64::from((packed::STATUS..=packed::LAST_MODEL_KIND).contains(&kind));
+                let later = u64::from((packed::STATUS..=packed::LAST_STATUS).contains(&kind));
                 self.closing.push(g << 4 | later << 3 | state);
                 return true;
             }
@@ -167,12 +163,51 @@ impl Sink for Counter {
         in_turn(was, from, seq)
     }
 
+    /// Counts the switch's two transitions as two steps, as they are in
+    /// Go's order, but one slot: the model keeps both in one word.
+    ///
+    /// In turn as the two would be one after the other: the start carries
+    /// the unblock's number, so it is never in turn, and a generation with
+    /// switches takes the replay that holds events back, whose schedule the
+    /// second replay then follows without merging again.
+    #[inline(always)]
+    fn switch_in(&mut self, g: u64, _tick: u64, by: u64, p: Option<u64>, seq: u64) -> bool {
+        let key = (by, p.unwrap_or(u64::MAX));
+        if self.recent.get(key).is_none() {
+            self.switches.insert(key);
+            self.recent.put(key, ());
+        }
+        let v = self.counts.entry(g).or_insert(0);
+        let was = *v;
+        let unblocked = counted(was, packed::UNBLOCKED, Some(seq));
+        let both = counted(unblocked, packed::STARTED, Some(seq));
+        let slots = u64::from((both as u32).saturating_sub(1));
+        *v = (both & !u64::from(u32::MAX)) | slots;
+        in_turn(was, state_code(Some(GoState::Waiting)), seq)
+            && in_turn(unblocked, state_code(Some(GoState::Runnable)), seq)
+    }
+
     #[inline]
     fn allows(&self, g: u64, from: GoState, seq: u64) -> bool {
         self.counts
             .get(&g)
             .is_some_and(|&v| in_turn(v, state_code(Some(from)), seq))
     }
+}
+
+/// A goroutine's [`Counts`] entry `was` after one more transition of
+/// `kind`, with its sequence number if it has one.
+#[inline(always)]
+fn counted(was: u64, kind: u8, seq: Option<u64>) -> u64 {
+    let count = u64::from((was as u32).saturating_add(1));
+    let state = state_code(decode_kind(kind).map(|(s, _)| s));
+    let first = if was == 0 && (packed::STATUS..=packed::LAST_STATUS).contains(&kind) {
+        state
+    } else {
+        (was >> FIRST_SHIFT) & 0xf
+    };
+    let last_seq = seq.map_or(was >> SEQ_SHIFT, |s| s & SEQ_MASK);
+    count | state << LAST_SHIFT | first << FIRST_SHIFT | last_seq << SEQ_SHIFT
 }
 
 /// Whether a goroutine whose entry is `v` may take sequenced step `seq`
@@ -483,10 +518,17 @@ pub(super) fn cursor_for(bases: &SegmentBases, starts: &[u32], goroutines: usize
 }
 
 /// Zeroed slots that segments fill in parallel.
+///
+/// Asked of the allocator zeroed, so a large array is fresh pages that
+/// become resident only as the second replay writes them, while it gives
+/// back the file's bytes it is done with (`v2::second_pass`): the slots
+/// and the whole file are never resident at once.
 pub(super) fn new_slots(n: usize) -> Vec<AtomicU64> {
-    std::iter::repeat_with(|| AtomicU64::new(0))
-        .take(n)
-        .collect()
+    bytemuck::try_zeroed_vec(n).unwrap_or_else(|()| {
+        std::iter::repeat_with(|| AtomicU64::new(0))
+            .take(n)
+            .collect()
+    })
 }
 
 #[cfg(test)]

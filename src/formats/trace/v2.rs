@@ -5,6 +5,7 @@
 //! strings and stacks are interned sequentially into the one table; the
 //! second replay writes spans, again in parallel.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -27,7 +28,7 @@ mod replay;
 mod tables;
 mod wire;
 
-use replay::{Collect, Mode, Replayed, Schedule, Setup, replay};
+use replay::{Bytes, Collect, Mode, Replayed, Schedule, Setup, replay};
 use tables::scan_tables;
 pub(super) use wire::batch_offsets;
 use wire::{ArgTable, BatchKind, Generation, event_name, frame};
@@ -66,7 +67,7 @@ fn first_replay(data: &[u8], g: &Generation, first_gen: bool, args: &ArgTable, s
     let threads = std::mem::take(&mut s.threads);
     let cpu = std::mem::take(&mut s.extras.cpu);
     let setup = Setup {
-        data,
+        data: Bytes::whole(data),
         generation: g,
         threads: &threads,
         first_gen,
@@ -176,7 +177,7 @@ impl Resolve for GenResolver<'_, '_> {
 }
 
 pub(super) fn parse(
-    data: &[u8],
+    bytes: Cow<'_, [u8]>,
     minor: u32,
     source: Source,
     limits: &Limits,
@@ -184,6 +185,7 @@ pub(super) fn parse(
 ) -> Result<Loaded, FormatError> {
     progress.set_stage("Reading trace generations");
     let mut warnings = Warnings::default();
+    let data: &[u8] = &bytes;
     let gens = frame(data, minor, limits, &mut warnings);
     if gens.is_empty() {
         return Err(FormatError::NothingFound {
@@ -243,19 +245,21 @@ pub(super) fn parse(
         .into_iter()
         .zip(bases)
         .zip(resolved.combos)
+        .zip(resolved.switch_ids)
         .zip(clocks)
         .map(
-            |((((threads, schedule), bases), combos), clock)| SecondPass {
+            |(((((threads, schedule), bases), combos), switches), clock)| SecondPass {
                 threads,
                 schedule,
                 bases,
                 combos,
+                switches,
                 clock,
             },
         )
         .collect();
     let into = (words.as_slice(), &index, span_starts.as_slice());
-    let (lost, unresolved) = second_pass(data, &gens, &args, plans, into, progress);
+    let (lost, unresolved) = second_pass(bytes, &gens, &args, plans, into, progress);
     if progress.is_cancelled() {
         return Err(FormatError::Cancelled);
     }
@@ -276,6 +280,7 @@ pub(super) fn parse(
         order: assemble::SlotOrder::Replayed,
         time_shift: shift,
         details: resolved.details,
+        switches: resolved.switches,
         lost,
         unresolved,
         table: resolved.table,
@@ -392,6 +397,9 @@ struct Resolved {
     built: Built,
     /// Per generation, its (reason, stack) pairs as detail ids.
     combos: Vec<FxHashMap<(u64, u64), u32>>,
+    switches: assemble::Switches,
+    /// Per generation, its coroutine switches' (goroutine, P) as switch ids.
+    switch_ids: Vec<FxHashMap<(u64, u64), u32>>,
     /// References to strings and stacks no table defines.
     missing: u64,
 }
@@ -408,6 +416,8 @@ fn resolve(
 ) -> Resolved {
     let mut table = StackTable::default();
     let mut details = Details::default();
+    let mut switches = assemble::Switches::default();
+    let mut switch_ids = Vec::with_capacity(scans.len());
     let mut parts = Parts::new(ids);
     let mut missing = 0;
     let mut all_combos = Vec::with_capacity(scans.len());
@@ -427,6 +437,7 @@ fn resolve(
         };
         parts.add(extras, index, &mut r, end_tick, |_| true);
         all_combos.push(details.intern_combos(&counter.combos, &mut r));
+        switch_ids.push(switches.intern_pairs(&counter.switches, index));
         missing += r.missing;
     }
     Resolved {
@@ -434,6 +445,8 @@ fn resolve(
         details,
         built: parts.build(end_ns),
         combos: all_combos,
+        switches,
+        switch_ids,
         missing,
     }
 }
@@ -444,55 +457,175 @@ struct SecondPass {
     schedule: Option<Schedule>,
     bases: slots::SegmentBases,
     combos: FxHashMap<(u64, u64), u32>,
+    switches: FxHashMap<(u64, u64), u32>,
     clock: Clock,
 }
 
 /// Second replay: every generation writes its spans into their slots, in
 /// parallel. Returns the transitions that found no slot and the unblockers
 /// that name nothing.
+///
+/// Owned bytes are first cut into each generation's own, and each
+/// generation drops its bytes once replayed, while the slots' fresh pages
+/// fill as they are written (`slots::new_slots`): so the file and the
+/// spans are not resident in full at once. The largest generations go
+/// first, so the last ones, whose bytes and spans are both resident when
+/// the slots are nearly full, are small (and the cores stay busy).
 fn second_pass(
-    data: &[u8],
+    bytes: Cow<'_, [u8]>,
     gens: &[Generation],
     args: &ArgTable,
     plans: Vec<SecondPass>,
-    (words, index, starts): (&[AtomicU64], &IdIndex, &[u32]),
+    into: (&[AtomicU64], &IdIndex, &[u32]),
     progress: &Progress,
 ) -> (u64, u64) {
-    let done = AtomicUsize::new(0);
-    // `starts` has one more entry than there are goroutines.
-    let goroutines = starts.len().saturating_sub(1);
-    gens.par_iter()
+    let (whole, pieces) = split(bytes, gens);
+    let size = |i: usize| {
+        gens.get(i).map_or(0, |g| {
+            g.batches.iter().map(|b| b.payload.len()).sum::<usize>()
+        })
+    };
+    let mut work: Vec<(usize, SecondPass, Option<Piece>)> = plans
+        .into_iter()
+        .zip(pieces)
         .enumerate()
-        .zip(plans)
-        .map(|((i, g), plan)| {
-            if progress.is_cancelled() {
-                return (0, 0);
+        .map(|(i, (plan, piece))| (i, plan, piece))
+        .collect();
+    work.sort_by_key(|&(i, _, _)| std::cmp::Reverse(size(i)));
+    let queue = std::sync::Mutex::new(work.into_iter());
+    let shared = Shared {
+        args,
+        into,
+        done: AtomicUsize::new(0),
+        total: gens.len(),
+        progress,
+    };
+    let workers = rayon::current_num_threads().max(1);
+    (0..workers)
+        .into_par_iter()
+        .map(|_| {
+            let (mut lost, mut unresolved) = (0, 0);
+            loop {
+                let next = queue
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .next();
+                let Some((i, plan, piece)) = next else { break };
+                let data = match &piece {
+                    Some(p) => Bytes {
+                        data: &p.bytes,
+                        base: p.base,
+                    },
+                    None => Bytes::whole(&whole),
+                };
+                if let Some(g) = gens.get(i) {
+                    let (l, u) = replay_one(data, g, i, plan, &shared);
+                    lost += l;
+                    unresolved += u;
+                }
             }
-            let mut w = Writer {
-                slots: words,
-                index,
-                cursor: slots::cursor_for(&plan.bases, starts, goroutines),
-                combos: plan.combos,
-                clock: plan.clock,
-                lost: 0,
-                unresolved: 0,
-            };
-            drop(plan.bases);
-            let setup = Setup {
-                data,
-                generation: g,
-                threads: &plan.threads,
-                first_gen: i == 0,
-                args,
-            };
-            let mode = match &plan.schedule {
-                Some(s) => Mode::Follow(s),
-                None => Mode::Trust,
-            };
-            replay(&setup, mode, &mut w, None);
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            progress.set(0.4 + 0.4 * n as f32 / gens.len().max(1) as f32);
-            (w.lost, w.unresolved)
+            (lost, unresolved)
         })
         .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+}
+
+/// One generation's own bytes, cut from the file; `base` is where they
+/// began in it.
+struct Piece {
+    base: usize,
+    bytes: Vec<u8>,
+}
+
+/// Cuts owned bytes into each generation's own, from the last generation
+/// to the first, giving each cut's tail back to the allocator at once (a
+/// copy of the file, one generation at a time). Borrowed bytes, and files
+/// whose generations are not one after the other, stay whole.
+fn split<'a>(bytes: Cow<'a, [u8]>, gens: &[Generation]) -> (Cow<'a, [u8]>, Vec<Option<Piece>>) {
+    let none = || gens.iter().map(|_| None).collect();
+    let cuts = cut_points(gens);
+    let Cow::Owned(mut v) = bytes else {
+        return (bytes, none());
+    };
+    if cuts.iter().any(Option::is_none) {
+        return (Cow::Owned(v), none());
+    }
+    let mut pieces: Vec<Option<Piece>> = Vec::with_capacity(gens.len());
+    for &cut in cuts.iter().rev().flatten() {
+        let base = cut.min(v.len());
+        let bytes = v.split_off(base);
+        v.shrink_to_fit();
+        pieces.push(Some(Piece { base, bytes }));
+    }
+    pieces.reverse();
+    (Cow::Owned(Vec::new()), pieces)
+}
+
+/// Per generation, where its bytes begin: its first batch, if no earlier
+/// generation reaches past that (Go writes generations one after the
+/// other); `None` otherwise.
+fn cut_points(gens: &[Generation]) -> Vec<Option<usize>> {
+    let mut reach = 0usize;
+    gens.iter()
+        .map(|g| {
+            let first = g.batches.iter().map(|b| b.offset).min();
+            let cut = first.filter(|&f| f >= reach);
+            let last = g.batches.iter().map(|b| b.payload.end).max();
+            reach = reach.max(last.unwrap_or(0));
+            cut
+        })
+        .collect()
+}
+
+/// What the second replays of all generations share.
+struct Shared<'s> {
+    args: &'s ArgTable,
+    into: (&'s [AtomicU64], &'s IdIndex, &'s [u32]),
+    /// Generations replayed, of `total`, for the progress bar.
+    done: AtomicUsize,
+    total: usize,
+    progress: &'s Progress,
+}
+
+/// The second replay of generation number `i`.
+fn replay_one(
+    data: Bytes<'_>,
+    g: &Generation,
+    i: usize,
+    plan: SecondPass,
+    shared: &Shared<'_>,
+) -> (u64, u64) {
+    if shared.progress.is_cancelled() {
+        return (0, 0);
+    }
+    let (words, index, starts) = shared.into;
+    // `starts` has one more entry than there are goroutines.
+    let goroutines = starts.len().saturating_sub(1);
+    let mut w = Writer {
+        slots: words,
+        index,
+        cursor: slots::cursor_for(&plan.bases, starts, goroutines),
+        combos: plan.combos,
+        switches: plan.switches,
+        recent: Default::default(),
+        clock: plan.clock,
+        lost: 0,
+        unresolved: 0,
+    };
+    drop(plan.bases);
+    let setup = Setup {
+        data,
+        generation: g,
+        threads: &plan.threads,
+        first_gen: i == 0,
+        args: shared.args,
+    };
+    let mode = match &plan.schedule {
+        Some(s) => Mode::Follow(s),
+        None => Mode::Trust,
+    };
+    replay(&setup, mode, &mut w, None);
+    let n = shared.done.fetch_add(1, Ordering::Relaxed) + 1;
+    let part = n as f32 / shared.total.max(1) as f32;
+    shared.progress.set(0.4 + 0.4 * part);
+    (w.lost, w.unresolved)
 }

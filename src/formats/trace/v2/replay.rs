@@ -91,7 +91,7 @@ impl<'d> Thread<'d> {
     #[inline(always)]
     fn next_event(
         &mut self,
-        data: &'d [u8],
+        data: Bytes<'d>,
         g: &Generation,
         args: &ArgTable,
         mut warn: Option<&mut Warnings>,
@@ -123,7 +123,7 @@ impl<'d> Thread<'d> {
 
     /// Moves on to the thread's next batch that has events; false at the end.
     #[inline(never)]
-    fn next_batch(&mut self, data: &'d [u8], g: &Generation) -> bool {
+    fn next_batch(&mut self, data: Bytes<'d>, g: &Generation) -> bool {
         while self.reader.is_empty() {
             let Some(b) = self
                 .batches
@@ -133,7 +133,7 @@ impl<'d> Thread<'d> {
                 return false;
             };
             self.next_batch += 1;
-            self.reader = Reader::new(data.get(b.payload.clone()).unwrap_or(&[]));
+            self.reader = Reader::new(data.get(&b.payload).unwrap_or(&[]));
             self.payload_start = b.payload.start;
             self.tick = b.time;
         }
@@ -208,6 +208,15 @@ impl<S: Sink> Out<'_, S> {
         }
     }
 
+    /// Hands a coroutine switch into `g` to the sink (see [`Sink::switch_in`]).
+    #[inline(always)]
+    fn switch_in(&mut self, g: u64, tick: u64, by: u64, p: Option<u64>, seq: u64) {
+        let in_turn = self.sink.switch_in(g, tick, by, p, seq);
+        if self.check == OrderCheck::Verify {
+            self.broken |= !in_turn;
+        }
+    }
+
     /// Whether `e` may happen now, as Go's reader decides it; always,
     /// unless the order waits.
     fn ready(&self, e: &Event) -> bool {
@@ -224,9 +233,31 @@ impl<S: Sink> Out<'_, S> {
     }
 }
 
+/// The file's bytes as a replay reads them: the whole file, or one
+/// generation's own bytes cut from it (see `v2::second_pass`).
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Bytes<'a> {
+    pub data: &'a [u8],
+    /// Where `data` begins in the file; batches keep their file offsets.
+    pub base: usize,
+}
+
+impl<'a> Bytes<'a> {
+    /// The whole file.
+    pub fn whole(data: &'a [u8]) -> Bytes<'a> {
+        Bytes { data, base: 0 }
+    }
+
+    fn get(&self, r: &Range<usize>) -> Option<&'a [u8]> {
+        let start = r.start.checked_sub(self.base)?;
+        let end = r.end.checked_sub(self.base)?;
+        self.data.get(start..end)
+    }
+}
+
 /// One generation and what its replays need to know of the file.
 pub(super) struct Setup<'a> {
-    pub data: &'a [u8],
+    pub data: Bytes<'a>,
     pub generation: &'a Generation,
     pub threads: &'a [(u64, Vec<usize>)],
     pub first_gen: bool,
@@ -706,24 +737,37 @@ fn schedule<S: Sink>(e: &Event, t: &mut Thread, out: &mut Out<'_, S>, ex: Option
         }
         // GoSwitch, GoSwitchDestroy: unblock the target, block or end the
         // current goroutine, start the target.
-        ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => {
-            let next = a[0];
-            let by = RawDetail::Goroutine(t.cur_g.unwrap_or(0));
-            out.go(next, tick, packed::UNBLOCKED, by, Step::Seq(a[1]));
-            if let Some(gid) = t.cur_g {
-                let kind = if e.typ == ev::GO_SWITCH {
-                    packed::BLOCKED
-                } else {
-                    packed::ENDED
-                };
-                out.go(gid, tick, kind, RawDetail::None, Step::Own);
-            }
-            let on = RawDetail::Proc(t.cur_p);
-            out.go(next, tick, packed::STARTED, on, Step::Seq(a[1]));
-            t.cur_g = Some(next);
-        }
+        ev::GO_SWITCH | ev::GO_SWITCH_DESTROY => switch(e, t, out),
         _ => {}
     }
+}
+
+/// A coroutine switch. The target's two transitions go to the sink as one
+/// switch-in, unless it is the current goroutine (a damaged trace), whose
+/// own transition falls between them. Kept out of line: most traces have
+/// none, and the merge loop it would sit in is the hottest code.
+#[inline(never)]
+fn switch<S: Sink>(e: &Event, t: &mut Thread, out: &mut Out<'_, S>) {
+    let (tick, a) = (e.tick, e.a);
+    let next = a[0];
+    let kind = if e.typ == ev::GO_SWITCH {
+        packed::BLOCKED
+    } else {
+        packed::ENDED
+    };
+    if t.cur_g == Some(next) {
+        let by = RawDetail::Goroutine(next);
+        out.go(next, tick, packed::UNBLOCKED, by, Step::Seq(a[1]));
+        out.go(next, tick, kind, RawDetail::None, Step::Own);
+        let on = RawDetail::Proc(t.cur_p);
+        out.go(next, tick, packed::STARTED, on, Step::Seq(a[1]));
+    } else {
+        if let Some(gid) = t.cur_g {
+            out.go(gid, tick, kind, RawDetail::None, Step::Own);
+        }
+        out.switch_in(next, tick, t.cur_g.unwrap_or(0), t.cur_p, a[1]);
+    }
+    t.cur_g = Some(next);
 }
 
 /// What is not scheduling: stop-the-world, GC, labels and annotations
