@@ -227,6 +227,7 @@ mod tests {
             },
             warnings: Warnings::default(),
             go_version: "go1.23".into(),
+            started_at_ns: None,
             legacy: false,
             window: TimeSpan {
                 start_ns: 0,
