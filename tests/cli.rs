@@ -500,3 +500,31 @@ fn export_sandwich_prints_callers_and_callees() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no function of the graph matches"));
 }
+
+/// Counts read in the singular for one, in the text a person reads: the
+/// suspects of four dumps and a trace say how many of each path's
+/// goroutines the trace holds, and several hold exactly one.
+#[test]
+fn inspect_says_one_goroutine_not_one_goroutines() {
+    let args = fixture_args(&[
+        "goroutine-t0.debug2.txt",
+        "goroutine-t1.debug2.txt",
+        "goroutine-t2.debug2.txt",
+        "goroutine-t3.debug2.txt",
+        "trace-go123.out",
+    ]);
+    let mut argv = vec!["inspect"];
+    argv.extend(args.iter().map(String::as_str));
+    let out = leakscope(&argv);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("\n        1 goroutine on this path in the trace\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n        40 goroutines on this path in the trace\n"),
+        "{text}"
+    );
+    assert!(!text.contains(" 1 goroutines"), "{text}");
+}

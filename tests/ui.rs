@@ -1255,6 +1255,13 @@ fn proven_leaks_are_marked_and_a_suspect_tells_its_story() {
     h.get_by_label("leakrel/groups.go:37 (chan send)");
     h.get_by_label("main.startRequest (leakrel/groups.go:43)");
     h.get_by_label_contains("proven leaked by the runtime · 8 proven · 8 goroutines");
+    // A group of one reads in the singular.
+    h.get_by_label("main.blockForever").click();
+    h.run();
+    h.get_by_label_contains("proven leaked by the runtime · 1 proven · 1 goroutine");
+    assert!(h.query_by_label_contains("1 goroutines").is_none());
+    h.get_by_label("main.sendResult").click();
+    h.run();
     // Two groups of one function, told apart by their labels.
     let ws = h.state().workspace.clone().unwrap();
     let labelled: Vec<usize> = ws

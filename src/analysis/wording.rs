@@ -58,6 +58,17 @@ pub fn blocked_on(table: &StackTable, reason: WaitReason, duration_ns: Option<i6
     }
 }
 
+/// A count with its noun, singular for one (`1 goroutine`, `12 stack
+/// groups`): a headline that says "1 goroutines" reads as a slip in a tool
+/// that asks to be trusted on counts.
+pub fn count_of(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A count series (`56 → 88 → 122`).
 pub fn counts(counts: &[u64]) -> String {
     counts
@@ -70,6 +81,13 @@ pub fn counts(counts: &[u64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_take_their_noun_in_the_singular_for_one() {
+        assert_eq!(count_of(1, "goroutine"), "1 goroutine");
+        assert_eq!(count_of(0, "goroutine"), "0 goroutines");
+        assert_eq!(count_of(12, "stack group"), "12 stack groups");
+    }
 
     #[test]
     fn mixed_reasons_are_all_named() {

@@ -9,6 +9,7 @@ use clap::Args;
 
 use super::fleet;
 use crate::analysis::summary::{CountProfileJson, Report, SuspectJson};
+use crate::analysis::wording::count_of;
 use crate::analysis::{AnalysisOptions, Evidence, LabelMode, SeriesOrder, wording};
 use crate::formats::LoadOptions;
 
@@ -268,8 +269,9 @@ fn headline(r: &Report, suspects: &[&SuspectJson]) -> String {
     } else {
         let n: u64 = proven.iter().map(|s| s.proven_leaked).sum();
         format!(
-            "{} groups with {n} goroutines proven leaked by the runtime; ",
-            proven.len()
+            "{} with {} proven leaked by the runtime; ",
+            count_of(proven.len() as u64, "group"),
+            count_of(n, "goroutine")
         )
     };
     if snaps >= 2 {
@@ -314,7 +316,8 @@ fn suspect_text(out: &mut String, rank: usize, s: &SuspectJson, several: bool) {
     );
     suspect_facts(out, s);
     if let Some(n) = s.trace_goroutines {
-        let _ = writeln!(out, "        {n} goroutines on this path in the trace");
+        let n = wording::count_of(n, "goroutine");
+        let _ = writeln!(out, "        {n} on this path in the trace");
     }
 }
 
@@ -374,9 +377,9 @@ fn suspect_facts(out: &mut String, s: &SuspectJson) {
             let kv: Vec<String> = l.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let _ = writeln!(
                 out,
-                "        labels {} ({} goroutines)",
+                "        labels {} ({})",
                 kv.join(", "),
-                l.goroutines
+                count_of(l.goroutines, "goroutine")
             );
         }
     }

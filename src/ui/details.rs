@@ -145,7 +145,10 @@ fn evidence(a: &crate::analysis::Analysis, s: &Suspect) -> String {
             text.push_str(&format!(" ({})", wording::growth_rate(&s.growth)));
         }
     } else {
-        text.push_str(&format!(" · {} goroutines", g.last_count()));
+        text.push_str(&format!(
+            " · {}",
+            crate::analysis::wording::count_of(g.last_count(), "goroutine")
+        ));
     }
     if let Some(w) = s.wait_ages.filter(|w| w.max > 0) {
         text.push_str(&format!(

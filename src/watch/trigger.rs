@@ -20,6 +20,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use super::window::{GroupView, Window};
+use crate::analysis::wording::count_of;
 use crate::model::incident::{Firing, FiringGroup};
 
 /// The trigger settings: flags or the `[triggers]` table of a config file.
@@ -335,10 +336,16 @@ fn proven_firing(p: &Proven) -> Option<(&'static str, Firing)> {
                 trigger: "proven".to_owned(),
                 message: match &p.top {
                     Some(g) => format!(
-                        "the runtime proved {} goroutines leaked, {} of them in {} ({})",
-                        p.total, g.proven, g.site, g.wait_reason
+                        "the runtime proved {} leaked, {} of them in {} ({})",
+                        count_of(p.total, "goroutine"),
+                        g.proven,
+                        g.site,
+                        g.wait_reason
                     ),
-                    None => format!("the runtime proved {} goroutines leaked", p.total),
+                    None => format!(
+                        "the runtime proved {} leaked",
+                        count_of(p.total, "goroutine")
+                    ),
                 },
                 value: p.total as f64,
                 threshold: 1.0,

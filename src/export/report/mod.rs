@@ -179,8 +179,8 @@ pub fn trace_extras(findings: &Findings) -> SuspectExtras {
             }
             extra.sections.push(Section {
                 heading: format!(
-                    "In the trace: {} goroutines on this call path",
-                    members.len()
+                    "In the trace: {} on this call path",
+                    wording::count_of(members.len() as u64, "goroutine")
                 ),
                 blocks: vec![Block::Table {
                     header: vec![
@@ -402,9 +402,9 @@ fn headline(summary: &Report) -> String {
     let verdict = match proven.iter().map(|s| s.proven_leaked).sum::<u64>() {
         0 => String::new(),
         n => format!(
-            "The runtime proved {n} goroutines leaked, in {} stack group{}. ",
-            proven.len(),
-            if proven.len() == 1 { "" } else { "s" }
+            "The runtime proved {} leaked, in {}. ",
+            wording::count_of(n, "goroutine"),
+            wording::count_of(proven.len() as u64, "stack group")
         ),
     };
     format!("{verdict}{}", growth_headline(summary, &groups))
@@ -430,10 +430,8 @@ fn growth_headline(summary: &Report, groups: &[&SuspectJson]) -> String {
             } else {
                 let added: i128 = growing.iter().map(|s| s.added()).sum();
                 format!(
-                    "{} growing stack group{} (+{added} goroutines from t0 to t{n}); \
-                     {} → {} goroutines in all.",
-                    growing.len(),
-                    if growing.len() == 1 { "" } else { "s" },
+                    "{} (+{added} goroutines from t0 to t{n}); {} → {} goroutines in all.",
+                    wording::count_of(growing.len() as u64, "growing stack group"),
                     first.goroutines,
                     last.goroutines
                 )
