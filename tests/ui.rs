@@ -701,37 +701,24 @@ fn a_count_profile_of_the_service_ranks_like_goroutines() {
 /// A session folder as `capture` writes it, of the instance at `port`, from
 /// the watched relay's captures (tests/fixtures/watch), ten seconds apart.
 fn instance_folder(root: &std::path::Path, port: u16, steps: &[&str]) -> std::path::PathBuf {
-    use leakscope::formats::session_dir::{Manifest, ManifestCapture};
     let dir = root.join(format!("instance-{port}"));
-    std::fs::create_dir_all(&dir).unwrap();
     let t0 = 1_764_000_000_000_000_000i64;
-    let mut m = Manifest {
-        leakscope_session: 1,
-        url: format!("http://10.0.0.{}:{port}/debug/pprof/", port % 200),
-        ..Manifest::default()
-    };
-    for (i, step) in steps.iter().enumerate() {
-        let file = format!("{:06}-goroutine.pb.gz", i + 1);
-        std::fs::write(
-            dir.join(&file),
-            read(&format!("watch/goroutine-{step}.pb.gz")),
-        )
-        .unwrap();
-        let at = t0 + i as i64 * 10_000_000_000;
-        m.captures.push(ManifestCapture {
-            file,
-            kind: "goroutine".into(),
-            started_at_ns: at,
-            finished_at_ns: at,
-            status: 200,
-            ..ManifestCapture::default()
-        });
-    }
-    std::fs::write(
-        dir.join("manifest.json"),
-        serde_json::to_string(&m).unwrap(),
-    )
-    .unwrap();
+    let fixtures: Vec<String> = steps
+        .iter()
+        .map(|step| format!("watch/goroutine-{step}.pb.gz"))
+        .collect();
+    let captures: Vec<Capture> = fixtures
+        .iter()
+        .enumerate()
+        .map(|(i, fixture)| Capture {
+            fixture,
+            file: format!("{:06}-goroutine.pb.gz", i + 1),
+            kind: "goroutine",
+            at_ns: t0 + i as i64 * 10_000_000_000,
+        })
+        .collect();
+    let url = format!("http://10.0.0.{}:{port}/debug/pprof/", port % 200);
+    write_session(&dir, &url, &captures);
     dir
 }
 

@@ -159,9 +159,7 @@ fn a_click_in_the_creation_tree_selects_the_group() {
 /// and its trace, with the times of MANIFEST.md (t0 +2 s, t1 +21 s, t2 +42
 /// s, the trace +45 s, t3 +80 s).
 fn session_folder(root: &std::path::Path) -> std::path::PathBuf {
-    use leakscope::formats::session_dir::{Manifest, ManifestCapture};
     let dir = root.join("leakyd-session");
-    std::fs::create_dir_all(&dir).unwrap();
     let start = 1_764_000_000_000_000_000i64;
     let captures = [
         ("goroutine-t0.debug2.txt", "goroutine-debug2", 2),
@@ -170,29 +168,17 @@ fn session_folder(root: &std::path::Path) -> std::path::PathBuf {
         ("trace-go123.out", "trace", 45),
         ("goroutine-t3.debug2.txt", "goroutine-debug2", 80),
     ];
-    let mut m = Manifest {
-        leakscope_session: 1,
-        url: "http://127.0.0.1:6060/debug/pprof/".into(),
-        ..Manifest::default()
-    };
-    for (i, (name, kind, secs)) in captures.iter().enumerate() {
-        let file = format!("{:06}-{name}", i + 1);
-        std::fs::write(dir.join(&file), read(name)).unwrap();
-        let at = start + secs * 1_000_000_000;
-        m.captures.push(ManifestCapture {
-            file,
-            kind: (*kind).into(),
-            started_at_ns: at,
-            finished_at_ns: at,
-            status: 200,
-            ..ManifestCapture::default()
-        });
-    }
-    std::fs::write(
-        dir.join("manifest.json"),
-        serde_json::to_string(&m).unwrap(),
-    )
-    .unwrap();
+    let captures: Vec<Capture> = captures
+        .iter()
+        .enumerate()
+        .map(|(i, &(fixture, kind, secs))| Capture {
+            fixture,
+            file: format!("{:06}-{fixture}", i + 1),
+            kind,
+            at_ns: start + secs * 1_000_000_000,
+        })
+        .collect();
+    write_session(&dir, "http://127.0.0.1:6060/debug/pprof/", &captures);
     dir
 }
 

@@ -73,6 +73,40 @@ pub fn findings_of(paths: &[PathBuf]) -> Findings {
     .expect("nothing cancels it")
 }
 
+/// One capture of a test session folder: the fixture to copy, the name
+/// it gets in the folder, its kind and when it was taken (Unix ns).
+pub struct Capture<'a> {
+    pub fixture: &'a str,
+    pub file: String,
+    pub kind: &'a str,
+    pub at_ns: i64,
+}
+
+/// Writes a session folder as `capture` does: the captures copied in and a
+/// `manifest.json` naming `url` and dating each capture.
+pub fn write_session(dir: &std::path::Path, url: &str, captures: &[Capture<'_>]) {
+    use leakscope::formats::session_dir::{Manifest, ManifestCapture};
+    std::fs::create_dir_all(dir).unwrap();
+    let mut m = Manifest {
+        leakscope_session: 1,
+        url: url.to_owned(),
+        ..Manifest::default()
+    };
+    for c in captures {
+        std::fs::write(dir.join(&c.file), read(c.fixture)).unwrap();
+        m.captures.push(ManifestCapture {
+            file: c.file.clone(),
+            kind: c.kind.to_owned(),
+            started_at_ns: c.at_ns,
+            finished_at_ns: c.at_ns,
+            status: 200,
+            ..ManifestCapture::default()
+        });
+    }
+    let json = serde_json::to_string(&m).unwrap();
+    std::fs::write(dir.join("manifest.json"), json).unwrap();
+}
+
 pub fn snapshot(l: &Loaded) -> &Snapshot {
     l.input.as_snapshot().expect("a snapshot")
 }
