@@ -233,16 +233,7 @@ fn a_trace_suspect_highlights_its_lanes_creations_and_blocking_points() {
     );
     assert!(z1 >= w1 && z0 > w0, "{z0}..{z1} in {w0}..{w1}");
     // The snapshot group of the same leak maps to all 20 trace goroutines of it.
-    let g = ws
-        .analysis
-        .suspects
-        .iter()
-        .find(|s| {
-            s.leak_site
-                .is_some_and(|f| ws.session.stacks.function(f) == "main.consumeEvents")
-        })
-        .unwrap()
-        .group;
+    let g = group_of(&ws, "main.consumeEvents");
     h.state_mut().select(Selection::Group(g));
     h.run();
     // 15 from the three leak phases before the trace, 5 born in it.
@@ -1141,16 +1132,7 @@ fn blocking_lines_name_their_reason() {
     let mut h = harness(app_with(&names));
     h.run();
     let ws = h.state().workspace.clone().unwrap();
-    let workers = ws
-        .analysis
-        .suspects
-        .iter()
-        .find(|s| {
-            s.leak_site
-                .is_some_and(|f| ws.session.stacks.function(f) == "main.jobWorker")
-        })
-        .unwrap()
-        .group;
+    let workers = group_of(&ws, "main.jobWorker");
     h.state_mut().select(Selection::Group(workers));
     h.run();
     let rows = texts_containing(&h, "blocked: goroutine");
@@ -1193,16 +1175,7 @@ fn the_plot_always_shows_the_snapshot_series() {
     );
     h.get_by_label(leakscope::ui::plot::SNAPSHOT_SERIES);
     let ws = h.state().workspace.clone().unwrap();
-    let g = ws
-        .analysis
-        .suspects
-        .iter()
-        .find(|s| {
-            s.leak_site
-                .is_some_and(|f| ws.session.stacks.function(f) == "main.consumeEvents")
-        })
-        .unwrap()
-        .group;
+    let g = group_of(&ws, "main.consumeEvents");
     let series = SnapshotSeries::of(&ws.analysis, &ws, Selection::Group(g), Names::default());
     assert_eq!(series.xs, [0.0, 1.0, 2.0, 3.0]);
     let totals: Vec<u64> = ws.analysis.series.iter().map(|p| p.total).collect();

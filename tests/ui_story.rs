@@ -22,19 +22,6 @@ use common::*;
 const AGED: &str = "waitage/goroutine-aged.debug2.txt";
 const MINUTE: i64 = 60_000_000_000;
 
-/// The group whose leak site is `function`.
-fn group_of(ws: &leakscope::ui::workspace::Workspace, function: &str) -> usize {
-    ws.analysis
-        .suspects
-        .iter()
-        .find(|s| {
-            s.leak_site
-                .is_some_and(|f| ws.session.stacks.function(f) == function)
-        })
-        .unwrap()
-        .group
-}
-
 /// Goroutines that all waited under a minute (the dump prints no age) are
 /// drawn from a little before the dump, and the axis says "dump" once:
 /// nothing is known after it, though the view runs a margin past it.

@@ -60,3 +60,16 @@ pub fn node_text(n: &egui_kittest::Node<'_>) -> String {
     let node = n.accesskit_node();
     node.label().or_else(|| node.value()).unwrap_or_default()
 }
+
+/// The group whose leak site is `function`.
+pub fn group_of(ws: &leakscope::ui::workspace::Workspace, function: &str) -> usize {
+    ws.analysis
+        .suspects
+        .iter()
+        .find(|s| {
+            s.leak_site
+                .is_some_and(|f| ws.session.stacks.function(f) == function)
+        })
+        .unwrap()
+        .group
+}
